@@ -1,0 +1,90 @@
+package dev.anvil.cli;
+
+import dev.anvil.core.train.EpochReport;
+import dev.anvil.core.train.PreparedJob;
+import dev.anvil.core.train.RoundProgress;
+import dev.anvil.core.train.TrainingListener;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * Shows a run's progress. On a terminal: one line redrawn at most ten times a second with
+ * rounds, loss and samples/s. Elsewhere (logs, CI): no redraws, only the per-epoch lines.
+ */
+final class ProgressBar implements TrainingListener {
+  private static final long REDRAW_NANOS = 100_000_000L;
+  private static final int WIDTH = 24;
+
+  private final PrintStream out;
+  private final boolean terminal;
+  private final boolean quiet;
+  private long lastDraw;
+  private boolean drawn;
+
+  ProgressBar(PrintStream out, boolean terminal, boolean quiet) {
+    this.out = out;
+    this.terminal = terminal;
+    this.quiet = quiet;
+  }
+
+  static ProgressBar forConsole(boolean quiet) {
+    return new ProgressBar(System.out, System.console() != null, quiet);
+  }
+
+  @Override
+  public void started(PreparedJob job, int workers) {
+    if (quiet) {
+      return;
+    }
+    out.printf(Locale.ROOT, "job %s: %s on %s; %d train / %d test samples; %d rounds of %d"
+            + " (%d logical shards, %d workers); kernel %s%n",
+        job.spec().name(), job.model().describe(), job.data().description(),
+        job.data().train().rows(), job.data().test().rows(), job.totalRounds(),
+        job.spec().batchSize(), job.spec().logicalShards(), workers, job.kernel().name());
+  }
+
+  @Override
+  public void roundCommitted(RoundProgress p) {
+    if (quiet || !terminal) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - lastDraw < REDRAW_NANOS && p.round() != p.totalRounds()) {
+      return;
+    }
+    lastDraw = now;
+    int filled = (int) (WIDTH * p.round() / p.totalRounds());
+    out.printf(Locale.ROOT, "\r[%s%s] round %d/%d  epoch %.2f  loss %.4f  %s samples/s ",
+        "#".repeat(filled), ".".repeat(WIDTH - filled), p.round(), p.totalRounds(), p.epochs(),
+        p.loss(), compact(p.samplesPerSecond()));
+    out.flush();
+    drawn = true;
+  }
+
+  @Override
+  public void epochCompleted(EpochReport r) {
+    if (quiet) {
+      return;
+    }
+    if (drawn) {
+      out.print("\r" + " ".repeat(100) + "\r");
+      drawn = false;
+    }
+    String test = r.testAccuracy() != null
+        ? String.format(Locale.ROOT, "test accuracy %.4f  test loss %.4f", r.testAccuracy(),
+            r.testLoss())
+        : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
+    out.printf(Locale.ROOT, "epoch %6.2f  round %7d  train loss %.4f  %s%n", r.epoch(),
+        r.round(), r.trainLoss(), test);
+  }
+
+  static String compact(double perSecond) {
+    if (perSecond >= 1e6) {
+      return String.format(Locale.ROOT, "%.2fM", perSecond / 1e6);
+    }
+    if (perSecond >= 1e4) {
+      return String.format(Locale.ROOT, "%.0fk", perSecond / 1e3);
+    }
+    return String.format(Locale.ROOT, "%.0f", perSecond);
+  }
+}

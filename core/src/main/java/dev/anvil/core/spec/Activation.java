@@ -1,0 +1,7 @@
+package dev.anvil.core.spec;
+
+/** Hidden-layer activation of an MLP. */
+public enum Activation {
+  RELU,
+  TANH
+}

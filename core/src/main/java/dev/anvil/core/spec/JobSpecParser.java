@@ -1,0 +1,298 @@
+package dev.anvil.core.spec;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Turns a job file (HOCON, the public contract documented in the README) into a {@link JobSpec},
+ * or throws a {@link JobSpecException} listing every invalid field with its path, value and what
+ * is allowed. Relative data paths are resolved against the job file's folder.
+ */
+public final class JobSpecParser {
+  private static final Set<String> JOB_KEYS = Set.of("name", "seed", "model", "data", "optimizer",
+      "schedule", "clip-norm", "batch-size", "logical-shards", "epochs", "rounds", "kernel",
+      "checkpoint");
+  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+  private JobSpecParser() {}
+
+  /** Reads and validates a job file. */
+  public static JobSpec parse(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new JobSpecException(file.toString(),
+          List.of(new Problem("job file", file.toString(), "cannot be read: " + e.getMessage())));
+    }
+    Path base = file.toAbsolutePath().getParent();
+    return parse(text, file.toString(), base);
+  }
+
+  /**
+   * Validates job text. {@code origin} names it in messages; {@code baseDir} resolves relative
+   * data paths.
+   */
+  public static JobSpec parse(String text, String origin, Path baseDir) {
+    Config config;
+    try {
+      config = ConfigFactory.parseString(text,
+              ConfigParseOptions.defaults().setOriginDescription(origin)
+                  .setSyntax(ConfigSyntax.CONF).setAllowMissing(false))
+          .resolve();
+    } catch (ConfigException e) {
+      int line = e.origin() == null ? -1 : e.origin().lineNumber();
+      String where = line > 0 ? "line " + line : "unknown line";
+      throw new JobSpecException(origin,
+          List.of(new Problem("job file", where, "not valid HOCON: " + stripOrigin(e))));
+    }
+    return validate(config, origin, baseDir);
+  }
+
+  /** The parser's message without the "origin: line:" prefix that the problem already shows. */
+  private static String stripOrigin(ConfigException e) {
+    String m = e.getMessage();
+    String prefix = e.origin() == null ? null : e.origin().description() + ": ";
+    return prefix != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+  }
+
+  static JobSpec validate(Config config, String origin, Path baseDir) {
+    SpecReader r = new SpecReader(config);
+    if (!r.section("job")) {
+      throw new JobSpecException(origin, r.problems());
+    }
+    r.rejectUnknownKeys("job", JOB_KEYS);
+
+    String name = r.string("job.name", null);
+    if (r.has("job.name") && !name.matches(NAME_PATTERN)) {
+      r.problem("job.name", r.render("job.name"),
+          "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    long seed = r.wholeNumber("job.seed", 0L, v -> true, "a whole number");
+    ModelSpec model = readModel(r);
+    DataSpec data = readData(r, baseDir);
+    OptimizerSpec optimizer = readOptimizer(r);
+    ScheduleSpec schedule = readSchedule(r);
+    double clipNorm = r.number("job.clip-norm", 0.0, v -> v >= 0 && Double.isFinite(v),
+        "a finite number >= 0 (0 turns clipping off)");
+    int logicalShards = r.wholeNumberInt("job.logical-shards", null, v -> v > 0 && v <= 4096,
+        "a whole number from 1 to 4096");
+    int batchSize = r.wholeNumberInt("job.batch-size", null, v -> v > 0 && v <= 1 << 24,
+        "a whole number > 0");
+    if (logicalShards > 0 && batchSize > 0 && batchSize % logicalShards != 0) {
+      r.problem("job.batch-size", r.render("job.batch-size"),
+          "must be divisible by job.logical-shards (" + logicalShards
+              + ") so that every logical shard contributes the same number of samples;"
+              + " nearest valid: " + nearestMultiples(batchSize, logicalShards));
+    }
+    TrainingLength length = readLength(r);
+    KernelChoice kernel = KernelChoice.valueOf(
+        r.choice("job.kernel", "auto", List.of("auto", "native", "java")).toUpperCase());
+    CheckpointSpec checkpoint = readCheckpoint(r);
+
+    if (!r.ok()) {
+      throw new JobSpecException(origin, r.problems());
+    }
+    return new JobSpec(name, seed, model, data, optimizer, schedule, clipNorm, batchSize,
+        logicalShards, length, kernel, checkpoint);
+  }
+
+  private static String nearestMultiples(int batch, int shards) {
+    int below = batch / shards * shards;
+    int above = below + shards;
+    return below > 0 ? below + " or " + above : String.valueOf(above);
+  }
+
+  private static ModelSpec readModel(SpecReader r) {
+    if (!r.section("job.model")) {
+      return new ModelSpec.Custom("");
+    }
+    String type = r.choice("job.model.type", null, List.of("mlp", "softmax", "linear", "class"));
+    switch (type) {
+      case "mlp": {
+        r.rejectUnknownKeys("job.model", Set.of("type", "layers", "activation"));
+        List<Integer> layers = r.positiveIntList("job.model.layers", 2);
+        Activation activation = Activation.valueOf(
+            r.choice("job.model.activation", "relu", List.of("relu", "tanh")).toUpperCase());
+        return new ModelSpec.Mlp(layers, activation);
+      }
+      case "softmax":
+        r.rejectUnknownKeys("job.model", Set.of("type", "inputs", "classes"));
+        return new ModelSpec.Softmax(optionalInt(r.optionalPositiveInt("job.model.inputs")),
+            optionalInt(r.optionalPositiveInt("job.model.classes")));
+      case "linear":
+        r.rejectUnknownKeys("job.model", Set.of("type", "inputs", "outputs"));
+        return new ModelSpec.Linear(optionalInt(r.optionalPositiveInt("job.model.inputs")),
+            optionalInt(r.optionalPositiveInt("job.model.outputs")));
+      default: {
+        r.rejectUnknownKeys("job.model", Set.of("type", "class"));
+        String className = r.string("job.model.class", null);
+        if (r.has("job.model.class")
+            && !className.matches("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*")) {
+          r.problem("job.model.class", r.render("job.model.class"),
+              "a fully qualified Java class name implementing dev.anvil.core.model.Model");
+        }
+        return new ModelSpec.Custom(className);
+      }
+    }
+  }
+
+  private static OptionalInt optionalInt(Optional<Integer> v) {
+    return v.map(OptionalInt::of).orElse(OptionalInt.empty());
+  }
+
+  private static DataSpec readData(SpecReader r, Path baseDir) {
+    if (!r.section("job.data")) {
+      return new DataSpec.Synthetic(0, 0, 0, 0, 0);
+    }
+    String type = r.choice("job.data.type", null, List.of("idx", "csv", "synthetic"));
+    switch (type) {
+      case "idx": {
+        r.rejectUnknownKeys("job.data", Set.of("type", "path"));
+        Path path = resolve(baseDir, r.string("job.data.path", null));
+        if (r.has("job.data.path") && !Files.isDirectory(path)) {
+          r.problem("job.data.path", r.render("job.data.path"), "a folder holding the IDX files"
+              + " (train-images-idx3-ubyte[.gz] ...), but " + path + " is not a folder;"
+              + " Fashion-MNIST: apt-get install dataset-fashion-mnist");
+        }
+        return new DataSpec.Idx(path);
+      }
+      case "csv": {
+        r.rejectUnknownKeys("job.data", Set.of("type", "path", "label-column", "test-fraction"));
+        Path path = resolve(baseDir, r.string("job.data.path", null));
+        if (r.has("job.data.path") && !Files.isRegularFile(path)) {
+          r.problem("job.data.path", r.render("job.data.path"),
+              "a readable CSV file, but " + path + " is not a file");
+        }
+        String label = r.string("job.data.label-column", null);
+        double testFraction = testFraction(r);
+        return new DataSpec.Csv(path, label.trim(), testFraction);
+      }
+      default: {
+        r.rejectUnknownKeys("job.data",
+            Set.of("type", "samples", "features", "classes", "seed", "test-fraction"));
+        int samples = r.wholeNumberInt("job.data.samples", null, v -> v >= 2 && v <= 50_000_000,
+            "a whole number from 2 to 50000000");
+        int features = r.wholeNumberInt("job.data.features", null, v -> v >= 1 && v <= 100_000,
+            "a whole number from 1 to 100000");
+        int classes = r.wholeNumberInt("job.data.classes", null, v -> v >= 2 && v <= 100_000,
+            "a whole number from 2 to 100000");
+        long seed = r.wholeNumber("job.data.seed", 0L, v -> true, "a whole number");
+        return new DataSpec.Synthetic(samples, features, classes, seed, testFraction(r));
+      }
+    }
+  }
+
+  private static double testFraction(SpecReader r) {
+    return r.number("job.data.test-fraction", 0.1, v -> v > 0 && v < 1,
+        "a number strictly between 0 and 1");
+  }
+
+  private static Path resolve(Path baseDir, String path) {
+    Path p = Path.of(path.isEmpty() ? "." : path);
+    return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
+  }
+
+  private static OptimizerSpec readOptimizer(SpecReader r) {
+    if (!r.section("job.optimizer")) {
+      return new OptimizerSpec.Sgd(1, 0, false, 0);
+    }
+    String type = r.choice("job.optimizer.type", null, List.of("sgd", "adam"));
+    double lr = r.number("job.optimizer.learning-rate", null, v -> v > 0 && Double.isFinite(v),
+        "a finite number > 0");
+    double weightDecay = r.number("job.optimizer.weight-decay", 0.0,
+        v -> v >= 0 && Double.isFinite(v), "a finite number >= 0");
+    if (type.equals("sgd")) {
+      r.rejectUnknownKeys("job.optimizer",
+          Set.of("type", "learning-rate", "momentum", "nesterov", "weight-decay"));
+      double momentum = r.number("job.optimizer.momentum", 0.0, v -> v >= 0 && v < 1,
+          "a number >= 0 and < 1");
+      boolean nesterov = r.bool("job.optimizer.nesterov", false);
+      if (nesterov && momentum == 0.0) {
+        r.problem("job.optimizer.nesterov", "true", "needs job.optimizer.momentum > 0");
+      }
+      return new OptimizerSpec.Sgd(lr, momentum, nesterov, weightDecay);
+    }
+    r.rejectUnknownKeys("job.optimizer",
+        Set.of("type", "learning-rate", "beta1", "beta2", "epsilon", "weight-decay"));
+    double beta1 = r.number("job.optimizer.beta1", 0.9, v -> v >= 0 && v < 1,
+        "a number >= 0 and < 1");
+    double beta2 = r.number("job.optimizer.beta2", 0.999, v -> v >= 0 && v < 1,
+        "a number >= 0 and < 1");
+    double epsilon = r.number("job.optimizer.epsilon", 1e-8, v -> v > 0 && Double.isFinite(v),
+        "a finite number > 0");
+    return new OptimizerSpec.Adam(lr, beta1, beta2, epsilon, weightDecay);
+  }
+
+  private static ScheduleSpec readSchedule(SpecReader r) {
+    if (!r.has("job.schedule")) {
+      return new ScheduleSpec.Constant();
+    }
+    if (!r.section("job.schedule")) {
+      return new ScheduleSpec.Constant();
+    }
+    String type = r.choice("job.schedule.type", "constant", List.of("constant", "step", "cosine"));
+    switch (type) {
+      case "step": {
+        r.rejectUnknownKeys("job.schedule", Set.of("type", "every-epochs", "gamma"));
+        int every = r.wholeNumberInt("job.schedule.every-epochs", null, v -> v > 0,
+            "a whole number > 0");
+        double gamma = r.number("job.schedule.gamma", 0.1, v -> v > 0 && v <= 1,
+            "a number > 0 and <= 1");
+        return new ScheduleSpec.Step(every, gamma);
+      }
+      case "cosine": {
+        r.rejectUnknownKeys("job.schedule", Set.of("type", "final-learning-rate"));
+        double end = r.number("job.schedule.final-learning-rate", 0.0,
+            v -> v >= 0 && Double.isFinite(v), "a finite number >= 0");
+        return new ScheduleSpec.Cosine(end);
+      }
+      default:
+        r.rejectUnknownKeys("job.schedule", Set.of("type"));
+        return new ScheduleSpec.Constant();
+    }
+  }
+
+  private static TrainingLength readLength(SpecReader r) {
+    boolean epochs = r.has("job.epochs");
+    boolean rounds = r.has("job.rounds");
+    if (epochs == rounds) {
+      r.problem(epochs ? "job.epochs, job.rounds" : "job.epochs | job.rounds",
+          epochs ? r.render("job.epochs") + ", " + r.render("job.rounds") : "missing",
+          "give exactly one of epochs and rounds");
+      return new TrainingLength.Rounds(1);
+    }
+    if (epochs) {
+      return new TrainingLength.Epochs(r.wholeNumberInt("job.epochs", null,
+          v -> v > 0 && v <= 1_000_000, "a whole number from 1 to 1000000"));
+    }
+    return new TrainingLength.Rounds(r.wholeNumber("job.rounds", null,
+        v -> v > 0 && v <= 1_000_000_000L, "a whole number from 1 to 1000000000"));
+  }
+
+  private static CheckpointSpec readCheckpoint(SpecReader r) {
+    if (!r.has("job.checkpoint")) {
+      return new CheckpointSpec(50, CheckpointSpec.Mode.SNAPSHOT);
+    }
+    if (!r.section("job.checkpoint")) {
+      return new CheckpointSpec(50, CheckpointSpec.Mode.SNAPSHOT);
+    }
+    r.rejectUnknownKeys("job.checkpoint", Set.of("every-rounds", "mode"));
+    int every = r.wholeNumberInt("job.checkpoint.every-rounds", 50, v -> v >= 0,
+        "a whole number >= 0 (0 = only at the end)");
+    CheckpointSpec.Mode mode = CheckpointSpec.Mode.valueOf(r.choice("job.checkpoint.mode",
+        "snapshot", List.of("snapshot", "incremental")).toUpperCase());
+    return new CheckpointSpec(every, mode);
+  }
+}
