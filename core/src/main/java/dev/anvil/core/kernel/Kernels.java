@@ -9,6 +9,9 @@ import org.slf4j.LoggerFactory;
 public final class Kernels {
   private static final Logger log = LoggerFactory.getLogger(Kernels.class);
   private static volatile NativeProbe probe;
+  /** Held so the level set below is not lost when the logger is garbage-collected. */
+  private static final java.util.logging.Logger NETLIB_LOG =
+      java.util.logging.Logger.getLogger("dev.ludovic.netlib.blas");
 
   private Kernels() {}
 
@@ -33,6 +36,9 @@ public final class Kernels {
   }
 
   private static NativeProbe load() {
+    // netlib logs a warning for every implementation it cannot load (the incubator Vector API,
+    // the native library); Anvil reports what matters itself.
+    NETLIB_LOG.setLevel(java.util.logging.Level.SEVERE);
     try {
       NativeBLAS blas = NativeBLAS.getInstance();
       Kernel kernel = new NativeKernel(blas);

@@ -97,8 +97,8 @@ public final class JobSpecParser {
               + " nearest valid: " + nearestMultiples(batchSize, logicalShards));
     }
     TrainingLength length = readLength(r);
-    KernelChoice kernel = KernelChoice.valueOf(
-        r.choice("job.kernel", "auto", List.of("auto", "native", "java")).toUpperCase());
+    KernelChoice kernel = KernelChoice.valueOf(upper(
+        r.choice("job.kernel", "auto", List.of("auto", "native", "java")), "auto"));
     CheckpointSpec checkpoint = readCheckpoint(r);
 
     if (!r.ok()) {
@@ -106,6 +106,11 @@ public final class JobSpecParser {
     }
     return new JobSpec(name, seed, model, data, optimizer, schedule, clipNorm, batchSize,
         logicalShards, length, kernel, checkpoint);
+  }
+
+  /** An enum constant's name from a choice, or {@code fallback}'s when the choice was invalid. */
+  private static String upper(String choice, String fallback) {
+    return (choice == null ? fallback : choice).toUpperCase(java.util.Locale.ROOT);
   }
 
   private static String nearestMultiples(int batch, int shards) {
@@ -119,12 +124,15 @@ public final class JobSpecParser {
       return new ModelSpec.Custom("");
     }
     String type = r.choice("job.model.type", null, List.of("mlp", "softmax", "linear", "class"));
+    if (type == null) {
+      return new ModelSpec.Custom("");
+    }
     switch (type) {
       case "mlp": {
         r.rejectUnknownKeys("job.model", Set.of("type", "layers", "activation"));
         List<Integer> layers = r.positiveIntList("job.model.layers", 2);
-        Activation activation = Activation.valueOf(
-            r.choice("job.model.activation", "relu", List.of("relu", "tanh")).toUpperCase());
+        Activation activation = Activation.valueOf(upper(
+            r.choice("job.model.activation", "relu", List.of("relu", "tanh")), "relu"));
         return new ModelSpec.Mlp(layers, activation);
       }
       case "softmax":
@@ -157,6 +165,9 @@ public final class JobSpecParser {
       return new DataSpec.Synthetic(0, 0, 0, 0, 0);
     }
     String type = r.choice("job.data.type", null, List.of("idx", "csv", "synthetic"));
+    if (type == null) {
+      return new DataSpec.Synthetic(0, 0, 0, 0, 0);
+    }
     switch (type) {
       case "idx": {
         r.rejectUnknownKeys("job.data", Set.of("type", "path"));
@@ -209,6 +220,9 @@ public final class JobSpecParser {
       return new OptimizerSpec.Sgd(1, 0, false, 0);
     }
     String type = r.choice("job.optimizer.type", null, List.of("sgd", "adam"));
+    if (type == null) {
+      return new OptimizerSpec.Sgd(1, 0, false, 0);
+    }
     double lr = r.number("job.optimizer.learning-rate", null, v -> v > 0 && Double.isFinite(v),
         "a finite number > 0");
     double weightDecay = r.number("job.optimizer.weight-decay", 0.0,
@@ -243,7 +257,7 @@ public final class JobSpecParser {
       return new ScheduleSpec.Constant();
     }
     String type = r.choice("job.schedule.type", "constant", List.of("constant", "step", "cosine"));
-    switch (type) {
+    switch (type == null ? "constant" : type) {
       case "step": {
         r.rejectUnknownKeys("job.schedule", Set.of("type", "every-epochs", "gamma"));
         int every = r.wholeNumberInt("job.schedule.every-epochs", null, v -> v > 0,
@@ -291,8 +305,8 @@ public final class JobSpecParser {
     r.rejectUnknownKeys("job.checkpoint", Set.of("every-rounds", "mode"));
     int every = r.wholeNumberInt("job.checkpoint.every-rounds", 50, v -> v >= 0,
         "a whole number >= 0 (0 = only at the end)");
-    CheckpointSpec.Mode mode = CheckpointSpec.Mode.valueOf(r.choice("job.checkpoint.mode",
-        "snapshot", List.of("snapshot", "incremental")).toUpperCase());
+    CheckpointSpec.Mode mode = CheckpointSpec.Mode.valueOf(upper(r.choice("job.checkpoint.mode",
+        "snapshot", List.of("snapshot", "incremental")), "snapshot"));
     return new CheckpointSpec(every, mode);
   }
 }

@@ -99,14 +99,17 @@ final class SpecReader {
     return String.valueOf(v.unwrapped());
   }
 
-  /** One of {@code allowed} (case-insensitive), returned in lower case. */
+  /**
+   * One of {@code allowed} (case-insensitive), returned in lower case; null (with a problem
+   * recorded) when the value is missing and required, or not allowed.
+   */
   String choice(String path, String defaultValue, List<String> allowed) {
     String s = string(path, defaultValue).trim().toLowerCase(java.util.Locale.ROOT);
     if (has(path) && !allowed.contains(s)) {
       problem(path, render(path), "must be one of " + String.join(" | ", allowed));
-      return defaultValue == null ? allowed.get(0) : defaultValue;
+      return null;
     }
-    return s;
+    return has(path) || defaultValue != null ? s : null;
   }
 
   long wholeNumber(String path, Long defaultValue, LongPredicate valid, String expected) {
