@@ -1,0 +1,144 @@
+package dev.anvil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  static final Path EXAMPLES = Path.of("..", "examples");
+
+  @TempDir
+  Path dir;
+
+  /** The exit code and what the command printed. */
+  record Outcome(int code, String out, String err) {}
+
+  static Outcome anvil(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Outcome(code, o.toString(StandardCharsets.UTF_8),
+          e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  private Path badJob(String from, String to) throws Exception {
+    String text = Files.readString(EXAMPLES.resolve("synthetic-mlp.conf")).replace(from, to);
+    assertTrue(text.contains(to));
+    Path file = dir.resolve("bad.conf");
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  void trainLocalWritesACompleteResultIndependentOfWorkers() throws Exception {
+    Path a = dir.resolve("a.json");
+    Path b = dir.resolve("b.json");
+    Outcome first = anvil("train", "--local", "--job", EXAMPLES.resolve("synthetic-mlp.conf")
+        .toString(), "--out", a.toString(), "--kernel", "java", "--rounds", "60");
+    assertEquals(0, first.code(), first.err());
+    assertTrue(first.out().contains("paramsSha256 "), first.out());
+    Outcome second = anvil("train", "--local", "--job", EXAMPLES.resolve("synthetic-mlp.conf")
+        .toString(), "--out", b.toString(), "--kernel", "java", "--rounds", "60",
+        "--workers", "3", "--quiet");
+    assertEquals(0, second.code(), second.err());
+
+    ObjectMapper json = new ObjectMapper();
+    JsonNode r = json.readTree(a.toFile());
+    for (String key : new String[] {"job", "rounds", "epochs", "trainLoss", "testAccuracy",
+        "paramsSha256", "kernel", "dataFingerprint", "wallSeconds", "samplesPerSecond"}) {
+      assertTrue(r.has(key), "result.json lacks " + key);
+    }
+    assertEquals("synthetic-mlp", r.get("job").asText());
+    assertEquals(60, r.get("rounds").asLong());
+    assertEquals("java", r.get("kernel").asText());
+    assertEquals(2, r.get("history").size());
+    JsonNode r3 = json.readTree(b.toFile());
+    assertEquals(3, r3.get("workers").asInt());
+    assertEquals(r.get("paramsSha256").asText(), r3.get("paramsSha256").asText());
+  }
+
+  @Test
+  void invalidSpecExitsWith2AndNamesTheField() throws Exception {
+    Outcome o = anvil("train", "--local", "--job", badJob("learning-rate = 0.05",
+        "learning-rate = -1").toString(), "--out", dir.resolve("r.json").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("job.optimizer.learning-rate = -1: a finite number > 0"),
+        o.err());
+    assertFalse(o.err().contains("\tat "), "no stack trace: " + o.err());
+    assertFalse(Files.exists(dir.resolve("r.json")));
+  }
+
+  @Test
+  void corruptDataExitsWith2WithoutATrace() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("idx"));
+    for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.write(data.resolve(f), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    }
+    Outcome o = anvil("train", "--local", "--job", badJob(
+        "type = synthetic, samples = 24000, features = 32, classes = 8, seed = 11",
+        "type = idx, path = \"" + data + "\"").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("has magic number 0x01020304, expected 0x00000803"), o.err());
+    assertFalse(o.err().contains("\tat "), o.err());
+  }
+
+  @Test
+  void trainWithoutLocalSaysWhatToDo() {
+    Outcome o = anvil("train", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("run the reference trainer with --local"), o.err());
+  }
+
+  @Test
+  void badOptionValuesAreRejected() {
+    Outcome kernel = anvil("train", "--local", "--job", "x.conf", "--kernel", "gpu");
+    assertEquals(2, kernel.code());
+    assertTrue(kernel.err().contains("--kernel = gpu: must be one of auto | native | java"),
+        kernel.err());
+    Outcome missing = anvil("train", "--local", "--job", dir.resolve("none.conf").toString());
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("none.conf = "), missing.err());
+    assertTrue(missing.err().contains("cannot be read"), missing.err());
+  }
+
+  @Test
+  void validateChecksSpecAndData() throws Exception {
+    Outcome ok = anvil("validate", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString());
+    assertEquals(0, ok.code(), ok.err());
+    assertTrue(ok.out().contains("valid. mlp 32-64-8 relu (2632 parameters); 21600 training"
+        + " samples, 2400 test samples; 840 rounds (168 per epoch)"), ok.out());
+    Outcome bad = anvil("validate", "--job", badJob("layers = [32, 64, 8]",
+        "layers = [31, 64, 8]").toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("job.model.layers[0] = 31: must equal the data's 32"
+        + " features"), bad.err());
+  }
+
+  @Test
+  void demoOnSyntheticDataShowsBitwiseEqualRuns() {
+    Outcome o = anvil("demo", "--synthetic", "--out", dir.toString());
+    assertEquals(0, o.code(), o.out() + o.err());
+    assertTrue(o.out().contains("ended with bitwise identical parameters"), o.out());
+    assertTrue(Files.exists(dir.resolve("result-1-worker.json")));
+  }
+}
