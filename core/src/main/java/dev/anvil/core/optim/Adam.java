@@ -28,7 +28,8 @@ public final class Adam implements Optimizer {
   }
 
   @Override
-  public OptimizerState step(float[] params, float[] grad, double lr, OptimizerState state) {
+  public void update(float[] params, float[] grad, double lr, OptimizerState state,
+      int from, int to) {
     long t = state.steps() + 1;
     float[] m = state.slots()[0];
     float[] v = state.slots()[1];
@@ -37,7 +38,7 @@ public final class Adam implements Optimizer {
     float stepSize = (float) lr / correction1;
     float oneMinusBeta1 = 1f - beta1;
     float oneMinusBeta2 = 1f - beta2;
-    for (int i = 0; i < params.length; i++) {
+    for (int i = from; i < to; i++) {
       float g = grad[i];
       if (weightDecay != 0f) {
         g += weightDecay * params[i];
@@ -49,6 +50,5 @@ public final class Adam implements Optimizer {
       float denom = (float) Math.sqrt(vi) / correction2 + epsilon;
       params[i] -= stepSize * mi / denom;
     }
-    return new OptimizerState(state.steps() + 1, state.slots());
   }
 }

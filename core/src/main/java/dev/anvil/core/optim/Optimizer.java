@@ -12,11 +12,18 @@ public interface Optimizer {
   OptimizerState initialState(int parameters);
 
   /**
-   * Updates {@code params} in place with learning rate {@code lr} from {@code grad} (the mean
-   * gradient of a round; not modified). The slots of {@code state} are updated in place; the
-   * returned state shares them and counts one more step.
+   * Updates {@code params[from, to)} and the same range of the state's slots in place, with
+   * learning rate {@code lr}, from {@code grad} (the mean gradient of a round; not modified).
+   * Every element is updated independently, so splitting a step into ranges (on several threads)
+   * gives the same bits as one call over everything. Does not advance the step count.
    */
-  OptimizerState step(float[] params, float[] grad, double lr, OptimizerState state);
+  void update(float[] params, float[] grad, double lr, OptimizerState state, int from, int to);
+
+  /** One whole step: {@link #update} over every parameter; returns the state one step on. */
+  default OptimizerState step(float[] params, float[] grad, double lr, OptimizerState state) {
+    update(params, grad, lr, state, 0, params.length);
+    return state.advanced();
+  }
 
   static Optimizer create(OptimizerSpec spec) {
     if (spec instanceof OptimizerSpec.Sgd sgd) {

@@ -17,6 +17,11 @@ public record OptimizerState(long steps, float[][] slots) {
     return new OptimizerState(0, slots);
   }
 
+  /** The same slots, one more step taken. */
+  public OptimizerState advanced() {
+    return new OptimizerState(steps + 1, slots);
+  }
+
   public OptimizerState copy() {
     float[][] c = new float[slots.length][];
     for (int i = 0; i < slots.length; i++) {

@@ -21,11 +21,12 @@ public final class Sgd implements Optimizer {
   }
 
   @Override
-  public OptimizerState step(float[] params, float[] grad, double lr, OptimizerState state) {
+  public void update(float[] params, float[] grad, double lr, OptimizerState state,
+      int from, int to) {
     float rate = (float) lr;
     float[] velocity = momentum == 0f ? null : state.slots()[0];
     boolean first = state.steps() == 0;
-    for (int i = 0; i < params.length; i++) {
+    for (int i = from; i < to; i++) {
       float g = grad[i];
       if (weightDecay != 0f) {
         g += weightDecay * params[i];
@@ -37,6 +38,5 @@ public final class Sgd implements Optimizer {
       }
       params[i] -= rate * g;
     }
-    return new OptimizerState(state.steps() + 1, state.slots());
   }
 }

@@ -5,11 +5,6 @@ import dev.anvil.core.model.Evaluation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The single-process reference run: defines the right answer for the distributed system. Each
@@ -55,14 +50,12 @@ public final class LocalTrainer {
     long trainNanos = 0;
 
     listener.started(job, plan.size());
-    ExecutorService pool = plan.size() > 1 ? Executors.newFixedThreadPool(plan.size(),
-        daemonThreads()) : null;
-    try {
+    try (Crew crew = new Crew(plan.size(), "anvil-shard")) {
       while (state.round() < total) {
         long t0 = System.nanoTime();
-        GradientSum sum = computeRound(state, plan, computers, pool, tree, buffers);
+        GradientSum sum = computeRound(state, plan, computers, crew, tree, buffers);
         double roundLoss = sum.lossSum() / sum.samples();
-        state = update.apply(state, sum);
+        state = update.apply(state, sum, crew);
         buffers.release(sum.grad());
         trainNanos += System.nanoTime() - t0;
 
@@ -82,10 +75,6 @@ public final class LocalTrainer {
           epochRounds = 0;
         }
       }
-    } finally {
-      if (pool != null) {
-        pool.shutdownNow();
-      }
     }
     EpochReport last = history.get(history.size() - 1);
     double trainSeconds = trainNanos / 1e9;
@@ -98,62 +87,25 @@ public final class LocalTrainer {
   }
 
   private static GradientSum computeRound(TrainingState state, List<List<TreeNode>> plan,
-      List<ShardComputer> computers, ExecutorService pool, ReductionTree tree,
+      List<ShardComputer> computers, Parallel crew, ReductionTree tree,
       GradientBuffers buffers) {
     float[] params = state.params();
     long round = state.round();
+    GradientSum[][] results = new GradientSum[plan.size()][];
+    crew.forEach(plan.size(), w -> {
+      List<TreeNode> nodes = plan.get(w);
+      GradientSum[] out = new GradientSum[nodes.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = computers.get(w).compute(params, round, nodes.get(i));
+      }
+      results[w] = out;
+    });
     TreeMap<TreeNode, GradientSum> sums = new TreeMap<>();
-    if (pool == null) {
-      for (TreeNode node : plan.get(0)) {
-        sums.put(node, computers.get(0).compute(params, round, node));
-      }
-    } else {
-      List<Future<List<GradientSum>>> futures = new ArrayList<>(plan.size());
-      for (int w = 0; w < plan.size(); w++) {
-        ShardComputer computer = computers.get(w);
-        List<TreeNode> nodes = plan.get(w);
-        futures.add(pool.submit(() -> computeAll(computer, params, round, nodes)));
-      }
-      for (int w = 0; w < plan.size(); w++) {
-        List<GradientSum> results = join(futures.get(w));
-        List<TreeNode> nodes = plan.get(w);
-        for (int i = 0; i < nodes.size(); i++) {
-          sums.put(nodes.get(i), results.get(i));
-        }
+    for (int w = 0; w < plan.size(); w++) {
+      for (int i = 0; i < results[w].length; i++) {
+        sums.put(plan.get(w).get(i), results[w][i]);
       }
     }
     return tree.reduce(tree.root(), sums::get, buffers::release);
-  }
-
-  private static List<GradientSum> computeAll(ShardComputer computer, float[] params,
-      long round, List<TreeNode> nodes) {
-    List<GradientSum> out = new ArrayList<>(nodes.size());
-    for (TreeNode node : nodes) {
-      out.add(computer.compute(params, round, node));
-    }
-    return out;
-  }
-
-  private static <T> T join(Future<T> future) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while training", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private static java.util.concurrent.ThreadFactory daemonThreads() {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, "anvil-shard-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -2,14 +2,19 @@ package dev.anvil.core.train;
 
 import dev.anvil.core.optim.LearningRateSchedule;
 import dev.anvil.core.optim.Optimizer;
-import dev.anvil.core.optim.OptimizerState;
 
 /**
  * Turns a round's reduced gradient sum into the next parameters, the same way on the reference
  * trainer and on the coordinator: divide by the global batch size, clip the global norm when
  * asked, and step the optimizer with the scheduled learning rate.
+ *
+ * <p>The work may be split over threads ({@link Parallel}) without changing a bit: every
+ * element is updated on its own, and the squared norm is a sum of fixed blocks of
+ * {@value #NORM_BLOCK} elements (each summed in index order in double), added in block order.
  */
 public final class ParameterUpdate {
+  static final int NORM_BLOCK = 8192;
+
   private final Optimizer optimizer;
   private final LearningRateSchedule schedule;
   private final double clipNorm;
@@ -23,33 +28,62 @@ public final class ParameterUpdate {
     this.batchSize = batchSize;
   }
 
+  public TrainingState apply(TrainingState state, GradientSum total) {
+    return apply(state, total, Parallel.SEQUENTIAL);
+  }
+
   /**
    * Applies round {@code state.round()}'s gradient {@code total} (consumed: its array becomes the
    * mean gradient) and returns the state after the round. Throws {@link DivergedException} when
-   * the gradient is not finite; nothing is changed then.
+   * the gradient or loss is not finite; the parameters are not changed then.
    */
-  public TrainingState apply(TrainingState state, GradientSum total) {
+  public TrainingState apply(TrainingState state, GradientSum total, Parallel parallel) {
     float[] g = total.grad();
+    int blocks = (g.length + NORM_BLOCK - 1) / NORM_BLOCK;
+    int tasks = Math.max(1, Math.min(parallel.width(), blocks));
+    double[] partial = new double[blocks];
+    parallel.forEach(tasks, t -> meanAndSquares(g, partial, blocks * t / tasks,
+        blocks * (t + 1) / tasks));
     double squares = 0;
-    for (int i = 0; i < g.length; i++) {
-      g[i] = g[i] / batchSize;
-      squares += (double) g[i] * g[i];
+    for (double p : partial) {
+      squares += p;
     }
     if (!Double.isFinite(squares) || !Double.isFinite(total.lossSum())) {
       throw new DivergedException(state.round() + 1, total.lossSum() / total.samples());
     }
+    float scale = 1f;
     if (clipNorm > 0) {
       double norm = Math.sqrt(squares);
       if (norm > clipNorm) {
-        float scale = (float) (clipNorm / norm);
-        for (int i = 0; i < g.length; i++) {
-          g[i] *= scale;
-        }
+        scale = (float) (clipNorm / norm);
       }
     }
-    OptimizerState next = optimizer.step(state.params(), g, schedule.at(state.round()),
-        state.optimizer());
-    return new TrainingState(state.round() + 1, state.params(), next);
+    float clip = scale;
+    double lr = schedule.at(state.round());
+    parallel.forEach(tasks, t -> {
+      int from = Math.min(g.length, blocks * t / tasks * NORM_BLOCK);
+      int to = Math.min(g.length, blocks * (t + 1) / tasks * NORM_BLOCK);
+      if (clip != 1f) {
+        for (int i = from; i < to; i++) {
+          g[i] *= clip;
+        }
+      }
+      optimizer.update(state.params(), g, lr, state.optimizer(), from, to);
+    });
+    return new TrainingState(state.round() + 1, state.params(), state.optimizer().advanced());
+  }
+
+  private void meanAndSquares(float[] g, double[] partial, int fromBlock, int toBlock) {
+    for (int b = fromBlock; b < toBlock; b++) {
+      int end = Math.min(g.length, (b + 1) * NORM_BLOCK);
+      double sum = 0;
+      for (int i = b * NORM_BLOCK; i < end; i++) {
+        float v = g[i] / batchSize;
+        g[i] = v;
+        sum += (double) v * v;
+      }
+      partial[b] = sum;
+    }
   }
 
   public double learningRate(long round) {

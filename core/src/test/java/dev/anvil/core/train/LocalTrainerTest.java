@@ -115,6 +115,14 @@ class LocalTrainerTest {
         "type = adam, learning-rate = 0.01", ""), 3).paramsSha256());
     assertEquals("4ce73d984faf692339d61a5d211869b70d4599733a724b66df265bb75455a4c2", train(job("type = linear",
         "type = sgd, learning-rate = 0.01, momentum = 0.5", ""), 3).paramsSha256());
+    String model = "type = mlp, layers = [10, 12, 9, 4], activation = tanh";
+    String sgd = "type = sgd, learning-rate = 0.05, momentum = 0.9, nesterov = true,"
+        + " weight-decay = 0.001";
+    String clipped = train(job(model, sgd, "clip-norm = 0.5\nschedule { type = cosine }"), 2)
+        .paramsSha256();
+    assertEquals("df48df29383854a6839a581aaabe6165192a08b4288040d083ea3dadfe49c69e", clipped);
+    assertNotEquals(clipped, train(job(model, sgd, "schedule { type = cosine }"), 2)
+        .paramsSha256(), "clipping must have been active");
   }
 
   @Test
