@@ -216,9 +216,7 @@ public final class DenseNetwork implements Model {
   private void activate(float[] z, int n) {
     if (activation == Activation.RELU) {
       for (int i = 0; i < n; i++) {
-        if (!(z[i] > 0f)) {
-          z[i] = 0f;
-        }
+        z[i] = Math.max(z[i], 0f);
       }
     } else {
       for (int i = 0; i < n; i++) {
@@ -231,9 +229,7 @@ public final class DenseNetwork implements Model {
   private void activationBackward(float[] a, float[] d, int n) {
     if (activation == Activation.RELU) {
       for (int i = 0; i < n; i++) {
-        if (!(a[i] > 0f)) {
-          d[i] = 0f;
-        }
+        d[i] = a[i] > 0f ? d[i] : 0f;
       }
     } else {
       for (int i = 0; i < n; i++) {

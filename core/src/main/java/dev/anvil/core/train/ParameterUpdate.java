@@ -14,6 +14,8 @@ import dev.anvil.core.optim.Optimizer;
  */
 public final class ParameterUpdate {
   static final int NORM_BLOCK = 8192;
+  /** The exponent bits of a float: all ones for NaN and infinity. */
+  private static final int EXPONENT = 0x7F800000;
 
   private final Optimizer optimizer;
   private final LearningRateSchedule schedule;
@@ -42,8 +44,9 @@ public final class ParameterUpdate {
     int blocks = (g.length + NORM_BLOCK - 1) / NORM_BLOCK;
     int tasks = Math.max(1, Math.min(parallel.width(), blocks));
     double[] partial = new double[blocks];
-    parallel.forEach(tasks, t -> meanAndSquares(g, partial, blocks * t / tasks,
-        blocks * (t + 1) / tasks));
+    boolean clipping = clipNorm > 0;
+    parallel.forEach(tasks, t -> meanAndCheck(g, partial, blocks * t / tasks,
+        blocks * (t + 1) / tasks, clipping));
     double squares = 0;
     for (double p : partial) {
       squares += p;
@@ -52,7 +55,7 @@ public final class ParameterUpdate {
       throw new DivergedException(state.round() + 1, total.lossSum() / total.samples());
     }
     float scale = 1f;
-    if (clipNorm > 0) {
+    if (clipping) {
       double norm = Math.sqrt(squares);
       if (norm > clipNorm) {
         scale = (float) (clipNorm / norm);
@@ -73,16 +76,32 @@ public final class ParameterUpdate {
     return new TrainingState(state.round() + 1, state.params(), state.optimizer().advanced());
   }
 
-  private void meanAndSquares(float[] g, double[] partial, int fromBlock, int toBlock) {
+  /**
+   * Divides blocks {@code [fromBlock, toBlock)} of the gradient by the batch size. With clipping,
+   * stores each block's sum of squares (double, index order); without, stores 0 for a finite
+   * block and infinity for a block holding a NaN or infinity (a cheap check that vectorizes).
+   */
+  private void meanAndCheck(float[] g, double[] partial, int fromBlock, int toBlock,
+      boolean squares) {
     for (int b = fromBlock; b < toBlock; b++) {
       int end = Math.min(g.length, (b + 1) * NORM_BLOCK);
-      double sum = 0;
-      for (int i = b * NORM_BLOCK; i < end; i++) {
-        float v = g[i] / batchSize;
-        g[i] = v;
-        sum += (double) v * v;
+      if (squares) {
+        double sum = 0;
+        for (int i = b * NORM_BLOCK; i < end; i++) {
+          float v = g[i] / batchSize;
+          g[i] = v;
+          sum += (double) v * v;
+        }
+        partial[b] = sum;
+      } else {
+        int nearest = Integer.MAX_VALUE;
+        for (int i = b * NORM_BLOCK; i < end; i++) {
+          float v = g[i] / batchSize;
+          g[i] = v;
+          nearest = Math.min(nearest, (Float.floatToRawIntBits(v) & EXPONENT) ^ EXPONENT);
+        }
+        partial[b] = nearest == 0 ? Double.POSITIVE_INFINITY : 0;
       }
-      partial[b] = sum;
     }
   }
 
