@@ -136,6 +136,24 @@ class LocalTrainerTest {
   }
 
   @Test
+  void aUsersOwnModelClassTrainsLikeTheBuiltInOne() {
+    TrainingResult own = train(job("type = class, class = \"dev.anvil.core.model.UserModel\"",
+        "type = adam, learning-rate = 0.01", ""), 3);
+    assertTrue(own.model().startsWith("user model around softmax 10-4"), own.model());
+    assertEquals(train(job("type = softmax", "type = adam, learning-rate = 0.01", ""), 3)
+        .paramsSha256(), own.paramsSha256());
+  }
+
+  @Test
+  void unknownModelClassIsRejected() {
+    JobSpecException e = assertThrows(JobSpecException.class, () -> PreparedJob.prepare(
+        job("type = class, class = \"com.example.Missing\"", "type = sgd, learning-rate = 0.1",
+            ""), "job.conf"));
+    assertEquals("job.model.class = com.example.Missing: no such class on the classpath",
+        e.problems().get(0).toString());
+  }
+
+  @Test
   void softmaxTakesItsSizesFromTheData() {
     PreparedJob job = PreparedJob.prepare(job("type = softmax",
         "type = sgd, learning-rate = 0.1", ""), "t");
