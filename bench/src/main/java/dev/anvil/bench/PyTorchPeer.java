@@ -1,0 +1,158 @@
+package dev.anvil.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * PyTorch's single-process trainer ({@code train_single.py} of the peer scripts) run as a
+ * subprocess, in its fastest measured configuration on this VM: {@code --threads 1} with
+ * {@code OMP_NUM_THREADS=1} and {@code OPENBLAS_NUM_THREADS=1}. The scripts write next to
+ * themselves (a data cache, the results file), so they run from a private copy in a temp folder.
+ */
+final class PyTorchPeer implements AutoCloseable {
+  /** {@code /usr/bin/python3} (Debian's, where python3-torch installs), or -Danvil.bench.python. */
+  static final Path PYTHON = Path.of(System.getProperty("anvil.bench.python", "/usr/bin/python3"));
+  static final Path SCRIPTS = Path.of("/work/shared/peers/pytorch");
+  private static final Pattern SPS = Pattern.compile("\"sps\":\\s*\\[([^\\]]*)\\]");
+  private static final Pattern ACC = Pattern.compile("\"acc\":\\s*\\{[^}]*:\\s*([0-9.eE+-]+)\\s*}");
+
+  /** Torch's version, or why the peer cannot run. */
+  record Probe(String version, String problem) {}
+
+  /** One run: per-epoch samples/s (evaluation excluded) and the final test accuracy. */
+  record Run(List<Double> epochRates, double accuracy) {
+    /** Median over epochs 2..E (epoch 1 includes warm-up); epoch 1 alone when E = 1. */
+    double steady() {
+      return Stats.median(epochRates.size() > 1 ? epochRates.subList(1, epochRates.size())
+          : epochRates);
+    }
+
+    /** All epochs together: every epoch trains the same number of samples. */
+    double overall() {
+      double inverse = 0;
+      for (double r : epochRates) {
+        inverse += 1 / r;
+      }
+      return epochRates.size() / inverse;
+    }
+  }
+
+  private final Path dir;
+  private int runs;
+
+  private PyTorchPeer(Path dir) {
+    this.dir = dir;
+  }
+
+  static Probe probe() {
+    if (!Files.isExecutable(PYTHON)) {
+      return new Probe(null, PYTHON + " not found (apt-get install python3 python3-torch)");
+    }
+    if (!Files.isRegularFile(SCRIPTS.resolve("train_single.py"))) {
+      return new Probe(null, SCRIPTS.resolve("train_single.py") + " not found");
+    }
+    try {
+      Path log = Files.createTempFile("anvil-torch-probe", ".log");
+      try {
+        int rc = exec(List.of(PYTHON.toString(), "-c", "import torch; print(torch.__version__)"),
+            Path.of("."), log, 120);
+        String out = Files.readString(log, StandardCharsets.UTF_8).strip();
+        return rc == 0 && !out.isEmpty() ? new Probe(lastLine(out), null)
+            : new Probe(null, "torch is missing (apt-get install python3-torch): " + lastLine(out));
+      } finally {
+        Files.deleteIfExists(log);
+      }
+    } catch (IOException e) {
+      return new Probe(null, "cannot run " + PYTHON + ": " + e.getMessage());
+    }
+  }
+
+  /** Copies the peer scripts to a fresh temp folder. */
+  static PyTorchPeer copyScripts() throws IOException {
+    Path dir = Files.createTempDirectory("anvil-bench-pytorch");
+    try (Stream<Path> files = Files.walk(SCRIPTS)) {
+      for (Path source : (Iterable<Path>) files::iterator) {
+        Path target = dir.resolve(SCRIPTS.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target);
+        }
+      }
+    }
+    return new PyTorchPeer(dir);
+  }
+
+  /** Runs {@code train_single.py --model small} for {@code epochs} epochs. */
+  Run train(int epochs) throws IOException {
+    runs++;
+    Path out = dir.resolve("x-" + runs + ".jsonl");
+    Path log = dir.resolve("x-" + runs + ".log");
+    List<String> command = List.of(PYTHON.toString(), "train_single.py", "--model", "small",
+        "--epochs", String.valueOf(epochs), "--threads", "1", "--out", out.toString());
+    int rc = exec(command, dir, log, 300 + 300L * epochs);
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    if (rc != 0 || !Files.exists(out)) {
+      throw new IOException("train_single.py failed (exit " + rc + "): " + lastLine(output));
+    }
+    List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+    String json = lines.get(lines.size() - 1);
+    Matcher sps = SPS.matcher(json);
+    if (!sps.find()) {
+      throw new IOException("no \"sps\" in " + out + ": " + json);
+    }
+    List<Double> rates = new ArrayList<>();
+    for (String s : sps.group(1).split(",")) {
+      rates.add(Double.parseDouble(s.strip()));
+    }
+    Matcher acc = ACC.matcher(json);
+    return new Run(List.copyOf(rates), acc.find() ? Double.parseDouble(acc.group(1)) : Double.NaN);
+  }
+
+  private static int exec(List<String> command, Path dir, Path log, long timeoutSeconds)
+      throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    Process process = pb.start();
+    try {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException(command + " did not finish within " + timeoutSeconds + " s");
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for " + command, e);
+    }
+  }
+
+  private static String lastLine(String output) {
+    String[] lines = output.strip().split("\n");
+    String last = lines[lines.length - 1];
+    return last.isEmpty() ? "(no output)" : last;
+  }
+
+  @Override
+  public void close() {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+  }
+}
