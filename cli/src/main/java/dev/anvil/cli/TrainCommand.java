@@ -42,9 +42,10 @@ final class TrainCommand implements Callable<Integer> {
       throw new UserError("distributed training is not available in this build yet;"
           + " run the reference trainer with --local");
     }
+    KernelChoice kernelChoice = kernel == null ? null : parseKernel(kernel);
     JobSpec spec = JobSpecParser.parse(job);
-    if (kernel != null) {
-      spec = spec.withKernel(parseKernel(kernel));
+    if (kernelChoice != null) {
+      spec = spec.withKernel(kernelChoice);
     }
     if (rounds != null) {
       if (rounds <= 0) {
