@@ -1,0 +1,23 @@
+package dev.anvil.coordinator;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** {@code anvil.coordinator} settings, read once and checked. */
+public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite) {
+
+  public static CoordinatorSettings from(Config config) {
+    Config c = config.getConfig("anvil.coordinator");
+    Duration recruit = c.getDuration("recruit-timeout");
+    int perWrite = c.getInt("max-rounds-per-write");
+    if (recruit.isNegative() || recruit.isZero()) {
+      throw new IllegalArgumentException("anvil.coordinator.recruit-timeout = " + recruit
+          + ": must be a positive duration");
+    }
+    if (perWrite < 1) {
+      throw new IllegalArgumentException("anvil.coordinator.max-rounds-per-write = " + perWrite
+          + ": must be a whole number >= 1");
+    }
+    return new CoordinatorSettings(recruit, perWrite);
+  }
+}

@@ -1,0 +1,487 @@
+package dev.anvil.coordinator;
+
+import dev.anvil.coordinator.JobJournal.Ack;
+import dev.anvil.coordinator.JobJournal.RoundCommitted;
+import dev.anvil.coordinator.JobProtocol.Accepted;
+import dev.anvil.coordinator.JobProtocol.Failed;
+import dev.anvil.coordinator.JobProtocol.Finished;
+import dev.anvil.coordinator.JobProtocol.JobUpdate;
+import dev.anvil.coordinator.JobProtocol.Progress;
+import dev.anvil.coordinator.JobProtocol.Rejected;
+import dev.anvil.coordinator.JobProtocol.Submit;
+import dev.anvil.coordinator.JobProtocol.Watch;
+import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
+import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
+import dev.anvil.core.protocol.TrainingProtocol.ParamsMissing;
+import dev.anvil.core.protocol.TrainingProtocol.PrepareFailed;
+import dev.anvil.core.protocol.TrainingProtocol.PrepareJob;
+import dev.anvil.core.protocol.TrainingProtocol.Prepared;
+import dev.anvil.core.protocol.TrainingProtocol.ReleaseJob;
+import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
+import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.JobSpecException;
+import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.core.train.Canary;
+import dev.anvil.core.train.GradientSum;
+import dev.anvil.core.train.ParameterUpdate;
+import dev.anvil.core.train.PreparedJob;
+import dev.anvil.core.train.TrainingState;
+import dev.anvil.core.wire.AnvilSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * The coordinator of one job: a Cluster Sharding entity that drives the rounds (DESIGN.md, "The
+ * round protocol") and leaves recording to its {@link JobJournal} child. It is a thin actor: the
+ * round bookkeeping is {@link RoundState}, the assignment is {@link Assignment}, the arithmetic
+ * is core's {@link ParameterUpdate} (the same as the reference trainer's).
+ *
+ * <p>A round's update is applied as soon as the round is complete, and the next round is sent at
+ * once; the round is reported committed only when the journal has acknowledged it.
+ */
+public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Command> {
+  public static final EntityTypeKey<Command> TYPE_KEY =
+      EntityTypeKey.create(Command.class, "anvil-job");
+
+  /** Everything a coordinator accepts; the public ones are in {@link JobProtocol}. */
+  public interface Command extends AnvilSerializable {}
+
+  private record JournalLoaded(JobJournal.State state) implements Command {}
+
+  private record Recorded(Ack ack) implements Command {}
+
+  private record FromWorker(WorkerReply reply) implements Command {}
+
+  private record WorkersListed(Receptionist.Listing listing) implements Command {}
+
+  private record Loaded(PreparedJob job, String canary, String error) implements Command {}
+
+  private record Evaluated(dev.anvil.core.train.EpochReport report, String error)
+      implements Command {}
+
+  private enum RecruitTimeout implements Command { INSTANCE }
+
+  /** Registers the entity type; {@code role} is the cluster role that hosts coordinators. */
+  public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String role) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
+        ctx -> create(ctx.getEntityId())).withRole(role));
+  }
+
+  public static Behavior<Command> create(String jobId) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        Behaviors.withStash(10_000, stash -> {
+          ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId), "journal");
+          journal.tell(new JobJournal.GetState(ctx.messageAdapter(JobJournal.State.class,
+              JournalLoaded::new)));
+          return Behaviors.<Command>receive(Command.class)
+              .onMessage(JournalLoaded.class, loaded -> stash.unstashAll(
+                  new JobCoordinator(ctx, timers, jobId, journal, loaded.state())))
+              .onAnyMessage(m -> {
+                stash.stash(m);
+                return Behaviors.same();
+              })
+              .build();
+        })));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final String jobId;
+  private final ActorRef<JobJournal.Command> journal;
+  private final ActorRef<WorkerReply> replies;
+  private final ActorRef<Ack> acks;
+  private final Executor blocking;
+  private final CoordinatorSettings settings;
+  private final Set<ActorRef<JobUpdate>> watchers = new HashSet<>();
+
+  private JobJournal.State recorded;
+  private Phase phase = Phase.IDLE;
+  private JobSpec spec;
+  private int wantedWorkers;
+  private PreparedJob job;
+  private String canary;
+  private ParameterUpdate update;
+  private TrainingState state;
+  private RoundState round;
+  private Assignment assignment;
+  private final Map<ActorRef<WorkerCommand>, Prepared> prepared = new LinkedHashMap<>();
+  private List<ActorRef<WorkerCommand>> recruits = List.of();
+  private final List<RoundCommitted> unrecorded = new ArrayList<>();
+  private boolean writing;
+  private long durableRound;
+  private long startNanos;
+  private long trainNanos;
+  private long roundStartNanos;
+  private double epochLoss;
+  private long epochRounds;
+  private final List<dev.anvil.core.train.EpochReport> history = new ArrayList<>();
+  private int pendingEvaluations;
+  private String resultJson;
+  /** Training time (ns) when each round not yet durable was computed, for progress reports. */
+  private final java.util.TreeMap<Long, Long> trainNanosAt = new java.util.TreeMap<>();
+
+  private enum Phase { IDLE, LOADING, RECRUITING, PREPARING, TRAINING, FINISHING, DONE, FAILED }
+
+  private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
+      String jobId, ActorRef<JobJournal.Command> journal, JobJournal.State recorded) {
+    super(context);
+    this.timers = timers;
+    this.jobId = jobId;
+    this.journal = journal;
+    this.recorded = recorded;
+    this.replies = context.messageAdapter(WorkerReply.class, FromWorker::new);
+    this.acks = context.messageAdapter(Ack.class, Recorded::new);
+    this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    this.settings = CoordinatorSettings.from(context.getSystem().settings().config());
+    if (recorded.result() != null) {
+      phase = Phase.DONE;
+      resultJson = recorded.result();
+    } else if (recorded.failure() != null) {
+      phase = Phase.FAILED;
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Submit.class, this::onSubmit)
+        .onMessage(Watch.class, this::onWatch)
+        .onMessage(Loaded.class, this::onLoaded)
+        .onMessage(WorkersListed.class, this::onWorkers)
+        .onMessage(RecruitTimeout.class, t -> fail("needs " + wantedWorkers
+            + " workers but found " + recruitsAvailable + " within "
+            + settings.recruitTimeout().toSeconds() + " s"))
+        .onMessage(FromWorker.class, this::onWorkerReply)
+        .onMessage(Recorded.class, this::onRecorded)
+        .onMessage(Evaluated.class, this::onEvaluated)
+        .build();
+  }
+
+  private int recruitsAvailable;
+
+  private Behavior<Command> onSubmit(Submit s) {
+    watchers.add(s.replyTo());
+    switch (phase) {
+      case DONE:
+        s.replyTo().tell(new Finished(jobId, resultJson));
+        return this;
+      case FAILED:
+        s.replyTo().tell(new Failed(jobId, recorded.failure()));
+        return this;
+      case IDLE:
+        break;
+      default:
+        return this;  // already running: the submitter is now a watcher
+    }
+    try {
+      spec = JobSpecParser.parse(s.spec(), "job " + jobId, null);
+    } catch (JobSpecException e) {
+      watchers.remove(s.replyTo());
+      s.replyTo().tell(new Rejected(jobId, e.getMessage()));
+      return this;
+    }
+    if (s.workers() <= 0) {
+      watchers.remove(s.replyTo());
+      s.replyTo().tell(new Rejected(jobId, "workers = " + s.workers()
+          + ": must be a whole number > 0"));
+      return this;
+    }
+    wantedWorkers = s.workers();
+    journal.tell(new JobJournal.RecordSubmitted(s.spec(), s.workers(), acks));
+    phase = Phase.LOADING;
+    startNanos = System.nanoTime();
+    JobSpec toLoad = spec;
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      PreparedJob p = PreparedJob.prepare(toLoad, "job " + jobId);
+      return new Loaded(p, Canary.of(p), null);
+    }, blocking), (loaded, error) -> loaded != null ? loaded
+        : new Loaded(null, null, rootMessage(error)));
+    return this;
+  }
+
+  private Behavior<Command> onWatch(Watch w) {
+    watchers.add(w.replyTo());
+    if (phase == Phase.DONE) {
+      w.replyTo().tell(new Finished(jobId, resultJson));
+    } else if (phase == Phase.FAILED) {
+      w.replyTo().tell(new Failed(jobId, recorded.failure()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLoaded(Loaded l) {
+    if (l.error() != null) {
+      return fail("cannot prepare the job: " + l.error());
+    }
+    job = l.job();
+    canary = l.canary();
+    update = job.newParameterUpdate();
+    state = job.initialState();
+    phase = Phase.RECRUITING;
+    getContext().getSystem().receptionist().tell(Receptionist.subscribe(
+        TrainingProtocol.WORKERS, getContext().messageAdapter(Receptionist.Listing.class,
+            WorkersListed::new)));
+    timers.startSingleTimer(RecruitTimeout.INSTANCE, settings.recruitTimeout());
+    return this;
+  }
+
+  private Behavior<Command> onWorkers(WorkersListed l) {
+    Set<ActorRef<WorkerCommand>> live = l.listing().getServiceInstances(TrainingProtocol.WORKERS);
+    recruitsAvailable = live.size();
+    if (phase != Phase.RECRUITING || live.size() < wantedWorkers) {
+      return this;
+    }
+    timers.cancel(RecruitTimeout.INSTANCE);
+    recruits = Assignment.choose(live, wantedWorkers);
+    phase = Phase.PREPARING;
+    String text = dev.anvil.core.spec.JobSpecWriter.toHocon(spec);
+    for (ActorRef<WorkerCommand> w : recruits) {
+      w.tell(new PrepareJob(jobId, 1, text, replies));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWorkerReply(FromWorker f) {
+    WorkerReply r = f.reply();
+    if (r instanceof NodeResult n) {
+      return onResult(n);
+    } else if (r instanceof Prepared p) {
+      return onPrepared(p);
+    } else if (r instanceof PrepareFailed pf) {
+      return fail("worker " + pf.worker() + " cannot take part: " + pf.reason());
+    } else if (r instanceof ParamsMissing pm && phase == Phase.TRAINING
+        && pm.round() == state.round()) {
+      resend(pm.worker());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPrepared(Prepared p) {
+    if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
+      return this;
+    }
+    if (!p.dataFingerprint().equals(job.dataFingerprint())) {
+      return fail("worker " + p.worker() + " at " + p.self().path().address()
+          + " loads data with fingerprint " + p.dataFingerprint() + " but the coordinator at "
+          + getContext().getSelf().path().address() + " loads " + job.dataFingerprint()
+          + ": every node must see the same data");
+    }
+    if (!p.canarySha256().equals(canary)) {
+      return fail("worker " + p.worker() + " at " + p.self().path().address()
+          + " computes canary gradient " + p.canarySha256() + " (kernel " + p.kernel()
+          + ") but the coordinator computes " + canary + " (kernel " + job.kernel().name()
+          + "): nodes must compute the same bits (same kernel, BLAS library and hardware)");
+    }
+    prepared.put(p.self(), p);
+    if (prepared.size() == recruits.size()) {
+      assignment = Assignment.of(job.tree(), recruits);
+      phase = Phase.TRAINING;
+      notifyWatchers(new Accepted(jobId, job.totalRounds(), job.model().describe(),
+          recruits.size(), assignment.nodes()));
+      startRound();
+    }
+    return this;
+  }
+
+  private void startRound() {
+    round = RoundState.start(state.round(), job.spec().logicalShards());
+    roundStartNanos = System.nanoTime();
+    float[] params = state.params().clone();
+    for (ActorRef<WorkerCommand> w : recruits) {
+      w.tell(new ComputeNodes(jobId, 1, state.round(), params, assignment.nodesOf(w), replies));
+    }
+  }
+
+  private void resend(String worker) {
+    for (Map.Entry<ActorRef<WorkerCommand>, Prepared> e : prepared.entrySet()) {
+      if (e.getValue().worker().equals(worker)) {
+        e.getKey().tell(new ComputeNodes(jobId, 1, state.round(), state.params().clone(),
+            assignment.nodesOf(e.getKey()), replies));
+      }
+    }
+  }
+
+  private Behavior<Command> onResult(NodeResult n) {
+    if (phase != Phase.TRAINING) {
+      return this;
+    }
+    RoundState.Acceptance a = round.accept(n.round(), n.node(),
+        new GradientSum(n.grad(), n.lossSum(), n.samples()));
+    round = a.state();
+    if (!round.complete()) {
+      return this;
+    }
+    GradientSum total = round.reduce(job.tree());
+    double loss = total.lossSum() / total.samples();
+    try {
+      state = update.apply(state, total);
+    } catch (dev.anvil.core.train.DivergedException e) {
+      return fail(e.getMessage());
+    }
+    trainNanos += System.nanoTime() - roundStartNanos;
+    trainNanosAt.put(state.round(), trainNanos);
+    unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
+        System.currentTimeMillis()));
+    flushRecords();
+    epochLoss += loss;
+    epochRounds++;
+    long done = state.round();
+    if (done % job.roundsPerEpoch() == 0 || done == job.totalRounds()) {
+      evaluate(done);
+    }
+    if (done < job.totalRounds()) {
+      startRound();
+    } else {
+      phase = Phase.FINISHING;
+      maybeFinish();
+    }
+    return this;
+  }
+
+  private void evaluate(long done) {
+    float[] params = state.params().clone();
+    double trainLoss = epochLoss / epochRounds;
+    epochLoss = 0;
+    epochRounds = 0;
+    pendingEvaluations++;
+    PreparedJob j = job;
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      var test = new dev.anvil.core.train.Evaluator(j.model(), j.data().test()).evaluate(params);
+      return new dev.anvil.core.train.EpochReport((double) done / j.roundsPerEpoch(), done,
+          trainLoss, test.meanLoss(), j.model().classifier() ? test.accuracy() : null);
+    }, blocking), (report, error) -> new Evaluated(report, error == null ? null
+        : rootMessage(error)));
+  }
+
+  private Behavior<Command> onEvaluated(Evaluated e) {
+    pendingEvaluations--;
+    if (e.error() != null) {
+      return fail("evaluation failed: " + e.error());
+    }
+    history.add(e.report());
+    history.sort((a, b) -> Long.compare(a.round(), b.round()));
+    maybeFinish();
+    return this;
+  }
+
+  private void flushRecords() {
+    if (writing || unrecorded.isEmpty()) {
+      return;
+    }
+    List<RoundCommitted> batch = List.copyOf(unrecorded.subList(0,
+        Math.min(unrecorded.size(), settings.maxRoundsPerWrite())));
+    writing = true;
+    journal.tell(new JobJournal.RecordRounds(batch, acks));
+  }
+
+  private Behavior<Command> onRecorded(Recorded r) {
+    Ack ack = r.ack();
+    switch (ack.what()) {
+      case ROUNDS:
+        writing = false;
+        roundsDurable(ack.lastRound());
+        flushRecords();
+        maybeFinish();
+        return this;
+      case COMPLETED:
+        if (phase == Phase.FINISHING) {
+          phase = Phase.DONE;
+          notifyWatchers(new Finished(jobId, resultJson));
+          release();
+        }
+        return this;
+      default:
+        return this;
+    }
+  }
+
+  /** Rounds up to {@code last} are in the journal: report them committed. */
+  private void roundsDurable(long last) {
+    RoundCommitted newest = null;
+    while (!unrecorded.isEmpty() && unrecorded.get(0).round() <= last) {
+      newest = unrecorded.remove(0);
+    }
+    if (newest == null || last <= durableRound) {
+      return;
+    }
+    durableRound = last;
+    Long nanos = trainNanosAt.remove(newest.round());
+    trainNanosAt.headMap(newest.round()).clear();
+    double seconds = (nanos == null ? trainNanos : nanos) / 1e9;
+    notifyWatchers(new Progress(jobId, durableRound, job.totalRounds(), newest.loss(),
+        durableRound * job.spec().batchSize() / seconds));
+  }
+
+  /** Finishes once every round is durable and every evaluation is back. */
+  private void maybeFinish() {
+    if (phase != Phase.FINISHING || resultJson != null || pendingEvaluations > 0
+        || durableRound < job.totalRounds() || history.isEmpty()) {
+      return;
+    }
+    dev.anvil.core.train.EpochReport last = history.get(history.size() - 1);
+    double trainSeconds = trainNanos / 1e9;
+    resultJson = new dev.anvil.core.train.TrainingResult(spec.name(), job.model().describe(),
+        spec.seed(), job.kernel().name(), job.totalRounds(),
+        (double) job.totalRounds() / job.roundsPerEpoch(), spec.logicalShards(),
+        spec.batchSize(), recruits.size(), assignment.nodes(), last.trainLoss(),
+        last.testAccuracy(), last.testLoss(),
+        dev.anvil.core.data.Digests.sha256(state.params()), job.dataFingerprint(),
+        (System.nanoTime() - startNanos) / 1e9, trainSeconds,
+        job.totalRounds() * spec.batchSize() / trainSeconds, history).toJson();
+    journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
+  }
+
+  private Behavior<Command> fail(String reason) {
+    if (phase == Phase.DONE || phase == Phase.FAILED) {
+      return this;
+    }
+    getContext().getLog().warn("job {} failed: {}", jobId, reason);
+    phase = Phase.FAILED;
+    recorded = new JobJournal.State(recorded.spec(), recorded.workers(), durableRound, null,
+        reason);
+    journal.tell(new JobJournal.RecordFailed(reason, acks));
+    notifyWatchers(new Failed(jobId, reason));
+    release();
+    return this;
+  }
+
+  private void release() {
+    for (ActorRef<WorkerCommand> w : recruits) {
+      w.tell(new ReleaseJob(jobId));
+    }
+  }
+
+  private void notifyWatchers(JobUpdate u) {
+    for (ActorRef<JobUpdate> w : watchers) {
+      w.tell(u);
+    }
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
+        || t.getMessage() == null)) {
+      t = t.getCause();
+    }
+    return t.getMessage() != null ? t.getMessage() : t.toString();
+  }
+}

@@ -1,0 +1,39 @@
+package dev.anvil.core.wire;
+
+import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.train.TreeNode;
+
+/** The core module's wire types (ids 100-199). */
+public final class CoreWire implements WireRegistrar {
+  static final CoreWire INSTANCE = new CoreWire();
+  static final int ACTOR_REF = 110;
+
+  @Override
+  public int firstId() {
+    return 100;
+  }
+
+  @Override
+  public int lastId() {
+    return 199;
+  }
+
+  @Override
+  public void register(WireRegistry r) {
+    r.register(float[].class, 100, CheckedSerializers.FLOATS);
+    r.register(double[].class, 101, CheckedSerializers.DOUBLES);
+    r.register(long[].class, 102, CheckedSerializers.LONGS);
+    r.register(int[].class, 103, CheckedSerializers.INTS);
+    r.register(byte[].class, 104, CheckedSerializers.BYTES);
+    r.register(String[].class, 105, CheckedSerializers.arrayOf(String.class));
+    r.register(TreeNode.class, 120);
+    r.register(TreeNode[].class, 121, CheckedSerializers.arrayOf(TreeNode.class));
+    r.register(TrainingProtocol.PrepareJob.class, 130);
+    r.register(TrainingProtocol.Prepared.class, 131);
+    r.register(TrainingProtocol.PrepareFailed.class, 132);
+    r.register(TrainingProtocol.ComputeNodes.class, 133);
+    r.register(TrainingProtocol.NodeResult.class, 134);
+    r.register(TrainingProtocol.ParamsMissing.class, 135);
+    r.register(TrainingProtocol.ReleaseJob.class, 136);
+  }
+}

@@ -1,0 +1,62 @@
+package dev.anvil.persistence;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A real PostgreSQL server started from the binaries shipped as a Maven artifact, with its data
+ * under a folder of the cluster (so it survives restarts of the cluster). Node JVMs reach it over
+ * TCP on loopback, so killing a node never takes the journal with it.
+ */
+public final class EmbeddedDatabase implements AutoCloseable {
+  private final EmbeddedPostgres postgres;
+  private final Path dataDirectory;
+
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory) {
+    this.postgres = postgres;
+    this.dataDirectory = dataDirectory;
+  }
+
+  /** Starts PostgreSQL on a free port with its data in {@code dataDirectory} (created if new). */
+  public static EmbeddedDatabase start(Path dataDirectory) {
+    try {
+      Files.createDirectories(dataDirectory);
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setDataDirectory(dataDirectory)
+          .setCleanDataDirectory(false)
+          .start();
+      return new EmbeddedDatabase(pg, dataDirectory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDirectory
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String jdbcUrl() {
+    return postgres.getJdbcUrl("postgres", "postgres").replace("localhost", "127.0.0.1");
+  }
+
+  public String user() {
+    return "postgres";
+  }
+
+  public int port() {
+    return postgres.getPort();
+  }
+
+  public Path dataDirectory() {
+    return dataDirectory;
+  }
+
+  @Override
+  public void close() {
+    try {
+      postgres.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop the embedded PostgreSQL: " + e.getMessage(), e);
+    }
+  }
+}

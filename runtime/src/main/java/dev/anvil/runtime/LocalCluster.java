@@ -1,0 +1,253 @@
+package dev.anvil.runtime;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.anvil.coordinator.JobCoordinator;
+import dev.anvil.persistence.DatabaseSettings;
+import dev.anvil.persistence.EmbeddedDatabase;
+import dev.anvil.persistence.JournalSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cluster of separate node JVMs on this machine, plus the embedded PostgreSQL that holds their
+ * journal, started and supervised by this (launcher) process. The launcher joins as a client
+ * member (role "client"): it submits jobs but never votes and hosts nothing. Each node's output
+ * goes to {@code node-N.log} in the data folder. Node JVMs exit when the launcher dies, even by
+ * SIGKILL, because they watch their standard input.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
+
+  /** How to start the cluster. */
+  public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
+      DatabaseSettings externalDatabase, Duration startTimeout) {
+    public Settings {
+      if (nodes < 1) {
+        throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
+      }
+      if (slotsPerNode < 1) {
+        throw new IllegalArgumentException("worker slots per node = " + slotsPerNode
+            + ": must be at least 1");
+      }
+    }
+
+    public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
+      return new Settings(nodes, slotsPerNode, "1g", dataDirectory, null, Duration.ofSeconds(90));
+    }
+  }
+
+  private final Settings settings;
+  private final EmbeddedDatabase database;
+  private final DatabaseSettings db;
+  private final List<Process> processes = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
+  private final ActorSystem<Void> client;
+
+  private LocalCluster(Settings settings, EmbeddedDatabase database, DatabaseSettings db,
+      ActorSystem<Void> client) {
+    this.settings = settings;
+    this.database = database;
+    this.db = db;
+    this.client = client;
+  }
+
+  /** Starts the database, the node JVMs and the client, and waits until every node is up. */
+  public static LocalCluster start(Settings s) {
+    try {
+      Files.createDirectories(s.dataDirectory());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + s.dataDirectory(), e);
+    }
+    EmbeddedDatabase database = null;
+    DatabaseSettings db = s.externalDatabase();
+    if (db == null) {
+      database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
+      db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
+    }
+    db.check();
+    JournalSchema.createIfMissing(db);
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < s.nodes(); i++) {
+      ports.add(freePort());
+    }
+    String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
+    LocalCluster cluster = null;
+    List<Process> started = new ArrayList<>();
+    try {
+      for (int i = 0; i < s.nodes(); i++) {
+        started.add(launch(s, db, i, ports.get(i), seed));
+      }
+      Config clientConfig = ConfigFactory.parseMap(Map.of(
+          "anvil.node.role", "client",
+          "pekko.remote.artery.canonical.port", 0,
+          "pekko.cluster.seed-nodes", List.of(seed),
+          "anvil.persistence.url", db.url()));
+      ActorSystem<Void> client = ActorSystem.create(Behaviors.empty(), "anvil",
+          AnvilConfig.load(clientConfig));
+      JobCoordinator.init(client, "node");
+      cluster = new LocalCluster(s, database, db, client);
+      cluster.processes.addAll(started);
+      cluster.ports.addAll(ports);
+      cluster.awaitNodesUp(s.nodes(), s.startTimeout());
+      return cluster;
+    } catch (RuntimeException e) {
+      if (cluster != null) {
+        cluster.close();
+      } else {
+        started.forEach(Process::destroyForcibly);
+        if (database != null) {
+          database.close();
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static Process launch(Settings s, DatabaseSettings db, int index, int port,
+      String seed) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + s.heap(),
+        "-XX:+UseG1GC",
+        "-cp", System.getProperty("java.class.path"),
+        "-Danvil.node.watch-stdin=true",
+        "-Danvil.worker.slots=" + s.slotsPerNode(),
+        "-Dpekko.remote.artery.canonical.port=" + port,
+        "-Dpekko.cluster.seed-nodes.0=" + seed,
+        "-Danvil.persistence.url=" + db.url(),
+        "-Danvil.persistence.user=" + db.user(),
+        "-Danvil.persistence.create-schema=off",
+        "dev.anvil.runtime.NodeMain"));
+    Path logFile = s.dataDirectory().resolve("node-" + (index + 1) + ".log");
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    pb.environment().put("ANVIL_DB_PASSWORD", db.password());
+    try {
+      return pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  private void awaitNodesUp(int count, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Cluster cluster = Cluster.get(client);
+    while (System.nanoTime() < deadline) {
+      long up = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+          .filter(m -> m.status() == MemberStatus.up() && m.hasRole("node")).count();
+      if (up >= count) {
+        log.info("local cluster up: {} nodes", count);
+        return;
+      }
+      for (int i = 0; i < processes.size(); i++) {
+        if (!processes.get(i).isAlive()) {
+          throw new IllegalStateException("node " + (i + 1) + " exited while starting (code "
+              + processes.get(i).exitValue() + "); its log:\n" + tail(i, 30));
+        }
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(100);  // polling the membership; nothing else to wait on
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the cluster starts", e);
+      }
+    }
+    throw new IllegalStateException("the cluster did not come up with " + count + " nodes within "
+        + timeout.toSeconds() + " s; node 1's log:\n" + tail(0, 30));
+  }
+
+  /** The last {@code lines} lines of node {@code index}'s log (0-based). */
+  public String tail(int index, int lines) {
+    Path file = logFile(index);
+    try {
+      List<String> all = Files.readAllLines(file);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log at " + file + ")";
+    }
+  }
+
+  public Path logFile(int index) {
+    return settings.dataDirectory().resolve("node-" + (index + 1) + ".log");
+  }
+
+  /** The client actor system (role "client"): submit jobs through it with {@link JobClient}. */
+  public ActorSystem<Void> client() {
+    return client;
+  }
+
+  public int size() {
+    return processes.size();
+  }
+
+  /** host:port of every node, node 1 first. */
+  public List<String> addresses() {
+    return ports.stream().map(p -> "127.0.0.1:" + p).toList();
+  }
+
+  public Process process(int index) {
+    return processes.get(index);
+  }
+
+  public DatabaseSettings database() {
+    return db;
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
+    }
+  }
+
+  /** Stops the client, then every node (gracefully, then forcibly), then the database. */
+  @Override
+  public void close() {
+    client.terminate();
+    try {
+      client.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.debug("client did not stop in time: {}", e.toString());
+    }
+    for (Process p : processes) {
+      try {
+        p.getOutputStream().close();  // the node's parent watch sees the end and leaves
+      } catch (IOException e) {
+        p.destroy();
+      }
+    }
+    for (Process p : processes) {
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+    if (database != null) {
+      database.close();
+    }
+  }
+}
