@@ -2,7 +2,9 @@ package dev.anvil.cli;
 
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.train.TrainingResult;
+import dev.anvil.runtime.LocalCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,21 +17,25 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code anvil demo}: the determinism story on one machine. Trains the MLP example
- * (Fashion-MNIST when Debian's data set is installed, else the synthetic set) with every core,
- * then again on one worker, and shows both runs end with the same parameter hash.
+ * (Fashion-MNIST when Debian's data set is installed, else the synthetic set) on the
+ * single-process reference trainer, then on a 3-node local cluster of separate JVMs with an
+ * embedded PostgreSQL journal, and shows that both end with the same parameter hash.
  */
-@Command(name = "demo", description = "Train the MLP example twice (all cores, then one worker)"
-    + " and show that both end with the same parameters.")
+@Command(name = "demo", description = "Train the MLP example on the reference trainer and on a"
+    + " 3-node local cluster, and show that both end with the same parameters.")
 final class DemoCommand implements Callable<Integer> {
   static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
 
   @Option(names = "--out", defaultValue = "anvil-runs/demo",
-      description = "Folder for the results (default: ${DEFAULT-VALUE}).")
+      description = "Folder for results, the database and node logs (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Option(names = "--synthetic", description = "Use the synthetic data set even when"
       + " Fashion-MNIST is installed.")
   boolean synthetic;
+
+  @Option(names = "--nodes", defaultValue = "3", description = "Node JVMs (default: 3).")
+  int nodes;
 
   @Override
   public Integer call() {
@@ -42,20 +48,33 @@ final class DemoCommand implements Callable<Integer> {
     JobSpec spec = JobSpecParser.parse(readExample(example), "examples/" + example, null);
     int cores = Runtime.getRuntime().availableProcessors();
 
-    System.out.printf("%n== run 1: %d workers ==%n", cores);
-    TrainingResult many = ReferenceRun.run(spec, example, cores, ProgressBar.forConsole(false));
-    ReferenceRun.write(many, out.resolve("result-" + cores + "-workers.json"));
-    System.out.println(ReferenceRun.summary(many));
+    System.out.printf("%n== 1. the reference: one process, %d threads ==%n", cores);
+    TrainingResult reference = ReferenceRun.run(spec, example, cores,
+        ProgressBar.forConsole(false));
+    ReferenceRun.write(reference, out.resolve("result-reference.json"));
+    System.out.println(ReferenceRun.summary(reference));
 
-    System.out.printf("%n== run 2: 1 worker, same job ==%n");
-    TrainingResult one = ReferenceRun.run(spec, example, 1, ProgressBar.forConsole(false));
-    ReferenceRun.write(one, out.resolve("result-1-worker.json"));
-    System.out.println(ReferenceRun.summary(one));
+    System.out.printf("%n== 2. a local cluster: %d node JVMs, %d workers, journal in an embedded"
+        + " PostgreSQL ==%n", nodes, nodes);
+    ProgressBar bar = ProgressBar.forConsole(false);
+    String resultJson;
+    Path clusterData = out.resolve("cluster-" + System.currentTimeMillis());
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, 1,
+        clusterData))) {
+      System.out.println("nodes up at " + String.join(", ", cluster.addresses()) + "; logs in "
+          + clusterData);
+      resultJson = ClusterRun.run(cluster.client(), spec, nodes, bar);
+    }
+    JsonNode distributed = ClusterRun.parse(resultJson);
+    bar.history(distributed);
+    ClusterRun.write(resultJson, out.resolve("result-cluster.json"));
+    System.out.println(ClusterRun.summary(distributed));
 
-    boolean same = many.paramsSha256().equals(one.paramsSha256());
-    System.out.printf("%n%s: %d workers and 1 worker ended with %s parameters%n  %s%n  %s%n"
-            + "results in %s%n", same ? "OK" : "MISMATCH", cores,
-        same ? "bitwise identical" : "DIFFERENT", many.paramsSha256(), one.paramsSha256(), out);
+    String clusterHash = distributed.get("paramsSha256").asText();
+    boolean same = reference.paramsSha256().equals(clusterHash);
+    System.out.printf("%n%s: the reference and the %d-node cluster ended with %s parameters%n"
+            + "  reference %s%n  cluster   %s%nresults in %s%n", same ? "OK" : "MISMATCH", nodes,
+        same ? "bitwise identical" : "DIFFERENT", reference.paramsSha256(), clusterHash, out);
     return same ? 0 : 1;
   }
 

@@ -18,7 +18,13 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
       cmd.getErr().println("anvil: " + e.getMessage());
       return Main.BAD_INPUT;
     }
-    if (e instanceof DivergedException || e instanceof IllegalStateException) {
+    if (e instanceof IllegalArgumentException) {
+      cmd.getErr().println("anvil: " + e.getMessage());
+      return Main.BAD_INPUT;
+    }
+    if (e instanceof DivergedException || e instanceof IllegalStateException
+        || e instanceof ClusterRun.JobFailure
+        || e instanceof dev.anvil.persistence.DatabaseException) {
       cmd.getErr().println("anvil: " + e.getMessage());
       return 1;
     }

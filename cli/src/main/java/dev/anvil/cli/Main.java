@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "anvil", mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Fault-tolerant, deterministic data-parallel training on Apache Pekko.",
-    subcommands = {TrainCommand.class, DemoCommand.class, ValidateCommand.class,
+    subcommands = {TrainCommand.class, LocalCommand.class, NodeCommand.class, DemoCommand.class,
+        ValidateCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for input the user must fix: an invalid job spec or unusable data. */

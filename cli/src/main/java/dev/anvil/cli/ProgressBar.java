@@ -54,8 +54,10 @@ final class ProgressBar implements TrainingListener {
     }
     lastDraw = now;
     int filled = (int) (WIDTH * p.round() / p.totalRounds());
-    out.printf(Locale.ROOT, "\r[%s%s] round %d/%d  epoch %.2f  loss %.4f  %s samples/s ",
-        "#".repeat(filled), ".".repeat(WIDTH - filled), p.round(), p.totalRounds(), p.epochs(),
+    String epoch = Double.isNaN(p.epochs()) ? ""
+        : String.format(Locale.ROOT, "  epoch %.2f", p.epochs());
+    out.printf(Locale.ROOT, "\r[%s%s] round %d/%d%s  loss %.4f  %s samples/s ",
+        "#".repeat(filled), ".".repeat(WIDTH - filled), p.round(), p.totalRounds(), epoch,
         p.loss(), compact(p.samplesPerSecond()));
     out.flush();
     drawn = true;
@@ -76,6 +78,27 @@ final class ProgressBar implements TrainingListener {
         : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
     out.printf(Locale.ROOT, "epoch %6.2f  round %7d  train loss %.4f  %s%n", r.epoch(),
         r.round(), r.trainLoss(), test);
+  }
+
+  /** A line of its own (clearing a drawn bar first). */
+  void message(String line) {
+    if (quiet) {
+      return;
+    }
+    if (drawn) {
+      out.print("\r" + " ".repeat(100) + "\r");
+      drawn = false;
+    }
+    out.println(line);
+  }
+
+  /** Prints the per-epoch lines of a finished run's history. */
+  void history(com.fasterxml.jackson.databind.JsonNode result) {
+    for (com.fasterxml.jackson.databind.JsonNode e : result.get("history")) {
+      epochCompleted(new EpochReport(e.get("epoch").asDouble(), e.get("round").asLong(),
+          e.get("trainLoss").asDouble(), e.get("testLoss").asDouble(),
+          e.has("testAccuracy") ? e.get("testAccuracy").asDouble() : null));
+    }
   }
 
   static String compact(double perSecond) {

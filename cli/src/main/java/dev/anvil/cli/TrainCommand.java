@@ -19,12 +19,20 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--local", description = "Run the single-process reference trainer.")
   boolean local;
 
+  @Option(names = "--nodes", description = "Node JVMs of the local cluster to start"
+      + " (default: 2).")
+  Integer nodes;
+
+  @Option(names = "--cluster", paramLabel = "HOST:PORT",
+      description = "Run on a running cluster, joining it through this node.")
+  String cluster;
+
   @Option(names = "--out", defaultValue = "result.json",
       description = "Where to write the result (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--workers", description = "Worker threads (default: the number of cores)."
-      + " The result does not depend on it.")
+  @Option(names = "--workers", description = "Total workers (default: the number of cores"
+      + " with --local, one per node on a local cluster). The result does not depend on it.")
   Integer workers;
 
   @Option(names = "--kernel", description = "Override job.kernel: auto | native | java.")
@@ -38,9 +46,16 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!local) {
-      throw new UserError("distributed training is not available in this build yet;"
-          + " run the reference trainer with --local");
+    if (local && (nodes != null || cluster != null)) {
+      throw new UserError("--local runs in this process: it takes neither --nodes nor"
+          + " --cluster");
+    }
+    if (nodes != null && cluster != null) {
+      throw new UserError("--nodes starts a local cluster, --cluster joins a running one:"
+          + " give one of them");
+    }
+    if (nodes != null && nodes < 1) {
+      throw new UserError("--nodes = " + nodes + ": must be a whole number >= 1");
     }
     KernelChoice kernelChoice = kernel == null ? null : parseKernel(kernel);
     JobSpec spec = JobSpecParser.parse(job);
@@ -53,14 +68,48 @@ final class TrainCommand implements Callable<Integer> {
       }
       spec = spec.withLength(new TrainingLength.Rounds(rounds));
     }
-    int threads = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
-    if (threads <= 0) {
-      throw new UserError("--workers = " + threads + ": must be a whole number > 0");
+    if (workers != null && workers <= 0) {
+      throw new UserError("--workers = " + workers + ": must be a whole number > 0");
     }
+    if (!local) {
+      return distributed(spec);
+    }
+    int threads = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
     TrainingResult result = ReferenceRun.run(spec, job.toString(), threads,
         ProgressBar.forConsole(quiet));
     ReferenceRun.write(result, out);
     System.out.println(ReferenceRun.summary(result));
+    System.out.println("result written to " + out);
+    return 0;
+  }
+
+  private int distributed(JobSpec spec) {
+    ProgressBar bar = ProgressBar.forConsole(quiet);
+    String resultJson;
+    if (cluster != null) {
+      int total = workers == null ? 1 : workers;
+      var client = dev.anvil.runtime.ClusterClient.join(cluster, java.time.Duration.ofSeconds(30));
+      try {
+        resultJson = ClusterRun.run(client, spec, total, bar);
+      } finally {
+        client.terminate();
+      }
+    } else {
+      int n = nodes == null ? 2 : nodes;
+      int total = workers == null ? n : workers;
+      int slots = (total + n - 1) / n;
+      java.nio.file.Path data = LocalCommand.runFolder(spec.name());
+      bar.message("starting a local cluster of " + n + " node JVMs (" + slots
+          + " worker slots each; logs in " + data + ")");
+      try (var local = dev.anvil.runtime.LocalCluster.start(
+          dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data))) {
+        resultJson = ClusterRun.run(local.client(), spec, total, bar);
+      }
+    }
+    var result = ClusterRun.parse(resultJson);
+    bar.history(result);
+    ClusterRun.write(resultJson, out);
+    System.out.println(ClusterRun.summary(result));
     System.out.println("result written to " + out);
     return 0;
   }

@@ -104,10 +104,40 @@ class MainTest {
   }
 
   @Test
-  void trainWithoutLocalSaysWhatToDo() {
-    Outcome o = anvil("train", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString());
+  void contradictoryModesAreRejected() {
+    Outcome o = anvil("train", "--local", "--nodes", "2", "--job",
+        EXAMPLES.resolve("synthetic-mlp.conf").toString());
     assertEquals(2, o.code());
-    assertTrue(o.err().contains("run the reference trainer with --local"), o.err());
+    assertTrue(o.err().contains("--local runs in this process: it takes neither --nodes nor"
+        + " --cluster"), o.err());
+    Outcome both = anvil("train", "--nodes", "2", "--cluster", "h:1", "--job", "x.conf");
+    assertEquals(2, both.code());
+    assertTrue(both.err().contains("give one of them"), both.err());
+  }
+
+  @Test
+  void nodeWithoutADatabaseSaysWhatItNeeds() {
+    Outcome o = anvil("node", "--port", "2551", "--seed", "127.0.0.1:2551");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("anvil node needs --db jdbc:postgresql://"), o.err());
+  }
+
+  @Test
+  void trainOnALocalClusterWritesTheReferenceHash() throws Exception {
+    Path out = dir.resolve("cluster.json");
+    Outcome o = anvil("train", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString(),
+        "--nodes", "2", "--workers", "3", "--kernel", "java", "--rounds", "40", "--quiet",
+        "--out", out.toString());
+    assertEquals(0, o.code(), o.out() + o.err());
+    Outcome ref = anvil("train", "--local", "--job", EXAMPLES.resolve("synthetic-mlp.conf")
+        .toString(), "--kernel", "java", "--rounds", "40", "--quiet", "--out",
+        dir.resolve("ref.json").toString());
+    JsonNode cluster = new ObjectMapper().readTree(out.toFile());
+    JsonNode local = new ObjectMapper().readTree(dir.resolve("ref.json").toFile());
+    assertEquals(local.get("paramsSha256").asText(), cluster.get("paramsSha256").asText());
+    assertEquals(3, cluster.get("workers").asInt());
+    assertEquals(2, cluster.get("nodes").asInt());
+    assertEquals(0, ref.code());
   }
 
   @Test
@@ -137,9 +167,11 @@ class MainTest {
 
   @Test
   void demoOnSyntheticDataShowsBitwiseEqualRuns() {
-    Outcome o = anvil("demo", "--synthetic", "--out", dir.toString());
+    Outcome o = anvil("demo", "--synthetic", "--nodes", "2", "--out", dir.toString());
     assertEquals(0, o.code(), o.out() + o.err());
-    assertTrue(o.out().contains("ended with bitwise identical parameters"), o.out());
-    assertTrue(Files.exists(dir.resolve("result-1-worker.json")));
+    assertTrue(o.out().contains("OK: the reference and the 2-node cluster ended with bitwise"
+        + " identical parameters"), o.out());
+    assertTrue(Files.exists(dir.resolve("result-reference.json")));
+    assertTrue(Files.exists(dir.resolve("result-cluster.json")));
   }
 }

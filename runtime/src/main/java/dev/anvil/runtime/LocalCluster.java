@@ -1,8 +1,5 @@
 package dev.anvil.runtime;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.anvil.coordinator.JobCoordinator;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.persistence.JournalSchema;
@@ -14,11 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
@@ -93,14 +88,14 @@ public final class LocalCluster implements AutoCloseable {
       for (int i = 0; i < s.nodes(); i++) {
         started.add(launch(s, db, i, ports.get(i), seed));
       }
-      Config clientConfig = ConfigFactory.parseMap(Map.of(
-          "anvil.node.role", "client",
-          "pekko.remote.artery.canonical.port", 0,
-          "pekko.cluster.seed-nodes", List.of(seed),
-          "anvil.persistence.url", db.url()));
-      ActorSystem<Void> client = ActorSystem.create(Behaviors.empty(), "anvil",
-          AnvilConfig.load(clientConfig));
-      JobCoordinator.init(client, "node");
+      ActorSystem<Void> client;
+      try {
+        client = ClusterClient.join("127.0.0.1:" + ports.get(0), s.startTimeout());
+      } catch (IllegalStateException e) {
+        throw new IllegalStateException(e.getMessage() + "; node 1's log ("
+            + s.dataDirectory().resolve("node-1.log") + "):\n" + tailOf(
+            s.dataDirectory().resolve("node-1.log"), 30), e);
+      }
       cluster = new LocalCluster(s, database, db, client);
       cluster.processes.addAll(started);
       cluster.ports.addAll(ports);
@@ -124,6 +119,7 @@ public final class LocalCluster implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Xmx" + s.heap(),
         "-XX:+UseG1GC",
+        "-Dlogback.configurationFile=logback-node.xml",
         "-cp", System.getProperty("java.class.path"),
         "-Danvil.node.watch-stdin=true",
         "-Danvil.worker.slots=" + s.slotsPerNode(),
@@ -176,7 +172,10 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The last {@code lines} lines of node {@code index}'s log (0-based). */
   public String tail(int index, int lines) {
-    Path file = logFile(index);
+    return tailOf(logFile(index), lines);
+  }
+
+  private static String tailOf(Path file, int lines) {
     try {
       List<String> all = Files.readAllLines(file);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

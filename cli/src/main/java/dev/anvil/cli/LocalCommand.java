@@ -1,0 +1,58 @@
+package dev.anvil.cli;
+
+import dev.anvil.runtime.LocalCluster;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code anvil local --nodes N}: starts a local cluster and keeps it running until Ctrl-C. */
+@Command(name = "local", description = "Start a local cluster of node JVMs (with an embedded"
+    + " PostgreSQL journal) and keep it running until Ctrl-C.")
+final class LocalCommand implements Callable<Integer> {
+  @Option(names = "--nodes", defaultValue = "3", description = "Node JVMs (default: 3).")
+  int nodes;
+
+  @Option(names = "--slots", defaultValue = "1",
+      description = "Worker slots per node (default: ${DEFAULT-VALUE}).")
+  int slots;
+
+  @Option(names = "--data", description = "Folder for the database and node logs"
+      + " (default: anvil-runs/local-<time>).")
+  Path data;
+
+  /** A fresh folder under anvil-runs/ for one run's database and logs. */
+  static Path runFolder(String name) {
+    return Path.of("anvil-runs", name + "-"
+        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (nodes < 1 || slots < 1) {
+      throw new UserError("--nodes and --slots must be whole numbers >= 1");
+    }
+    Path folder = data == null ? runFolder("local") : data;
+    System.out.println("starting " + nodes + " node JVMs; database and logs in " + folder);
+    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, slots, folder));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("\nstopping the local cluster...");
+      cluster.close();
+      stopped.countDown();
+    }));
+    for (int i = 0; i < cluster.size(); i++) {
+      System.out.println("node " + (i + 1) + ": " + cluster.addresses().get(i) + "  (log "
+          + cluster.logFile(i) + ")");
+    }
+    System.out.println("journal: " + cluster.database().url());
+    System.out.println("submit a job: ./anvil train --cluster " + cluster.addresses().get(0)
+        + " --workers " + (nodes * slots) + " --job examples/synthetic-mlp.conf");
+    System.out.println("Ctrl-C stops the cluster.");
+    stopped.await();
+    return 0;
+  }
+}
