@@ -82,6 +82,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private enum RecruitTimeout implements Command { INSTANCE }
 
+  /** Room for a message's fields besides its parameter vector. */
+  private static final long FRAME_OVERHEAD = 64 * 1024;
+
   /** Registers the entity type; {@code role} is the cluster role that hosts coordinators. */
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String role) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
@@ -232,6 +235,15 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private Behavior<Command> onLoaded(Loaded l) {
     if (l.error() != null) {
       return fail("cannot prepare the job: " + l.error());
+    }
+    long bytes = 4L * l.job().model().parameterCount() + FRAME_OVERHEAD;
+    long frame = getContext().getSystem().settings().config()
+        .getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    if (bytes > frame) {
+      return fail("the model has " + l.job().model().parameterCount() + " parameters ("
+          + bytes + " bytes a message), more than"
+          + " pekko.remote.artery.advanced.maximum-frame-size = " + frame + " bytes allows;"
+          + " raise it on every node");
     }
     job = l.job();
     canary = l.canary();

@@ -70,6 +70,53 @@ class DistributedTrainingTest {
   }
 
   @Test
+  void twoJobsAtOnceEndWithTheirSoloHashes() throws Exception {
+    JobSpec a = job("both-a", 11);
+    JobSpec b = job("both-b", 12);
+    var first = JobClient.submit(cluster.client(), "both-a", a, 2, u -> { });
+    var second = JobClient.submit(cluster.client(), "both-b", b, 3, u -> { });
+    JobClient.Outcome ra = first.toCompletableFuture().get(60, TimeUnit.SECONDS);
+    JobClient.Outcome rb = second.toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertTrue(ra.succeeded() && rb.succeeded(), ra.failure() + " / " + rb.failure());
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(referenceHash(a), json.readTree(ra.resultJson()).get("paramsSha256").asText());
+    assertEquals(referenceHash(b), json.readTree(rb.resultJson()).get("paramsSha256").asText());
+  }
+
+  /** Over a million parameters cross the wire to and from workers on the other JVM. */
+  @Test
+  void millionParameterModelTrainsAcrossJvms() throws Exception {
+    JobSpec spec = JobSpecParser.parse("""
+        job {
+          name = "big", seed = 5
+          model { type = mlp, layers = [16, 1024, 1024, 4] }
+          data { type = synthetic, samples = 800, features = 16, classes = 4, seed = 1 }
+          optimizer { type = sgd, learning-rate = 0.01 }
+          batch-size = 32, logical-shards = 4, rounds = 3, kernel = java
+        }
+        """, "big", null);
+    JsonNode r = train("big", spec, 4);
+    assertTrue(r.get("model").asText().contains("(1071108 parameters)"), r.get("model").asText());
+    assertEquals(2, r.get("nodes").asInt());
+    assertEquals(referenceHash(spec), r.get("paramsSha256").asText());
+  }
+
+  @Test
+  void invalidSpecIsRejectedByTheCoordinator() throws Exception {
+    JobSpec spec = job("bad-layers", 1);
+    JobSpec wrong = new JobSpec(spec.name(), spec.seed(),
+        new dev.anvil.core.spec.ModelSpec.Mlp(java.util.List.of(13, 16, 3),
+            dev.anvil.core.spec.Activation.TANH), spec.data(), spec.optimizer(), spec.schedule(),
+        spec.clipNorm(), spec.batchSize(), spec.logicalShards(), spec.length(), spec.kernel(),
+        spec.checkpoint());
+    JobClient.Outcome outcome = JobClient.submit(cluster.client(), "bad-layers", wrong, 2,
+        u -> { }).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertTrue(!outcome.succeeded());
+    assertTrue(outcome.failure().contains("job.model.layers[0] = 13: must equal the data's 12"
+        + " features"), outcome.failure());
+  }
+
+  @Test
   void everyWorkerCountOnTwoJvmsGivesTheReferenceHash() throws Exception {
     JobSpec spec = job("dist", 1);
     String reference = referenceHash(spec);

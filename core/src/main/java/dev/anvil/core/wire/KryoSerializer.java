@@ -31,6 +31,10 @@ public final class KryoSerializer extends JSerializer {
   public static final int IDENTIFIER = 0x414E5631;
 
   private static final Logger log = LoggerFactory.getLogger(KryoSerializer.class);
+  private static final java.util.concurrent.atomic.AtomicLong REFUSED_INBOUND =
+      new java.util.concurrent.atomic.AtomicLong();
+  private static final java.util.concurrent.atomic.AtomicLong REFUSED_OUTBOUND =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final List<WireRegistrar> registrars;
   private final int maxDepth;
@@ -94,6 +98,16 @@ public final class KryoSerializer extends JSerializer {
     return kryo;
   }
 
+  /** Messages refused on arrival in this JVM (undecodable, unknown id, hostile length). */
+  public static long refusedInbound() {
+    return REFUSED_INBOUND.get();
+  }
+
+  /** Messages refused on sending in this JVM (an unregistered type). */
+  public static long refusedOutbound() {
+    return REFUSED_OUTBOUND.get();
+  }
+
   @Override
   public int identifier() {
     return IDENTIFIER;
@@ -116,6 +130,7 @@ public final class KryoSerializer extends JSerializer {
       String reason = e.getMessage() != null && e.getMessage().contains("not registered")
           ? o.getClass().getName() + " is not registered for the wire; register it in its"
               + " module's WireRegistrar" : e.getMessage();
+      REFUSED_OUTBOUND.incrementAndGet();
       log.warn("refused to send {}: {}", o.getClass().getName(), reason);
       throw new IllegalArgumentException(reason, e);
     } finally {
@@ -140,6 +155,7 @@ public final class KryoSerializer extends JSerializer {
       return o;
     } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException
         | NegativeArraySizeException e) {
+      REFUSED_INBOUND.incrementAndGet();
       log.warn("refused a message of {} bytes that does not decode: {}", bytes.length,
           e.getMessage());
       throw new IllegalArgumentException("undecodable message: " + e.getMessage(), e);
