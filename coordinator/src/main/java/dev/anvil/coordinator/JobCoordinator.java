@@ -140,6 +140,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final List<dev.anvil.core.train.EpochReport> history = new ArrayList<>();
   private int pendingEvaluations;
   private String resultJson;
+  private final RoundTimeSplit split = new RoundTimeSplit();
+  private long slowestComputeNanos;
+  private long slowestArrivalNanos;
+  private long journalSentNanos;
+
   /** Training time (ns) when each round not yet durable was computed, for progress reports. */
   private final java.util.TreeMap<Long, Long> trainNanosAt = new java.util.TreeMap<>();
 
@@ -340,16 +345,30 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     RoundState.Acceptance a = round.accept(n.round(), n.node(),
         new GradientSum(n.grad(), n.lossSum(), n.samples()));
     round = a.state();
+    if (a.outcome() == RoundState.Outcome.ACCEPTED) {
+      long arrival = System.nanoTime() - roundStartNanos;
+      if (arrival > slowestArrivalNanos) {
+        slowestArrivalNanos = arrival;
+        slowestComputeNanos = n.computeNanos();
+      }
+    }
     if (!round.complete()) {
       return this;
     }
+    long reduceStart = System.nanoTime();
     GradientSum total = round.reduce(job.tree());
+    long updateStart = System.nanoTime();
     double loss = total.lossSum() / total.samples();
     try {
       state = update.apply(state, total);
     } catch (dev.anvil.core.train.DivergedException e) {
       return fail(e.getMessage());
     }
+    long end = System.nanoTime();
+    split.round(end - roundStartNanos, slowestComputeNanos,
+        slowestArrivalNanos - slowestComputeNanos, updateStart - reduceStart, end - updateStart);
+    slowestArrivalNanos = 0;
+    slowestComputeNanos = 0;
     trainNanos += System.nanoTime() - roundStartNanos;
     trainNanosAt.put(state.round(), trainNanos);
     unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
@@ -403,6 +422,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     List<RoundCommitted> batch = List.copyOf(unrecorded.subList(0,
         Math.min(unrecorded.size(), settings.maxRoundsPerWrite())));
     writing = true;
+    journalSentNanos = System.nanoTime();
     journal.tell(new JobJournal.RecordRounds(batch, acks));
   }
 
@@ -411,6 +431,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     switch (ack.what()) {
       case ROUNDS:
         writing = false;
+        split.journalWrite(System.nanoTime() - journalSentNanos);
         roundsDurable(ack.lastRound());
         flushRecords();
         maybeFinish();
@@ -459,7 +480,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         last.testAccuracy(), last.testLoss(),
         dev.anvil.core.data.Digests.sha256(state.params()), job.dataFingerprint(),
         (System.nanoTime() - startNanos) / 1e9, trainSeconds,
-        job.totalRounds() * spec.batchSize() / trainSeconds, history).toJson();
+        job.totalRounds() * spec.batchSize() / trainSeconds, history, split.meansMs())
+        .toJson();
     journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
   }
 

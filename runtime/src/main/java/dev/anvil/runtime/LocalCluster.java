@@ -117,7 +117,13 @@ public final class LocalCluster implements AutoCloseable {
   private static Process launch(Settings s, DatabaseSettings db, int index, int port,
       String seed) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + s.heap(),
+    List<String> command = new ArrayList<>(List.of(java));
+    String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
+          .split("\\s+")));
+    }
+    command.addAll(List.of("-Xmx" + s.heap(),
         "-XX:+UseG1GC",
         "-Dlogback.configurationFile=logback-node.xml",
         "-cp", System.getProperty("java.class.path"),

@@ -33,7 +33,7 @@ public final class NodeMain {
         }
         System.out.println("anvil node: launcher gone, leaving the cluster");
         node.close(Duration.ofSeconds(10));
-        Runtime.getRuntime().halt(0);
+        System.exit(0);
       }, "anvil-parent-watch");
       watcher.setDaemon(true);
       watcher.start();

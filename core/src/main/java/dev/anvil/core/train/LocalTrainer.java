@@ -83,7 +83,7 @@ public final class LocalTrainer {
         job.kernel().name(), total, (double) total / perEpoch, job.spec().logicalShards(),
         batch, plan.size(), 1, last.trainLoss(), last.testAccuracy(), last.testLoss(),
         Digests.sha256(state.params()), job.dataFingerprint(), wall, trainSeconds,
-        total * batch / trainSeconds, history);
+        total * batch / trainSeconds, history, null);
   }
 
   private static GradientSum computeRound(TrainingState state, List<List<TreeNode>> plan,
