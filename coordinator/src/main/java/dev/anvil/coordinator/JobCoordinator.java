@@ -297,17 +297,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
       return this;
     }
-    if (!p.dataFingerprint().equals(job.dataFingerprint())) {
-      return fail("worker " + p.worker() + " at " + p.self().path().address()
-          + " loads data with fingerprint " + p.dataFingerprint() + " but the coordinator at "
-          + getContext().getSelf().path().address() + " loads " + job.dataFingerprint()
-          + ": every node must see the same data");
-    }
-    if (!p.canarySha256().equals(canary)) {
-      return fail("worker " + p.worker() + " at " + p.self().path().address()
-          + " computes canary gradient " + p.canarySha256() + " (kernel " + p.kernel()
-          + ") but the coordinator computes " + canary + " (kernel " + job.kernel().name()
-          + "): nodes must compute the same bits (same kernel, BLAS library and hardware)");
+    var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
+        job.dataFingerprint(), canary, job.kernel().name(),
+        getContext().getSystem().address().toString());
+    if (problem.isPresent()) {
+      return fail(problem.get());
     }
     prepared.put(p.self(), p);
     if (prepared.size() == recruits.size()) {

@@ -30,8 +30,13 @@ public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
 
   /** How to start the cluster. */
+  /**
+   * How to start the cluster. {@code nodeJvmOptions} holds extra JVM options per node (entry i
+   * for node i + 1; missing entries mean none), on top of ANVIL_NODE_JAVA_OPTS for every node.
+   */
   public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
-      DatabaseSettings externalDatabase, Duration startTimeout) {
+      DatabaseSettings externalDatabase, Duration startTimeout,
+      List<List<String>> nodeJvmOptions) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
@@ -43,7 +48,17 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
-      return new Settings(nodes, slotsPerNode, "1g", dataDirectory, null, Duration.ofSeconds(90));
+      return new Settings(nodes, slotsPerNode, "1g", dataDirectory, null, Duration.ofSeconds(90),
+          List.of());
+    }
+
+    public Settings withNodeJvmOptions(List<List<String>> options) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, List.copyOf(options));
+    }
+
+    List<String> jvmOptionsOf(int index) {
+      return index < nodeJvmOptions.size() ? nodeJvmOptions.get(index) : List.of();
     }
   }
 
@@ -123,6 +138,7 @@ public final class LocalCluster implements AutoCloseable {
       command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
           .split("\\s+")));
     }
+    command.addAll(s.jvmOptionsOf(index));
     command.addAll(List.of("-Xmx" + s.heap(),
         "-XX:+UseG1GC",
         "-Dlogback.configurationFile=logback-node.xml",
