@@ -66,6 +66,7 @@ public final class LocalCluster implements AutoCloseable {
   private final EmbeddedDatabase database;
   private final DatabaseSettings db;
   private final List<Process> processes = new ArrayList<>();
+  private Process databaseReaper;
   private final List<Integer> ports = new ArrayList<>();
   private final ActorSystem<Void> client;
 
@@ -85,9 +86,11 @@ public final class LocalCluster implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + s.dataDirectory(), e);
     }
     EmbeddedDatabase database = null;
+    Process reaper = null;
     DatabaseSettings db = s.externalDatabase();
     if (db == null) {
       database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
+      reaper = reaper(database.dataDirectory());
       db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
     }
     db.check();
@@ -112,6 +115,7 @@ public final class LocalCluster implements AutoCloseable {
             s.dataDirectory().resolve("node-1.log"), 30), e);
       }
       cluster = new LocalCluster(s, database, db, client);
+      cluster.databaseReaper = reaper;
       cluster.processes.addAll(started);
       cluster.ports.addAll(ports);
       cluster.awaitNodesUp(s.nodes(), s.startTimeout());
@@ -124,8 +128,29 @@ public final class LocalCluster implements AutoCloseable {
         if (database != null) {
           database.close();
         }
+        if (reaper != null) {
+          reaper.destroy();
+        }
       }
       throw e;
+    }
+  }
+
+  /**
+   * A watchdog for the embedded PostgreSQL: a shell that waits for its standard input to close
+   * (this launcher exited or was killed) and then stops the server, so that not even a SIGKILL
+   * of the launcher leaves it running.
+   */
+  private static Process reaper(Path dataDirectory) {
+    String pidFile = dataDirectory.resolve("postmaster.pid").toString().replace("'", "'\\''");
+    try {
+      return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
+          + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the database watchdog: " + e.getMessage(), e);
     }
   }
 
@@ -270,5 +295,20 @@ public final class LocalCluster implements AutoCloseable {
     if (database != null) {
       database.close();
     }
+    if (databaseReaper != null) {
+      try {
+        databaseReaper.getOutputStream().close();
+        databaseReaper.waitFor(5, TimeUnit.SECONDS);
+      } catch (IOException e) {
+        databaseReaper.destroy();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** PIDs of the node JVMs, node 1 first. */
+  public List<Long> nodePids() {
+    return processes.stream().map(Process::pid).toList();
   }
 }
