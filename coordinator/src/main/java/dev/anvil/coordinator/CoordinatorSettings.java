@@ -4,12 +4,18 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /** {@code anvil.coordinator} settings, read once and checked. */
-public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite) {
+public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
+    Duration minWriteInterval) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
     Duration recruit = c.getDuration("recruit-timeout");
     int perWrite = c.getInt("max-rounds-per-write");
+    Duration minInterval = c.getDuration("min-write-interval");
+    if (minInterval.isNegative()) {
+      throw new IllegalArgumentException("anvil.coordinator.min-write-interval = " + minInterval
+          + ": must be a duration >= 0");
+    }
     if (recruit.isNegative() || recruit.isZero()) {
       throw new IllegalArgumentException("anvil.coordinator.recruit-timeout = " + recruit
           + ": must be a positive duration");
@@ -18,6 +24,6 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
       throw new IllegalArgumentException("anvil.coordinator.max-rounds-per-write = " + perWrite
           + ": must be a whole number >= 1");
     }
-    return new CoordinatorSettings(recruit, perWrite);
+    return new CoordinatorSettings(recruit, perWrite, minInterval);
   }
 }

@@ -82,6 +82,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private enum RecruitTimeout implements Command { INSTANCE }
 
+  private enum FlushTick implements Command { INSTANCE }
+
   /** Room for a message's fields besides its parameter vector. */
   private static final long FRAME_OVERHEAD = 64 * 1024;
 
@@ -144,6 +146,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private long slowestComputeNanos;
   private long slowestArrivalNanos;
   private long journalSentNanos;
+  private boolean flushScheduled;
 
   /** Training time (ns) when each round not yet durable was computed, for progress reports. */
   private final java.util.TreeMap<Long, Long> trainNanosAt = new java.util.TreeMap<>();
@@ -182,6 +185,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(FromWorker.class, this::onWorkerReply)
         .onMessage(Recorded.class, this::onRecorded)
         .onMessage(Evaluated.class, this::onEvaluated)
+        .onMessage(FlushTick.class, t -> {
+          flushScheduled = false;
+          flushRecords();
+          return this;
+        })
         .build();
   }
 
@@ -378,6 +386,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       startRound();
     } else {
       phase = Phase.FINISHING;
+      if (flushScheduled) {
+        timers.cancel(FlushTick.INSTANCE);
+        flushScheduled = false;
+        flushRecords();
+      }
       maybeFinish();
     }
     return this;
@@ -410,7 +423,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private void flushRecords() {
-    if (writing || unrecorded.isEmpty()) {
+    if (writing || unrecorded.isEmpty() || flushScheduled) {
+      return;
+    }
+    long sinceLast = System.nanoTime() - journalSentNanos;
+    long interval = settings.minWriteInterval().toNanos();
+    if (phase == Phase.TRAINING && sinceLast < interval) {
+      flushScheduled = true;
+      timers.startSingleTimer(FlushTick.INSTANCE, Duration.ofNanos(interval - sinceLast));
       return;
     }
     List<RoundCommitted> batch = List.copyOf(unrecorded.subList(0,
