@@ -455,6 +455,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           phase = Phase.DONE;
           notifyWatchers(new Finished(jobId, resultJson));
           release();
+          dropTrainingState();
         }
         return this;
       default:
@@ -510,7 +511,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     journal.tell(new JobJournal.RecordFailed(reason, acks));
     notifyWatchers(new Failed(jobId, reason));
     release();
+    dropTrainingState();
     return this;
+  }
+
+  /**
+   * A finished job keeps only its outcome: the data, model and parameters go, so that finished
+   * coordinators waiting for passivation do not hold a data set each.
+   */
+  private void dropTrainingState() {
+    job = null;
+    state = null;
+    round = null;
+    update = null;
+    unrecorded.clear();
+    trainNanosAt.clear();
   }
 
   private void release() {

@@ -48,7 +48,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
-      return new Settings(nodes, slotsPerNode, "1g", dataDirectory, null, Duration.ofSeconds(90),
+      return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
           List.of());
     }
 

@@ -9,6 +9,30 @@ public final class DataLoader {
 
   private DataLoader() {}
 
+  private record Key(DataSpec spec, long seed) {}
+
+  /**
+   * Loaded data sets, shared by every job of this JVM that names the same data (a node's
+   * coordinator and workers, successive jobs). Softly held: the collector may drop an entry
+   * under memory pressure, and the next job loads it again.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<Key,
+      java.lang.ref.SoftReference<TrainTestData>> CACHE =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Like {@link #load}, through this JVM's cache of loaded data sets. */
+  public static TrainTestData loadShared(DataSpec spec, long jobSeed) {
+    // The seed only matters for a CSV file's test split.
+    Key key = new Key(spec, spec instanceof DataSpec.Csv ? jobSeed : 0);
+    java.lang.ref.SoftReference<TrainTestData> ref = CACHE.get(key);
+    TrainTestData data = ref == null ? null : ref.get();
+    if (data == null) {
+      data = load(spec, jobSeed);
+      CACHE.put(key, new java.lang.ref.SoftReference<>(data));
+    }
+    return data;
+  }
+
   /** {@code jobSeed} seeds the test split of a CSV file; synthetic data uses its own seed. */
   public static TrainTestData load(DataSpec spec, long jobSeed) {
     if (spec instanceof DataSpec.Idx idx) {

@@ -42,7 +42,7 @@ public final class PreparedJob {
 
   /** Loads the data, builds the model and checks sizes; {@code origin} names the spec in errors. */
   public static PreparedJob prepare(JobSpec spec, String origin) {
-    TrainTestData data = DataLoader.load(spec.data(), spec.seed());
+    TrainTestData data = DataLoader.loadShared(spec.data(), spec.seed());
     return prepare(spec, data, origin);
   }
 
