@@ -99,29 +99,29 @@ public final class ClusterThroughputBench {
 
   public static void main(String[] args) throws Exception {
     Options o = parseArgs(args);
-    say("Anvil cluster vs PyTorch DDP: Fashion-MNIST, batch 256, SGD lr 0.1, 16 logical shards,"
+    Console.say("Anvil cluster vs PyTorch DDP: Fashion-MNIST, batch 256, SGD lr 0.1, 16 logical shards,"
         + " kernel native");
-    say("anvil-cluster: LocalCluster 2 node JVMs x 1 worker slot, job on %d workers;"
+    Console.say("anvil-cluster: LocalCluster 2 node JVMs x 1 worker slot, job on %d workers;"
         + " anvil-local: LocalTrainer %d workers in this JVM; ddp: torch DDP gloo 2 procs x 1 core",
         WORKERS, WORKERS);
-    say("small = 784-128-10, %d epochs (%d rounds); large = 784-1024-1024-10, %d rounds;"
+    Console.say("small = 784-128-10, %d epochs (%d rounds); large = 784-1024-1024-10, %d rounds;"
         + " repeats %d (interleaved)", o.smallEpochs(), 234 * o.smallEpochs(), o.largeRounds(),
         o.repeats());
-    say("available processors %d; load average %.2f", Runtime.getRuntime().availableProcessors(),
+    Console.say("available processors %d; load average %.2f", Runtime.getRuntime().availableProcessors(),
         loadAverage());
-    checkBlasThreads();
+    Console.checkBlasThreads("bench/run-cluster-throughput.sh", "workers");
     Kernels.NativeProbe nativeBlas = Kernels.probeNative();
     if (!nativeBlas.available()) {
-      say("native BLAS missing: %s (install libopenblas0-pthread). Kernel native is required.",
+      Console.say("native BLAS missing: %s (install libopenblas0-pthread). Kernel native is required.",
           nativeBlas.problem());
       System.exit(1);
     }
     String ddpProblem = o.ddp() ? DdpPeer.problem() : "disabled (--no-ddp)";
     if (ddpProblem == null) {
-      say("ddp: %s torchrun_fixed.py --standalone --nproc_per_node=2 train_ddp.py --mode ddp"
+      Console.say("ddp: %s torchrun_fixed.py --standalone --nproc_per_node=2 train_ddp.py --mode ddp"
           + " (OMP_NUM_THREADS=1); small: epoch 2 of 2, large: epoch 1 of 1", DdpPeer.PYTHON);
     } else {
-      say("ddp unavailable: %s. Printing Anvil's figures alone.", ddpProblem);
+      Console.say("ddp unavailable: %s. Printing Anvil's figures alone.", ddpProblem);
     }
 
     Row small = new Row("small", "784, 128, 10");
@@ -132,22 +132,22 @@ public final class ClusterThroughputBench {
     boolean clusterFailed = false;
     long t0 = System.nanoTime();
     LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir));
-    say("cluster up in %.1f s (data folder %s)", (System.nanoTime() - t0) / 1e9, clusterDir);
+    Console.say("cluster up in %.1f s (data folder %s)", (System.nanoTime() - t0) / 1e9, clusterDir);
     try {
-      say("warm-up (not counted): cluster and local, small %d rounds, large %d rounds",
+      Console.say("warm-up (not counted): cluster and local, small %d rounds, large %d rounds",
           o.warmupSmall(), o.warmupLarge());
       for (Row row : List.of(small, large)) {
         String length = "rounds = " + (row == small ? o.warmupSmall() : o.warmupLarge());
         JobSpec spec = spec(row, "warm-up", length);
         Result c = runCluster(cluster, spec);
         Result l = runLocal(spec, data);
-        say("warm-up  %-5s cluster %s  local %s  params %s", row.model(), rate(c.sps()),
+        Console.say("warm-up  %-5s cluster %s  local %s  params %s", row.model(), rate(c.sps()),
             rate(l.sps()), hashCheck(c.hash(), l.hash()));
         clusterFailed |= c.hash() == null;
       }
       for (int rep = 1; rep <= o.repeats(); rep++) {
         String tag = String.format(Locale.ROOT, "rep %d/%d", rep, o.repeats());
-        say("%s  load average %.2f", tag, loadAverage());
+        Console.say("%s  load average %.2f", tag, loadAverage());
         for (Row row : List.of(small, large)) {
           String length = row == small ? "epochs = " + o.smallEpochs()
               : "rounds = " + o.largeRounds();
@@ -158,7 +158,7 @@ public final class ClusterThroughputBench {
           if (c.split() != null) {
             row.splits().add(c.split());
           }
-          say("%s  %-5s anvil-cluster %s  acc %s  params %s  split %s", tag, row.model(),
+          Console.say("%s  %-5s anvil-cluster %s  acc %s  params %s  split %s", tag, row.model(),
               rate(c.sps()), acc(c.accuracy()), shortHash(c.hash()), splitLine(c.split()));
           Result l = runLocal(spec, data);
           row.local().add(l.sps());
@@ -168,7 +168,7 @@ public final class ClusterThroughputBench {
           }
           row.hashes().add(String.valueOf(c.hash()));
           row.hashes().add(String.valueOf(l.hash()));
-          say("%s  %-5s anvil-local   %s  acc %s  params %s  efficiency %s", tag, row.model(),
+          Console.say("%s  %-5s anvil-local   %s  acc %s  params %s  efficiency %s", tag, row.model(),
               rate(l.sps()), acc(l.accuracy()), check, efficiency(c.sps() / l.sps()));
           if (peer != null) {
             runDdp(tag, row, peer, row == small ? 2 : 1);
@@ -181,7 +181,7 @@ public final class ClusterThroughputBench {
         peer.close();
       }
       if (clusterFailed) {
-        say("(a cluster job failed: node logs kept in %s)", clusterDir);
+        Console.say("(a cluster job failed: node logs kept in %s)", clusterDir);
       } else {
         deleteTree(clusterDir);
       }
@@ -197,7 +197,7 @@ public final class ClusterThroughputBench {
         ProcessHandle.current().pid());
     String dead = deadNode(cluster);
     if (dead != null) {
-      say("cluster job %s not submitted: %s", jobId, dead);
+      Console.say("cluster job %s not submitted: %s", jobId, dead);
       return new Result(Double.NaN, Double.NaN, null, null);
     }
     JobClient.Outcome outcome = null;
@@ -212,7 +212,7 @@ public final class ClusterThroughputBench {
           // A node that died (e.g. OutOfMemoryError) leaves the job waiting for a worker.
           dead = deadNode(cluster);
           if (dead != null || System.nanoTime() > deadline) {
-            say("cluster job %s abandoned: %s", jobId, dead != null ? dead
+            Console.say("cluster job %s abandoned: %s", jobId, dead != null ? dead
                 : "did not end within " + JOB_TIMEOUT_MINUTES + " min; node 1:\n"
                 + cluster.tail(0, 30) + "\nnode 2:\n" + cluster.tail(1, 30));
             return new Result(Double.NaN, Double.NaN, null, null);
@@ -220,11 +220,11 @@ public final class ClusterThroughputBench {
         }
       }
     } catch (Exception e) {
-      say("cluster job %s: %s", jobId, e);
+      Console.say("cluster job %s: %s", jobId, e);
       return new Result(Double.NaN, Double.NaN, null, null);
     }
     if (!outcome.succeeded()) {
-      say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId, outcome.failure(),
+      Console.say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId, outcome.failure(),
           cluster.tail(0, 30), cluster.tail(1, 30));
       return new Result(Double.NaN, Double.NaN, null, null);
     }
@@ -242,7 +242,7 @@ public final class ClusterThroughputBench {
       return new Result(r.path("samplesPerSecond").asDouble(Double.NaN), accuracy,
           r.path("paramsSha256").asText(null), split);
     } catch (IOException e) {
-      say("cluster job %s: unreadable result (%s): %s", jobId, e.getMessage(),
+      Console.say("cluster job %s: unreadable result (%s): %s", jobId, e.getMessage(),
           outcome.resultJson());
       return new Result(Double.NaN, Double.NaN, null, null);
     }
@@ -282,36 +282,36 @@ public final class ClusterThroughputBench {
       double sps = r.epoch(epochs);
       row.ddp().add(sps);
       row.ddpStepMs().add(r.fwdMs() + r.bwdMs() + r.optMs());
-      say("%s  %-5s ddp           %s  acc %s  epochs %s  step ms: fwd %.3f bwd+allreduce %.3f"
+      Console.say("%s  %-5s ddp           %s  acc %s  epochs %s  step ms: fwd %.3f bwd+allreduce %.3f"
           + " opt %.3f", tag, row.model(), rate(sps), acc(r.accuracy()), rates(r.epochRates()),
           r.fwdMs(), r.bwdMs(), r.optMs());
     } catch (IOException e) {
       row.ddp().add(Double.NaN);
-      say("%s  %-5s ddp           FAILED: %s", tag, row.model(), e.getMessage());
+      Console.say("%s  %-5s ddp           FAILED: %s", tag, row.model(), e.getMessage());
     }
   }
 
   private static void printSummary(Options o, Row small, Row large, boolean ddp) {
-    say("");
-    say("Medians of %d repeats, samples/s (training rounds only, evaluation excluded)",
+    Console.say("");
+    Console.say("Medians of %d repeats, samples/s (training rounds only, evaluation excluded)",
         o.repeats());
-    say("%-6s %14s %14s %14s %15s %12s %17s", "model", "anvil-cluster", "anvil-local", "ddp",
+    Console.say("%-6s %14s %14s %14s %15s %12s %17s", "model", "anvil-cluster", "anvil-local", "ddp",
         "cluster/ddp", "efficiency", "cluster/ddp pairs");
     for (Row row : List.of(small, large)) {
       double c = Stats.median(row.cluster());
       double l = Stats.median(row.local());
       double d = Stats.median(row.ddp());
-      say("%-6s %14s %14s %14s %15s %12s %17s", row.model(), rate(c), rate(l), rate(d),
+      Console.say("%-6s %14s %14s %14s %15s %12s %17s", row.model(), rate(c), rate(l), rate(d),
           ratio(c / d), efficiency(c / l), ratio(pairedRatio(row.cluster(), row.ddp())));
     }
-    say("(cluster/ddp and efficiency = cluster/local: ratios of the medians; cluster/ddp pairs:"
+    Console.say("(cluster/ddp and efficiency = cluster/local: ratios of the medians; cluster/ddp pairs:"
         + " median of the per-repeat ratios; efficiency per repeat: small %s, large %s)",
         efficiencies(perRepeat(small.cluster(), small.local())),
         efficiencies(perRepeat(large.cluster(), large.local())));
-    say("");
-    say("Cluster round time split, median over repeats, mean ms per round"
+    Console.say("");
+    Console.say("Cluster round time split, median over repeats, mean ms per round"
         + " (other = round - compute - transfer - reduce - update)");
-    say("%-6s %8s %8s %9s %8s %8s %8s %13s %10s | %10s %10s", "model", "round", "compute",
+    Console.say("%-6s %8s %8s %9s %8s %8s %8s %13s %10s | %10s %10s", "model", "round", "compute",
         "transfer", "reduce", "update", "other", "journalWrite", "rnds/write", "local rnd",
         "ddp step");
     for (Row row : List.of(small, large)) {
@@ -323,36 +323,36 @@ public final class ClusterThroughputBench {
       }
       double other = m.get("round") - m.get("compute") - m.get("transfer") - m.get("reduce")
           - m.get("update");
-      say("%-6s %8.3f %8.3f %9.3f %8.3f %8.3f %8.3f %13.3f %10.1f | %10.3f %10.3f", row.model(),
+      Console.say("%-6s %8.3f %8.3f %9.3f %8.3f %8.3f %8.3f %13.3f %10.1f | %10.3f %10.3f", row.model(),
           m.get("round"), m.get("compute"), m.get("transfer"), m.get("reduce"), m.get("update"),
           other, m.get("journalWrite"), m.get("roundsPerJournalWrite"),
           256e3 / Stats.median(row.local()), 256e3 / Stats.median(row.ddp()));
     }
-    say("(local rnd: ms per round of anvil-local, 256e3 / its median samples/s; ddp step: the"
+    Console.say("(local rnd: ms per round of anvil-local, 256e3 / its median samples/s; ddp step: the"
         + " same for ddp)");
-    say("");
+    Console.say("");
     for (Row row : List.of(small, large)) {
       if (row.hashProblems().isEmpty() && row.hashes().size() == 1) {
-        say("%s: cluster and reference paramsSha256 equal in every repeat: %s", row.model(),
+        Console.say("%s: cluster and reference paramsSha256 equal in every repeat: %s", row.model(),
             row.hashes().iterator().next());
       } else {
-        say("%s: paramsSha256 PROBLEM: %s; distinct hashes %s", row.model(),
+        Console.say("%s: paramsSha256 PROBLEM: %s; distinct hashes %s", row.model(),
             row.hashProblems(), row.hashes());
       }
     }
     boolean hashesOk = small.hashProblems().isEmpty() && large.hashProblems().isEmpty();
-    say("");
+    Console.say("");
     if (!ddp) {
-      say("targets: ddp not measured, cluster/ddp targets cannot be checked");
+      Console.say("targets: ddp not measured, cluster/ddp targets cannot be checked");
     }
     double rs = Stats.median(small.cluster()) / Stats.median(small.ddp());
     double rl = Stats.median(large.cluster()) / Stats.median(large.ddp());
     double eff = Stats.median(large.cluster()) / Stats.median(large.local());
-    say("target cluster >= 1.00x ddp, small: %s, %s", ratio(rs), met(rs, rs >= 1.0));
-    say("target cluster >= 1.00x ddp, large: %s, %s", ratio(rl), met(rl, rl >= 1.0));
-    say("target efficiency >= 0.80, large:   %s, %s", efficiency(eff), met(eff, eff >= 0.8));
-    say("bitwise agreement cluster = reference: %s", hashesOk ? "yes" : "NO");
-    say("ALL TARGETS: %s", met(rs >= 1.0 && rl >= 1.0 && eff >= 0.8 && hashesOk));
+    Console.say("target cluster >= 1.00x ddp, small: %s, %s", ratio(rs), met(rs, rs >= 1.0));
+    Console.say("target cluster >= 1.00x ddp, large: %s, %s", ratio(rl), met(rl, rl >= 1.0));
+    Console.say("target efficiency >= 0.80, large:   %s, %s", efficiency(eff), met(eff, eff >= 0.8));
+    Console.say("bitwise agreement cluster = reference: %s", hashesOk ? "yes" : "NO");
+    Console.say("ALL TARGETS: %s", met(rs >= 1.0 && rl >= 1.0 && eff >= 0.8 && hashesOk));
   }
 
   private static String met(boolean ok) {
@@ -414,11 +414,11 @@ public final class ClusterThroughputBench {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--repeats" -> v[0] = atLeast(args, ++i, 1);
-          case "--small-epochs" -> v[1] = atLeast(args, ++i, 2);
-          case "--large-rounds" -> v[2] = atLeast(args, ++i, 1);
-          case "--warmup-small-rounds" -> v[3] = atLeast(args, ++i, 1);
-          case "--warmup-large-rounds" -> v[4] = atLeast(args, ++i, 1);
+          case "--repeats" -> v[0] = Console.atLeast(args, ++i, 1);
+          case "--small-epochs" -> v[1] = Console.atLeast(args, ++i, 2);
+          case "--large-rounds" -> v[2] = Console.atLeast(args, ++i, 1);
+          case "--warmup-small-rounds" -> v[3] = Console.atLeast(args, ++i, 1);
+          case "--warmup-large-rounds" -> v[4] = Console.atLeast(args, ++i, 1);
           case "--no-ddp" -> ddp = false;
           default -> throw new IllegalArgumentException("unknown argument " + args[i]);
         }
@@ -433,28 +433,6 @@ public final class ClusterThroughputBench {
     return new Options(v[0], v[1], v[2], v[3], v[4], ddp);
   }
 
-  private static int atLeast(String[] args, int i, int min) {
-    int n;
-    try {
-      n = i < args.length ? Integer.parseInt(args[i]) : Integer.MIN_VALUE;
-    } catch (NumberFormatException e) {
-      n = Integer.MIN_VALUE;
-    }
-    if (n < min) {
-      throw new IllegalArgumentException(args[i - 1] + " needs an integer >= " + min);
-    }
-    return n;
-  }
-
-  private static void checkBlasThreads() {
-    String blasThreads = System.getenv("OPENBLAS_NUM_THREADS");
-    say("OPENBLAS_NUM_THREADS=%s", blasThreads == null ? "(unset)" : blasThreads);
-    if (!"1".equals(blasThreads)) {
-      say("WARNING: start the JVM with OPENBLAS_NUM_THREADS=1"
-          + " (bench/run-cluster-throughput.sh does): OpenBLAS threads compete with the workers");
-    }
-  }
-
   private static double loadAverage() {
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
@@ -465,7 +443,7 @@ public final class ClusterThroughputBench {
         Files.deleteIfExists(p);
       }
     } catch (IOException e) {
-      say("(could not delete %s: %s)", dir, e.getMessage());
+      Console.say("(could not delete %s: %s)", dir, e.getMessage());
     }
   }
 
@@ -494,7 +472,4 @@ public final class ClusterThroughputBench {
     return Double.isNaN(a) ? "n/a" : String.format(Locale.ROOT, "%.4f", a);
   }
 
-  private static void say(String format, Object... args) {
-    System.out.println(args.length == 0 ? format : String.format(Locale.ROOT, format, args));
-  }
 }

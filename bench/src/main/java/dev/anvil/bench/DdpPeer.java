@@ -61,18 +61,7 @@ final class DdpPeer implements AutoCloseable {
 
   /** Copies the peer scripts to a fresh temp folder. */
   static DdpPeer copyScripts() throws IOException {
-    Path dir = Files.createTempDirectory("anvil-bench-ddp");
-    try (Stream<Path> files = Files.walk(SCRIPTS)) {
-      for (Path source : (Iterable<Path>) files::iterator) {
-        Path target = dir.resolve(SCRIPTS.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target);
-        }
-      }
-    }
-    return new DdpPeer(dir);
+    return new DdpPeer(PyTorchPeer.copyScriptsTo("anvil-bench-ddp"));
   }
 
   /** Runs {@code train_ddp.py --model <model> --epochs <epochs> --mode ddp} on 2 processes. */

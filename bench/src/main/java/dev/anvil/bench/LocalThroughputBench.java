@@ -71,25 +71,25 @@ public final class LocalThroughputBench {
     int epochs = options[0];
     int repeats = options[1];
     int workers = Runtime.getRuntime().availableProcessors();
-    say("Anvil local trainer vs PyTorch single process: Fashion-MNIST, MLP 784-128-10, batch 256,"
+    Console.say("Anvil local trainer vs PyTorch single process: Fashion-MNIST, MLP 784-128-10, batch 256,"
         + " SGD lr 0.1");
-    say("epochs %d, repeats %d (interleaved); Anvil: 16 logical shards, %d workers"
+    Console.say("epochs %d, repeats %d (interleaved); Anvil: 16 logical shards, %d workers"
         + " (availableProcessors)", epochs, repeats, workers);
-    checkBlasThreads();
+    Console.checkBlasThreads("bench/run-local-throughput.sh", "shard workers");
     Kernels.NativeProbe nativeBlas = Kernels.probeNative();
     if (nativeBlas.available()) {
-      say("native BLAS: available");
+      Console.say("native BLAS: available");
     } else {
       String hint = nativeBlas.problem().contains("libopenblas0-pthread") ? ""
           : "; install libopenblas0-pthread";
-      say("native BLAS missing: %s%s. Skipping the anvil-native row.", nativeBlas.problem(), hint);
+      Console.say("native BLAS missing: %s%s. Skipping the anvil-native row.", nativeBlas.problem(), hint);
     }
     PyTorchPeer.Probe torch = PyTorchPeer.probe();
     if (torch.problem() == null) {
-      say("PyTorch %s via %s train_single.py --threads 1 (OMP_NUM_THREADS=1,"
+      Console.say("PyTorch %s via %s train_single.py --threads 1 (OMP_NUM_THREADS=1,"
           + " OPENBLAS_NUM_THREADS=1)", torch.version(), PyTorchPeer.PYTHON);
     } else {
-      say("PyTorch unavailable: %s. Printing Anvil's figures alone.", torch.problem());
+      Console.say("PyTorch unavailable: %s. Printing Anvil's figures alone.", torch.problem());
     }
 
     TrainTestData data = DataLoader.load(spec(KernelChoice.JAVA, epochs).data(), 0);
@@ -103,7 +103,7 @@ public final class LocalThroughputBench {
         // The JVM compiles the hot loops during roughly the first second of training (several
         // epochs of this small job); a long job never sees it again. Train untimed first, as
         // JMH would, and print the cold figure for the record.
-        say("warm-up (not counted): %d epochs per Anvil kernel", warmup);
+        Console.say("warm-up (not counted): %d epochs per Anvil kernel", warmup);
         if (nativeRow != null) {
           runAnvil("warm-up", new Row("anvil-native"), KernelChoice.NATIVE, warmup, data,
               workers);
@@ -112,7 +112,7 @@ public final class LocalThroughputBench {
       }
       for (int rep = 1; rep <= repeats; rep++) {
         String tag = String.format(Locale.ROOT, "rep %d/%d", rep, repeats);
-        say("%s  load average %.2f", tag,
+        Console.say("%s  load average %.2f", tag,
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         if (nativeRow != null) {
           runAnvil(tag, nativeRow, KernelChoice.NATIVE, epochs, data, workers);
@@ -139,7 +139,7 @@ public final class LocalThroughputBench {
     row.all().add(r.samplesPerSecond());
     row.steady().add(timer.steadySamplesPerSecond());
     row.hashes().add(r.paramsSha256());
-    say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f  params %s", tag, row.name(),
+    Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f  params %s", tag, row.name(),
         rate(r.samplesPerSecond()), rate(timer.steadySamplesPerSecond()),
         rates(timer.epochRates()), r.testAccuracy(), r.paramsSha256().substring(0, 12));
   }
@@ -149,21 +149,21 @@ public final class LocalThroughputBench {
       PyTorchPeer.Run r = peer.train(epochs);
       row.all().add(r.overall());
       row.steady().add(r.steady());
-      say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f", tag, row.name(),
+      Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f", tag, row.name(),
           rate(r.overall()), rate(r.steady()), rates(r.epochRates()), r.accuracy());
     } catch (IOException e) {
       row.all().add(Double.NaN);
       row.steady().add(Double.NaN);
-      say("%s  %-12s FAILED: %s", tag, row.name(), e.getMessage());
+      Console.say("%s  %-12s FAILED: %s", tag, row.name(), e.getMessage());
     }
   }
 
   private static void printTable(int epochs, int repeats, Row nativeRow, Row javaRow,
       Row torchRow) {
-    say("");
-    say("Medians of %d repeats, samples/s, training rounds only (evaluation excluded);"
+    Console.say("");
+    Console.say("Medians of %d repeats, samples/s, training rounds only (evaluation excluded);"
         + " steady = epochs 2..%d", repeats, epochs);
-    say("%-13s %12s %14s %16s %16s", "config", "all epochs", "steady", "steady/pytorch",
+    Console.say("%-13s %12s %14s %16s %16s", "config", "all epochs", "steady", "steady/pytorch",
         "paired median");
     double torchSteady = torchRow == null ? Double.NaN : Stats.median(torchRow.steady());
     for (Row row : new Row[] {nativeRow, javaRow, torchRow}) {
@@ -172,20 +172,20 @@ public final class LocalThroughputBench {
       }
       double steady = Stats.median(row.steady());
       boolean noRatio = row == torchRow || torchRow == null;
-      say("%-13s %12s %14s %16s %16s", row.name(), rate(Stats.median(row.all())), rate(steady),
+      Console.say("%-13s %12s %14s %16s %16s", row.name(), rate(Stats.median(row.all())), rate(steady),
           noRatio ? "" : ratio(steady / torchSteady),
           noRatio ? "" : ratio(pairedRatio(row, torchRow)));
     }
-    say("(steady/pytorch: ratio of the medians; paired median: median of the per-repeat ratios)");
+    Console.say("(steady/pytorch: ratio of the medians; paired median: median of the per-repeat ratios)");
     for (Row row : new Row[] {nativeRow, javaRow}) {
       if (row != null) {
-        say("%s final parameters identical across repeats: %s", row.name(),
+        Console.say("%s final parameters identical across repeats: %s", row.name(),
             row.hashes().size() == 1 ? "yes" : "NO (" + row.hashes().size() + " distinct)");
       }
     }
     if (nativeRow != null && torchRow != null) {
       double r = Stats.median(nativeRow.steady()) / torchSteady;
-      say("target anvil-native >= 1.20x pytorch (steady): %s, %s", ratio(r),
+      Console.say("target anvil-native >= 1.20x pytorch (steady): %s, %s", ratio(r),
           r >= 1.2 ? "MET" : "NOT MET");
     }
   }
@@ -210,9 +210,9 @@ public final class LocalThroughputBench {
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
-          case "--epochs" -> options[0] = atLeast(args, ++i, 2);
-          case "--repeats" -> options[1] = atLeast(args, ++i, 1);
-          case "--warmup-epochs" -> options[2] = atLeast(args, ++i, 0);
+          case "--epochs" -> options[0] = Console.atLeast(args, ++i, 2);
+          case "--repeats" -> options[1] = Console.atLeast(args, ++i, 1);
+          case "--warmup-epochs" -> options[2] = Console.atLeast(args, ++i, 0);
           default -> throw new IllegalArgumentException("unknown argument " + args[i]);
         }
       }
@@ -223,23 +223,6 @@ public final class LocalThroughputBench {
       System.exit(2);
     }
     return options;
-  }
-
-  private static void checkBlasThreads() {
-    String blasThreads = System.getenv("OPENBLAS_NUM_THREADS");
-    say("OPENBLAS_NUM_THREADS=%s", blasThreads == null ? "(unset)" : blasThreads);
-    if (!"1".equals(blasThreads)) {
-      say("WARNING: start the JVM with OPENBLAS_NUM_THREADS=1 (bench/run-local-throughput.sh"
-          + " does): OpenBLAS threads compete with the shard workers");
-    }
-  }
-
-  private static int atLeast(String[] args, int i, int min) {
-    int n = i < args.length ? Integer.parseInt(args[i]) : Integer.MIN_VALUE;
-    if (n < min) {
-      throw new IllegalArgumentException(args[i - 1] + " needs an integer >= " + min);
-    }
-    return n;
   }
 
   private static String rate(double r) {
@@ -256,7 +239,4 @@ public final class LocalThroughputBench {
     return Double.isNaN(r) ? "n/a" : String.format(Locale.ROOT, "%.2fx", r);
   }
 
-  private static void say(String format, Object... args) {
-    System.out.println(args.length == 0 ? format : String.format(Locale.ROOT, format, args));
-  }
 }

@@ -79,7 +79,12 @@ final class PyTorchPeer implements AutoCloseable {
 
   /** Copies the peer scripts to a fresh temp folder. */
   static PyTorchPeer copyScripts() throws IOException {
-    Path dir = Files.createTempDirectory("anvil-bench-pytorch");
+    return new PyTorchPeer(copyScriptsTo("anvil-bench-pytorch"));
+  }
+
+  /** A fresh temp folder holding a copy of the peer scripts (they write next to themselves). */
+  static Path copyScriptsTo(String prefix) throws IOException {
+    Path dir = Files.createTempDirectory(prefix);
     try (Stream<Path> files = Files.walk(SCRIPTS)) {
       for (Path source : (Iterable<Path>) files::iterator) {
         Path target = dir.resolve(SCRIPTS.relativize(source).toString());
@@ -90,7 +95,7 @@ final class PyTorchPeer implements AutoCloseable {
         }
       }
     }
-    return new PyTorchPeer(dir);
+    return dir;
   }
 
   /** Runs {@code train_single.py --model small} for {@code epochs} epochs. */

@@ -1,0 +1,39 @@
+package dev.anvil.bench;
+
+import java.util.Locale;
+
+/** What every benchmark main prints and parses the same way. */
+final class Console {
+  private Console() {}
+
+  static void say(String format, Object... args) {
+    System.out.println(args.length == 0 ? format : String.format(Locale.ROOT, format, args));
+  }
+
+  /**
+   * Prints OPENBLAS_NUM_THREADS and warns unless it is 1: each logical shard is computed on one
+   * thread, so OpenBLAS threads would only compete with {@code competitors}.
+   */
+  static void checkBlasThreads(String script, String competitors) {
+    String blasThreads = System.getenv("OPENBLAS_NUM_THREADS");
+    say("OPENBLAS_NUM_THREADS=%s", blasThreads == null ? "(unset)" : blasThreads);
+    if (!"1".equals(blasThreads)) {
+      say("WARNING: start the JVM with OPENBLAS_NUM_THREADS=1 (%s does): OpenBLAS threads"
+          + " compete with the %s", script, competitors);
+    }
+  }
+
+  /** The integer at {@code args[i]}, which must be at least {@code min}. */
+  static int atLeast(String[] args, int i, int min) {
+    int n;
+    try {
+      n = i < args.length ? Integer.parseInt(args[i]) : Integer.MIN_VALUE;
+    } catch (NumberFormatException e) {
+      n = Integer.MIN_VALUE;
+    }
+    if (n < min) {
+      throw new IllegalArgumentException(args[i - 1] + " needs an integer >= " + min);
+    }
+    return n;
+  }
+}
