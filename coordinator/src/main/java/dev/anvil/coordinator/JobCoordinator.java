@@ -123,6 +123,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private Phase phase = Phase.IDLE;
   private JobSpec spec;
   private int wantedWorkers;
+  private int recruitsAvailable;
   private PreparedJob job;
   private String canary;
   private ParameterUpdate update;
@@ -192,8 +193,6 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         })
         .build();
   }
-
-  private int recruitsAvailable;
 
   private Behavior<Command> onSubmit(Submit s) {
     watchers.add(s.replyTo());
