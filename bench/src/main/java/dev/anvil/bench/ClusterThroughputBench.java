@@ -141,8 +141,8 @@ public final class ClusterThroughputBench {
         JobSpec spec = spec(row, "warm-up", length);
         Result c = runCluster(cluster, spec);
         Result l = runLocal(spec, data);
-        Console.say("warm-up  %-5s cluster %s  local %s  params %s", row.model(), rate(c.sps()),
-            rate(l.sps()), hashCheck(c.hash(), l.hash()));
+        Console.say("warm-up  %-5s cluster %s  local %s  params %s", row.model(), Console.rate(c.sps()),
+            Console.rate(l.sps()), hashCheck(c.hash(), l.hash()));
         clusterFailed |= c.hash() == null;
       }
       for (int rep = 1; rep <= o.repeats(); rep++) {
@@ -159,7 +159,7 @@ public final class ClusterThroughputBench {
             row.splits().add(c.split());
           }
           Console.say("%s  %-5s anvil-cluster %s  acc %s  params %s  split %s", tag, row.model(),
-              rate(c.sps()), acc(c.accuracy()), shortHash(c.hash()), splitLine(c.split()));
+              Console.rate(c.sps()), acc(c.accuracy()), shortHash(c.hash()), splitLine(c.split()));
           Result l = runLocal(spec, data);
           row.local().add(l.sps());
           String check = hashCheck(c.hash(), l.hash());
@@ -169,7 +169,7 @@ public final class ClusterThroughputBench {
           row.hashes().add(String.valueOf(c.hash()));
           row.hashes().add(String.valueOf(l.hash()));
           Console.say("%s  %-5s anvil-local   %s  acc %s  params %s  efficiency %s", tag, row.model(),
-              rate(l.sps()), acc(l.accuracy()), check, efficiency(c.sps() / l.sps()));
+              Console.rate(l.sps()), acc(l.accuracy()), check, efficiency(c.sps() / l.sps()));
           if (peer != null) {
             runDdp(tag, row, peer, row == small ? 2 : 1);
           }
@@ -283,7 +283,7 @@ public final class ClusterThroughputBench {
       row.ddp().add(sps);
       row.ddpStepMs().add(r.fwdMs() + r.bwdMs() + r.optMs());
       Console.say("%s  %-5s ddp           %s  acc %s  epochs %s  step ms: fwd %.3f bwd+allreduce %.3f"
-          + " opt %.3f", tag, row.model(), rate(sps), acc(r.accuracy()), rates(r.epochRates()),
+          + " opt %.3f", tag, row.model(), Console.rate(sps), acc(r.accuracy()), Console.rates(r.epochRates()),
           r.fwdMs(), r.bwdMs(), r.optMs());
     } catch (IOException e) {
       row.ddp().add(Double.NaN);
@@ -301,7 +301,7 @@ public final class ClusterThroughputBench {
       double c = Stats.median(row.cluster());
       double l = Stats.median(row.local());
       double d = Stats.median(row.ddp());
-      Console.say("%-6s %14s %14s %14s %15s %12s %17s", row.model(), rate(c), rate(l), rate(d),
+      Console.say("%-6s %14s %14s %14s %15s %12s %17s", row.model(), Console.rate(c), Console.rate(l), Console.rate(d),
           ratio(c / d), efficiency(c / l), ratio(pairedRatio(row.cluster(), row.ddp())));
     }
     Console.say("(cluster/ddp and efficiency = cluster/local: ratios of the medians; cluster/ddp pairs:"
@@ -445,16 +445,6 @@ public final class ClusterThroughputBench {
     } catch (IOException e) {
       Console.say("(could not delete %s: %s)", dir, e.getMessage());
     }
-  }
-
-  private static String rate(double r) {
-    return Double.isNaN(r) ? "n/a" : String.format(Locale.ROOT, "%,.0f", r);
-  }
-
-  private static String rates(List<Double> rs) {
-    List<String> out = new ArrayList<>();
-    rs.forEach(r -> out.add(rate(r)));
-    return "[" + String.join(" ", out) + "]";
   }
 
   private static String efficiencies(List<Double> rs) {

@@ -23,6 +23,17 @@ final class Console {
     }
   }
 
+  /** Samples/s with thousands separators ("n/a" for NaN). */
+  static String rate(double r) {
+    return Double.isNaN(r) ? "n/a" : String.format(Locale.ROOT, "%,.0f", r);
+  }
+
+  static String rates(java.util.List<Double> rs) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    rs.forEach(r -> out.add(rate(r)));
+    return "[" + String.join(" ", out) + "]";
+  }
+
   /** The integer at {@code args[i]}, which must be at least {@code min}. */
   static int atLeast(String[] args, int i, int min) {
     int n;

@@ -47,9 +47,6 @@ final class DdpPeer implements AutoCloseable {
 
   /** Why the peer cannot run, or null when it can. */
   static String problem() {
-    if (!Files.isExecutable(PYTHON)) {
-      return PYTHON + " not found (apt-get install python3 python3-torch)";
-    }
     for (String script : List.of("train_ddp.py", "torchrun_fixed.py", "common.py")) {
       if (!Files.isRegularFile(SCRIPTS.resolve(script))) {
         return SCRIPTS.resolve(script) + " not found";

@@ -140,8 +140,8 @@ public final class LocalThroughputBench {
     row.steady().add(timer.steadySamplesPerSecond());
     row.hashes().add(r.paramsSha256());
     Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f  params %s", tag, row.name(),
-        rate(r.samplesPerSecond()), rate(timer.steadySamplesPerSecond()),
-        rates(timer.epochRates()), r.testAccuracy(), r.paramsSha256().substring(0, 12));
+        Console.rate(r.samplesPerSecond()), Console.rate(timer.steadySamplesPerSecond()),
+        Console.rates(timer.epochRates()), r.testAccuracy(), r.paramsSha256().substring(0, 12));
   }
 
   private static void runPyTorch(String tag, Row row, PyTorchPeer peer, int epochs) {
@@ -150,7 +150,7 @@ public final class LocalThroughputBench {
       row.all().add(r.overall());
       row.steady().add(r.steady());
       Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f", tag, row.name(),
-          rate(r.overall()), rate(r.steady()), rates(r.epochRates()), r.accuracy());
+          Console.rate(r.overall()), Console.rate(r.steady()), Console.rates(r.epochRates()), r.accuracy());
     } catch (IOException e) {
       row.all().add(Double.NaN);
       row.steady().add(Double.NaN);
@@ -172,7 +172,7 @@ public final class LocalThroughputBench {
       }
       double steady = Stats.median(row.steady());
       boolean noRatio = row == torchRow || torchRow == null;
-      Console.say("%-13s %12s %14s %16s %16s", row.name(), rate(Stats.median(row.all())), rate(steady),
+      Console.say("%-13s %12s %14s %16s %16s", row.name(), Console.rate(Stats.median(row.all())), Console.rate(steady),
           noRatio ? "" : ratio(steady / torchSteady),
           noRatio ? "" : ratio(pairedRatio(row, torchRow)));
     }
@@ -223,16 +223,6 @@ public final class LocalThroughputBench {
       System.exit(2);
     }
     return options;
-  }
-
-  private static String rate(double r) {
-    return Double.isNaN(r) ? "n/a" : String.format(Locale.ROOT, "%,.0f", r);
-  }
-
-  private static String rates(List<Double> rs) {
-    List<String> out = new ArrayList<>();
-    rs.forEach(r -> out.add(rate(r)));
-    return "[" + String.join(" ", out) + "]";
   }
 
   private static String ratio(double r) {
