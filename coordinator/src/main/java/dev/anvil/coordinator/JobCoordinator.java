@@ -47,9 +47,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The coordinator of one job: a Cluster Sharding entity that drives the rounds (DESIGN.md, "The
@@ -83,6 +86,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private enum RecruitTimeout implements Command { INSTANCE }
 
   private enum FlushTick implements Command { INSTANCE }
+
+  private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
 
   /** Room for a message's fields besides its parameter vector. */
   private static final long FRAME_OVERHEAD = 64 * 1024;
@@ -132,6 +137,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private Assignment assignment;
   private final Map<ActorRef<WorkerCommand>, Prepared> prepared = new LinkedHashMap<>();
   private List<ActorRef<WorkerCommand>> recruits = List.of();
+  /** The recruits whose node has stayed reachable; rounds are assigned among them. */
+  private List<ActorRef<WorkerCommand>> live = List.of();
+  private long redispatchedNodes;
   private final List<RoundCommitted> unrecorded = new ArrayList<>();
   private boolean writing;
   private long durableRound;
@@ -186,6 +194,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(FromWorker.class, this::onWorkerReply)
         .onMessage(Recorded.class, this::onRecorded)
         .onMessage(Evaluated.class, this::onEvaluated)
+        .onMessage(ReachabilityChanged.class, this::onReachability)
         .onMessage(FlushTick.class, t -> {
           flushScheduled = false;
           flushRecords();
@@ -314,8 +323,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (prepared.size() == recruits.size()) {
       assignment = Assignment.of(job.tree(), recruits);
       phase = Phase.TRAINING;
+      live = new ArrayList<>(recruits);
       notifyWatchers(new Accepted(jobId, job.totalRounds(), job.model().describe(),
-          recruits.size(), assignment.nodes()));
+          recruits.size(), assignment.nodes(), hostAndPort(getContext().getSystem().address())));
+      Cluster.get(getContext().getSystem()).subscriptions().tell(Subscribe.create(
+          getContext().messageAdapter(ClusterEvent.ReachabilityEvent.class,
+              ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
       startRound();
     }
     return this;
@@ -325,9 +338,56 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     round = RoundState.start(state.round(), job.spec().logicalShards());
     roundStartNanos = System.nanoTime();
     float[] params = state.params().clone();
-    for (ActorRef<WorkerCommand> w : recruits) {
+    for (ActorRef<WorkerCommand> w : live) {
       w.tell(new ComputeNodes(jobId, 1, state.round(), params, assignment.nodesOf(w), replies));
     }
+  }
+
+  /**
+   * A node became unreachable: its workers are dropped from the job at once, without waiting for
+   * the cluster to down the node. The shards they had not delivered in the current round go to
+   * the live workers now, and later rounds are assigned among the live workers. The bits do not
+   * change: only the tree fixes them, and a late result from the lost node is a duplicate.
+   */
+  private Behavior<Command> onReachability(ReachabilityChanged r) {
+    if (!(r.event() instanceof ClusterEvent.UnreachableMember u) || phase != Phase.TRAINING) {
+      return this;
+    }
+    org.apache.pekko.actor.Address lost = u.member().address();
+    List<ActorRef<WorkerCommand>> gone = live.stream()
+        .filter(w -> w.path().address().equals(lost)).toList();
+    if (gone.isEmpty()) {
+      return this;
+    }
+    List<ActorRef<WorkerCommand>> remaining = new ArrayList<>(live);
+    remaining.removeAll(gone);
+    if (remaining.isEmpty()) {
+      return fail("every worker of the job is on unreachable nodes (last: " + lost + ")");
+    }
+    List<dev.anvil.core.train.TreeNode> missing = new ArrayList<>();
+    for (ActorRef<WorkerCommand> w : gone) {
+      for (dev.anvil.core.train.TreeNode node : assignment.nodesOf(w)) {
+        if (!round.covers(node)) {
+          missing.add(node);
+        }
+      }
+    }
+    live = List.copyOf(remaining);
+    assignment = Assignment.of(job.tree(), live);
+    redispatchedNodes += missing.size();
+    getContext().getLog().warn("job {}: node {} unreachable in round {}; {} workers left, {} tree"
+        + " nodes of this round re-dispatched", jobId, lost, state.round() + 1, live.size(),
+        missing.size());
+    Map<ActorRef<WorkerCommand>, List<dev.anvil.core.train.TreeNode>> handOut =
+        new LinkedHashMap<>();
+    for (int i = 0; i < missing.size(); i++) {
+      handOut.computeIfAbsent(live.get(i % live.size()), k -> new ArrayList<>())
+          .add(missing.get(i));
+    }
+    float[] params = state.params().clone();
+    handOut.forEach((w, nodes) -> w.tell(new ComputeNodes(jobId, 1, state.round(), params,
+        nodes.toArray(new dev.anvil.core.train.TreeNode[0]), replies)));
+    return this;
   }
 
   private void resend(String worker) {
@@ -537,6 +597,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     for (ActorRef<JobUpdate> w : watchers) {
       w.tell(u);
     }
+  }
+
+  private static String hostAndPort(org.apache.pekko.actor.Address a) {
+    return a.getHost().orElse("?") + ":" + a.getPort().map(String::valueOf).orElse("?");
   }
 
   private static String rootMessage(Throwable t) {

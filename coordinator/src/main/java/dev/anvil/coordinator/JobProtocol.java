@@ -21,8 +21,9 @@ public final class JobProtocol {
   public sealed interface JobUpdate extends AnvilSerializable
       permits Accepted, Rejected, Progress, Finished, Failed {}
 
-  public record Accepted(String jobId, long totalRounds, String model, int workers, int nodes)
-      implements JobUpdate {}
+  /** Training started; {@code coordinator} is the address (host:port) of the coordinator's node. */
+  public record Accepted(String jobId, long totalRounds, String model, int workers, int nodes,
+      String coordinator) implements JobUpdate {}
 
   /** The spec was refused; nothing was started or recorded. */
   public record Rejected(String jobId, String reason) implements JobUpdate {}

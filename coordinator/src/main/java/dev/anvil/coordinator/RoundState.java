@@ -38,10 +38,8 @@ public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum
         || node.level() > 31) {
       return new Acceptance(this, Outcome.INVALID);
     }
-    for (TreeNode have : results.keySet()) {
-      if (have.from() < to && from < have.to(shards)) {
-        return new Acceptance(this, Outcome.DUPLICATE);
-      }
+    if (covers(node)) {
+      return new Acceptance(this, Outcome.DUPLICATE);
     }
     TreeMap<TreeNode, GradientSum> next = new TreeMap<>(results);
     next.put(node, sum);
@@ -53,9 +51,16 @@ public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum
     return covered == shards;
   }
 
-  /** Whether the shards of {@code node} are already covered. */
-  public boolean has(TreeNode node) {
-    return results.containsKey(node);
+  /** Whether a result already covers any of the shards of {@code node}. */
+  public boolean covers(TreeNode node) {
+    int from = node.from();
+    int to = node.to(shards);
+    for (TreeNode have : results.keySet()) {
+      if (have.from() < to && from < have.to(shards)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The round's total, completed in the fixed tree. Only when {@link #complete()}. */
