@@ -41,6 +41,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--rounds", description = "Override the job's length with this many rounds.")
   Long rounds;
 
+  @Option(names = "--run-dir", description = "Folder for a local cluster's database and node"
+      + " logs (default: anvil-runs/<job>-<time>).")
+  java.nio.file.Path runDir;
+
   @Option(names = {"-q", "--quiet"}, description = "Print only the summary.")
   boolean quiet;
 
@@ -98,7 +102,7 @@ final class TrainCommand implements Callable<Integer> {
       int n = nodes == null ? 2 : nodes;
       int total = workers == null ? n : workers;
       int slots = (total + n - 1) / n;
-      java.nio.file.Path data = LocalCommand.runFolder(spec.name());
+      java.nio.file.Path data = runDir != null ? runDir : LocalCommand.runFolder(spec.name());
       bar.message("starting a local cluster of " + n + " node JVMs (" + slots
           + " worker slots each; logs in " + data + ")");
       try (var local = dev.anvil.runtime.LocalCluster.start(

@@ -127,7 +127,7 @@ class MainTest {
     Path out = dir.resolve("cluster.json");
     Outcome o = anvil("train", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString(),
         "--nodes", "2", "--workers", "3", "--kernel", "java", "--rounds", "40", "--quiet",
-        "--out", out.toString());
+        "--out", out.toString(), "--run-dir", dir.resolve("run").toString());
     assertEquals(0, o.code(), o.out() + o.err());
     Outcome ref = anvil("train", "--local", "--job", EXAMPLES.resolve("synthetic-mlp.conf")
         .toString(), "--kernel", "java", "--rounds", "40", "--quiet", "--out",
