@@ -5,7 +5,7 @@ import java.time.Duration;
 
 /** {@code anvil.coordinator} settings, read once and checked. */
 public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
-    Duration minWriteInterval) {
+    Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -24,6 +24,16 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
       throw new IllegalArgumentException("anvil.coordinator.max-rounds-per-write = " + perWrite
           + ": must be a whole number >= 1");
     }
-    return new CoordinatorSettings(recruit, perWrite, minInterval);
+    double multiplier = c.getDouble("deadline.multiplier");
+    Duration minimum = c.getDuration("deadline.minimum");
+    if (!(multiplier >= 1)) {
+      throw new IllegalArgumentException("anvil.coordinator.deadline.multiplier = " + multiplier
+          + ": must be a number >= 1");
+    }
+    if (minimum.isNegative() || minimum.isZero()) {
+      throw new IllegalArgumentException("anvil.coordinator.deadline.minimum = " + minimum
+          + ": must be a positive duration");
+    }
+    return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum);
   }
 }

@@ -89,6 +89,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
 
+  private record RoundDeadline(long round, int attempt) implements Command {
+    static final Object KEY = "round-deadline";
+  }
+
   /** Room for a message's fields besides its parameter vector. */
   private static final long FRAME_OVERHEAD = 64 * 1024;
 
@@ -140,6 +144,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** The recruits whose node has stayed reachable; rounds are assigned among them. */
   private List<ActorRef<WorkerCommand>> live = List.of();
   private long redispatchedNodes;
+  /** Workers that missed a round's deadline and have not answered since. */
+  private final Set<ActorRef<WorkerCommand>> suspects = new HashSet<>();
+  /** The workers the current assignment is over. */
+  private List<ActorRef<WorkerCommand>> assigned = List.of();
+  /** Exponentially weighted mean of recent round times; 0 until rounds were seen. */
+  private double typicalRoundNanos;
   private final List<RoundCommitted> unrecorded = new ArrayList<>();
   private boolean writing;
   private long durableRound;
@@ -165,6 +175,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String jobId, ActorRef<JobJournal.Command> journal, JobJournal.State recorded) {
     super(context);
+    context.setLoggerName(JobCoordinator.class);
     this.timers = timers;
     this.jobId = jobId;
     this.journal = journal;
@@ -195,6 +206,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(Recorded.class, this::onRecorded)
         .onMessage(Evaluated.class, this::onEvaluated)
         .onMessage(ReachabilityChanged.class, this::onReachability)
+        .onMessage(RoundDeadline.class, this::onDeadline)
         .onMessage(FlushTick.class, t -> {
           flushScheduled = false;
           flushRecords();
@@ -322,6 +334,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     prepared.put(p.self(), p);
     if (prepared.size() == recruits.size()) {
       assignment = Assignment.of(job.tree(), recruits);
+      assigned = recruits;
       phase = Phase.TRAINING;
       live = new ArrayList<>(recruits);
       notifyWatchers(new Accepted(jobId, job.totalRounds(), job.model().describe(),
@@ -337,10 +350,87 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private void startRound() {
     round = RoundState.start(state.round(), job.spec().logicalShards());
     roundStartNanos = System.nanoTime();
+    List<ActorRef<WorkerCommand>> active = active();
+    if (!active.equals(assigned)) {
+      assigned = active;
+      assignment = Assignment.of(job.tree(), active);
+    }
     float[] params = state.params().clone();
-    for (ActorRef<WorkerCommand> w : live) {
+    for (ActorRef<WorkerCommand> w : active) {
       w.tell(new ComputeNodes(jobId, 1, state.round(), params, assignment.nodesOf(w), replies));
     }
+    if (typicalRoundNanos > 0) {
+      timers.startSingleTimer(RoundDeadline.KEY, new RoundDeadline(state.round(), 1),
+          deadline(1));
+    }
+  }
+
+  /** Live workers that have not missed a deadline since their last result (all, if none). */
+  private List<ActorRef<WorkerCommand>> active() {
+    List<ActorRef<WorkerCommand>> a = live.stream().filter(w -> !suspects.contains(w)).toList();
+    return a.isEmpty() ? live : a;
+  }
+
+  /** The deadline of a round: a multiple of the typical round time, doubled at each miss. */
+  private Duration deadline(int attempt) {
+    long nanos = Math.max(settings.minimumDeadline().toNanos(),
+        (long) (settings.deadlineMultiplier() * typicalRoundNanos));
+    return Duration.ofNanos(nanos << Math.min(attempt - 1, 10));
+  }
+
+  /**
+   * Work not back by the round's deadline goes at once to workers that are answering; the late
+   * workers are left out of the following rounds until a result of theirs arrives. A crashed
+   * worker thus costs one deadline, not the failure detector's seconds; a slow one costs
+   * duplicate work, never other bits (the first result of a shard wins).
+   */
+  private Behavior<Command> onDeadline(RoundDeadline d) {
+    if (phase != Phase.TRAINING || d.round() != state.round() || round.complete()) {
+      return this;
+    }
+    List<dev.anvil.core.train.TreeNode> missing = new ArrayList<>();
+    List<String> late = new ArrayList<>();
+    for (ActorRef<WorkerCommand> w : assigned) {
+      boolean behind = false;
+      for (dev.anvil.core.train.TreeNode node : assignment.nodesOf(w)) {
+        if (!round.covers(node)) {
+          missing.add(node);
+          behind = true;
+        }
+      }
+      if (behind && suspects.add(w)) {
+        late.add(nameOf(w));
+      }
+    }
+    List<ActorRef<WorkerCommand>> helpers = active();
+    if (!missing.isEmpty() && !helpers.equals(assigned)) {
+      redispatchedNodes += missing.size();
+      getContext().getLog().info("job {}: round {} not complete after {} ms; {} late past its"
+          + " deadline; {} tree nodes re-dispatched to {} workers", jobId, state.round() + 1,
+          (System.nanoTime() - roundStartNanos) / 1_000_000, late, missing.size(),
+          helpers.size());
+      handOut(missing, helpers);
+    }
+    timers.startSingleTimer(RoundDeadline.KEY, new RoundDeadline(d.round(), d.attempt() + 1),
+        deadline(d.attempt() + 1));
+    return this;
+  }
+
+  private void handOut(List<dev.anvil.core.train.TreeNode> nodes,
+      List<ActorRef<WorkerCommand>> to) {
+    Map<ActorRef<WorkerCommand>, List<dev.anvil.core.train.TreeNode>> share =
+        new LinkedHashMap<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      share.computeIfAbsent(to.get(i % to.size()), k -> new ArrayList<>()).add(nodes.get(i));
+    }
+    float[] params = state.params().clone();
+    share.forEach((w, n) -> w.tell(new ComputeNodes(jobId, 1, state.round(), params,
+        n.toArray(new dev.anvil.core.train.TreeNode[0]), replies)));
+  }
+
+  private String nameOf(ActorRef<WorkerCommand> w) {
+    Prepared p = prepared.get(w);
+    return p == null ? w.path().toString() : p.worker();
   }
 
   /**
@@ -373,20 +463,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
     }
     live = List.copyOf(remaining);
-    assignment = Assignment.of(job.tree(), live);
+    suspects.removeAll(gone);
     redispatchedNodes += missing.size();
     getContext().getLog().warn("job {}: node {} unreachable in round {}; {} workers left, {} tree"
         + " nodes of this round re-dispatched", jobId, lost, state.round() + 1, live.size(),
         missing.size());
-    Map<ActorRef<WorkerCommand>, List<dev.anvil.core.train.TreeNode>> handOut =
-        new LinkedHashMap<>();
-    for (int i = 0; i < missing.size(); i++) {
-      handOut.computeIfAbsent(live.get(i % live.size()), k -> new ArrayList<>())
-          .add(missing.get(i));
+    if (!missing.isEmpty()) {
+      handOut(missing, active());
     }
-    float[] params = state.params().clone();
-    handOut.forEach((w, nodes) -> w.tell(new ComputeNodes(jobId, 1, state.round(), params,
-        nodes.toArray(new dev.anvil.core.train.TreeNode[0]), replies)));
     return this;
   }
 
@@ -406,6 +490,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     RoundState.Acceptance a = round.accept(n.round(), n.node(),
         new GradientSum(n.grad(), n.lossSum(), n.samples()));
     round = a.state();
+    if (!suspects.isEmpty()) {
+      suspects.removeIf(w -> nameOf(w).equals(n.worker()));
+    }
     if (a.outcome() == RoundState.Outcome.ACCEPTED) {
       long arrival = System.nanoTime() - roundStartNanos;
       if (arrival > slowestArrivalNanos) {
@@ -426,6 +513,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return fail(e.getMessage());
     }
     long end = System.nanoTime();
+    timers.cancel(RoundDeadline.KEY);
+    long wall = end - roundStartNanos;
+    typicalRoundNanos = typicalRoundNanos == 0 ? wall : 0.9 * typicalRoundNanos + 0.1 * wall;
     split.round(end - roundStartNanos, slowestComputeNanos,
         slowestArrivalNanos - slowestComputeNanos, updateStart - reduceStart, end - updateStart);
     slowestArrivalNanos = 0;

@@ -64,6 +64,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
 
   private Worker(ActorContext<WorkerCommand> context, String name, PreparedJobs prepared) {
     super(context);
+    context.setLoggerName(Worker.class);
     this.name = name;
     this.prepared = prepared;
   }
