@@ -3,15 +3,11 @@ package dev.anvil.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * PyTorch DistributedDataParallel over gloo, 2 processes x 1 core ({@code train_ddp.py --mode ddp}
@@ -106,20 +102,7 @@ final class DdpPeer implements AutoCloseable {
     // when OPENBLAS_NUM_THREADS is unset, so each process computes on one thread either way.)
     pb.environment().remove("OPENBLAS_NUM_THREADS");
     pb.environment().put("OMP_NUM_THREADS", "1");
-    Process process = pb.start();
-    try {
-      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        throw new IOException(command + " did not finish within " + timeoutSeconds + " s");
-      }
-      return process.exitValue();
-    } catch (InterruptedException e) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for " + command, e);
-    }
+    return PyTorchPeer.await(pb, timeoutSeconds);
   }
 
   private static String tail(String output, int n) {
@@ -130,12 +113,6 @@ final class DdpPeer implements AutoCloseable {
 
   @Override
   public void close() {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
-    }
+    PyTorchPeer.deleteTree(dir);
   }
 }

@@ -130,19 +130,33 @@ final class PyTorchPeer implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("OMP_NUM_THREADS", "1");
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    return await(pb, timeoutSeconds);
+  }
+
+  /**
+   * Starts {@code pb} and waits up to {@code timeoutSeconds} for its exit code; on a timeout or
+   * an interrupt the process and its children (torchrun's workers) are killed.
+   */
+  static int await(ProcessBuilder pb, long timeoutSeconds) throws IOException {
     Process process = pb.start();
     try {
       if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new IOException(command + " did not finish within " + timeoutSeconds + " s");
+        kill(process);
+        throw new IOException(pb.command() + " did not finish within " + timeoutSeconds + " s");
       }
       return process.exitValue();
     } catch (InterruptedException e) {
-      process.destroyForcibly();
+      kill(process);
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for " + command, e);
+      throw new IOException("interrupted while waiting for " + pb.command(), e);
     }
   }
+
+  private static void kill(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+
 
   private static String lastLine(String output) {
     String[] lines = output.strip().split("\n");
@@ -152,6 +166,11 @@ final class PyTorchPeer implements AutoCloseable {
 
   @Override
   public void close() {
+    deleteTree(dir);
+  }
+
+  /** Deletes a temp folder of peer scripts and everything they wrote. */
+  static void deleteTree(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
         Files.deleteIfExists(p);

@@ -68,10 +68,7 @@ final class ProgressBar implements TrainingListener {
     if (quiet) {
       return;
     }
-    if (drawn) {
-      out.print("\r" + " ".repeat(100) + "\r");
-      drawn = false;
-    }
+    clearBar();
     String test = r.testAccuracy() != null
         ? String.format(Locale.ROOT, "test accuracy %.4f  test loss %.4f", r.testAccuracy(),
             r.testLoss())
@@ -85,10 +82,7 @@ final class ProgressBar implements TrainingListener {
     if (quiet) {
       return;
     }
-    if (drawn) {
-      out.print("\r" + " ".repeat(100) + "\r");
-      drawn = false;
-    }
+    clearBar();
     out.println(line);
   }
 
@@ -98,6 +92,14 @@ final class ProgressBar implements TrainingListener {
       epochCompleted(new EpochReport(e.get("epoch").asDouble(), e.get("round").asLong(),
           e.get("trainLoss").asDouble(), e.get("testLoss").asDouble(),
           e.has("testAccuracy") ? e.get("testAccuracy").asDouble() : null));
+    }
+  }
+
+  /** Wipes a drawn progress line, so that the next line starts clean. */
+  private void clearBar() {
+    if (drawn) {
+      out.print("\r" + " ".repeat(100) + "\r");
+      drawn = false;
     }
   }
 
