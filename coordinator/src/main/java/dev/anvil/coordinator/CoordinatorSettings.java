@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /** {@code anvil.coordinator} settings, read once and checked. */
 public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
-    Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline) {
+    Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline,
+    Duration journalAckTimeout, Duration passivateFinishedAfter) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -34,6 +35,18 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
       throw new IllegalArgumentException("anvil.coordinator.deadline.minimum = " + minimum
           + ": must be a positive duration");
     }
-    return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum);
+    Duration ackTimeout = positive(c, "journal-ack-timeout");
+    Duration passivate = positive(c, "passivate-finished-after");
+    return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum,
+        ackTimeout, passivate);
+  }
+
+  private static Duration positive(Config c, String key) {
+    Duration d = c.getDuration(key);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("anvil.coordinator." + key + " = " + d
+          + ": must be a positive duration");
+    }
+    return d;
   }
 }

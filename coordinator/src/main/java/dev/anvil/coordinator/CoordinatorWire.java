@@ -28,5 +28,7 @@ public final class CoordinatorWire implements WireRegistrar {
     r.register(JobJournal.RoundCommitted.class, 351);
     r.register(JobJournal.JobCompleted.class, 352);
     r.register(JobJournal.JobFailed.class, 353);
+    r.register(JobJournal.CoordinatorStarted.class, 354);
+    r.register(JobJournal.RecoveryRecorded.class, 355);
   }
 }

@@ -26,6 +26,7 @@ import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.train.Canary;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ParameterUpdate;
+import dev.anvil.core.train.Recovery;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingState;
 import dev.anvil.core.wire.AnvilSerializable;
@@ -87,7 +88,20 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private enum FlushTick implements Command { INSTANCE }
 
+  /** A journal command of this kind was not acknowledged in time: send it again. */
+  private record JournalTimeout(JobJournal.Recorded what) implements Command {}
+
+  private enum PassivateIdle implements Command { INSTANCE }
+
+  /** A recovery that completes when round {@code round} is durable. */
+  private record PendingRecovery(Recovery recovery, long round) {}
+
+  /** Sharding's stop message: a graceful hand-off of the job to another node. */
+  public enum Stop implements Command { INSTANCE }
+
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
+
+  private record MemberLeaving(ClusterEvent.MemberLeft event) implements Command {}
 
   private record RoundDeadline(long round, int attempt) implements Command {
     static final Object KEY = "round-deadline";
@@ -99,10 +113,18 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Registers the entity type; {@code role} is the cluster role that hosts coordinators. */
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String role) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
-        ctx -> create(ctx.getEntityId())).withRole(role));
+        ctx -> create(ctx.getEntityId(), ctx.getShard())).withRole(role)
+        .withStopMessage(Stop.INSTANCE));
   }
 
-  public static Behavior<Command> create(String jobId) {
+  /**
+   * The coordinator of job {@code jobId}. On start it reads the job's journal: a job that was
+   * submitted but has not finished is taken over at once (a new epoch) and continues, so a
+   * coordinator restarted by Cluster Sharding on another node needs nobody to message it.
+   * {@code shard} (null outside sharding) is where a finished job's coordinator passivates.
+   */
+  public static Behavior<Command> create(String jobId,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.withStash(10_000, stash -> {
           ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId), "journal");
@@ -110,7 +132,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
               JournalLoaded::new)));
           return Behaviors.<Command>receive(Command.class)
               .onMessage(JournalLoaded.class, loaded -> stash.unstashAll(
-                  new JobCoordinator(ctx, timers, jobId, journal, loaded.state())))
+                  new JobCoordinator(ctx, timers, jobId, journal, shard, loaded.state())))
               .onAnyMessage(m -> {
                 stash.stash(m);
                 return Behaviors.same();
@@ -126,7 +148,26 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final ActorRef<Ack> acks;
   private final Executor blocking;
   private final CoordinatorSettings settings;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Set<ActorRef<JobUpdate>> watchers = new HashSet<>();
+
+  /** This incarnation's epoch: 0 until the journal has recorded it. */
+  private long epoch;
+  /** Rounds committed by earlier incarnations, recomputed (not recorded again) by this one. */
+  private long replayUntil;
+  private long incarnationStartMillis;
+  private long replayStartNanos;
+  /** Recoveries waiting for the first durable round after them. */
+  private final List<PendingRecovery> pendingRecoveries = new ArrayList<>();
+  /** Recoveries complete (earlier incarnations' from the journal, then this one's). */
+  private final List<Recovery> recoveries = new ArrayList<>();
+  /** Recoveries sent to the journal and not acknowledged yet. */
+  private final List<Recovery> unackedRecoveries = new ArrayList<>();
+  private long lateResults;
+  /** Workers being prepared to join the running job. */
+  private final Set<ActorRef<WorkerCommand>> joining = new HashSet<>();
+  /** Nodes unreachable or leaving: their workers are not admitted again. */
+  private final Set<org.apache.pekko.actor.Address> lostNodes = new HashSet<>();
 
   private JobJournal.State recorded;
   private Phase phase = Phase.IDLE;
@@ -161,6 +202,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final List<dev.anvil.core.train.EpochReport> history = new ArrayList<>();
   private int pendingEvaluations;
   private String resultJson;
+  private String failure;
   private final RoundTimeSplit split = new RoundTimeSplit();
   private long slowestComputeNanos;
   private long slowestArrivalNanos;
@@ -173,7 +215,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private enum Phase { IDLE, LOADING, RECRUITING, PREPARING, TRAINING, FINISHING, DONE, FAILED }
 
   private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
-      String jobId, ActorRef<JobJournal.Command> journal, JobJournal.State recorded) {
+      String jobId, ActorRef<JobJournal.Command> journal,
+      ActorRef<ClusterSharding.ShardCommand> shard, JobJournal.State recorded) {
     super(context);
     context.setLoggerName(JobCoordinator.class);
     this.timers = timers;
@@ -184,11 +227,61 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.acks = context.messageAdapter(Ack.class, Recorded::new);
     this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.settings = CoordinatorSettings.from(context.getSystem().settings().config());
+    this.shard = shard;
+    recoveries.addAll(recorded.recoveries());
     if (recorded.result() != null) {
       phase = Phase.DONE;
       resultJson = recorded.result();
+      passivateWhenIdle();
     } else if (recorded.failure() != null) {
       phase = Phase.FAILED;
+      failure = recorded.failure();
+      passivateWhenIdle();
+    } else if (recorded.submitted()) {
+      takeOver();
+    } else {
+      passivateWhenIdle();  // nothing to run unless a Submit comes
+    }
+  }
+
+  /**
+   * A new incarnation of an unfinished job: records the next epoch, loads the job from its
+   * journaled spec and recomputes the committed rounds (same bits, not recorded again) before
+   * it commits new ones. The first round after the replay completes a coordinator-restart
+   * recovery.
+   */
+  private void takeOver() {
+    try {
+      spec = JobSpecParser.parse(recorded.spec(), "job " + jobId, null);
+    } catch (JobSpecException e) {
+      fail("the journaled spec no longer parses: " + e.getMessage());
+      return;
+    }
+    wantedWorkers = recorded.workers();
+    replayUntil = recorded.lastRound();
+    incarnationStartMillis = System.currentTimeMillis();
+    getContext().getLog().info("job {}: taking over after epoch {} with {} rounds committed;"
+        + " recomputing them", jobId, recorded.epoch(), replayUntil);
+    startEpochAndLoad();
+  }
+
+  private void startEpochAndLoad() {
+    journal.tell(new JobJournal.StartEpoch(getContext().getSystem().address().hostPort(), acks));
+    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.STARTED),
+        settings.journalAckTimeout());
+    phase = Phase.LOADING;
+    startNanos = System.nanoTime();
+    JobSpec toLoad = spec;
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      PreparedJob p = PreparedJob.prepare(toLoad, "job " + jobId);
+      return new Loaded(p, Canary.of(p), null);
+    }, blocking), (loaded, error) -> loaded != null ? loaded
+        : new Loaded(null, null, rootMessage(error)));
+  }
+
+  private void passivateWhenIdle() {
+    if (shard != null) {
+      timers.startSingleTimer(PassivateIdle.INSTANCE, settings.passivateFinishedAfter());
     }
   }
 
@@ -206,12 +299,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(Recorded.class, this::onRecorded)
         .onMessage(Evaluated.class, this::onEvaluated)
         .onMessage(ReachabilityChanged.class, this::onReachability)
+        .onMessage(MemberLeaving.class, this::onMemberLeaving)
         .onMessage(RoundDeadline.class, this::onDeadline)
         .onMessage(FlushTick.class, t -> {
           flushScheduled = false;
           flushRecords();
           return this;
         })
+        .onMessage(JournalTimeout.class, this::onJournalTimeout)
+        .onMessage(PassivateIdle.class, t -> {
+          if (phase == Phase.DONE || phase == Phase.FAILED || phase == Phase.IDLE) {
+            shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+          }
+          return this;
+        })
+        .onMessage(Stop.class, t -> onStop())
         .build();
   }
 
@@ -222,7 +324,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         s.replyTo().tell(new Finished(jobId, resultJson));
         return this;
       case FAILED:
-        s.replyTo().tell(new Failed(jobId, recorded.failure()));
+        s.replyTo().tell(new Failed(jobId, failure));
         return this;
       case IDLE:
         break;
@@ -243,24 +345,22 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return this;
     }
     wantedWorkers = s.workers();
+    recorded = new JobJournal.State(s.spec(), s.workers(), 0, 0, Double.NaN, 0, List.of(), null,
+        null);
     journal.tell(new JobJournal.RecordSubmitted(s.spec(), s.workers(), acks));
-    phase = Phase.LOADING;
-    startNanos = System.nanoTime();
-    JobSpec toLoad = spec;
-    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      PreparedJob p = PreparedJob.prepare(toLoad, "job " + jobId);
-      return new Loaded(p, Canary.of(p), null);
-    }, blocking), (loaded, error) -> loaded != null ? loaded
-        : new Loaded(null, null, rootMessage(error)));
+    startEpochAndLoad();
     return this;
   }
 
   private Behavior<Command> onWatch(Watch w) {
-    watchers.add(w.replyTo());
+    boolean fresh = watchers.add(w.replyTo());
+    if (fresh && phase == Phase.TRAINING) {
+      w.replyTo().tell(accepted());
+    }
     if (phase == Phase.DONE) {
       w.replyTo().tell(new Finished(jobId, resultJson));
     } else if (phase == Phase.FAILED) {
-      w.replyTo().tell(new Failed(jobId, recorded.failure()));
+      w.replyTo().tell(new Failed(jobId, failure));
     }
     return this;
   }
@@ -282,28 +382,80 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     canary = l.canary();
     update = job.newParameterUpdate();
     state = job.initialState();
+    if (replayUntil > job.totalRounds()) {
+      return fail("the journal records " + replayUntil + " rounds but the job has only "
+          + job.totalRounds());
+    }
+    maybeRecruit();
+    return this;
+  }
+
+  /** Recruits workers once the job is loaded and this incarnation's epoch is recorded. */
+  private void maybeRecruit() {
+    if (phase != Phase.LOADING || job == null || epoch == 0) {
+      return;
+    }
     phase = Phase.RECRUITING;
     getContext().getSystem().receptionist().tell(Receptionist.subscribe(
         TrainingProtocol.WORKERS, getContext().messageAdapter(Receptionist.Listing.class,
             WorkersListed::new)));
     timers.startSingleTimer(RecruitTimeout.INSTANCE, settings.recruitTimeout());
-    return this;
   }
 
+  /**
+   * A new job starts once {@code workers} workers are listed. A job taken over from an earlier
+   * incarnation, or one that lost workers, goes on with the workers there are: up to
+   * {@code workers} of them, joiners included from the round after they are prepared.
+   */
   private Behavior<Command> onWorkers(WorkersListed l) {
-    Set<ActorRef<WorkerCommand>> live = l.listing().getServiceInstances(TrainingProtocol.WORKERS);
-    recruitsAvailable = live.size();
-    if (phase != Phase.RECRUITING || live.size() < wantedWorkers) {
+    Set<ActorRef<WorkerCommand>> listed =
+        l.listing().getServiceInstances(TrainingProtocol.WORKERS);
+    recruitsAvailable = listed.size();
+    if (phase == Phase.TRAINING) {
+      admitJoiners(listed);
+      return this;
+    }
+    int needed = replayUntil > 0 ? 1 : wantedWorkers;
+    if (phase != Phase.RECRUITING || listed.size() < needed) {
       return this;
     }
     timers.cancel(RecruitTimeout.INSTANCE);
-    recruits = Assignment.choose(live, wantedWorkers);
+    recruits = new ArrayList<>(Assignment.choose(listed, Math.min(wantedWorkers,
+        listed.size())));
     phase = Phase.PREPARING;
+    subscribeToMembership();
     String text = dev.anvil.core.spec.JobSpecWriter.toHocon(spec);
     for (ActorRef<WorkerCommand> w : recruits) {
-      w.tell(new PrepareJob(jobId, 1, text, replies));
+      w.tell(new PrepareJob(jobId, epoch, text, replies));
     }
     return this;
+  }
+
+  /** Prepares listed workers the job has room for (it lost some, or started with fewer). */
+  private void admitJoiners(Set<ActorRef<WorkerCommand>> listed) {
+    int room = wantedWorkers - live.size() - joining.size();
+    if (room <= 0) {
+      return;
+    }
+    String text = dev.anvil.core.spec.JobSpecWriter.toHocon(spec);
+    listed.stream()
+        .filter(w -> !live.contains(w) && !joining.contains(w)
+            && !lostNodes.contains(w.path().address()))
+        .sorted(java.util.Comparator.comparing(w -> w.path().toString()))
+        .limit(room)
+        .forEach(w -> {
+          joining.add(w);
+          w.tell(new PrepareJob(jobId, epoch, text, replies));
+        });
+  }
+
+  private void subscribeToMembership() {
+    var subscriptions = Cluster.get(getContext().getSystem()).subscriptions();
+    subscriptions.tell(Subscribe.create(getContext().messageAdapter(
+        ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
+        ClusterEvent.ReachabilityEvent.class));
+    subscriptions.tell(Subscribe.create(getContext().messageAdapter(
+        ClusterEvent.MemberLeft.class, MemberLeaving::new), ClusterEvent.MemberLeft.class));
   }
 
   private Behavior<Command> onWorkerReply(FromWorker f) {
@@ -313,6 +465,16 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     } else if (r instanceof Prepared p) {
       return onPrepared(p);
     } else if (r instanceof PrepareFailed pf) {
+      if (pf.epoch() != epoch) {
+        return this;  // an answer to an earlier incarnation
+      }
+      if (phase == Phase.TRAINING) {
+        joining.removeIf(w -> (w.path().address().hostPort() + "/" + w.path().name())
+            .equals(pf.worker()));
+        getContext().getLog().warn("job {}: worker {} cannot join: {}", jobId, pf.worker(),
+            pf.reason());
+        return this;
+      }
       return fail("worker " + pf.worker() + " cannot take part: " + pf.reason());
     } else if (r instanceof ParamsMissing pm && phase == Phase.TRAINING
         && pm.round() == state.round()) {
@@ -322,12 +484,31 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> onPrepared(Prepared p) {
-    if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
+    if (p.epoch() != epoch) {
       return this;
     }
     var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
         job.dataFingerprint(), canary, job.kernel().name(),
         getContext().getSystem().address().toString());
+    if (phase == Phase.TRAINING && joining.remove(p.self())) {
+      if (problem.isPresent()) {
+        getContext().getLog().warn("job {}: worker {} refused: {}", jobId, p.worker(),
+            problem.get());
+        p.self().tell(new ReleaseJob(jobId));
+        return this;
+      }
+      prepared.put(p.self(), p);
+      recruits.add(p.self());
+      List<ActorRef<WorkerCommand>> more = new ArrayList<>(live);
+      more.add(p.self());
+      live = List.copyOf(more);
+      getContext().getLog().info("job {}: worker {} joins from round {}", jobId, p.worker(),
+          state.round() + 2);
+      return this;
+    }
+    if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
+      return this;
+    }
     if (problem.isPresent()) {
       return fail(problem.get());
     }
@@ -337,11 +518,15 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       assigned = recruits;
       phase = Phase.TRAINING;
       live = new ArrayList<>(recruits);
-      notifyWatchers(new Accepted(jobId, job.totalRounds(), job.model().describe(),
-          recruits.size(), assignment.nodes(), hostAndPort(getContext().getSystem().address())));
-      Cluster.get(getContext().getSystem()).subscriptions().tell(Subscribe.create(
-          getContext().messageAdapter(ClusterEvent.ReachabilityEvent.class,
-              ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
+      notifyWatchers(accepted());
+      replayStartNanos = System.nanoTime();
+      if (replayUntil > 0) {
+        pendingRecoveries.add(new PendingRecovery(new Recovery("coordinator-restart", "epoch "
+            + epoch + " on " + getContext().getSystem().address().hostPort()
+            + " took over from epoch " + (epoch - 1) + ", recomputing " + replayUntil
+            + " committed rounds", incarnationStartMillis, System.currentTimeMillis(), 0,
+            recorded.lastRoundMillis(), replayUntil, 0, 0), replayUntil + 1));
+      }
       startRound();
     }
     return this;
@@ -357,7 +542,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     float[] params = state.params().clone();
     for (ActorRef<WorkerCommand> w : active) {
-      w.tell(new ComputeNodes(jobId, 1, state.round(), params, assignment.nodesOf(w), replies));
+      w.tell(new ComputeNodes(jobId, epoch, state.round(), params, assignment.nodesOf(w),
+          replies));
     }
     if (typicalRoundNanos > 0) {
       timers.startSingleTimer(RoundDeadline.KEY, new RoundDeadline(state.round(), 1),
@@ -405,6 +591,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     List<ActorRef<WorkerCommand>> helpers = active();
     if (!missing.isEmpty() && !helpers.equals(assigned)) {
       redispatchedNodes += missing.size();
+      long now = System.currentTimeMillis();
+      pendingRecoveries.add(new PendingRecovery(new Recovery("deadline", "round "
+          + (state.round() + 1) + ": " + late + " late", now, now, 0, 0, 0, 0, missing.size()),
+          state.round() + 1));
       getContext().getLog().info("job {}: round {} not complete after {} ms; {} late past its"
           + " deadline; {} tree nodes re-dispatched to {} workers", jobId, state.round() + 1,
           (System.nanoTime() - roundStartNanos) / 1_000_000, late, missing.size(),
@@ -424,7 +614,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       share.computeIfAbsent(to.get(i % to.size()), k -> new ArrayList<>()).add(nodes.get(i));
     }
     float[] params = state.params().clone();
-    share.forEach((w, n) -> w.tell(new ComputeNodes(jobId, 1, state.round(), params,
+    share.forEach((w, n) -> w.tell(new ComputeNodes(jobId, epoch, state.round(), params,
         n.toArray(new dev.anvil.core.train.TreeNode[0]), replies)));
   }
 
@@ -440,10 +630,22 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * change: only the tree fixes them, and a late result from the lost node is a duplicate.
    */
   private Behavior<Command> onReachability(ReachabilityChanged r) {
-    if (!(r.event() instanceof ClusterEvent.UnreachableMember u) || phase != Phase.TRAINING) {
+    if (r.event() instanceof ClusterEvent.ReachableMember back) {
+      lostNodes.remove(back.member().address());
+      return this;
+    }
+    if (!(r.event() instanceof ClusterEvent.UnreachableMember u)) {
       return this;
     }
     org.apache.pekko.actor.Address lost = u.member().address();
+    lostNodes.add(lost);
+    joining.removeIf(w -> w.path().address().equals(lost));
+    if (phase == Phase.PREPARING) {
+      return dropUnprepared(lost);
+    }
+    if (phase != Phase.TRAINING) {
+      return this;
+    }
     List<ActorRef<WorkerCommand>> gone = live.stream()
         .filter(w -> w.path().address().equals(lost)).toList();
     if (gone.isEmpty()) {
@@ -465,6 +667,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     live = List.copyOf(remaining);
     suspects.removeAll(gone);
     redispatchedNodes += missing.size();
+    long now = System.currentTimeMillis();
+    pendingRecoveries.add(new PendingRecovery(new Recovery("node-unreachable", lost + " in round "
+        + (state.round() + 1) + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0,
+        missing.size()), state.round() + 1));
     getContext().getLog().warn("job {}: node {} unreachable in round {}; {} workers left, {} tree"
         + " nodes of this round re-dispatched", jobId, lost, state.round() + 1, live.size(),
         missing.size());
@@ -474,22 +680,69 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return this;
   }
 
+  /** A recruit's node became unreachable before the job started: go on without it. */
+  private Behavior<Command> dropUnprepared(org.apache.pekko.actor.Address lost) {
+    recruits.removeIf(w -> w.path().address().equals(lost) && !prepared.containsKey(w));
+    if (recruits.isEmpty()) {
+      return fail("every recruited worker is on unreachable nodes (last: " + lost + ")");
+    }
+    if (prepared.keySet().containsAll(recruits)) {
+      prepared.keySet().retainAll(recruits);
+      Prepared any = prepared.values().iterator().next();
+      return onPrepared(any);
+    }
+    return this;
+  }
+
+  /**
+   * A node is leaving the cluster gracefully: its workers finish the work they have and take
+   * no more; from the next round the live workers share it. Nothing is re-dispatched, since
+   * their results still arrive (the deadline covers the case where they do not).
+   */
+  private Behavior<Command> onMemberLeaving(MemberLeaving m) {
+    org.apache.pekko.actor.Address leaving = m.event().member().address();
+    lostNodes.add(leaving);
+    joining.removeIf(w -> w.path().address().equals(leaving));
+    if (phase != Phase.TRAINING) {
+      return this;
+    }
+    List<ActorRef<WorkerCommand>> gone = live.stream()
+        .filter(w -> w.path().address().equals(leaving)).toList();
+    if (gone.isEmpty() || gone.size() == live.size()) {
+      return this;  // nothing of ours, or nobody to hand to: the deadline decides
+    }
+    List<ActorRef<WorkerCommand>> remaining = new ArrayList<>(live);
+    remaining.removeAll(gone);
+    live = List.copyOf(remaining);
+    long now = System.currentTimeMillis();
+    pendingRecoveries.add(new PendingRecovery(new Recovery("node-left", leaving + " after round "
+        + state.round() + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0, 0),
+        state.round() + 2));
+    getContext().getLog().info("job {}: node {} is leaving; its {} workers finish round {} and"
+        + " the {} others take over from round {}", jobId, leaving, gone.size(),
+        state.round() + 1, live.size(), state.round() + 2);
+    return this;
+  }
+
   private void resend(String worker) {
     for (Map.Entry<ActorRef<WorkerCommand>, Prepared> e : prepared.entrySet()) {
       if (e.getValue().worker().equals(worker)) {
-        e.getKey().tell(new ComputeNodes(jobId, 1, state.round(), state.params().clone(),
+        e.getKey().tell(new ComputeNodes(jobId, epoch, state.round(), state.params().clone(),
             assignment.nodesOf(e.getKey()), replies));
       }
     }
   }
 
   private Behavior<Command> onResult(NodeResult n) {
-    if (phase != Phase.TRAINING) {
+    if (phase != Phase.TRAINING || n.epoch() != epoch) {
       return this;
     }
     RoundState.Acceptance a = round.accept(n.round(), n.node(),
         new GradientSum(n.grad(), n.lossSum(), n.samples()));
     round = a.state();
+    if (a.outcome() == RoundState.Outcome.DUPLICATE || a.outcome() == RoundState.Outcome.STALE) {
+      lateResults++;
+    }
     if (!suspects.isEmpty()) {
       suspects.removeIf(w -> nameOf(w).equals(n.worker()));
     }
@@ -521,10 +774,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     slowestArrivalNanos = 0;
     slowestComputeNanos = 0;
     trainNanos += System.nanoTime() - roundStartNanos;
-    trainNanosAt.put(state.round(), trainNanos);
-    unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
-        System.currentTimeMillis()));
-    flushRecords();
+    if (state.round() > replayUntil) {
+      trainNanosAt.put(state.round(), trainNanos);
+      unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
+          System.currentTimeMillis(), epoch));
+      flushRecords();
+    } else if (state.round() == replayUntil && !replayed(loss)) {
+      return Behaviors.same();
+    }
     epochLoss += loss;
     epochRounds++;
     long done = state.round();
@@ -543,6 +800,37 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       maybeFinish();
     }
     return this;
+  }
+
+  /**
+   * The replay reached the newest round an earlier incarnation committed: its loss must be the
+   * recorded one, bit for bit (the determinism contract), or the job fails.
+   */
+  private boolean replayed(double loss) {
+    long millis = (System.nanoTime() - replayStartNanos) / 1_000_000;
+    if (Double.doubleToLongBits(loss) != Double.doubleToLongBits(recorded.lastLoss())) {
+      fail("recomputed round " + replayUntil + " has loss " + loss + " but the journal records "
+          + recorded.lastLoss() + ": the recomputation is not bitwise identical (is every node"
+          + " running the same Anvil version and kernel?)");
+      return false;
+    }
+    getContext().getLog().info("job {}: epoch {} recomputed rounds 1..{} in {} ms; the loss of"
+        + " round {} matches the journal bit for bit", jobId, epoch, replayUntil, millis,
+        replayUntil);
+    durableRound = replayUntil;
+    for (int i = 0; i < pendingRecoveries.size(); i++) {
+      Recovery r = pendingRecoveries.get(i).recovery();
+      if (r.kind().equals("coordinator-restart") && r.replayMillis() == 0) {
+        pendingRecoveries.set(i, new PendingRecovery(new Recovery(r.kind(), r.detail(),
+            r.faultSeenMillis(), r.redispatchedMillis(), 0, r.lastCommitBeforeMillis(),
+            r.redoneRounds(), millis, r.treeNodesRedispatched()),
+            pendingRecoveries.get(i).round()));
+      }
+    }
+    if (replayUntil == job.totalRounds()) {
+      completeRecoveries(replayUntil + 1);
+    }
+    return true;
   }
 
   private void evaluate(long done) {
@@ -587,12 +875,37 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     writing = true;
     journalSentNanos = System.nanoTime();
     journal.tell(new JobJournal.RecordRounds(batch, acks));
+    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.ROUNDS),
+        settings.journalAckTimeout());
   }
 
   private Behavior<Command> onRecorded(Recorded r) {
     Ack ack = r.ack();
     switch (ack.what()) {
+      case STARTED:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.STARTED));
+        if (epoch == 0) {
+          epoch = ack.epoch();
+          getContext().getLog().info("job {}: coordinator epoch {} on {}", jobId, epoch,
+              getContext().getSystem().address().hostPort());
+          maybeRecruit();
+        }
+        return this;
+      case SUPERSEDED:
+        getContext().getLog().warn("job {}: coordinator epoch {} is superseded by epoch {} in"
+            + " the journal; this incarnation stops without writing", jobId, epoch, ack.epoch());
+        release();
+        return Behaviors.stopped();
+      case RECOVERY:
+        if (!unackedRecoveries.isEmpty()) {
+          unackedRecoveries.remove(0);
+        }
+        if (unackedRecoveries.isEmpty()) {
+          timers.cancel(new JournalTimeout(JobJournal.Recorded.RECOVERY));
+        }
+        return this;
       case ROUNDS:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.ROUNDS));
         writing = false;
         split.journalWrite(System.nanoTime() - journalSentNanos);
         roundsDurable(ack.lastRound());
@@ -600,11 +913,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         maybeFinish();
         return this;
       case COMPLETED:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.COMPLETED));
         if (phase == Phase.FINISHING) {
           phase = Phase.DONE;
           notifyWatchers(new Finished(jobId, resultJson));
           release();
           dropTrainingState();
+          passivateWhenIdle();
         }
         return this;
       default:
@@ -622,11 +937,84 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return;
     }
     durableRound = last;
+    completeRecoveries(last);
     Long nanos = trainNanosAt.remove(newest.round());
     trainNanosAt.headMap(newest.round()).clear();
     double seconds = (nanos == null ? trainNanos : nanos) / 1e9;
     notifyWatchers(new Progress(jobId, durableRound, job.totalRounds(), newest.loss(),
         durableRound * job.spec().batchSize() / seconds));
+  }
+
+  /** Recoveries waiting for a round up to {@code last} are complete: record them. */
+  private void completeRecoveries(long last) {
+    long now = System.currentTimeMillis();
+    var it = pendingRecoveries.iterator();
+    while (it.hasNext()) {
+      PendingRecovery p = it.next();
+      if (p.round() <= last) {
+        it.remove();
+        Recovery done = p.recovery().committedAt(now);
+        recoveries.add(done);
+        unackedRecoveries.add(done);
+        journal.tell(new JobJournal.RecordRecovery(done, acks));
+        timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.RECOVERY),
+            settings.journalAckTimeout());
+        getContext().getLog().info("job {}: recovered from {} ({}) in {} ms", jobId,
+            done.kind(), done.detail(), done.recoveryMillis());
+      }
+    }
+  }
+
+  private Behavior<Command> onJournalTimeout(JournalTimeout t) {
+    getContext().getLog().warn("job {}: the journal did not acknowledge {} within {} ms;"
+        + " sending it again", jobId, t.what(), settings.journalAckTimeout().toMillis());
+    switch (t.what()) {
+      case STARTED -> {
+        if (epoch == 0) {
+          journal.tell(new JobJournal.StartEpoch(getContext().getSystem().address().hostPort(),
+              acks));
+          timers.startSingleTimer(t, settings.journalAckTimeout());
+        }
+      }
+      case ROUNDS -> {
+        writing = false;
+        flushRecords();
+      }
+      case RECOVERY -> {
+        for (Recovery r : unackedRecoveries) {
+          journal.tell(new JobJournal.RecordRecovery(r, acks));
+        }
+        if (!unackedRecoveries.isEmpty()) {
+          timers.startSingleTimer(t, settings.journalAckTimeout());
+        }
+      }
+      case COMPLETED -> {
+        if (phase == Phase.FINISHING && resultJson != null) {
+          journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
+          timers.startSingleTimer(t, settings.journalAckTimeout());
+        }
+      }
+      default -> { }
+    }
+    return this;
+  }
+
+  /**
+   * Sharding hands the job to another node (this node leaves, or the shard is rebalanced): the
+   * workers are released and this incarnation stops; the next one takes over from the journal.
+   */
+  private Behavior<Command> onStop() {
+    if (phase == Phase.TRAINING || phase == Phase.FINISHING) {
+      getContext().getLog().info("job {}: handing off at round {} ({} durable)", jobId,
+          state == null ? 0 : state.round(), durableRound);
+    }
+    release();
+    return Behaviors.stopped();
+  }
+
+  private Accepted accepted() {
+    return new Accepted(jobId, job.totalRounds(), job.model().describe(), recruits.size(),
+        assignment.nodes(), hostAndPort(getContext().getSystem().address()));
   }
 
   /** Finishes once every round is durable and every evaluation is back. */
@@ -644,9 +1032,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         last.testAccuracy(), last.testLoss(),
         dev.anvil.core.data.Digests.sha256(state.params()), job.dataFingerprint(),
         (System.nanoTime() - startNanos) / 1e9, trainSeconds,
-        job.totalRounds() * spec.batchSize() / trainSeconds, history, split.meansMs())
-        .toJson();
+        job.totalRounds() * spec.batchSize() / trainSeconds, history,
+        new dev.anvil.core.train.ClusterFacts(split.meansMs(), epoch, lateResults,
+            redispatchedNodes, recoveries)).toJson();
     journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
+    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.COMPLETED),
+        settings.journalAckTimeout());
   }
 
   private Behavior<Command> fail(String reason) {
@@ -655,8 +1046,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     getContext().getLog().warn("job {} failed: {}", jobId, reason);
     phase = Phase.FAILED;
-    recorded = new JobJournal.State(recorded.spec(), recorded.workers(), durableRound, null,
-        reason);
+    failure = reason;
+    passivateWhenIdle();
     journal.tell(new JobJournal.RecordFailed(reason, acks));
     notifyWatchers(new Failed(jobId, reason));
     release();

@@ -1,5 +1,6 @@
 package dev.anvil.coordinator;
 
+import dev.anvil.core.train.Recovery;
 import dev.anvil.core.wire.AnvilSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +20,16 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * and reports a round committed only once this actor has acknowledged it.
  *
  * <p>Idempotent: a round at or below the newest recorded one is acknowledged and not written
- * again, so a coordinator that recomputes rounds after a restart never duplicates them. A failed
- * write restarts this actor with back-off; the driver re-sends what was not acknowledged.
+ * again, so a coordinator that recomputes rounds after a restart never duplicates them.
+ *
+ * <p>Epochs (fencing): every coordinator incarnation first records {@link CoordinatorStarted}
+ * with the next epoch, and every event it writes carries that epoch. Pekko has no fencing, so a
+ * frozen coordinator that wakes up (a zombie) may still try to write. Its writes fail: the
+ * journal's (persistence id, sequence number) key refuses a sequence number the new incarnation
+ * already used, the failed write restarts this actor, and the replay shows it a newer epoch
+ * than its own, after which it answers {@link Recorded#SUPERSEDED} and writes nothing more.
+ * A zombie event that did land after a newer epoch's start would be a single-writer violation;
+ * {@link JournalCheck} counts them.
  */
 public final class JobJournal
     extends EventSourcedBehaviorWithEnforcedReplies<JobJournal.Command, JobJournal.Event,
@@ -34,49 +43,92 @@ public final class JobJournal
   public record RecordSubmitted(String spec, int workers, ActorRef<Ack> replyTo)
       implements Command {}
 
+  /** Start a new incarnation: records the next epoch; the ack carries it. */
+  public record StartEpoch(String node, ActorRef<Ack> replyTo) implements Command {}
+
   public record RecordRounds(List<RoundCommitted> rounds, ActorRef<Ack> replyTo)
       implements Command {}
+
+  public record RecordRecovery(Recovery recovery, ActorRef<Ack> replyTo) implements Command {}
 
   public record RecordCompleted(String resultJson, ActorRef<Ack> replyTo) implements Command {}
 
   public record RecordFailed(String reason, ActorRef<Ack> replyTo) implements Command {}
 
   /** What an acknowledgement answers. */
-  public enum Recorded { SUBMITTED, ROUNDS, COMPLETED, FAILED }
+  public enum Recorded { SUBMITTED, STARTED, ROUNDS, RECOVERY, COMPLETED, FAILED, SUPERSEDED }
 
   /** {@code what} is durable, and so is every round up to {@code lastRound}. */
-  public record Ack(Recorded what, long lastRound) {}
+  public record Ack(Recorded what, long lastRound, long epoch) {}
 
   /** Persisted events. */
-  public sealed interface Event extends AnvilSerializable {}
+  public sealed interface Event extends AnvilSerializable {
+    /** The coordinator incarnation that wrote the event (0: before any incarnation). */
+    long epoch();
+  }
 
-  public record JobSubmitted(String spec, int workers) implements Event {}
+  public record JobSubmitted(String spec, int workers) implements Event {
+    @Override
+    public long epoch() {
+      return 0;
+    }
+  }
 
-  /** Round {@code round} (1-based) is committed: its update is part of the parameters. */
-  public record RoundCommitted(long round, double loss, long samples, long epochMillis)
+  /** Coordinator incarnation {@code epoch} took over the job, on {@code node}. */
+  public record CoordinatorStarted(long epoch, String node, long epochMillis)
       implements Event {}
 
-  public record JobCompleted(String resultJson) implements Event {}
+  /** Round {@code round} (1-based) is committed: its update is part of the parameters. */
+  public record RoundCommitted(long round, double loss, long samples, long epochMillis,
+      long epoch) implements Event {}
 
-  public record JobFailed(String reason) implements Event {}
+  /** The job recovered from a fault. */
+  public record RecoveryRecorded(Recovery recovery, long epoch) implements Event {}
 
-  /** The job as the journal knows it. */
-  public record State(String spec, int workers, long lastRound, String result, String failure) {
-    static final State EMPTY = new State(null, 0, 0, null, null);
+  public record JobCompleted(String resultJson, long epoch) implements Event {}
+
+  public record JobFailed(String reason, long epoch) implements Event {}
+
+  /**
+   * The job as the journal knows it: the newest epoch, the newest committed round with its loss
+   * and wall-clock time, the recoveries so far, and the outcome once there is one.
+   */
+  public record State(String spec, int workers, long epoch, long lastRound, double lastLoss,
+      long lastRoundMillis, List<Recovery> recoveries, String result, String failure) {
+    static final State EMPTY = new State(null, 0, 0, 0, Double.NaN, 0, List.of(), null, null);
 
     public boolean submitted() {
       return spec != null;
     }
 
+    public boolean finished() {
+      return result != null || failure != null;
+    }
+
     State apply(Event e) {
       if (e instanceof JobSubmitted s) {
-        return new State(s.spec(), s.workers(), lastRound, result, failure);
+        return new State(s.spec(), s.workers(), epoch, lastRound, lastLoss, lastRoundMillis,
+            recoveries, result, failure);
+      } else if (e instanceof CoordinatorStarted c) {
+        return new State(spec, workers, Math.max(epoch, c.epoch()), lastRound, lastLoss,
+            lastRoundMillis, recoveries, result, failure);
       } else if (e instanceof RoundCommitted r) {
-        return new State(spec, workers, Math.max(lastRound, r.round()), result, failure);
+        if (r.round() <= lastRound) {
+          return this;
+        }
+        return new State(spec, workers, epoch, r.round(), r.loss(), r.epochMillis(),
+            recoveries, result, failure);
+      } else if (e instanceof RecoveryRecorded r) {
+        List<Recovery> more = new ArrayList<>(recoveries);
+        more.add(r.recovery());
+        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+            List.copyOf(more), result, failure);
       } else if (e instanceof JobCompleted c) {
-        return new State(spec, workers, lastRound, c.resultJson(), failure);
+        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+            recoveries, c.resultJson(), failure);
       }
-      return new State(spec, workers, lastRound, result, ((JobFailed) e).reason());
+      return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis, recoveries,
+          result, ((JobFailed) e).reason());
     }
   }
 
@@ -87,6 +139,9 @@ public final class JobJournal
   public static Behavior<Command> create(String jobId) {
     return new JobJournal(persistenceId(jobId));
   }
+
+  /** The epoch this incarnation recorded (0 until it has); survives restarts of this actor. */
+  private long ownEpoch;
 
   private JobJournal(PersistenceId id) {
     super(id, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200),
@@ -103,38 +158,72 @@ public final class JobJournal
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(GetState.class, (state, c) -> Effect().reply(c.replyTo(), state))
         .onCommand(RecordSubmitted.class, this::onSubmitted)
+        .onCommand(StartEpoch.class, this::onStartEpoch)
         .onCommand(RecordRounds.class, this::onRounds)
-        .onCommand(RecordCompleted.class, (state, c) -> Effect()
-            .persist(new JobCompleted(c.resultJson()))
-            .thenReply(c.replyTo(), s -> new Ack(Recorded.COMPLETED, s.lastRound())))
-        .onCommand(RecordFailed.class, (state, c) -> Effect()
-            .persist(new JobFailed(c.reason()))
-            .thenReply(c.replyTo(), s -> new Ack(Recorded.FAILED, s.lastRound())))
+        .onCommand(RecordRecovery.class, (state, c) -> superseded(state)
+            ? supersededReply(state, c.replyTo())
+            : Effect().persist(new RecoveryRecorded(c.recovery(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
+        .onCommand(RecordCompleted.class, (state, c) -> superseded(state)
+            ? supersededReply(state, c.replyTo())
+            : Effect().persist(new JobCompleted(c.resultJson(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s)))
+        .onCommand(RecordFailed.class, (state, c) -> superseded(state)
+            ? supersededReply(state, c.replyTo())
+            : Effect().persist(new JobFailed(c.reason(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s)))
         .build();
+  }
+
+  /** A newer incarnation has written to the journal since this one started. */
+  private boolean superseded(State state) {
+    return ownEpoch > 0 && state.epoch() > ownEpoch;
+  }
+
+  private ReplyEffect<Event, State> supersededReply(State state, ActorRef<Ack> replyTo) {
+    return Effect().reply(replyTo, ack(Recorded.SUPERSEDED, state));
+  }
+
+  private static Ack ack(Recorded what, State s) {
+    return new Ack(what, s.lastRound(), s.epoch());
   }
 
   private ReplyEffect<Event, State> onSubmitted(State state, RecordSubmitted c) {
     if (state.submitted()) {
-      return Effect().reply(c.replyTo(), new Ack(Recorded.SUBMITTED, state.lastRound()));
+      return Effect().reply(c.replyTo(), ack(Recorded.SUBMITTED, state));
     }
     return Effect().persist(new JobSubmitted(c.spec(), c.workers()))
-        .thenReply(c.replyTo(), s -> new Ack(Recorded.SUBMITTED, s.lastRound()));
+        .thenReply(c.replyTo(), s -> ack(Recorded.SUBMITTED, s));
+  }
+
+  private ReplyEffect<Event, State> onStartEpoch(State state, StartEpoch c) {
+    if (ownEpoch > 0) {
+      return superseded(state) ? supersededReply(state, c.replyTo())
+          : Effect().reply(c.replyTo(), ack(Recorded.STARTED, state));
+    }
+    long next = state.epoch() + 1;
+    return Effect().persist(new CoordinatorStarted(next, c.node(), System.currentTimeMillis()))
+        .thenRun(s -> ownEpoch = next)
+        .thenReply(c.replyTo(), s -> ack(Recorded.STARTED, s));
   }
 
   private ReplyEffect<Event, State> onRounds(State state, RecordRounds c) {
+    if (superseded(state)) {
+      return supersededReply(state, c.replyTo());
+    }
     List<Event> fresh = new ArrayList<>();
     long last = state.lastRound();
     for (RoundCommitted r : c.rounds()) {
       if (r.round() == last + 1) {
-        fresh.add(r);
+        fresh.add(new RoundCommitted(r.round(), r.loss(), r.samples(), r.epochMillis(),
+            ownEpoch));
         last = r.round();
       }
     }
     if (fresh.isEmpty()) {
-      return Effect().reply(c.replyTo(), new Ack(Recorded.ROUNDS, state.lastRound()));
+      return Effect().reply(c.replyTo(), ack(Recorded.ROUNDS, state));
     }
-    return Effect().persist(fresh)
-        .thenReply(c.replyTo(), s -> new Ack(Recorded.ROUNDS, s.lastRound()));
+    return Effect().persist(fresh).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
   }
 
   @Override

@@ -35,11 +35,17 @@ class JobJournalTest {
   }
 
   private static RoundCommitted round(long r) {
-    return new RoundCommitted(r, 0.5, 64, 1000 + r);
+    return new RoundCommitted(r, 0.5, 64, 1000 + r, 1);
+  }
+
+  private long startEpoch() {
+    return journal.<Ack>runCommand(replyTo -> new JobJournal.StartEpoch("node", replyTo))
+        .reply().epoch();
   }
 
   @Test
   void roundsAreRecordedOnceInOrder() {
+    startEpoch();
     CommandResultWithReply<JobJournal.Command, JobJournal.Event, JobJournal.State, Ack> first =
         journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
             List.of(round(1), round(2), round(3)), replyTo));
@@ -55,6 +61,7 @@ class JobJournalTest {
 
   @Test
   void aRoundThatSkipsAheadIsNotRecorded() {
+    startEpoch();
     var result = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
         List.of(round(2)), replyTo));
     assertEquals(0, result.events().size());
@@ -62,8 +69,44 @@ class JobJournalTest {
   }
 
   @Test
+  void everyIncarnationRecordsTheNextEpochAndStampsItsEvents() {
+    assertEquals(1, startEpoch());
+    assertEquals(1, startEpoch(), "asking again is idempotent within an incarnation");
+    var rounds = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(new RoundCommitted(1, 0.5, 64, 1001, 0)), replyTo));
+    assertEquals(List.of(round(1)), rounds.events(), "the journal stamps its own epoch");
+
+    journal.restart();
+    assertEquals(1, startEpoch(), "a restart of the same incarnation keeps its epoch");
+    assertEquals(List.of(), journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(round(1)), replyTo)).events(), "round 1 is not written again");
+  }
+
+  @Test
+  void aSupersededIncarnationWritesNothingOnceItKnows() {
+    startEpoch();
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(1)), replyTo));
+    // A newer incarnation elsewhere started epoch 2; this one learns it when it replays (as a
+    // failed write makes it do).
+    journal.persistenceTestKit().persistForRecovery(
+        JobJournal.persistenceId("j1").id(),
+        List.of(new JobJournal.CoordinatorStarted(2, "other", 2000)));
+    journal.restart();
+    assertEquals(2, journal.getState().epoch());
+    var refused = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(round(2)), replyTo));
+    assertEquals(JobJournal.Recorded.SUPERSEDED, refused.reply().what());
+    assertEquals(2, refused.reply().epoch());
+    assertEquals(List.of(), refused.events());
+    var done = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCompleted("{}", replyTo));
+    assertEquals(JobJournal.Recorded.SUPERSEDED, done.reply().what());
+    assertEquals(List.of(), done.events());
+  }
+
+  @Test
   void stateSurvivesARestart() {
     journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 3, replyTo));
+    startEpoch();
     journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(1)), replyTo));
     journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCompleted("{}", replyTo));
     journal.restart();
@@ -71,6 +114,8 @@ class JobJournalTest {
     assertEquals("job { }", s.spec());
     assertEquals(3, s.workers());
     assertEquals(1, s.lastRound());
+    assertEquals(1, s.epoch());
+    assertEquals(0.5, s.lastLoss());
     assertEquals("{}", s.result());
   }
 }

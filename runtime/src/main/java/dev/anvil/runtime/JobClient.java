@@ -8,6 +8,7 @@ import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Rejected;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecWriter;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -17,10 +18,18 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
-/** Submits jobs to a cluster's coordinators and follows them, from any member (node or client). */
+/**
+ * Submits jobs to a cluster's coordinators and follows them, from any member (node or client).
+ * The follower renews its watch every second, so it keeps hearing from a job whose coordinator
+ * moved to another node (which does not know the old one's watchers).
+ */
 public final class JobClient {
   private JobClient() {}
+
+  /** How often a follower renews its watch. */
+  static final Duration REWATCH = Duration.ofSeconds(1);
 
   /** How a job ended: finished with a result.json, or failed/rejected with a reason. */
   public record Outcome(String jobId, String resultJson, String failure) {
@@ -35,29 +44,54 @@ public final class JobClient {
    */
   public static CompletionStage<Outcome> submit(ActorSystem<?> system, String jobId,
       JobSpec spec, int workers, Consumer<JobUpdate> listener) {
+    String text = JobSpecWriter.toHocon(spec);
+    return follow(system, jobId, listener,
+        watcher -> new JobProtocol.Submit(text, workers, watcher));
+  }
+
+  /** Follows job {@code jobId}, already submitted (running or finished). */
+  public static CompletionStage<Outcome> watch(ActorSystem<?> system, String jobId,
+      Consumer<JobUpdate> listener) {
+    return follow(system, jobId, listener, JobProtocol.Watch::new);
+  }
+
+  private static CompletionStage<Outcome> follow(ActorSystem<?> system, String jobId,
+      Consumer<JobUpdate> listener,
+      java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first) {
     CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-    ActorRef<JobUpdate> watcher = system.systemActorOf(watch(jobId, listener, outcome),
-        "job-client-" + jobId + "-" + System.nanoTime(), Props.empty());
-    ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId)
-        .tell(new JobProtocol.Submit(JobSpecWriter.toHocon(spec), workers, watcher));
+    EntityRef<JobCoordinator.Command> coordinator =
+        ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId);
+    ActorRef<Object> follower = system.systemActorOf(follower(jobId, listener, outcome,
+        coordinator), "job-client-" + jobId + "-" + System.nanoTime(), Props.empty());
+    coordinator.tell(first.apply(follower.narrow()));
     return outcome;
   }
 
-  private static Behavior<JobUpdate> watch(String jobId, Consumer<JobUpdate> listener,
-      CompletableFuture<Outcome> outcome) {
-    return Behaviors.receive((ctx, update) -> {
-      listener.accept(update);
-      if (update instanceof Finished f) {
-        outcome.complete(new Outcome(jobId, f.resultJson(), null));
-        return Behaviors.stopped();
-      } else if (update instanceof Failed f) {
-        outcome.complete(new Outcome(jobId, null, f.reason()));
-        return Behaviors.stopped();
-      } else if (update instanceof Rejected r) {
-        outcome.complete(new Outcome(jobId, null, r.reason()));
-        return Behaviors.stopped();
-      }
-      return Behaviors.same();
+  private enum Rewatch { INSTANCE }
+
+  private static Behavior<Object> follower(String jobId, Consumer<JobUpdate> listener,
+      CompletableFuture<Outcome> outcome, EntityRef<JobCoordinator.Command> coordinator) {
+    return Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
+      return Behaviors.receive((ctx, message) -> {
+        if (message == Rewatch.INSTANCE) {
+          coordinator.tell(new JobProtocol.Watch(ctx.getSelf().narrow()));
+          return Behaviors.same();
+        }
+        JobUpdate update = (JobUpdate) message;
+        listener.accept(update);
+        if (update instanceof Finished f) {
+          outcome.complete(new Outcome(jobId, f.resultJson(), null));
+          return Behaviors.stopped();
+        } else if (update instanceof Failed f) {
+          outcome.complete(new Outcome(jobId, null, f.reason()));
+          return Behaviors.stopped();
+        } else if (update instanceof Rejected r) {
+          outcome.complete(new Outcome(jobId, null, r.reason()));
+          return Behaviors.stopped();
+        }
+        return Behaviors.same();
+      });
     });
   }
 }

@@ -118,7 +118,7 @@ public final class LocalCluster implements AutoCloseable {
       cluster.databaseReaper = reaper;
       cluster.processes.addAll(started);
       cluster.ports.addAll(ports);
-      cluster.awaitNodesUp(s.nodes(), s.startTimeout());
+      cluster.awaitNodesUp(s.nodes(), s.startTimeout(), 0);
       return cluster;
     } catch (RuntimeException e) {
       if (cluster != null) {
@@ -190,7 +190,8 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private void awaitNodesUp(int count, Duration timeout) {
+  /** Waits for {@code count} nodes up; fails early if a node from index {@code watchFrom} on dies. */
+  private void awaitNodesUp(int count, Duration timeout, int watchFrom) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Cluster cluster = Cluster.get(client);
     while (System.nanoTime() < deadline) {
@@ -200,7 +201,7 @@ public final class LocalCluster implements AutoCloseable {
         log.info("local cluster up: {} nodes", count);
         return;
       }
-      for (int i = 0; i < processes.size(); i++) {
+      for (int i = watchFrom; i < processes.size(); i++) {
         if (!processes.get(i).isAlive()) {
           throw new IllegalStateException("node " + (i + 1) + " exited while starting (code "
               + processes.get(i).exitValue() + "); its log:\n" + tail(i, 30));
@@ -276,6 +277,15 @@ public final class LocalCluster implements AutoCloseable {
       log.debug("client did not stop in time: {}", e.toString());
     }
     for (Process p : processes) {
+      if (p.isAlive()) {
+        ProcessHandle.of(p.pid()).ifPresent(h -> {
+          try {
+            new ProcessBuilder("kill", "-CONT", Long.toString(h.pid())).start().waitFor();
+          } catch (IOException | InterruptedException e) {
+            // a frozen node that stays frozen is killed below
+          }
+        });
+      }
       try {
         p.getOutputStream().close();  // the node's parent watch sees the end and leaves
       } catch (IOException e) {
@@ -304,6 +314,60 @@ public final class LocalCluster implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /**
+   * Starts one more node JVM that joins the running cluster through the nodes still alive;
+   * returns its index. It is up when {@link #awaitNodesUp} counts it.
+   */
+  public int addNode() {
+    int port = freePort();
+    String seed = null;
+    for (int i = 0; i < processes.size(); i++) {
+      if (processes.get(i).isAlive()) {
+        seed = "pekko://anvil@127.0.0.1:" + ports.get(i);
+        break;
+      }
+    }
+    if (seed == null) {
+      throw new IllegalStateException("no live node to join through");
+    }
+    int index = processes.size();
+    processes.add(launch(settings, db, index, port, seed));
+    ports.add(port);
+    return index;
+  }
+
+  /** Waits until {@code count} nodes are up in the client's view of the membership. */
+  public void awaitNodesUp(int count) {
+    awaitNodesUp(count, settings.startTimeout(), processes.size() - 1);
+  }
+
+  /** Freezes node {@code index} with SIGSTOP (it neither runs nor answers until resumed). */
+  public void pause(int index) {
+    signal(index, "STOP");
+  }
+
+  /** Thaws a node frozen by {@link #pause} (SIGCONT). */
+  public void resume(int index) {
+    signal(index, "CONT");
+  }
+
+  private void signal(int index, String signal) {
+    long pid = processes.get(index).pid();
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+          .redirectErrorStream(true).start();
+      String out = new String(kill.getInputStream().readAllBytes());
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + pid + " failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill -" + signal + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
     }
   }
 

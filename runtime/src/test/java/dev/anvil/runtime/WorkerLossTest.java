@@ -85,8 +85,16 @@ class WorkerLossTest {
             + cluster.tail(cluster.addresses().indexOf(coordinator.get()), 40), e);
       }
       assertTrue(o.succeeded(), () -> "job failed: " + o.failure());
-      assertEquals(reference, new ObjectMapper().readTree(o.resultJson()).get("paramsSha256")
-          .asText());
+      var result = new ObjectMapper().readTree(o.resultJson());
+      assertEquals(reference, result.get("paramsSha256").asText());
+      // The recoveries in result.json: the deadline's (at once), later the failure detector's;
+      // none redoes a committed round.
+      assertTrue(JobWatch.recoveries(result, "deadline").size() >= 1, result::toPrettyString);
+      result.path("recoveries").forEach(r -> assertEquals(0, r.get("redoneRounds").asLong()));
+      JournalCheck.Report journal = JournalCheck.check(cluster.client(), cluster.database(),
+          "loss");
+      assertTrue(journal.exactlyOnce(4000), journal::toString);
+      assertEquals(1, journal.epochs(), journal::toString);
       String coordinatorLog = anvilLines(cluster, cluster.addresses().indexOf(coordinator.get()));
       System.out.printf("worker node killed: next committed round after %.0f ms%n",
           recoveredAfter.get() / 1e6);

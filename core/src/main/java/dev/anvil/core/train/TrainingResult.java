@@ -8,7 +8,8 @@ import java.util.Locale;
  * SHA-256 of the final parameters as little-endian float32: equal hashes mean bitwise-equal
  * parameters. {@code samplesPerSecond} counts training rounds only (evaluation excluded);
  * {@code wallSeconds} is the whole run, data loading included. {@code roundTimeSplitMs} (a
- * cluster run only, else null) is where a round's time went, in mean milliseconds a round.
+ * cluster run only, else null) is where a round's time went, in mean milliseconds a round;
+ * a cluster run also reports its recoveries ({@link ClusterFacts}).
  */
 public record TrainingResult(
     String job,
@@ -30,12 +31,10 @@ public record TrainingResult(
     double trainSeconds,
     double samplesPerSecond,
     List<EpochReport> history,
-    java.util.SortedMap<String, Double> roundTimeSplitMs) {
+    ClusterFacts cluster) {
 
   public TrainingResult {
     history = List.copyOf(history);
-    roundTimeSplitMs = roundTimeSplitMs == null ? null
-        : java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(roundTimeSplitMs));
   }
 
   /** The result as a JSON object (keys in a fixed order; non-finite numbers as null). */
@@ -61,14 +60,8 @@ public record TrainingResult(
     field(sb, "wallSeconds", wallSeconds);
     field(sb, "trainSeconds", trainSeconds);
     field(sb, "samplesPerSecond", samplesPerSecond);
-    if (roundTimeSplitMs != null) {
-      sb.append("  \"roundTimeSplitMs\": {");
-      String sep = "";
-      for (var e : roundTimeSplitMs.entrySet()) {
-        sb.append(sep).append(quote(e.getKey())).append(": ").append(number(e.getValue()));
-        sep = ", ";
-      }
-      sb.append("},\n");
+    if (cluster != null) {
+      cluster.appendJson(sb);
     }
     sb.append("  \"history\": [");
     for (int i = 0; i < history.size(); i++) {

@@ -28,6 +28,7 @@ public final class CoreWire implements WireRegistrar {
     r.register(String[].class, 105, CheckedSerializers.arrayOf(String.class));
     r.register(TreeNode.class, 120);
     r.register(TreeNode[].class, 121, CheckedSerializers.arrayOf(TreeNode.class));
+    r.register(dev.anvil.core.train.Recovery.class, 140);
     r.register(TrainingProtocol.PrepareJob.class, 130);
     r.register(TrainingProtocol.Prepared.class, 131);
     r.register(TrainingProtocol.PrepareFailed.class, 132);

@@ -1,0 +1,125 @@
+package dev.anvil.runtime;
+
+import dev.anvil.coordinator.JobJournal;
+import dev.anvil.coordinator.JobJournal.CoordinatorStarted;
+import dev.anvil.coordinator.JobJournal.Event;
+import dev.anvil.coordinator.JobJournal.RoundCommitted;
+import dev.anvil.persistence.DatabaseSettings;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+
+/**
+ * Reads a job's events straight from the journal table, in sequence-number order, and checks
+ * what the fault-tolerance contract promises: rounds 1..N committed exactly once and in order,
+ * and no event written by a coordinator incarnation after a newer one had started (a
+ * single-writer violation). Independent of the coordinator's own bookkeeping: it sees only
+ * the rows.
+ */
+public final class JournalCheck {
+  private JournalCheck() {}
+
+  /** What the journal holds for one job. */
+  public record Report(String jobId, long events, long epochs, long roundsCommitted,
+      long lastRound, List<Long> duplicated, List<Long> missing, long outOfOrder,
+      long singleWriterViolations, long recoveries, boolean completed) {
+
+    /** Rounds 1..{@code total} are each committed exactly once, in order, by one writer at a time. */
+    public boolean exactlyOnce(long total) {
+      return lastRound == total && roundsCommitted == total && duplicated.isEmpty()
+          && missing.isEmpty() && outOfOrder == 0 && singleWriterViolations == 0;
+    }
+
+    @Override
+    public String toString() {
+      return "job " + jobId + ": " + events + " events, " + epochs + " coordinator epochs, "
+          + roundsCommitted + " rounds committed (last " + lastRound + "), duplicated "
+          + duplicated + ", missing " + (missing.size() > 10 ? missing.subList(0, 10) + "..."
+          : missing) + ", out of order " + outOfOrder + ", single-writer violations "
+          + singleWriterViolations + ", recoveries " + recoveries
+          + (completed ? ", completed" : ", not completed");
+    }
+  }
+
+  /** Reads job {@code jobId}'s events with {@code system}'s serializers. */
+  public static Report check(ActorSystem<?> system, DatabaseSettings db, String jobId) {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
+    List<Event> events = new ArrayList<>();
+    try (Connection c = db.connect();
+        PreparedStatement q = c.prepareStatement("SELECT event_ser_id, event_ser_manifest,"
+            + " event_payload FROM event_journal WHERE persistence_id = ? AND NOT deleted"
+            + " ORDER BY sequence_number")) {
+      q.setString(1, JobJournal.persistenceId(jobId).id());
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          events.add((Event) serialization.deserialize(rs.getBytes(3), rs.getInt(1),
+              rs.getString(2)).get());
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the journal of job " + jobId + " at "
+          + db.url() + ": " + e.getMessage(), e);
+    }
+    return of(jobId, events);
+  }
+
+  /** Checks events in sequence-number order. */
+  public static Report of(String jobId, List<Event> events) {
+    long newestEpoch = 0;
+    long epochs = 0;
+    long violations = 0;
+    long highest = 0;
+    long outOfOrder = 0;
+    long recoveries = 0;
+    boolean completed = false;
+    TreeMap<Long, Integer> counts = new TreeMap<>();
+    for (Event e : events) {
+      if (e instanceof CoordinatorStarted s) {
+        epochs++;
+        if (s.epoch() <= newestEpoch) {
+          violations++;  // an epoch not newer than one already started
+        }
+        newestEpoch = Math.max(newestEpoch, s.epoch());
+        continue;
+      }
+      if (e.epoch() > 0 && e.epoch() < newestEpoch) {
+        violations++;
+      }
+      if (e instanceof RoundCommitted r) {
+        boolean seen = counts.containsKey(r.round());
+        counts.merge(r.round(), 1, Integer::sum);
+        if (!seen && r.round() != highest + 1) {
+          outOfOrder++;  // a gap or a step back (a repeat counts as duplicated instead)
+        }
+        highest = Math.max(highest, r.round());
+      } else if (e instanceof JobJournal.RecoveryRecorded) {
+        recoveries++;
+      } else if (e instanceof JobJournal.JobCompleted) {
+        completed = true;
+      }
+    }
+    List<Long> duplicated = new ArrayList<>();
+    List<Long> missing = new ArrayList<>();
+    counts.forEach((round, n) -> {
+      if (n > 1) {
+        duplicated.add(round);
+      }
+    });
+    for (long r = 1; r <= highest; r++) {
+      if (!counts.containsKey(r)) {
+        missing.add(r);
+      }
+    }
+    long committed = counts.size();
+    return new Report(jobId, events.size(), epochs, committed, highest, duplicated, missing,
+        outOfOrder, violations, recoveries, completed);
+  }
+}

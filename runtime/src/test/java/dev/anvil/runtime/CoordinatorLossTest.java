@@ -1,0 +1,85 @@
+package dev.anvil.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.JobSpecParser;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills with SIGKILL the node JVM hosting a job's coordinator, mid-job. Sharding must start the
+ * coordinator again on a surviving node by itself (remember-entities: the client only watches),
+ * the new incarnation recomputes the committed rounds without recording them twice, and the job
+ * ends with the fault-free hash. The journal is read back and checked.
+ */
+class CoordinatorLossTest {
+  @TempDir
+  Path dir;
+
+  static JobSpec spec(String name, long rounds) {
+    return JobSpecParser.parse("""
+        job {
+          name = "%s", seed = 9
+          model { type = mlp, layers = [24, 256, 4] }
+          data { type = synthetic, samples = 6000, features = 24, classes = 4, seed = 3 }
+          optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
+          batch-size = 96, logical-shards = 12, rounds = %d, kernel = java
+        }
+        """.formatted(name, rounds), name, null);
+  }
+
+  @Test
+  void killingTheCoordinatorsNodeKeepsTheFaultFreeHash() throws Exception {
+    JobSpec spec = spec("coordinator-loss", 6000);
+    String reference = DistributedTrainingTest.referenceHash(spec);
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+      JobWatch job = new JobWatch(cluster, "coordinator-loss", spec, 3);
+      job.awaitRound(300, Duration.ofSeconds(90));
+      int victim = job.coordinatorNode();
+      assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
+      long killedAt = System.currentTimeMillis();
+      cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      long roundAtKill = job.lastRound();
+      assertTrue(roundAtKill < 5000, "the kill must come well before the end: round "
+          + roundAtKill);
+
+      JsonNode result = job.awaitResult(Duration.ofSeconds(240));
+      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
+      List<JsonNode> restarts = JobWatch.recoveries(result, "coordinator-restart");
+      assertEquals(1, restarts.size(), result::toPrettyString);
+      JsonNode restart = restarts.get(0);
+      long toNextRound = restart.get("firstCommitMillis").asLong() - killedAt;
+      System.out.printf("coordinator node killed at round %d: new incarnation after %d ms,"
+          + " first dispatch after %d ms, next committed round after %d ms (replay of %d"
+          + " rounds: %d ms); coordinators %s%n", roundAtKill,
+          restart.get("faultSeenMillis").asLong() - killedAt,
+          restart.get("redispatchedMillis").asLong() - killedAt, toNextRound,
+          restart.get("redoneRounds").asLong(), restart.get("replayMillis").asLong(),
+          job.coordinators());
+      for (int n = 0; n < cluster.size(); n++) {
+        final int i = n;
+        if (i != victim) {
+          cluster.tail(i, 3000).lines().filter(l -> l.matches(".*(UNREACHABLE|SBR|removing|"
+              + "taking over|epoch|Singleton|ShardCoordinator|recovered).*"))
+              .forEach(l -> System.out.println("node " + (i + 1) + ": " + l));
+        }
+      }
+      System.out.println("killed at " + java.time.Instant.ofEpochMilli(killedAt));
+      assertTrue(restart.get("redoneRounds").asLong() >= roundAtKill);
+      assertEquals(2, result.get("coordinatorEpochs").asLong());
+      assertTrue(toNextRound < 30_000, "recovered in " + toNextRound + " ms");
+
+      JournalCheck.Report journal = job.journal();
+      assertTrue(journal.exactlyOnce(6000), journal::toString);
+      assertEquals(2, journal.epochs(), journal::toString);
+      assertTrue(journal.completed(), journal::toString);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.anvil.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.core.spec.JobSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Freezes the coordinator's node with SIGSTOP for 15 s, well past the failure detector, then
+ * thaws it with SIGCONT. Meanwhile the cluster downs it and a new coordinator incarnation
+ * takes the job over. The thawed node runs its timers and queued messages before it learns it
+ * was downed (a zombie): its dispatches carry an old epoch, which workers ignore, and its
+ * journal writes must fail. The job ends with the fault-free hash, every round in the journal
+ * exactly once, and no single-writer violation.
+ */
+class FrozenCoordinatorTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aCoordinatorFrozenPastTheFailureDetectorIsFencedOff() throws Exception {
+    JobSpec spec = CoordinatorLossTest.spec("frozen", 6000);
+    String reference = DistributedTrainingTest.referenceHash(spec);
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+      JobWatch job = new JobWatch(cluster, "frozen", spec, 3);
+      job.awaitRound(300, Duration.ofSeconds(90));
+      int frozen = job.coordinatorNode();
+      cluster.pause(frozen);
+      long roundAtFreeze = job.lastRound();
+      assertTrue(roundAtFreeze < 4000, "the freeze must come well before the end: round "
+          + roundAtFreeze);
+      // The node stays frozen for 15 s of wall-clock time: the fault being injected.
+      TimeUnit.SECONDS.sleep(15);
+      cluster.resume(frozen);
+
+      JsonNode result = job.awaitResult(Duration.ofSeconds(240));
+      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
+      JournalCheck.Report journal = job.journal();
+      System.out.println("frozen coordinator: " + journal + "; coordinators "
+          + job.coordinators());
+      assertTrue(journal.exactlyOnce(6000), journal::toString);
+      assertEquals(0, journal.singleWriterViolations());
+      assertTrue(journal.epochs() >= 2, journal::toString);
+      // Downed while frozen, the thawed node must leave rather than linger as a zombie.
+      assertTrue(cluster.process(frozen).waitFor(60, TimeUnit.SECONDS),
+          "the thawed node did not exit");
+    }
+  }
+}
