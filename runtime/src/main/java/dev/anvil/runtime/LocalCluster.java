@@ -344,6 +344,19 @@ public final class LocalCluster implements AutoCloseable {
     awaitNodesUp(count, settings.startTimeout(), processes.size() - 1);
   }
 
+  /**
+   * Asks node {@code index} to leave the cluster gracefully: closes its standard input, which
+   * its parent watch takes as the launcher's goodbye (the node leaves, then its JVM exits).
+   */
+  public void leave(int index) {
+    try {
+      processes.get(index).getOutputStream().close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot signal node " + (index + 1) + ": " + e.getMessage(),
+          e);
+    }
+  }
+
   /** Freezes node {@code index} with SIGSTOP (it neither runs nor answers until resumed). */
   public void pause(int index) {
     signal(index, "STOP");

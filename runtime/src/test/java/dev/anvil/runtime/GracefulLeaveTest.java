@@ -1,0 +1,46 @@
+package dev.anvil.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.core.spec.JobSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node hosting one of the job's workers (not its coordinator) leaves the cluster gracefully
+ * mid-job. Its worker finishes the work it has; the others take over from the next round. No
+ * work is re-dispatched and no round redone, and the result keeps the fault-free hash.
+ */
+class GracefulLeaveTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aLeavingNodeHandsItsWorkOverWithoutRecomputation() throws Exception {
+    JobSpec spec = CoordinatorLossTest.spec("leave", 4000);
+    String reference = DistributedTrainingTest.referenceHash(spec);
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+      JobWatch job = new JobWatch(cluster, "leave", spec, 3);
+      job.awaitRound(300, Duration.ofSeconds(90));
+      int leaving = job.coordinatorNode() == 0 ? 1 : 0;
+      cluster.leave(leaving);
+      assertTrue(cluster.process(leaving).waitFor(60, TimeUnit.SECONDS), "the node did not exit");
+      assertTrue(job.lastRound() < 3500, "the leave must come before the end");
+
+      JsonNode result = job.awaitResult(Duration.ofSeconds(180));
+      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
+      assertEquals(1, JobWatch.recoveries(result, "node-left").size(), result::toPrettyString);
+      assertEquals(0, JobWatch.recoveries(result, "node-unreachable").size(),
+          result::toPrettyString);
+      assertEquals(0, result.get("redispatchedTreeNodes").asLong(), result::toPrettyString);
+      JournalCheck.Report journal = job.journal();
+      assertTrue(journal.exactlyOnce(4000), journal::toString);
+      assertEquals(1, journal.epochs());
+    }
+  }
+}
