@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills with SIGKILL the node JVM hosting a job's coordinator, mid-job. Sharding must start the
- * coordinator again on a surviving node by itself (remember-entities: the client only watches),
+ * coordinator again on a surviving node by itself (remember-entities: after the kill nobody
+ * sends the job a message until its completion is in the journal),
  * the new incarnation recomputes the committed rounds without recording them twice, and the job
  * ends with the fault-free hash. The journal is read back and checked.
  */
@@ -40,7 +41,7 @@ class CoordinatorLossTest {
     JobSpec spec = spec("coordinator-loss", 6000);
     String reference = DistributedTrainingTest.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = new JobWatch(cluster, "coordinator-loss", spec, 3);
+      JobWatch job = JobWatch.submitWithoutRenewal(cluster, "coordinator-loss", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
       int victim = job.coordinatorNode();
       assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
@@ -50,7 +51,8 @@ class CoordinatorLossTest {
       assertTrue(roundAtKill < 5000, "the kill must come well before the end: round "
           + roundAtKill);
 
-      JsonNode result = job.awaitResult(Duration.ofSeconds(240));
+      job.awaitCompletedInJournal(Duration.ofSeconds(240));
+      JsonNode result = job.fetchResult(Duration.ofSeconds(60));
       assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
       List<JsonNode> restarts = JobWatch.recoveries(result, "coordinator-restart");
       assertEquals(1, restarts.size(), result::toPrettyString);

@@ -31,6 +31,58 @@ final class JobWatch {
         .toCompletableFuture();
   }
 
+  private JobWatch(LocalCluster cluster, String jobId) {
+    this.cluster = cluster;
+    this.jobId = jobId;
+    this.outcome = new java.util.concurrent.CompletableFuture<>();
+  }
+
+  /**
+   * Submits with a listener that never renews its watch, so that nothing but the cluster itself
+   * can restart the job's coordinator after its node is lost. The outcome is fetched with
+   * {@link #awaitCompletedInJournal} and {@link #fetchResult}.
+   */
+  static JobWatch submitWithoutRenewal(LocalCluster cluster, String jobId, JobSpec spec,
+      int workers) {
+    JobWatch w = new JobWatch(cluster, jobId);
+    var listener = cluster.client().systemActorOf(
+        org.apache.pekko.actor.typed.javadsl.Behaviors.<JobUpdate>receiveMessage(u -> {
+          w.onUpdate(u);
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        }), "one-shot-" + jobId, org.apache.pekko.actor.typed.Props.empty());
+    org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(cluster.client())
+        .entityRefFor(dev.anvil.coordinator.JobCoordinator.TYPE_KEY, jobId)
+        .tell(new dev.anvil.coordinator.JobProtocol.Submit(
+            dev.anvil.core.spec.JobSpecWriter.toHocon(spec), workers, listener));
+    return w;
+  }
+
+  /** Polls the journal (every 0.5 s, up to {@code timeout}) until the job's completion is in it. */
+  JournalCheck.Report awaitCompletedInJournal(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      JournalCheck.Report r = journal();
+      if (r.completed()) {
+        return r;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("job " + jobId + " not completed in the journal within "
+            + timeout + ": " + r + "\n" + anvilLogs());
+      }
+      TimeUnit.MILLISECONDS.sleep(500);  // polling the database; there is nothing to wait on
+    }
+  }
+
+  /** The result of a finished job, asked for once. */
+  JsonNode fetchResult(Duration timeout) throws Exception {
+    JobClient.Outcome o = JobClient.watch(cluster.client(), jobId, u -> { })
+        .toCompletableFuture().get(timeout.toSeconds(), TimeUnit.SECONDS);
+    if (!o.succeeded()) {
+      throw new AssertionError("job " + jobId + " failed: " + o.failure());
+    }
+    return new ObjectMapper().readTree(o.resultJson());
+  }
+
   private synchronized void onUpdate(JobUpdate u) {
     if (u instanceof Accepted a) {
       if (coordinators.isEmpty() || !coordinators.get(coordinators.size() - 1)
