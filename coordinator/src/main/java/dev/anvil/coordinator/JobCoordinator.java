@@ -156,7 +156,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Rounds committed by earlier incarnations, recomputed (not recorded again) by this one. */
   private long replayUntil;
   private long incarnationStartMillis;
-  private long replayStartNanos;
+  /** When this incarnation dispatched its first round (wall clock). */
+  private long resumedMillis;
   /** Recoveries waiting for the first durable round after them. */
   private final List<PendingRecovery> pendingRecoveries = new ArrayList<>();
   /** Recoveries complete (earlier incarnations' from the journal, then this one's). */
@@ -265,10 +266,19 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     startEpochAndLoad();
   }
 
+  /** Sends {@code command} to the journal; unacknowledged, it is sent again (onJournalTimeout). */
+  private void toJournal(JobJournal.Command command, JobJournal.Recorded kind) {
+    journal.tell(command);
+    timers.startSingleTimer(new JournalTimeout(kind), settings.journalAckTimeout());
+  }
+
+  private void startEpoch() {
+    toJournal(new JobJournal.StartEpoch(getContext().getSystem().address().hostPort(), acks),
+        JobJournal.Recorded.STARTED);
+  }
+
   private void startEpochAndLoad() {
-    journal.tell(new JobJournal.StartEpoch(getContext().getSystem().address().hostPort(), acks));
-    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.STARTED),
-        settings.journalAckTimeout());
+    startEpoch();
     phase = Phase.LOADING;
     startNanos = System.nanoTime();
     JobSpec toLoad = spec;
@@ -513,23 +523,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return fail(problem.get());
     }
     prepared.put(p.self(), p);
-    if (prepared.size() == recruits.size()) {
+    startWhenAllPrepared();
+    return this;
+  }
+
+  /** Starts training once every recruit has answered Prepared. */
+  private void startWhenAllPrepared() {
+    if (prepared.keySet().containsAll(recruits)) {
       assignment = Assignment.of(job.tree(), recruits);
-      assigned = recruits;
+      assigned = List.copyOf(recruits);  // recruits grows when workers join
       phase = Phase.TRAINING;
       live = new ArrayList<>(recruits);
       notifyWatchers(accepted());
-      replayStartNanos = System.nanoTime();
-      if (replayUntil > 0) {
-        pendingRecoveries.add(new PendingRecovery(new Recovery("coordinator-restart", "epoch "
-            + epoch + " on " + getContext().getSystem().address().hostPort()
-            + " took over from epoch " + (epoch - 1) + ", recomputing " + replayUntil
-            + " committed rounds", incarnationStartMillis, System.currentTimeMillis(), 0,
-            recorded.lastRoundMillis(), replayUntil, 0, 0), replayUntil + 1));
-      }
+      resumedMillis = System.currentTimeMillis();
       startRound();
     }
-    return this;
   }
 
   private void startRound() {
@@ -686,11 +694,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (recruits.isEmpty()) {
       return fail("every recruited worker is on unreachable nodes (last: " + lost + ")");
     }
-    if (prepared.keySet().containsAll(recruits)) {
-      prepared.keySet().retainAll(recruits);
-      Prepared any = prepared.values().iterator().next();
-      return onPrepared(any);
-    }
+    startWhenAllPrepared();
     return this;
   }
 
@@ -807,7 +811,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * recorded one, bit for bit (the determinism contract), or the job fails.
    */
   private boolean replayed(double loss) {
-    long millis = (System.nanoTime() - replayStartNanos) / 1_000_000;
+    long millis = System.currentTimeMillis() - resumedMillis;
     if (Double.doubleToLongBits(loss) != Double.doubleToLongBits(recorded.lastLoss())) {
       fail("recomputed round " + replayUntil + " has loss " + loss + " but the journal records "
           + recorded.lastLoss() + ": the recomputation is not bitwise identical (is every node"
@@ -818,15 +822,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         + " round {} matches the journal bit for bit", jobId, epoch, replayUntil, millis,
         replayUntil);
     durableRound = replayUntil;
-    for (int i = 0; i < pendingRecoveries.size(); i++) {
-      Recovery r = pendingRecoveries.get(i).recovery();
-      if (r.kind().equals("coordinator-restart") && r.replayMillis() == 0) {
-        pendingRecoveries.set(i, new PendingRecovery(new Recovery(r.kind(), r.detail(),
-            r.faultSeenMillis(), r.redispatchedMillis(), 0, r.lastCommitBeforeMillis(),
-            r.redoneRounds(), millis, r.treeNodesRedispatched()),
-            pendingRecoveries.get(i).round()));
-      }
-    }
+    pendingRecoveries.add(new PendingRecovery(new Recovery("coordinator-restart", "epoch "
+        + epoch + " on " + getContext().getSystem().address().hostPort()
+        + " took over from epoch " + (epoch - 1) + ", recomputing " + replayUntil
+        + " committed rounds", incarnationStartMillis, resumedMillis, 0,
+        recorded.lastRoundMillis(), replayUntil, millis, 0), replayUntil + 1));
     if (replayUntil == job.totalRounds()) {
       completeRecoveries(replayUntil + 1);
     }
@@ -874,9 +874,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         Math.min(unrecorded.size(), settings.maxRoundsPerWrite())));
     writing = true;
     journalSentNanos = System.nanoTime();
-    journal.tell(new JobJournal.RecordRounds(batch, acks));
-    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.ROUNDS),
-        settings.journalAckTimeout());
+    toJournal(new JobJournal.RecordRounds(batch, acks), JobJournal.Recorded.ROUNDS);
   }
 
   private Behavior<Command> onRecorded(Recorded r) {
@@ -956,9 +954,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         Recovery done = p.recovery().committedAt(now);
         recoveries.add(done);
         unackedRecoveries.add(done);
-        journal.tell(new JobJournal.RecordRecovery(done, acks));
-        timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.RECOVERY),
-            settings.journalAckTimeout());
+        toJournal(new JobJournal.RecordRecovery(done, acks), JobJournal.Recorded.RECOVERY);
         getContext().getLog().info("job {}: recovered from {} ({}) in {} ms", jobId,
             done.kind(), done.detail(), done.recoveryMillis());
       }
@@ -971,9 +967,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     switch (t.what()) {
       case STARTED -> {
         if (epoch == 0) {
-          journal.tell(new JobJournal.StartEpoch(getContext().getSystem().address().hostPort(),
-              acks));
-          timers.startSingleTimer(t, settings.journalAckTimeout());
+          startEpoch();
         }
       }
       case ROUNDS -> {
@@ -982,16 +976,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
       case RECOVERY -> {
         for (Recovery r : unackedRecoveries) {
-          journal.tell(new JobJournal.RecordRecovery(r, acks));
-        }
-        if (!unackedRecoveries.isEmpty()) {
-          timers.startSingleTimer(t, settings.journalAckTimeout());
+          toJournal(new JobJournal.RecordRecovery(r, acks), JobJournal.Recorded.RECOVERY);
         }
       }
       case COMPLETED -> {
         if (phase == Phase.FINISHING && resultJson != null) {
-          journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
-          timers.startSingleTimer(t, settings.journalAckTimeout());
+          toJournal(new JobJournal.RecordCompleted(resultJson, acks),
+              JobJournal.Recorded.COMPLETED);
         }
       }
       default -> { }
@@ -1035,9 +1026,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         job.totalRounds() * spec.batchSize() / trainSeconds, history,
         new dev.anvil.core.train.ClusterFacts(split.meansMs(), epoch, lateResults,
             redispatchedNodes, recoveries)).toJson();
-    journal.tell(new JobJournal.RecordCompleted(resultJson, acks));
-    timers.startSingleTimer(new JournalTimeout(JobJournal.Recorded.COMPLETED),
-        settings.journalAckTimeout());
+    toJournal(new JobJournal.RecordCompleted(resultJson, acks), JobJournal.Recorded.COMPLETED);
   }
 
   private Behavior<Command> fail(String reason) {

@@ -68,6 +68,8 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private Process databaseReaper;
   private final List<Integer> ports = new ArrayList<>();
+  /** Nodes frozen by {@link #pause} and not resumed yet. */
+  private final java.util.Set<Integer> paused = new java.util.HashSet<>();
   private final ActorSystem<Void> client;
 
   private LocalCluster(Settings settings, EmbeddedDatabase database, DatabaseSettings db,
@@ -276,16 +278,14 @@ public final class LocalCluster implements AutoCloseable {
     } catch (Exception e) {
       log.debug("client did not stop in time: {}", e.toString());
     }
-    for (Process p : processes) {
-      if (p.isAlive()) {
-        ProcessHandle.of(p.pid()).ifPresent(h -> {
-          try {
-            new ProcessBuilder("kill", "-CONT", Long.toString(h.pid())).start().waitFor();
-          } catch (IOException | InterruptedException e) {
-            // a frozen node that stays frozen is killed below
-          }
-        });
+    for (int index : List.copyOf(paused)) {
+      try {
+        resume(index);  // a frozen node cannot hear the goodbye below
+      } catch (RuntimeException e) {
+        log.debug("node {} stays frozen and is killed below: {}", index + 1, e.toString());
       }
+    }
+    for (Process p : processes) {
       try {
         p.getOutputStream().close();  // the node's parent watch sees the end and leaves
       } catch (IOException e) {
@@ -360,11 +360,13 @@ public final class LocalCluster implements AutoCloseable {
   /** Freezes node {@code index} with SIGSTOP (it neither runs nor answers until resumed). */
   public void pause(int index) {
     signal(index, "STOP");
+    paused.add(index);
   }
 
   /** Thaws a node frozen by {@link #pause} (SIGCONT). */
   public void resume(int index) {
     signal(index, "CONT");
+    paused.remove(index);
   }
 
   private void signal(int index, String signal) {
