@@ -9,7 +9,8 @@ import java.sql.Statement;
 
 /**
  * Creates the journal tables with the DDL that pekko-persistence-jdbc ships in its jar, made
- * idempotent (every CREATE gets IF NOT EXISTS), so every node may run it at start-up.
+ * idempotent (every CREATE gets IF NOT EXISTS), so every node may run it at start-up; and
+ * Anvil's own checkpoint table ({@link CheckpointStore}).
  */
 public final class JournalSchema {
   private static final String DDL = "/schema/postgres/postgres-create-schema.sql";
@@ -25,6 +26,7 @@ public final class JournalSchema {
           s.execute(sql);
         }
       }
+      CheckpointStore.createIfMissing(c);
     } catch (SQLException e) {
       throw new DatabaseException("cannot create the journal schema in " + db.url() + ": "
           + e.getMessage(), e);

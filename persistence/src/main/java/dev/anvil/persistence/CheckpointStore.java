@@ -1,0 +1,154 @@
+package dev.anvil.persistence;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checkpoint bytes in their own table beside the journal ({@value #TABLE}), one row per job and
+ * round. The journal holds only a reference (the round and the checksum): Pekko's snapshot store
+ * is not used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
+ * loads only the newest snapshot row, so a corrupt one could not be skipped.
+ *
+ * <p>One connection, opened on first use and opened again after a failure. Calls are blocking
+ * (run them off actor threads) and serialized.
+ */
+public final class CheckpointStore implements AutoCloseable {
+  public static final String TABLE = "anvil_checkpoint";
+
+  static final String DDL = "CREATE TABLE IF NOT EXISTS " + TABLE + " ("
+      + "job_id TEXT NOT NULL, round BIGINT NOT NULL, sha256 TEXT NOT NULL,"
+      + " size BIGINT NOT NULL, data BYTEA NOT NULL,"
+      + " written_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),"
+      + " PRIMARY KEY (job_id, round))";
+
+  /** A stored checkpoint's row, without its bytes. */
+  public record Stored(String jobId, long round, String sha256, long size) {
+    public String location() {
+      return CheckpointStore.location(jobId, round);
+    }
+  }
+
+  private final DatabaseSettings db;
+  private Connection connection;
+
+  public CheckpointStore(DatabaseSettings db) {
+    this.db = db;
+  }
+
+  /** Where a checkpoint is, as the journal records it. */
+  public static String location(String jobId, long round) {
+    return "postgres:" + TABLE + "/" + jobId + "/" + round;
+  }
+
+  /** Creates the table unless it exists. */
+  public static void createIfMissing(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(DDL);
+    }
+  }
+
+  /**
+   * Stores {@code bytes} as job {@code jobId}'s checkpoint of round {@code round} (replacing a
+   * row of the same round: rewriting a round writes the same bits) and returns its row.
+   */
+  public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
+    return run("write the checkpoint of round " + round + " of job " + jobId, c -> {
+      try (PreparedStatement p = c.prepareStatement("INSERT INTO " + TABLE
+          + " (job_id, round, sha256, size, data) VALUES (?, ?, ?, ?, ?)"
+          + " ON CONFLICT (job_id, round) DO UPDATE SET sha256 = EXCLUDED.sha256,"
+          + " size = EXCLUDED.size, data = EXCLUDED.data, written_at = now()")) {
+        p.setString(1, jobId);
+        p.setLong(2, round);
+        p.setString(3, sha256);
+        p.setLong(4, bytes.length);
+        p.setBytes(5, bytes);
+        p.executeUpdate();
+      }
+      return new Stored(jobId, round, sha256, bytes.length);
+    });
+  }
+
+  /** The bytes of job {@code jobId}'s checkpoint of round {@code round}, or null if none. */
+  public synchronized byte[] read(String jobId, long round) {
+    return run("read the checkpoint of round " + round + " of job " + jobId, c -> {
+      try (PreparedStatement p = c.prepareStatement("SELECT data FROM " + TABLE
+          + " WHERE job_id = ? AND round = ?")) {
+        p.setString(1, jobId);
+        p.setLong(2, round);
+        try (ResultSet r = p.executeQuery()) {
+          return r.next() ? r.getBytes(1) : null;
+        }
+      }
+    });
+  }
+
+  /** Job {@code jobId}'s stored checkpoints, newest round first. */
+  public synchronized List<Stored> list(String jobId) {
+    return run("list the checkpoints of job " + jobId, c -> {
+      try (PreparedStatement p = c.prepareStatement("SELECT round, sha256, size FROM " + TABLE
+          + " WHERE job_id = ? ORDER BY round DESC")) {
+        p.setString(1, jobId);
+        List<Stored> out = new ArrayList<>();
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            out.add(new Stored(jobId, r.getLong(1), r.getString(2), r.getLong(3)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Deletes job {@code jobId}'s checkpoints of rounds before {@code round}; returns how many. */
+  public synchronized int deleteBefore(String jobId, long round) {
+    return run("delete old checkpoints of job " + jobId, c -> {
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM " + TABLE
+          + " WHERE job_id = ? AND round < ?")) {
+        p.setString(1, jobId);
+        p.setLong(2, round);
+        return p.executeUpdate();
+      }
+    });
+  }
+
+  private interface Sql<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T run(String what, Sql<T> sql) {
+    try {
+      if (connection == null || connection.isClosed()) {
+        connection = db.connect();
+      }
+      return sql.apply(connection);
+    } catch (SQLException e) {
+      closeQuietly();
+      throw new DatabaseException("cannot " + what + " in " + db.url() + ": " + e.getMessage(),
+          e);
+    } catch (DatabaseException e) {
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  private void closeQuietly() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // a broken connection is dropped either way
+      }
+      connection = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closeQuietly();
+  }
+}
