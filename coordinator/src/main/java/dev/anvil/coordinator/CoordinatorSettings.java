@@ -6,7 +6,8 @@ import java.time.Duration;
 /** {@code anvil.coordinator} settings, read once and checked. */
 public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
     Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline,
-    Duration journalAckTimeout, Duration passivateFinishedAfter) {
+    Duration journalAckTimeout, Duration passivateFinishedAfter, int maxRoundsAhead,
+    int keepCheckpoints) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -37,8 +38,18 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
     }
     Duration ackTimeout = positive(c, "journal-ack-timeout");
     Duration passivate = positive(c, "passivate-finished-after");
+    int ahead = c.getInt("max-rounds-ahead");
+    if (ahead < 1) {
+      throw new IllegalArgumentException("anvil.coordinator.max-rounds-ahead = " + ahead
+          + ": must be a whole number >= 1");
+    }
+    int keep = config.getInt("anvil.checkpoint.keep");
+    if (keep < 1) {
+      throw new IllegalArgumentException("anvil.checkpoint.keep = " + keep
+          + ": must be a whole number >= 1 (the newest checkpoint is always kept)");
+    }
     return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum,
-        ackTimeout, passivate);
+        ackTimeout, passivate, ahead, keep);
   }
 
   private static Duration positive(Config c, String key) {

@@ -19,16 +19,21 @@ public final class CoordinatorWire implements WireRegistrar {
   public void register(WireRegistry r) {
     r.register(JobProtocol.Submit.class, 300);
     r.register(JobProtocol.Watch.class, 301);
+    r.register(JobProtocol.Pause.class, 302);
+    r.register(JobProtocol.Resume.class, 303);
+    r.register(JobProtocol.Cancel.class, 304);
+    r.register(JobProtocol.Import.class, 305);
+    r.register(JobProtocol.Export.class, 306);
     r.register(JobProtocol.Accepted.class, 310);
     r.register(JobProtocol.Rejected.class, 311);
     r.register(JobProtocol.Progress.class, 312);
     r.register(JobProtocol.Finished.class, 313);
     r.register(JobProtocol.Failed.class, 314);
-    r.register(JobJournal.JobSubmitted.class, 350);
-    r.register(JobJournal.RoundCommitted.class, 351);
-    r.register(JobJournal.JobCompleted.class, 352);
-    r.register(JobJournal.JobFailed.class, 353);
-    r.register(JobJournal.CoordinatorStarted.class, 354);
-    r.register(JobJournal.RecoveryRecorded.class, 355);
+    r.register(JobProtocol.Paused.class, 315);
+    r.register(JobProtocol.Degraded.class, 316);
+    r.register(JobProtocol.Exported.class, 317);
+    for (JournalFormat.Entry<?> e : JournalFormat.ENTRIES) {
+      r.register(e.type(), e.id(), e.format());
+    }
   }
 }

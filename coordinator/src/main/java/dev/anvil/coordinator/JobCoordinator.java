@@ -1,15 +1,22 @@
 package dev.anvil.coordinator;
 
 import dev.anvil.coordinator.JobJournal.Ack;
+import dev.anvil.coordinator.JobJournal.CheckpointCommitted;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
 import dev.anvil.coordinator.JobProtocol.Accepted;
+import dev.anvil.coordinator.JobProtocol.Degraded;
+import dev.anvil.coordinator.JobProtocol.Exported;
 import dev.anvil.coordinator.JobProtocol.Failed;
 import dev.anvil.coordinator.JobProtocol.Finished;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
+import dev.anvil.coordinator.JobProtocol.Paused;
 import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.coordinator.JobProtocol.Rejected;
 import dev.anvil.coordinator.JobProtocol.Submit;
 import dev.anvil.coordinator.JobProtocol.Watch;
+import dev.anvil.core.checkpoint.Checkpoint;
+import dev.anvil.core.checkpoint.CheckpointFormat;
+import dev.anvil.core.checkpoint.CorruptCheckpointException;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
@@ -30,6 +37,8 @@ import dev.anvil.core.train.Recovery;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingState;
 import dev.anvil.core.wire.AnvilSerializable;
+import dev.anvil.persistence.CheckpointStore;
+import dev.anvil.persistence.DatabaseSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,6 +51,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -93,6 +103,22 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private enum PassivateIdle implements Command { INSTANCE }
 
+  /** A checkpoint write finished: stored ({@code error} null) or not. */
+  private record CheckpointWritten(CheckpointCommitted ref, long nanos, String error)
+      implements Command {}
+
+  /** The newest checkpoint that verified (null: none did), and why newer ones were skipped. */
+  private record Restored(Checkpoint checkpoint, List<String> skipped, String error)
+      implements Command {}
+
+  /** An import's checkpoint checked against this cluster's data and kernel, and stored. */
+  private record ImportChecked(Checkpoint checkpoint, CheckpointCommitted ref, int workers,
+      String error) implements Command {}
+
+  /** The state of the parameters at a round boundary, waiting to be written as a checkpoint. */
+  private record Captured(TrainingState state, double loss, double epochLossSum,
+      long epochRounds) {}
+
   /** A recovery that completes when round {@code round} is durable. */
   private record PendingRecovery(Recovery recovery, long round) {}
 
@@ -106,6 +132,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private record RoundDeadline(long round, int attempt) implements Command {
     static final Object KEY = "round-deadline";
   }
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(JobCoordinator.class);
 
   /** Room for a message's fields besides its parameter vector. */
   private static final long FRAME_OVERHEAD = 64 * 1024;
@@ -150,6 +179,35 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final CoordinatorSettings settings;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Set<ActorRef<JobUpdate>> watchers = new HashSet<>();
+  /** A resumed (or imported) job: its take-over is not a recovery. */
+  private final boolean resuming;
+  private CheckpointStore store;
+  /** Evaluations not back yet, by round: a checkpoint waits for those at or before its round. */
+  private final java.util.TreeSet<Long> evaluating = new java.util.TreeSet<>();
+  private Captured captured;
+  private boolean checkpointWriting;
+  /** Checkpoints stored but not yet journaled (journaled once their round is durable). */
+  private final List<CheckpointCommitted> written = new ArrayList<>();
+  private CheckpointCommitted journalingCheckpoint;
+  /** Rounds of the journaled checkpoints still kept, oldest first. */
+  private final List<Long> keptCheckpoints = new ArrayList<>();
+  private boolean restoring;
+  /** The round the newest restored checkpoint holds (0: none). */
+  private long restoredFrom;
+  private boolean replayFinished;
+  /** Loss of the newest computed round. */
+  private double lastLoss = Double.NaN;
+  private boolean pauseRequested;
+  private String cancelReason;
+  /** The newest command of each kind sent to the journal, for sending again. */
+  private final Map<JobJournal.Recorded, JobJournal.Command> sent =
+      new java.util.EnumMap<>(JobJournal.Recorded.class);
+  private long pauseAt;
+  /** No round is dispatched: too many are waiting for the journal. */
+  private boolean stalled;
+  /** The journal is not answering (reported to watchers once per outage). */
+  private boolean degraded;
+  private long degradedSinceMillis;
 
   /** This incarnation's epoch: 0 until the journal has recorded it. */
   private long epoch;
@@ -213,12 +271,24 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Training time (ns) when each round not yet durable was computed, for progress reports. */
   private final java.util.TreeMap<Long, Long> trainNanosAt = new java.util.TreeMap<>();
 
-  private enum Phase { IDLE, LOADING, RECRUITING, PREPARING, TRAINING, FINISHING, DONE, FAILED }
+  private enum Phase {
+    IDLE, IMPORTING, LOADING, RECRUITING, PREPARING, TRAINING, FINISHING, PAUSING, PAUSED,
+    RESUMING, DONE, FAILED
+  }
 
   private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String jobId, ActorRef<JobJournal.Command> journal,
       ActorRef<ClusterSharding.ShardCommand> shard, JobJournal.State recorded) {
+    this(context, timers, jobId, journal, shard, recorded, Set.of(), false);
+  }
+
+  private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
+      String jobId, ActorRef<JobJournal.Command> journal,
+      ActorRef<ClusterSharding.ShardCommand> shard, JobJournal.State recorded,
+      Set<ActorRef<JobUpdate>> watchers, boolean resuming) {
     super(context);
+    this.resuming = resuming;
+    this.watchers.addAll(watchers);
     context.setLoggerName(JobCoordinator.class);
     this.timers = timers;
     this.jobId = jobId;
@@ -230,6 +300,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.settings = CoordinatorSettings.from(context.getSystem().settings().config());
     this.shard = shard;
     recoveries.addAll(recorded.recoveries());
+    List<CheckpointCommitted> refs = recorded.checkpoints();
+    refs.subList(Math.max(0, refs.size() - settings.keepCheckpoints()), refs.size())
+        .forEach(c -> keptCheckpoints.add(c.round()));
     if (recorded.result() != null) {
       phase = Phase.DONE;
       resultJson = recorded.result();
@@ -237,6 +310,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     } else if (recorded.failure() != null) {
       phase = Phase.FAILED;
       failure = recorded.failure();
+      passivateWhenIdle();
+    } else if (recorded.paused()) {
+      phase = Phase.PAUSED;
       passivateWhenIdle();
     } else if (recorded.submitted()) {
       takeOver();
@@ -261,13 +337,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     wantedWorkers = recorded.workers();
     replayUntil = recorded.lastRound();
     incarnationStartMillis = System.currentTimeMillis();
-    getContext().getLog().info("job {}: taking over after epoch {} with {} rounds committed;"
-        + " recomputing them", jobId, recorded.epoch(), replayUntil);
+    CheckpointCommitted newest = recorded.newestCheckpoint();
+    if (resuming) {
+      getContext().getLog().info("job {}: resuming from the checkpoint of round {}", jobId,
+          newest == null ? 0 : newest.round());
+    } else {
+      getContext().getLog().info("job {}: taking over after epoch {} with {} rounds committed;"
+          + " continuing from {}", jobId, recorded.epoch(), replayUntil, newest == null
+          ? "round 0 (no checkpoint)" : "the checkpoint of round " + newest.round());
+    }
     startEpochAndLoad();
   }
 
   /** Sends {@code command} to the journal; unacknowledged, it is sent again (onJournalTimeout). */
   private void toJournal(JobJournal.Command command, JobJournal.Recorded kind) {
+    sent.put(kind, command);
     journal.tell(command);
     timers.startSingleTimer(new JournalTimeout(kind), settings.journalAckTimeout());
   }
@@ -324,6 +408,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           return this;
         })
         .onMessage(Stop.class, t -> onStop())
+        .onMessage(JobProtocol.Pause.class, this::onPause)
+        .onMessage(JobProtocol.Resume.class, this::onResume)
+        .onMessage(JobProtocol.Cancel.class, this::onCancel)
+        .onMessage(JobProtocol.Import.class, this::onImport)
+        .onMessage(JobProtocol.Export.class, this::onExport)
+        .onMessage(ImportChecked.class, this::onImportChecked)
+        .onMessage(JournalLoaded.class, this::onJournalReloaded)
+        .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
+        .onMessage(Restored.class, this::onRestored)
+        .onSignal(PostStop.class, signal -> {
+          if (store != null) {
+            store.close();
+          }
+          return this;
+        })
         .build();
   }
 
@@ -355,8 +454,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return this;
     }
     wantedWorkers = s.workers();
-    recorded = new JobJournal.State(s.spec(), s.workers(), 0, 0, Double.NaN, 0, List.of(), null,
-        null);
+    recorded = new JobJournal.State(s.spec(), s.workers(), 0, 0, Double.NaN, 0, List.of(),
+        List.of(), false, 0, null, null);
     journal.tell(new JobJournal.RecordSubmitted(s.spec(), s.workers(), acks));
     startEpochAndLoad();
     return this;
@@ -369,6 +468,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     if (phase == Phase.DONE) {
       w.replyTo().tell(new Finished(jobId, resultJson));
+    } else if (phase == Phase.PAUSED && fresh) {
+      w.replyTo().tell(new Paused(jobId, recorded.lastRound()));
     } else if (phase == Phase.FAILED) {
       w.replyTo().tell(new Failed(jobId, failure));
     }
@@ -396,13 +497,104 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return fail("the journal records " + replayUntil + " rounds but the job has only "
           + job.totalRounds());
     }
+    if (!recorded.checkpoints().isEmpty()) {
+      restore();
+    }
+    maybeRecruit();
+    return this;
+  }
+
+  private CheckpointStore store() {
+    if (store == null) {
+      store = new CheckpointStore(DatabaseSettings.from(
+          getContext().getSystem().settings().config()));
+    }
+    return store;
+  }
+
+  /**
+   * Loads the newest journaled checkpoint whose bytes verify (the journaled SHA-256, then the
+   * format's own trailer and the job it belongs to); a missing or corrupt one is skipped, with
+   * a warning, for the one before. With none left, the job recomputes from round 0.
+   */
+  private void restore() {
+    restoring = true;
+    List<CheckpointCommitted> refs = new ArrayList<>(recorded.checkpoints());
+    refs.removeIf(r -> !keptCheckpoints.contains(r.round()));
+    java.util.Collections.reverse(refs);
+    CheckpointStore from = store();
+    String id = jobId;
+    String fingerprint = job.dataFingerprint();
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      List<String> skipped = new ArrayList<>();
+      for (CheckpointCommitted ref : refs) {
+        String problem;
+        try {
+          Checkpoint c = verified(from, id, ref);
+          if (c.dataFingerprint().equals(fingerprint)) {
+            return new Restored(c, skipped, null);
+          }
+          problem = "made with data fingerprint " + c.dataFingerprint() + ", not this data's "
+              + fingerprint;
+        } catch (CorruptCheckpointException | dev.anvil.persistence.DatabaseException e) {
+          problem = e.getMessage();
+        }
+        skipped.add("round " + ref.round() + ": " + problem);
+      }
+      return new Restored(null, skipped, null);
+    }, blocking), (restored, error) -> restored != null ? restored
+        : new Restored(null, List.of(), rootMessage(error)));
+  }
+
+  /** The checkpoint {@code ref} names, read and checked; throws saying what is wrong. */
+  private static Checkpoint verified(CheckpointStore store, String jobId,
+      CheckpointCommitted ref) {
+    byte[] bytes = store.read(jobId, ref.round());
+    if (bytes == null) {
+      throw new CorruptCheckpointException("missing from " + ref.location());
+    }
+    String sum = CheckpointFormat.checksum(bytes);
+    if (!sum.equals(ref.checksum())) {
+      throw new CorruptCheckpointException("its SHA-256 is " + sum + " but the journal"
+          + " recorded " + ref.checksum() + " (" + bytes.length + " bytes, " + ref.bytes()
+          + " recorded)");
+    }
+    return CheckpointFormat.decode(bytes);
+  }
+
+  private Behavior<Command> onRestored(Restored r) {
+    restoring = false;
+    if (r.error() != null) {
+      return fail("cannot read the checkpoints: " + r.error());
+    }
+    for (String skipped : r.skipped()) {
+      getContext().getLog().warn("job {}: checkpoint skipped, {}", jobId, skipped);
+    }
+    if (job == null) {
+      return this;
+    }
+    Checkpoint c = r.checkpoint();
+    if (c != null) {
+      state = c.state();
+      lastLoss = c.loss();
+      history.clear();
+      history.addAll(c.history());
+      epochLoss = c.epochLossSum();
+      epochRounds = c.epochRounds();
+      restoredFrom = c.round();
+      getContext().getLog().info("job {}: restored the checkpoint of round {}; {} rounds to"
+          + " recompute", jobId, c.round(), replayUntil - c.round());
+    } else {
+      getContext().getLog().warn("job {}: no checkpoint verifies; recomputing all {} committed"
+          + " rounds", jobId, replayUntil);
+    }
     maybeRecruit();
     return this;
   }
 
   /** Recruits workers once the job is loaded and this incarnation's epoch is recorded. */
   private void maybeRecruit() {
-    if (phase != Phase.LOADING || job == null || epoch == 0) {
+    if (phase != Phase.LOADING || job == null || epoch == 0 || restoring) {
       return;
     }
     phase = Phase.RECRUITING;
@@ -536,6 +728,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       live = new ArrayList<>(recruits);
       notifyWatchers(accepted());
       resumedMillis = System.currentTimeMillis();
+      if (replayUntil > 0 && state.round() == replayUntil) {
+        finishReplay();
+      }
       startRound();
     }
   }
@@ -778,6 +973,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     slowestArrivalNanos = 0;
     slowestComputeNanos = 0;
     trainNanos += System.nanoTime() - roundStartNanos;
+    lastLoss = loss;
     if (state.round() > replayUntil) {
       trainNanosAt.put(state.round(), trainNanos);
       unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
@@ -792,7 +988,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (done % job.roundsPerEpoch() == 0 || done == job.totalRounds()) {
       evaluate(done);
     }
-    if (done < job.totalRounds()) {
+    int every = spec.checkpoint().everyRounds();
+    if (done > replayUntil && every > 0 && done % every == 0 && done < job.totalRounds()) {
+      capture();
+    }
+    if (pauseRequested && done >= replayUntil && done < job.totalRounds()) {
+      beginPause();
+    } else if (done > replayUntil && done - durableRound >= settings.maxRoundsAhead()) {
+      stalled = true;
+      degrade("round " + done + " is computed but the journal has recorded only up to round "
+          + durableRound + "; waiting for it before computing more");
+    } else if (done < job.totalRounds()) {
       startRound();
     } else {
       phase = Phase.FINISHING;
@@ -811,26 +1017,44 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * recorded one, bit for bit (the determinism contract), or the job fails.
    */
   private boolean replayed(double loss) {
-    long millis = System.currentTimeMillis() - resumedMillis;
     if (Double.doubleToLongBits(loss) != Double.doubleToLongBits(recorded.lastLoss())) {
       fail("recomputed round " + replayUntil + " has loss " + loss + " but the journal records "
           + recorded.lastLoss() + ": the recomputation is not bitwise identical (is every node"
           + " running the same Anvil version and kernel?)");
       return false;
     }
-    getContext().getLog().info("job {}: epoch {} recomputed rounds 1..{} in {} ms; the loss of"
-        + " round {} matches the journal bit for bit", jobId, epoch, replayUntil, millis,
-        replayUntil);
+    getContext().getLog().info("job {}: epoch {} recomputed rounds {}..{} in {} ms; the loss"
+        + " of round {} matches the journal bit for bit", jobId, epoch, restoredFrom + 1,
+        replayUntil, System.currentTimeMillis() - resumedMillis, replayUntil);
+    finishReplay();
+    return true;
+  }
+
+  /**
+   * The parameters are back at the newest committed round (restored, then recomputed): from
+   * here rounds are new. A take-over that was not a resume completes a recovery with the next
+   * durable round.
+   */
+  private void finishReplay() {
+    if (replayFinished) {
+      return;
+    }
+    replayFinished = true;
+    long millis = System.currentTimeMillis() - resumedMillis;
     durableRound = replayUntil;
+    if (resuming) {
+      return;
+    }
+    long redone = replayUntil - restoredFrom;
     pendingRecoveries.add(new PendingRecovery(new Recovery("coordinator-restart", "epoch "
         + epoch + " on " + getContext().getSystem().address().hostPort()
-        + " took over from epoch " + (epoch - 1) + ", recomputing " + replayUntil
-        + " committed rounds", incarnationStartMillis, resumedMillis, 0,
-        recorded.lastRoundMillis(), replayUntil, millis, 0), replayUntil + 1));
+        + " took over from epoch " + (epoch - 1) + (restoredFrom > 0 ? " at the checkpoint of"
+        + " round " + restoredFrom : "") + ", recomputing " + redone + " committed rounds",
+        incarnationStartMillis, resumedMillis, 0, recorded.lastRoundMillis(), redone, millis, 0),
+        replayUntil + 1));
     if (replayUntil == job.totalRounds()) {
       completeRecoveries(replayUntil + 1);
     }
-    return true;
   }
 
   private void evaluate(long done) {
@@ -839,6 +1063,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     epochLoss = 0;
     epochRounds = 0;
     pendingEvaluations++;
+    evaluating.add(done);
     PreparedJob j = job;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
       var test = new dev.anvil.core.train.Evaluator(j.model(), j.data().test()).evaluate(params);
@@ -853,10 +1078,105 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (e.error() != null) {
       return fail("evaluation failed: " + e.error());
     }
+    evaluating.remove(e.report().round());
     history.add(e.report());
     history.sort((a, b) -> Long.compare(a.round(), b.round()));
+    writeCheckpoint();
     maybeFinish();
     return this;
+  }
+
+  /**
+   * Copies the parameters and optimizer state at this round boundary for a checkpoint. The copy
+   * is written off the actor's thread (training goes on); a capture that finds another waiting
+   * replaces it, so at most one copy waits and one is being written.
+   */
+  private void capture() {
+    captured = new Captured(state.copy(), lastLoss, epochLoss, epochRounds);
+    writeCheckpoint();
+  }
+
+  /** Writes the captured state once every evaluation up to its round is in the history. */
+  private void writeCheckpoint() {
+    if (captured == null || checkpointWriting
+        || (!evaluating.isEmpty() && evaluating.first() <= captured.state().round())) {
+      return;
+    }
+    Captured c = captured;
+    captured = null;
+    checkpointWriting = true;
+    long round = c.state().round();
+    Checkpoint checkpoint = new Checkpoint(jobId, recorded.spec(), wantedWorkers,
+        job.dataFingerprint(), job.kernel().name(), c.state(), c.loss(),
+        history.stream().filter(h -> h.round() <= round).toList(), c.epochLossSum(),
+        c.epochRounds());
+    CheckpointStore to = store();
+    String id = jobId;
+    long start = System.nanoTime();
+    long writer = epoch;
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      byte[] bytes = CheckpointFormat.encode(checkpoint);
+      String sum = CheckpointFormat.checksum(bytes);
+      var stored = to.write(id, round, bytes, sum);
+      return new CheckpointWritten(new CheckpointCommitted(round, stored.location(), sum,
+          bytes.length, writer), System.nanoTime() - start, null);
+    }, blocking), (w, error) -> w != null ? w : new CheckpointWritten(
+        new CheckpointCommitted(round, null, null, 0, writer), 0, rootMessage(error)));
+  }
+
+  private Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
+    checkpointWriting = false;
+    if (w.error() != null) {
+      getContext().getLog().warn("job {}: the checkpoint of round {} was not written ({});"
+          + " training goes on, the next one is due in {} rounds", jobId, w.ref().round(),
+          w.error(), spec.checkpoint().everyRounds());
+      if (phase == Phase.PAUSING && state != null) {
+        capture();  // a pause needs its checkpoint: try again
+      }
+      return this;
+    }
+    getContext().getLog().debug("job {}: checkpoint of round {} written, {} bytes in {} ms",
+        jobId, w.ref().round(), w.ref().bytes(), w.nanos() / 1_000_000);
+    written.add(w.ref());
+    journalCheckpoint();
+    writeCheckpoint();
+    return this;
+  }
+
+  /** Journals the oldest written checkpoint once its round is durable, one at a time. */
+  private void journalCheckpoint() {
+    if (journalingCheckpoint != null || written.isEmpty()
+        || written.get(0).round() > durableRound) {
+      return;
+    }
+    journalingCheckpoint = written.remove(0);
+    toJournal(new JobJournal.RecordCheckpoint(journalingCheckpoint, acks),
+        JobJournal.Recorded.CHECKPOINT);
+  }
+
+  /** A checkpoint is journaled: checkpoints beyond the newest {@code keep} are deleted. */
+  private void checkpointJournaled() {
+    CheckpointCommitted done = journalingCheckpoint;
+    journalingCheckpoint = null;
+    if (done != null) {
+      keptCheckpoints.add(done.round());
+      getContext().getLog().info("job {}: checkpoint of round {} committed ({} bytes)", jobId,
+          done.round(), done.bytes());
+      int keep = settings.keepCheckpoints();
+      if (keptCheckpoints.size() > keep) {
+        long oldestKept = keptCheckpoints.get(keptCheckpoints.size() - keep);
+        keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
+        CheckpointStore from = store();
+        String id = jobId;
+        CompletableFuture.runAsync(() -> from.deleteBefore(id, oldestKept), blocking)
+            .exceptionally(e -> {
+              LOG.warn("job {}: old checkpoints not deleted: {}", id, rootMessage(e));
+              return null;
+            });
+      }
+    }
+    journalCheckpoint();
+    maybePause();
   }
 
   private void flushRecords() {
@@ -910,6 +1230,43 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         flushRecords();
         maybeFinish();
         return this;
+      case CHECKPOINT:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.CHECKPOINT));
+        checkpointJournaled();
+        return this;
+      case PAUSED:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.PAUSED));
+        if (phase == Phase.PAUSING) {
+          phase = Phase.PAUSED;
+          recorded = new JobJournal.State(recorded.spec(), recorded.workers(), ack.epoch(),
+              ack.lastRound(), lastLoss, 0, List.copyOf(recoveries), recorded.checkpoints(),
+              true, recorded.importedAt(), null, null);
+          getContext().getLog().info("job {}: paused after round {}; its workers are free",
+              jobId, pauseAt);
+          release();
+          dropTrainingState();
+          notifyWatchers(new Paused(jobId, pauseAt));
+          passivateWhenIdle();
+        }
+        return this;
+      case RESUMED:
+      case IMPORTED:
+        timers.cancel(new JournalTimeout(ack.what()));
+        if (phase == Phase.RESUMING) {
+          journal.tell(new JobJournal.GetState(getContext().messageAdapter(
+              JobJournal.State.class, JournalLoaded::new)));
+        }
+        return this;
+      case REFUSED:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.IMPORTED));
+        phase = Phase.IDLE;
+        notifyWatchers(new Rejected(jobId, "job " + jobId + " already exists here; import it"
+            + " under another job id"));
+        watchers.clear();
+        return this;
+      case CANCELLED:
+        timers.cancel(new JournalTimeout(JobJournal.Recorded.CANCELLED));
+        return phase == Phase.FAILED || phase == Phase.DONE ? this : cancelled();
       case COMPLETED:
         timers.cancel(new JournalTimeout(JobJournal.Recorded.COMPLETED));
         if (phase == Phase.FINISHING) {
@@ -935,12 +1292,234 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return;
     }
     durableRound = last;
+    if (degraded) {
+      degraded = false;
+      long now = System.currentTimeMillis();
+      pendingRecoveries.add(new PendingRecovery(new Recovery("journal-outage", "the journal"
+          + " did not record rounds for " + (now - degradedSinceMillis) + " ms", degradedSinceMillis,
+          now, 0, 0, 0, 0, 0), last));
+      getContext().getLog().info("job {}: the journal records rounds again (up to round {})",
+          jobId, last);
+    }
     completeRecoveries(last);
+    journalCheckpoint();
     Long nanos = trainNanosAt.remove(newest.round());
     trainNanosAt.headMap(newest.round()).clear();
     double seconds = (nanos == null ? trainNanos : nanos) / 1e9;
     notifyWatchers(new Progress(jobId, durableRound, job.totalRounds(), newest.loss(),
         durableRound * job.spec().batchSize() / seconds));
+    if (stalled && phase == Phase.TRAINING) {
+      stalled = false;
+      if (pauseRequested) {
+        beginPause();
+      } else if (state.round() < job.totalRounds()) {
+        startRound();
+      }
+    }
+    maybePause();
+  }
+
+  /** The journal is not keeping up: say so once per outage (watchers and the log). */
+  private void degrade(String reason) {
+    if (degraded) {
+      return;
+    }
+    degraded = true;
+    degradedSinceMillis = System.currentTimeMillis();
+    getContext().getLog().warn("job {} is degraded: {}", jobId, reason);
+    notifyWatchers(new Degraded(jobId, reason));
+  }
+
+  /** Stops dispatching at this round boundary and checkpoints it; paused once both are durable. */
+  private void beginPause() {
+    phase = Phase.PAUSING;
+    pauseAt = state.round();
+    timers.cancel(RoundDeadline.KEY);
+    getContext().getLog().info("job {}: pausing after round {}", jobId, pauseAt);
+    if (keptCheckpoints.isEmpty() || keptCheckpoints.get(keptCheckpoints.size() - 1) != pauseAt) {
+      if (written.stream().noneMatch(w -> w.round() == pauseAt)
+          && (journalingCheckpoint == null || journalingCheckpoint.round() != pauseAt)) {
+        capture();
+      }
+    }
+    flushRecords();
+    maybePause();
+  }
+
+  private void maybePause() {
+    if (phase != Phase.PAUSING || durableRound < pauseAt || keptCheckpoints.isEmpty()
+        || keptCheckpoints.get(keptCheckpoints.size() - 1) != pauseAt) {
+      return;
+    }
+    toJournal(new JobJournal.RecordPaused(pauseAt, acks), JobJournal.Recorded.PAUSED);
+  }
+
+  private Behavior<Command> onPause(JobProtocol.Pause p) {
+    watchers.add(p.replyTo());
+    switch (phase) {
+      case PAUSED -> p.replyTo().tell(new Paused(jobId, recorded.lastRound()));
+      case DONE -> p.replyTo().tell(new Finished(jobId, resultJson));
+      case FAILED -> p.replyTo().tell(new Failed(jobId, failure));
+      case IDLE -> {
+        watchers.remove(p.replyTo());
+        p.replyTo().tell(new Rejected(jobId, "there is no job " + jobId + " to pause"));
+      }
+      case TRAINING, LOADING, RECRUITING, PREPARING -> {
+        pauseRequested = true;
+        getContext().getLog().info("job {}: pause requested", jobId);
+      }
+      default -> { }  // pausing, resuming, importing, finishing: the outcome comes anyway
+    }
+    return this;
+  }
+
+  private Behavior<Command> onResume(JobProtocol.Resume r) {
+    watchers.add(r.replyTo());
+    if (phase == Phase.PAUSED) {
+      phase = Phase.RESUMING;
+      toJournal(new JobJournal.RecordResumed(r.replyTo().path().address().toString(), acks),
+          JobJournal.Recorded.RESUMED);
+    } else if (phase == Phase.IDLE) {
+      watchers.remove(r.replyTo());
+      r.replyTo().tell(new Rejected(jobId, "there is no job " + jobId + " to resume"));
+    } else if (phase == Phase.DONE) {
+      r.replyTo().tell(new Finished(jobId, resultJson));
+    } else if (phase == Phase.FAILED) {
+      r.replyTo().tell(new Failed(jobId, failure));
+    } else if (phase == Phase.TRAINING || phase == Phase.FINISHING) {
+      pauseRequested = false;
+      r.replyTo().tell(accepted());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCancel(JobProtocol.Cancel c) {
+    watchers.add(c.replyTo());
+    if (phase == Phase.DONE) {
+      c.replyTo().tell(new Finished(jobId, resultJson));
+    } else if (phase == Phase.FAILED) {
+      c.replyTo().tell(new Failed(jobId, failure));
+    } else if (phase == Phase.IDLE) {
+      watchers.remove(c.replyTo());
+      c.replyTo().tell(new Rejected(jobId, "there is no job " + jobId + " to cancel"));
+    } else {
+      cancelReason = "cancelled" + (c.reason().isBlank() ? "" : ": " + c.reason());
+      toJournal(new JobJournal.RecordCancelled(cancelReason, acks),
+          JobJournal.Recorded.CANCELLED);
+    }
+    return this;
+  }
+
+  /** A cancel is recorded: the job ends as failed with the cancel's reason. */
+  private Behavior<Command> cancelled() {
+    return end(cancelReason, false);
+  }
+
+  private Behavior<Command> onImport(JobProtocol.Import i) {
+    if (phase != Phase.IDLE) {
+      i.replyTo().tell(new Rejected(jobId, "job " + jobId + " already exists here; import it"
+          + " under another job id"));
+      return this;
+    }
+    Checkpoint c;
+    try {
+      c = CheckpointFormat.decode(i.checkpoint());
+    } catch (CorruptCheckpointException e) {
+      i.replyTo().tell(new Rejected(jobId, "the checkpoint file is not usable: "
+          + e.getMessage()));
+      return this;
+    }
+    int workers = i.workers() > 0 ? i.workers() : c.workers();
+    watchers.add(i.replyTo());
+    phase = Phase.IMPORTING;
+    CheckpointStore to = store();
+    String id = jobId;
+    byte[] bytes = i.checkpoint();
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      JobSpec imported = JobSpecParser.parse(c.spec(), "the checkpoint's job", null);
+      PreparedJob p = PreparedJob.prepare(imported, "the checkpoint's job");
+      if (!p.dataFingerprint().equals(c.dataFingerprint())) {
+        return new ImportChecked(null, null, 0, "the checkpoint was made on data with"
+            + " fingerprint " + c.dataFingerprint() + " but the data here ("
+            + imported.data() + ") has fingerprint " + p.dataFingerprint()
+            + ": the parameters would not continue the same run");
+      }
+      if (!p.kernel().name().equals(c.kernel())) {
+        return new ImportChecked(null, null, 0, "the checkpoint was computed with kernel "
+            + c.kernel() + " but this cluster uses kernel " + p.kernel().name()
+            + ": the bits would differ; set kernel = " + c.kernel() + " on this cluster's"
+            + " nodes or import where it is available");
+      }
+      String sum = CheckpointFormat.checksum(bytes);
+      var stored = to.write(id, c.round(), bytes, sum);
+      return new ImportChecked(c, new CheckpointCommitted(c.round(), stored.location(), sum,
+          bytes.length, 0), workers, null);
+    }, blocking), (checked, error) -> checked != null ? checked
+        : new ImportChecked(null, null, 0, rootMessage(error)));
+    return this;
+  }
+
+  private Behavior<Command> onImportChecked(ImportChecked c) {
+    if (c.error() != null) {
+      phase = Phase.IDLE;
+      Rejected no = new Rejected(jobId, c.error());
+      notifyWatchers(no);
+      watchers.clear();
+      getContext().getLog().warn("job {}: import refused: {}", jobId, c.error());
+      return this;
+    }
+    Checkpoint k = c.checkpoint();
+    phase = Phase.RESUMING;
+    toJournal(new JobJournal.RecordImported(new JobJournal.JobImported(k.spec(), c.workers(),
+        k.round(), k.loss(), k.jobId()), c.ref(), acks), JobJournal.Recorded.IMPORTED);
+    return this;
+  }
+
+  /** Replies with the newest checkpoint that verifies, read off the actor's thread. */
+  private Behavior<Command> onExport(JobProtocol.Export e) {
+    if (phase == Phase.IDLE || phase == Phase.IMPORTING) {
+      e.replyTo().tell(new Exported(jobId, 0, null, "there is no job " + jobId + " here"));
+      return this;
+    }
+    if (keptCheckpoints.isEmpty()) {
+      e.replyTo().tell(new Exported(jobId, 0, null, "job " + jobId + " has no checkpoint yet"
+          + " (it checkpoints every " + (spec == null ? "?" : spec.checkpoint().everyRounds())
+          + " rounds; pause it to checkpoint now)"));
+      return this;
+    }
+    CheckpointStore from = store();
+    String id = jobId;
+    List<Long> rounds = new ArrayList<>(keptCheckpoints);
+    java.util.Collections.reverse(rounds);
+    CompletableFuture.runAsync(() -> {
+      List<String> skipped = new ArrayList<>();
+      for (long round : rounds) {
+        try {
+          byte[] bytes = from.read(id, round);
+          if (bytes == null) {
+            skipped.add("round " + round + ": missing");
+            continue;
+          }
+          CheckpointFormat.decode(bytes);
+          e.replyTo().tell(new Exported(id, round, bytes, null));
+          return;
+        } catch (CorruptCheckpointException | dev.anvil.persistence.DatabaseException x) {
+          skipped.add("round " + round + ": " + x.getMessage());
+        }
+      }
+      e.replyTo().tell(new Exported(id, 0, null, "no checkpoint of job " + id + " verifies: "
+          + skipped));
+    }, blocking);
+    return this;
+  }
+
+  /** The journal's state, read again after a resume or an import: start a new incarnation. */
+  private Behavior<Command> onJournalReloaded(JournalLoaded loaded) {
+    if (phase != Phase.RESUMING) {
+      return this;
+    }
+    return new JobCoordinator(getContext(), timers, jobId, journal, shard, loaded.state(),
+        watchers, true);
   }
 
   /** Recoveries waiting for a round up to {@code last} are complete: record them. */
@@ -972,6 +1551,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
       case ROUNDS -> {
         writing = false;
+        degrade("the journal did not acknowledge rounds within "
+            + settings.journalAckTimeout().toMillis() + " ms; retrying");
         flushRecords();
       }
       case RECOVERY -> {
@@ -985,6 +1566,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
               JobJournal.Recorded.COMPLETED);
         }
       }
+      case CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED ->
+          toJournal(sent.get(t.what()), t.what());
       default -> { }
     }
     return this;
@@ -1030,14 +1613,21 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Behavior<Command> fail(String reason) {
+    return end(reason, true);
+  }
+
+  /** The job ends unsuccessfully; {@code record}: journal why (a cancel is journaled already). */
+  private Behavior<Command> end(String reason, boolean record) {
     if (phase == Phase.DONE || phase == Phase.FAILED) {
       return this;
     }
-    getContext().getLog().warn("job {} failed: {}", jobId, reason);
+    getContext().getLog().warn("job {} {}: {}", jobId, record ? "failed" : "ended", reason);
     phase = Phase.FAILED;
     failure = reason;
     passivateWhenIdle();
-    journal.tell(new JobJournal.RecordFailed(reason, acks));
+    if (record) {
+      journal.tell(new JobJournal.RecordFailed(reason, acks));
+    }
     notifyWatchers(new Failed(jobId, reason));
     release();
     dropTrainingState();

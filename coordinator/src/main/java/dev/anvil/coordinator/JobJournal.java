@@ -53,10 +53,31 @@ public final class JobJournal
 
   public record RecordCompleted(String resultJson, ActorRef<Ack> replyTo) implements Command {}
 
+  /** A checkpoint of a durable round is stored; recorded once, in round order. */
+  public record RecordCheckpoint(CheckpointCommitted checkpoint, ActorRef<Ack> replyTo)
+      implements Command {}
+
+  /** The job stopped at a checkpointed round boundary and holds no workers. */
+  public record RecordPaused(long round, ActorRef<Ack> replyTo) implements Command {}
+
+  public record RecordResumed(String by, ActorRef<Ack> replyTo) implements Command {}
+
+  public record RecordCancelled(String reason, ActorRef<Ack> replyTo) implements Command {}
+
+  /**
+   * The job arrives from another cluster at {@code checkpoint}'s round: rounds up to it count as
+   * committed here. Only for a job this journal has never seen.
+   */
+  public record RecordImported(JobImported imported, CheckpointCommitted checkpoint,
+      ActorRef<Ack> replyTo) implements Command {}
+
   public record RecordFailed(String reason, ActorRef<Ack> replyTo) implements Command {}
 
   /** What an acknowledgement answers. */
-  public enum Recorded { SUBMITTED, STARTED, ROUNDS, RECOVERY, COMPLETED, FAILED, SUPERSEDED }
+  public enum Recorded {
+    SUBMITTED, STARTED, ROUNDS, RECOVERY, CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED,
+    COMPLETED, FAILED, SUPERSEDED, REFUSED
+  }
 
   /** {@code what} is durable, and so is every round up to {@code lastRound}. */
   public record Ack(Recorded what, long lastRound, long epoch) {}
@@ -85,17 +106,50 @@ public final class JobJournal
   /** The job recovered from a fault. */
   public record RecoveryRecorded(Recovery recovery, long epoch) implements Event {}
 
+  /**
+   * The checkpoint of round {@code round} is stored at {@code location} ({@code bytes} long, SHA-256
+   * {@code checksum}); rounds up to it need not be recomputed.
+   */
+  public record CheckpointCommitted(long round, String location, String checksum, long bytes,
+      long epoch) implements Event {}
+
+  /** The job stopped after round {@code round} (checkpointed) and released its workers. */
+  public record JobPaused(long round, long epoch) implements Event {}
+
+  /** The job was resumed by {@code by} (a client address); the next incarnation takes it on. */
+  public record JobResumed(String by, long epochMillis, long epoch) implements Event {}
+
+  /** The job was cancelled; it does not run again. */
+  public record JobCancelled(String reason, long epoch) implements Event {}
+
+  /**
+   * The job was imported from a checkpoint exported by another cluster (job {@code sourceJob}),
+   * at round {@code round}, whose loss was {@code loss}.
+   */
+  public record JobImported(String spec, int workers, long round, double loss, String sourceJob)
+      implements Event {
+    @Override
+    public long epoch() {
+      return 0;
+    }
+  }
+
   public record JobCompleted(String resultJson, long epoch) implements Event {}
 
   public record JobFailed(String reason, long epoch) implements Event {}
 
   /**
    * The job as the journal knows it: the newest epoch, the newest committed round with its loss
-   * and wall-clock time, the recoveries so far, and the outcome once there is one.
+   * and wall-clock time, the recoveries so far, the newest checkpoints (newest last, at most
+   * {@value #CHECKPOINT_REFS}), whether it is paused, the round it was imported at (0: it
+   * started here), and the outcome once there is one ({@code failure} also for a cancelled job).
    */
   public record State(String spec, int workers, long epoch, long lastRound, double lastLoss,
-      long lastRoundMillis, List<Recovery> recoveries, String result, String failure) {
-    static final State EMPTY = new State(null, 0, 0, 0, Double.NaN, 0, List.of(), null, null);
+      long lastRoundMillis, List<Recovery> recoveries, List<CheckpointCommitted> checkpoints,
+      boolean paused, long importedAt, String result, String failure) {
+    static final int CHECKPOINT_REFS = 16;
+    static final State EMPTY = new State(null, 0, 0, 0, Double.NaN, 0, List.of(), List.of(),
+        false, 0, null, null);
 
     public boolean submitted() {
       return spec != null;
@@ -105,30 +159,53 @@ public final class JobJournal
       return result != null || failure != null;
     }
 
+    /** The newest checkpoint, or null. */
+    public CheckpointCommitted newestCheckpoint() {
+      return checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1);
+    }
+
     State apply(Event e) {
       if (e instanceof JobSubmitted s) {
         return new State(s.spec(), s.workers(), epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, result, failure);
+            recoveries, checkpoints, paused, importedAt, result, failure);
+      } else if (e instanceof JobImported i) {
+        return new State(i.spec(), i.workers(), epoch, i.round(), i.loss(), 0, recoveries,
+            checkpoints, paused, i.round(), result, failure);
       } else if (e instanceof CoordinatorStarted c) {
         return new State(spec, workers, Math.max(epoch, c.epoch()), lastRound, lastLoss,
-            lastRoundMillis, recoveries, result, failure);
+            lastRoundMillis, recoveries, checkpoints, paused, importedAt, result, failure);
       } else if (e instanceof RoundCommitted r) {
         if (r.round() <= lastRound) {
           return this;
         }
         return new State(spec, workers, epoch, r.round(), r.loss(), r.epochMillis(),
-            recoveries, result, failure);
+            recoveries, checkpoints, paused, importedAt, result, failure);
       } else if (e instanceof RecoveryRecorded r) {
-        List<Recovery> more = new ArrayList<>(recoveries);
-        more.add(r.recovery());
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            List.copyOf(more), result, failure);
+            append(recoveries, r.recovery(), Integer.MAX_VALUE), checkpoints, paused,
+            importedAt, result, failure);
+      } else if (e instanceof CheckpointCommitted c) {
+        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+            recoveries, append(checkpoints, c, CHECKPOINT_REFS), paused, importedAt, result,
+            failure);
+      } else if (e instanceof JobPaused || e instanceof JobResumed) {
+        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+            recoveries, checkpoints, e instanceof JobPaused, importedAt, result, failure);
       } else if (e instanceof JobCompleted c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, c.resultJson(), failure);
+            recoveries, checkpoints, false, importedAt, c.resultJson(), failure);
+      } else if (e instanceof JobCancelled c) {
+        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+            recoveries, checkpoints, false, importedAt, result, c.reason());
       }
       return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis, recoveries,
-          result, ((JobFailed) e).reason());
+          checkpoints, false, importedAt, result, ((JobFailed) e).reason());
+    }
+
+    private static <T> List<T> append(List<T> list, T item, int keep) {
+      List<T> more = new ArrayList<>(list);
+      more.add(item);
+      return List.copyOf(more.subList(Math.max(0, more.size() - keep), more.size()));
     }
   }
 
@@ -164,6 +241,25 @@ public final class JobJournal
             ? supersededReply(state, c.replyTo())
             : Effect().persist(new RecoveryRecorded(c.recovery(), ownEpoch))
                 .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
+        .onCommand(RecordCheckpoint.class, this::onCheckpoint)
+        .onCommand(RecordPaused.class, (state, c) -> superseded(state)
+            ? supersededReply(state, c.replyTo())
+            : state.paused() ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
+            : Effect().persist(new JobPaused(c.round(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.PAUSED, s)))
+        .onCommand(RecordResumed.class, (state, c) -> !state.paused()
+            ? Effect().reply(c.replyTo(), ack(Recorded.RESUMED, state))
+            : Effect().persist(new JobResumed(c.by(), System.currentTimeMillis(),
+                state.epoch())).thenReply(c.replyTo(), s -> ack(Recorded.RESUMED, s)))
+        .onCommand(RecordCancelled.class, (state, c) -> superseded(state)
+            ? supersededReply(state, c.replyTo())
+            : state.finished() ? Effect().reply(c.replyTo(), ack(Recorded.CANCELLED, state))
+            : Effect().persist(new JobCancelled(c.reason(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.CANCELLED, s)))
+        .onCommand(RecordImported.class, (state, c) -> state.submitted()
+            ? Effect().reply(c.replyTo(), ack(Recorded.REFUSED, state))
+            : Effect().persist(List.of(c.imported(), c.checkpoint()))
+                .thenReply(c.replyTo(), s -> ack(Recorded.IMPORTED, s)))
         .onCommand(RecordCompleted.class, (state, c) -> superseded(state)
             ? supersededReply(state, c.replyTo())
             : Effect().persist(new JobCompleted(c.resultJson(), ownEpoch))
@@ -224,6 +320,19 @@ public final class JobJournal
       return Effect().reply(c.replyTo(), ack(Recorded.ROUNDS, state));
     }
     return Effect().persist(fresh).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
+  }
+
+  private ReplyEffect<Event, State> onCheckpoint(State state, RecordCheckpoint c) {
+    if (superseded(state)) {
+      return supersededReply(state, c.replyTo());
+    }
+    CheckpointCommitted newest = state.newestCheckpoint();
+    CheckpointCommitted k = c.checkpoint();
+    if (k.round() > state.lastRound() || (newest != null && k.round() <= newest.round())) {
+      return Effect().reply(c.replyTo(), ack(Recorded.CHECKPOINT, state));
+    }
+    return Effect().persist(new CheckpointCommitted(k.round(), k.location(), k.checksum(),
+        k.bytes(), ownEpoch)).thenReply(c.replyTo(), s -> ack(Recorded.CHECKPOINT, s));
   }
 
   @Override

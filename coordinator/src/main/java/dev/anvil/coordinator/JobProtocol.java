@@ -17,9 +17,46 @@ public final class JobProtocol {
   /** Follow a job's progress and result. */
   public record Watch(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
 
+  /**
+   * Stop the job at the next round boundary, after a checkpoint of it: the workers are released
+   * and the job waits for {@link Resume}. The sender becomes a watcher and hears {@link Paused}.
+   */
+  public record Pause(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
+
+  /** Continue a paused job from its checkpoint; the sender becomes a watcher. */
+  public record Resume(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
+
+  /** End the job for good; watchers hear {@link Failed} with a reason starting "cancelled". */
+  public record Cancel(String reason, ActorRef<JobUpdate> replyTo)
+      implements JobCoordinator.Command {}
+
+  /**
+   * Start this (unknown) job from an exported checkpoint ({@code CheckpointFormat} bytes) on
+   * {@code workers} workers (0: as many as the checkpoint's job had). Refused, recording nothing,
+   * when the data here has another fingerprint or the kernel differs.
+   */
+  public record Import(byte[] checkpoint, int workers, ActorRef<JobUpdate> replyTo)
+      implements JobCoordinator.Command {}
+
+  /** Send back the job's newest checkpoint that verifies, as {@link Exported}. */
+  public record Export(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
+
   /** What a watcher hears. */
   public sealed interface JobUpdate extends AnvilSerializable
-      permits Accepted, Rejected, Progress, Finished, Failed {}
+      permits Accepted, Rejected, Progress, Finished, Failed, Paused, Degraded, Exported {}
+
+  /** The job is paused after round {@code round}, checkpointed; it holds no workers. */
+  public record Paused(String jobId, long round) implements JobUpdate {}
+
+  /**
+   * The job cannot record rounds ({@code reason}); it has stopped computing ahead and retries.
+   * Progress resumes when the journal answers again.
+   */
+  public record Degraded(String jobId, String reason) implements JobUpdate {}
+
+  /** The newest verified checkpoint (round {@code round}), or {@code error} saying why none. */
+  public record Exported(String jobId, long round, byte[] checkpoint, String error)
+      implements JobUpdate {}
 
   /** Training started; {@code coordinator} is the address (host:port) of the coordinator's node. */
   public record Accepted(String jobId, long totalRounds, String model, int workers, int nodes,

@@ -55,6 +55,71 @@ public final class JobClient {
     return follow(system, jobId, listener, JobProtocol.Watch::new);
   }
 
+  /** Pauses job {@code jobId} at its next round boundary; completes once it is paused. */
+  public static CompletionStage<JobUpdate> pause(ActorSystem<?> system, String jobId) {
+    return control(system, jobId, JobProtocol.Pause::new, u -> u instanceof JobProtocol.Paused);
+  }
+
+  /** Resumes paused job {@code jobId}; completes once it trains again. */
+  public static CompletionStage<JobUpdate> resume(ActorSystem<?> system, String jobId) {
+    return control(system, jobId, JobProtocol.Resume::new,
+        u -> u instanceof JobProtocol.Accepted);
+  }
+
+  /** Cancels job {@code jobId}; completes with its end (Failed "cancelled...", or Finished). */
+  public static CompletionStage<JobUpdate> cancel(ActorSystem<?> system, String jobId,
+      String reason) {
+    return control(system, jobId, w -> new JobProtocol.Cancel(reason, w), u -> false);
+  }
+
+  /**
+   * Starts job {@code jobId} from an exported checkpoint file's bytes on {@code workers}
+   * workers (0: as the checkpoint's job had); completes once it trains (or is refused).
+   */
+  public static CompletionStage<JobUpdate> importCheckpoint(ActorSystem<?> system, String jobId,
+      byte[] checkpoint, int workers) {
+    return control(system, jobId, w -> new JobProtocol.Import(checkpoint, workers, w),
+        u -> u instanceof JobProtocol.Accepted);
+  }
+
+  /** The newest checkpoint of job {@code jobId} that verifies (or an error saying why none). */
+  public static CompletionStage<JobProtocol.Exported> export(ActorSystem<?> system,
+      String jobId, Duration timeout) {
+    return ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId)
+        .<JobUpdate>ask(JobProtocol.Export::new, timeout)
+        .thenApply(u -> (JobProtocol.Exported) u);
+  }
+
+  /**
+   * Sends a control command; completes with the first update that {@code answers} it, or that
+   * ends the job (Finished, Failed, Rejected). Renews its watch like a follower.
+   */
+  private static CompletionStage<JobUpdate> control(ActorSystem<?> system, String jobId,
+      java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> command,
+      java.util.function.Predicate<JobUpdate> answers) {
+    CompletableFuture<JobUpdate> answer = new CompletableFuture<>();
+    EntityRef<JobCoordinator.Command> coordinator =
+        ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId);
+    ActorRef<Object> follower = system.systemActorOf(Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
+      return Behaviors.receive((ctx, message) -> {
+        if (message == Rewatch.INSTANCE) {
+          coordinator.tell(new JobProtocol.Watch(ctx.getSelf().narrow()));
+          return Behaviors.same();
+        }
+        JobUpdate u = (JobUpdate) message;
+        if (answers.test(u) || u instanceof Finished || u instanceof Failed
+            || u instanceof Rejected) {
+          answer.complete(u);
+          return Behaviors.stopped();
+        }
+        return Behaviors.same();
+      });
+    }), "job-control-" + jobId + "-" + System.nanoTime(), Props.empty());
+    coordinator.tell(command.apply(follower.narrow()));
+    return answer;
+  }
+
   private static CompletionStage<Outcome> follow(ActorSystem<?> system, String jobId,
       Consumer<JobUpdate> listener,
       java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first) {

@@ -30,11 +30,15 @@ public final class JournalCheck {
   /** What the journal holds for one job. */
   public record Report(String jobId, long events, long epochs, long roundsCommitted,
       long lastRound, List<Long> duplicated, List<Long> missing, long outOfOrder,
-      long singleWriterViolations, long recoveries, boolean completed) {
+      long singleWriterViolations, long recoveries, long checkpoints, long importedAt,
+      boolean completed) {
 
-    /** Rounds 1..{@code total} are each committed exactly once, in order, by one writer at a time. */
+    /**
+     * Rounds 1..{@code total} (from the import round on, for an imported job) are each committed
+     * exactly once, in order, by one writer at a time.
+     */
     public boolean exactlyOnce(long total) {
-      return lastRound == total && roundsCommitted == total && duplicated.isEmpty()
+      return lastRound == total && roundsCommitted == total - importedAt && duplicated.isEmpty()
           && missing.isEmpty() && outOfOrder == 0 && singleWriterViolations == 0;
     }
 
@@ -44,7 +48,8 @@ public final class JournalCheck {
           + roundsCommitted + " rounds committed (last " + lastRound + "), duplicated "
           + duplicated + ", missing " + (missing.size() > 10 ? missing.subList(0, 10) + "..."
           : missing) + ", out of order " + outOfOrder + ", single-writer violations "
-          + singleWriterViolations + ", recoveries " + recoveries
+          + singleWriterViolations + ", recoveries " + recoveries + ", checkpoints "
+          + checkpoints + (importedAt > 0 ? ", imported at round " + importedAt : "")
           + (completed ? ", completed" : ", not completed");
     }
   }
@@ -79,6 +84,8 @@ public final class JournalCheck {
     long highest = 0;
     long outOfOrder = 0;
     long recoveries = 0;
+    long checkpoints = 0;
+    long importedAt = 0;
     boolean completed = false;
     TreeMap<Long, Integer> counts = new TreeMap<>();
     for (Event e : events) {
@@ -102,6 +109,11 @@ public final class JournalCheck {
         highest = Math.max(highest, r.round());
       } else if (e instanceof JobJournal.RecoveryRecorded) {
         recoveries++;
+      } else if (e instanceof JobJournal.CheckpointCommitted) {
+        checkpoints++;
+      } else if (e instanceof JobJournal.JobImported i) {
+        importedAt = i.round();
+        highest = i.round();
       } else if (e instanceof JobJournal.JobCompleted) {
         completed = true;
       }
@@ -113,13 +125,13 @@ public final class JournalCheck {
         duplicated.add(round);
       }
     });
-    for (long r = 1; r <= highest; r++) {
+    for (long r = importedAt + 1; r <= highest; r++) {
       if (!counts.containsKey(r)) {
         missing.add(r);
       }
     }
     long committed = counts.size();
     return new Report(jobId, events.size(), epochs, committed, highest, duplicated, missing,
-        outOfOrder, violations, recoveries, completed);
+        outOfOrder, violations, recoveries, checkpoints, importedAt, completed);
   }
 }

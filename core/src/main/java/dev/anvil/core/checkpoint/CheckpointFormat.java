@@ -29,7 +29,7 @@ import java.util.List;
  * <pre>
  *   "ANVILCKP" u32 version
  *   str jobId, str spec, u32 workers, str dataFingerprint, str kernel
- *   i64 round, floats params, i64 optimizerSteps, u32 slots, slots x floats
+ *   i64 round, f64 loss, floats params, i64 optimizerSteps, u32 slots, slots x floats
  *   u32 reports, reports x (f64 epoch, i64 round, f64 trainLoss, f64 testLoss, u8 hasAccuracy,
  *       f64 accuracy)
  *   f64 epochLossSum, i64 epochRounds
@@ -62,6 +62,7 @@ public final class CheckpointFormat {
       string(out, c.dataFingerprint());
       string(out, c.kernel());
       out.writeLong(c.state().round());
+      out.writeDouble(c.loss());
       floats(out, c.state().params());
       out.writeLong(c.state().optimizer().steps());
       out.writeInt(c.state().optimizer().slots().length);
@@ -115,6 +116,7 @@ public final class CheckpointFormat {
       String fingerprint = string(in, limit);
       String kernel = string(in, limit);
       long round = in.readLong();
+      double loss = in.readDouble();
       float[] params = floats(in, limit);
       long steps = in.readLong();
       int slotCount = count(in.readInt(), limit, "optimizer slots");
@@ -141,7 +143,7 @@ public final class CheckpointFormat {
             + " last field");
       }
       return new Checkpoint(jobId, spec, workers, fingerprint, kernel,
-          new TrainingState(round, params, new OptimizerState(steps, slots)), history,
+          new TrainingState(round, params, new OptimizerState(steps, slots)), loss, history,
           epochLossSum, epochRounds);
     } catch (EOFException e) {
       throw new CorruptCheckpointException("it ends before its last field");

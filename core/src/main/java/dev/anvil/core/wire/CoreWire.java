@@ -1,12 +1,30 @@
 package dev.anvil.core.wire;
 
 import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.train.Recovery;
 import dev.anvil.core.train.TreeNode;
 
 /** The core module's wire types (ids 100-199). */
 public final class CoreWire implements WireRegistrar {
   static final CoreWire INSTANCE = new CoreWire();
   static final int ACTOR_REF = 110;
+
+  /** Stored inside journal events. Version 1: the fields in declaration order. */
+  public static final Persisted<Recovery> RECOVERY = Persisted.of(Recovery.class, 1,
+      (k, out, r) -> {
+        Persisted.writeString(k, out, r.kind());
+        Persisted.writeString(k, out, r.detail());
+        out.writeVarLong(r.faultSeenMillis(), true);
+        out.writeVarLong(r.redispatchedMillis(), true);
+        out.writeVarLong(r.firstCommitMillis(), true);
+        out.writeVarLong(r.lastCommitBeforeMillis(), true);
+        out.writeVarLong(r.redoneRounds(), true);
+        out.writeVarLong(r.replayMillis(), true);
+        out.writeVarInt(r.treeNodesRedispatched(), true);
+      },
+      (k, in, version) -> new Recovery(Persisted.readString(k, in), Persisted.readString(k, in),
+          in.readVarLong(true), in.readVarLong(true), in.readVarLong(true), in.readVarLong(true),
+          in.readVarLong(true), in.readVarLong(true), in.readVarInt(true)));
 
   @Override
   public int firstId() {
@@ -28,7 +46,7 @@ public final class CoreWire implements WireRegistrar {
     r.register(String[].class, 105, CheckedSerializers.arrayOf(String.class));
     r.register(TreeNode.class, 120);
     r.register(TreeNode[].class, 121, CheckedSerializers.arrayOf(TreeNode.class));
-    r.register(dev.anvil.core.train.Recovery.class, 140);
+    r.register(Recovery.class, 140, RECOVERY);
     r.register(TrainingProtocol.PrepareJob.class, 130);
     r.register(TrainingProtocol.Prepared.class, 131);
     r.register(TrainingProtocol.PrepareFailed.class, 132);
