@@ -14,8 +14,10 @@ import java.util.List;
  * is not used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
  * loads only the newest snapshot row, so a corrupt one could not be skipped.
  *
- * <p>One connection, opened on first use and opened again after a failure. Calls are blocking
- * (run them off actor threads) and serialized.
+ * <p>One connection, opened on first use and opened again after a failure. A call that finds it
+ * lost (ended by the server, an idle timeout, a restart or the network) is made once more on a
+ * new connection: every call may be repeated ({@link #deleteBefore} then counts only the rows the
+ * second try deleted). Calls are blocking (run them off actor threads) and serialized.
  */
 public final class CheckpointStore implements AutoCloseable {
   public static final String TABLE = "anvil_checkpoint";
@@ -121,19 +123,35 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   private <T> T run(String what, Sql<T> sql) {
-    try {
-      if (connection == null || connection.isClosed()) {
-        connection = db.connect();
+    boolean reused = connection != null;
+    while (true) {
+      try {
+        return sql.apply(connection());
+      } catch (SQLException e) {
+        closeQuietly();
+        if (!reused || !lost(e)) {
+          throw new DatabaseException("cannot " + what + " in " + db.url() + ": "
+              + e.getMessage(), e);
+        }
+        reused = false;
       }
-      return sql.apply(connection);
-    } catch (SQLException e) {
-      closeQuietly();
-      throw new DatabaseException("cannot " + what + " in " + db.url() + ": " + e.getMessage(),
-          e);
-    } catch (DatabaseException e) {
-      closeQuietly();
-      throw e;
     }
+  }
+
+  private Connection connection() throws SQLException {
+    if (connection != null && connection.isClosed()) {
+      closeQuietly();
+    }
+    if (connection == null) {
+      connection = db.connect();
+    }
+    return connection;
+  }
+
+  /** Connection exceptions (class 08) and the server ending the session (57P01 to 57P05). */
+  private static boolean lost(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("08") || state.startsWith("57P"));
   }
 
   private void closeQuietly() {
