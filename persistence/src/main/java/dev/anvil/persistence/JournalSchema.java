@@ -14,12 +14,16 @@ import java.sql.Statement;
  */
 public final class JournalSchema {
   private static final String DDL = "/schema/postgres/postgres-create-schema.sql";
+  /** The advisory lock key that serializes schema creation ("ANVL"). */
+  private static final long LOCK = 0x414E564CL;
 
   private JournalSchema() {}
 
   public static void createIfMissing(DatabaseSettings db) {
     String ddl = readDdl();
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      // Nodes starting together on a new database would race on the catalog: one at a time.
+      s.execute("SELECT pg_advisory_lock(" + LOCK + ")");
       for (String statement : ddl.split(";")) {
         String sql = idempotent(statement.strip());
         if (!sql.isEmpty()) {
@@ -27,6 +31,7 @@ public final class JournalSchema {
         }
       }
       CheckpointStore.createIfMissing(c);
+      s.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
     } catch (SQLException e) {
       throw new DatabaseException("cannot create the journal schema in " + db.url() + ": "
           + e.getMessage(), e);

@@ -63,7 +63,7 @@ class CheckpointStoreTest {
     }
     return CheckpointFormat.encode(new Checkpoint(job, "job { name = \"" + job + "\" }", 2,
         "fingerprint", "java", new TrainingState(round, params,
-            new OptimizerState(round, new float[][] {momentum})),
+            new OptimizerState(round, new float[][] {momentum})), 0.5,
         List.of(new EpochReport(1, round, 0.5, 0.4, 0.9)), 0.25, 1));
   }
 

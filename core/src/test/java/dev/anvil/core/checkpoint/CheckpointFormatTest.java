@@ -38,14 +38,14 @@ class CheckpointFormatTest {
     List<EpochReport> history = List.of(new EpochReport(1, 235, 0.61, 0.52, 0.81),
         new EpochReport(2, 470, 0.43, 0.47, null), new EpochReport(2.5, 587, 0.4, 0.45, 0.84));
     return new Checkpoint("job-é", SPEC, 3, "fp-" + "ab".repeat(32), "java",
-        new TrainingState(587, params, new OptimizerState(587, new float[][] {m, v})), history,
-        12.75, 117);
+        new TrainingState(587, params, new OptimizerState(587, new float[][] {m, v})), 0.4375,
+        history, 12.75, 117);
   }
 
   private static Checkpoint small() {
     return new Checkpoint("j", "job { }", 1, "fp", "native",
         new TrainingState(3, new float[] {1.5f, -2f}, new OptimizerState(3, new float[][] {
-            {0.25f, 0f}})), List.of(new EpochReport(1, 3, 0.5, 0.4, null)), 0.75, 1);
+            {0.25f, 0f}})), 0.625, List.of(new EpochReport(1, 3, 0.5, 0.4, null)), 0.75, 1);
   }
 
   private static void assertSameCheckpoint(Checkpoint expected, Checkpoint actual) {
@@ -55,6 +55,8 @@ class CheckpointFormatTest {
     assertEquals(expected.dataFingerprint(), actual.dataFingerprint());
     assertEquals(expected.kernel(), actual.kernel());
     assertEquals(expected.round(), actual.round());
+    assertEquals(Double.doubleToRawLongBits(expected.loss()),
+        Double.doubleToRawLongBits(actual.loss()), "loss");
     assertArrayEquals(bits(expected.state().params()), bits(actual.state().params()), "params");
     OptimizerState o = expected.state().optimizer();
     assertEquals(o.steps(), actual.state().optimizer().steps());
@@ -105,7 +107,7 @@ class CheckpointFormatTest {
   @Test
   void emptyStateRoundTrips() {
     Checkpoint c = new Checkpoint("", "", 0, "", "", new TrainingState(0, new float[0],
-        new OptimizerState(0, new float[0][])), List.of(), 0, 0);
+        new OptimizerState(0, new float[0][])), Double.NaN, List.of(), 0, 0);
     assertSameCheckpoint(c, CheckpointFormat.decode(CheckpointFormat.encode(c)));
   }
 
@@ -119,7 +121,7 @@ class CheckpointFormatTest {
     b.putInt(1);
     b.putInt(2).put("fp".getBytes(StandardCharsets.UTF_8));
     b.putInt(6).put("native".getBytes(StandardCharsets.UTF_8));
-    b.putLong(3);
+    b.putLong(3).putDouble(0.625);
     b.putInt(2).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f)
         .order(ByteOrder.BIG_ENDIAN);
     b.putLong(3).putInt(1);
