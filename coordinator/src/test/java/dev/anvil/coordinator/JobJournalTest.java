@@ -118,4 +118,63 @@ class JobJournalTest {
     assertEquals(0.5, s.lastLoss());
     assertEquals("{}", s.result());
   }
+
+  private static JobJournal.CheckpointCommitted checkpoint(long round) {
+    return new JobJournal.CheckpointCommitted(round, "postgres:anvil_checkpoint/j1/" + round,
+        "ab", 100, 0);
+  }
+
+  @Test
+  void aCheckpointIsRecordedOnlyForADurableRoundAndInOrder() {
+    startEpoch();
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(round(1), round(2)), replyTo));
+    var ahead = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(
+        checkpoint(3), replyTo));
+    assertEquals(List.of(), ahead.events(), "round 3 is not durable");
+    var ok = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(
+        checkpoint(2), replyTo));
+    assertEquals(List.of(new JobJournal.CheckpointCommitted(2,
+        "postgres:anvil_checkpoint/j1/2", "ab", 100, 1)), ok.events(), "stamped with the epoch");
+    var older = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(
+        checkpoint(1), replyTo));
+    assertEquals(List.of(), older.events(), "not older than the newest");
+    journal.restart();
+    assertEquals(2, journal.getState().newestCheckpoint().round());
+  }
+
+  @Test
+  void pauseResumeAndCancelAreRecordedOnce() {
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 2, replyTo));
+    startEpoch();
+    var paused = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordPaused(0, replyTo));
+    assertEquals(1, paused.events().size());
+    assertEquals(true, paused.state().paused());
+    assertEquals(0, journal.<Ack>runCommand(replyTo -> new JobJournal.RecordPaused(0, replyTo))
+        .events().size(), "already paused");
+    var resumed = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordResumed("me",
+        replyTo));
+    assertEquals(false, resumed.state().paused());
+    var cancelled = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCancelled(
+        "cancelled: test", replyTo));
+    assertEquals("cancelled: test", cancelled.state().failure());
+    assertEquals(0, journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCancelled("again",
+        replyTo)).events().size(), "a finished job is not cancelled again");
+  }
+
+  @Test
+  void anImportStartsAtItsRoundAndOnlyForANewJob() {
+    var imported = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordImported(
+        new JobJournal.JobImported("job { }", 2, 40, 0.5, "elsewhere"), checkpoint(40),
+        replyTo));
+    assertEquals(JobJournal.Recorded.IMPORTED, imported.reply().what());
+    assertEquals(40, imported.state().lastRound());
+    assertEquals(40, imported.state().importedAt());
+    assertEquals(40, imported.state().newestCheckpoint().round());
+    var again = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordImported(
+        new JobJournal.JobImported("job { }", 2, 80, 0.5, "elsewhere"), checkpoint(80),
+        replyTo));
+    assertEquals(JobJournal.Recorded.REFUSED, again.reply().what());
+    assertEquals(List.of(), again.events());
+  }
 }
