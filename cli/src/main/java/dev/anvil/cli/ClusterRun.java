@@ -23,7 +23,12 @@ final class ClusterRun {
 
   /** The result.json text, or a {@link JobFailure} with the coordinator's reason. */
   static String run(ActorSystem<?> client, JobSpec spec, int workers, ProgressBar bar) {
-    String jobId = spec.name() + "-" + System.currentTimeMillis();
+    return run(client, spec.name() + "-" + System.currentTimeMillis(), spec, workers, bar);
+  }
+
+  static String run(ActorSystem<?> client, String jobId, JobSpec spec, int workers,
+      ProgressBar bar) {
+    bar.message("job id " + jobId + " (`anvil pause " + jobId + "` pauses it)");
     JobClient.Outcome outcome;
     try {
       outcome = JobClient.submit(client, jobId, spec, workers, u -> show(u, bar))
@@ -40,10 +45,15 @@ final class ClusterRun {
     return outcome.resultJson();
   }
 
-  private static void show(JobUpdate u, ProgressBar bar) {
+  static void show(JobUpdate u, ProgressBar bar) {
     if (u instanceof Accepted a) {
       bar.message(String.format(Locale.ROOT, "job %s: %s, %d rounds on %d workers (%d nodes)",
           a.jobId(), a.model(), a.totalRounds(), a.workers(), a.nodes()));
+    } else if (u instanceof dev.anvil.coordinator.JobProtocol.Degraded d) {
+      bar.message("job " + d.jobId() + " is degraded: " + d.reason());
+    } else if (u instanceof dev.anvil.coordinator.JobProtocol.Paused p) {
+      bar.message("job " + p.jobId() + " is paused after round " + p.round()
+          + "; `anvil resume " + p.jobId() + "` continues it");
     } else if (u instanceof Progress p) {
       bar.roundCommitted(new RoundProgress(p.round(), p.totalRounds(), Double.NaN, p.loss(),
           p.samplesPerSecond()));

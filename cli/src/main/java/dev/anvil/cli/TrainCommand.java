@@ -45,6 +45,10 @@ final class TrainCommand implements Callable<Integer> {
       + " logs (default: anvil-runs/<job>-<time>).")
   java.nio.file.Path runDir;
 
+  @Option(names = "--job-id", description = "Id of the job on the cluster, for `anvil pause`"
+      + " and friends (default: the job's name and the time).")
+  String jobId;
+
   @Option(names = {"-q", "--quiet"}, description = "Print only the summary.")
   boolean quiet;
 
@@ -94,7 +98,8 @@ final class TrainCommand implements Callable<Integer> {
       int total = workers == null ? 1 : workers;
       var client = dev.anvil.runtime.ClusterClient.join(cluster, java.time.Duration.ofSeconds(30));
       try {
-        resultJson = ClusterRun.run(client, spec, total, bar);
+        resultJson = ClusterRun.run(client, jobId != null ? jobId
+            : spec.name() + "-" + System.currentTimeMillis(), spec, total, bar);
       } finally {
         client.terminate();
       }

@@ -116,6 +116,28 @@ class MainTest {
   }
 
   @Test
+  void importingACorruptCheckpointFileIsRefusedBeforeAnyClusterIsAsked() throws Exception {
+    Path file = dir.resolve("job.anvilckpt");
+    Files.write(file, "ANVILCKP-but-not-really-a-checkpoint-file-at-all-0123456789".getBytes(
+        StandardCharsets.US_ASCII));
+    Outcome o = anvil("checkpoint", "import", file.toString(), "--cluster", "127.0.0.1:1");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains(file + " is not a usable checkpoint: its SHA-256 does not"
+        + " match its contents"), o.err());
+    Outcome missing = anvil("checkpoint", "import", dir.resolve("nope").toString(),
+        "--cluster", "127.0.0.1:1");
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("cannot read " + dir.resolve("nope")), missing.err());
+  }
+
+  @Test
+  void controlCommandsNeedACluster() {
+    Outcome o = anvil("pause", "some-job");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("--cluster"), o.err());
+  }
+
+  @Test
   void nodeWithoutADatabaseSaysWhatItNeeds() {
     Outcome o = anvil("node", "--port", "2551", "--seed", "127.0.0.1:2551");
     assertEquals(2, o.code());

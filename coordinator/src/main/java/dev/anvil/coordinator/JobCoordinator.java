@@ -995,9 +995,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (pauseRequested && done >= replayUntil && done < job.totalRounds()) {
       beginPause();
     } else if (done > replayUntil && done - durableRound >= settings.maxRoundsAhead()) {
-      stalled = true;
-      degrade("round " + done + " is computed but the journal has recorded only up to round "
-          + durableRound + "; waiting for it before computing more");
+      stalled = true;  // the journal's ack restarts the rounds; a long wait degrades the job
+      getContext().getLog().debug("job {}: round {} computed, the journal is at {}; waiting",
+          jobId, done, durableRound);
     } else if (done < job.totalRounds()) {
       startRound();
     } else {
@@ -1160,7 +1160,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     journalingCheckpoint = null;
     if (done != null) {
       keptCheckpoints.add(done.round());
-      getContext().getLog().info("job {}: checkpoint of round {} committed ({} bytes)", jobId,
+      getContext().getLog().debug("job {}: checkpoint of round {} committed ({} bytes)", jobId,
           done.round(), done.bytes());
       int keep = settings.keepCheckpoints();
       if (keptCheckpoints.size() > keep) {
@@ -1296,8 +1296,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       degraded = false;
       long now = System.currentTimeMillis();
       pendingRecoveries.add(new PendingRecovery(new Recovery("journal-outage", "the journal"
-          + " did not record rounds for " + (now - degradedSinceMillis) + " ms", degradedSinceMillis,
-          now, 0, 0, 0, 0, 0), last));
+          + " did not record rounds for " + (now - degradedSinceMillis) + " ms",
+          degradedSinceMillis, now, 0, 0, 0, 0, 0), last));
       getContext().getLog().info("job {}: the journal records rounds again (up to round {})",
           jobId, last);
     }
@@ -1325,7 +1325,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return;
     }
     degraded = true;
-    degradedSinceMillis = System.currentTimeMillis();
+    degradedSinceMillis = System.currentTimeMillis()
+        - (System.nanoTime() - journalSentNanos) / 1_000_000;  // since the unanswered write
     getContext().getLog().warn("job {} is degraded: {}", jobId, reason);
     notifyWatchers(new Degraded(jobId, reason));
   }

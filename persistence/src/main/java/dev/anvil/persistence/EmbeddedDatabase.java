@@ -22,12 +22,23 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** Starts PostgreSQL on a free port with its data in {@code dataDirectory} (created if new). */
   public static EmbeddedDatabase start(Path dataDirectory) {
+    return start(dataDirectory, 0);
+  }
+
+  /**
+   * Starts PostgreSQL on {@code port} (0: a free one) with its data in {@code dataDirectory};
+   * started again on the same folder and port after {@link #close()}, it is the same database.
+   */
+  public static EmbeddedDatabase start(Path dataDirectory, int port) {
     try {
       Files.createDirectories(dataDirectory);
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDirectory)
-          .setCleanDataDirectory(false)
-          .start();
+          .setCleanDataDirectory(false);
+      if (port > 0) {
+        builder.setPort(port);
+      }
+      EmbeddedPostgres pg = builder.start();
       return new EmbeddedDatabase(pg, dataDirectory);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDirectory

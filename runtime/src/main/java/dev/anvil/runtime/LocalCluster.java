@@ -63,7 +63,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private final Settings settings;
-  private final EmbeddedDatabase database;
+  private EmbeddedDatabase database;
   private final DatabaseSettings db;
   private final List<Process> processes = new ArrayList<>();
   private Process databaseReaper;
@@ -267,6 +267,25 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("no free port", e);
     }
+  }
+
+  /**
+   * Stops the embedded database, as an outage would (for tests): the nodes' connections fail
+   * until {@link #startDatabase()}.
+   */
+  public synchronized void stopDatabase() {
+    if (database == null) {
+      throw new IllegalStateException("the cluster uses an external database");
+    }
+    database.close();
+  }
+
+  /** Starts the embedded database again, on the same port and data, after stopDatabase(). */
+  public synchronized void startDatabase() {
+    if (database == null) {
+      throw new IllegalStateException("the cluster uses an external database");
+    }
+    database = EmbeddedDatabase.start(database.dataDirectory(), database.port());
   }
 
   /** Stops the client, then every node (gracefully, then forcibly), then the database. */

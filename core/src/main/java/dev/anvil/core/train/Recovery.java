@@ -9,8 +9,9 @@ import dev.anvil.core.wire.AnvilSerializable;
  * <ul>
  *   <li>{@code kind}: {@code node-unreachable} (a worker's node stopped answering heartbeats),
  *       {@code deadline} (work not back by the round's deadline), {@code node-left} (a node left
- *       the cluster gracefully) or {@code coordinator-restart} (a new coordinator incarnation
- *       took over the job).</li>
+ *       the cluster gracefully), {@code coordinator-restart} (a new coordinator incarnation
+ *       took over the job) or {@code journal-outage} (the database did not record rounds for
+ *       longer than the journal's acknowledgement timeout).</li>
  *   <li>{@code faultSeenMillis}: when the coordinator saw the fault; for a restart, when the new
  *       incarnation started (the old one's death is not observable from the new one: see
  *       {@code lastCommitBeforeMillis}).</li>

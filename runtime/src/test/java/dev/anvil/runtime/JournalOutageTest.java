@@ -1,0 +1,89 @@
+package dev.anvil.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.coordinator.JobProtocol;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.JobSpecParser;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stops the journal's (embedded) PostgreSQL for 10 s in the middle of a job, then starts it
+ * again. The coordinator must report the job degraded, report no round committed while the
+ * database is down, retry, and finish with the fault-free hash and rounds 1..N in the journal
+ * exactly once; the outage is listed among the recoveries in result.json.
+ */
+class JournalOutageTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aTenSecondDatabaseOutageDelaysTheJobButChangesNothing() throws Exception {
+    JobSpec spec = JobSpecParser.parse("""
+        job {
+          name = "outage", seed = 4
+          model { type = mlp, layers = [24, 256, 4] }
+          data { type = synthetic, samples = 6000, features = 24, classes = 4, seed = 3 }
+          optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
+          batch-size = 96, logical-shards = 12, rounds = 5000, kernel = java
+          checkpoint { every-rounds = 100, mode = snapshot }
+        }
+        """, "outage", null);
+    String reference = DistributedTrainingTest.referenceHash(spec);
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, dir))) {
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch degraded = new CountDownLatch(1);
+      AtomicLong down = new AtomicLong();
+      List<Long> reportedWhileDown = new ArrayList<>();
+      var outcome = JobClient.submit(cluster.client(), "outage", spec, 2, u -> {
+        if (u instanceof JobProtocol.Progress p) {
+          if (p.round() >= 300) {
+            started.countDown();
+          }
+          if (down.get() == 1) {
+            synchronized (reportedWhileDown) {
+              reportedWhileDown.add(p.round());
+            }
+          }
+        } else if (u instanceof JobProtocol.Degraded) {
+          degraded.countDown();
+        }
+      }).toCompletableFuture();
+      assertTrue(started.await(90, TimeUnit.SECONDS), "300 rounds committed");
+      cluster.stopDatabase();
+      long stoppedAt = System.nanoTime();
+      down.set(1);
+      assertTrue(degraded.await(10, TimeUnit.SECONDS), "the job reports itself degraded");
+      // The outage lasts 10 s; this sleep is the fault, not a synchronization.
+      TimeUnit.NANOSECONDS.sleep(Math.max(0, TimeUnit.SECONDS.toNanos(10)
+          - (System.nanoTime() - stoppedAt)));
+      down.set(2);
+      cluster.startDatabase();
+      assertTrue(outcome.isDone() == false, "the job waits for the journal, it does not fail");
+
+      JobClient.Outcome o = outcome.get(180, TimeUnit.SECONDS);
+      assertTrue(o.succeeded(), o.failure());
+      JsonNode result = new ObjectMapper().readTree(o.resultJson());
+      assertEquals(reference, result.get("paramsSha256").asText());
+      synchronized (reportedWhileDown) {
+        assertTrue(reportedWhileDown.size() <= 1, "at most a write already acknowledged when"
+            + " the database stopped is reported while it is down: " + reportedWhileDown);
+      }
+      assertEquals(1, JobWatch.recoveries(result, "journal-outage").size(),
+          result::toPrettyString);
+      JournalCheck.Report journal = JournalCheck.check(cluster.client(), cluster.database(),
+          "outage");
+      assertTrue(journal.exactlyOnce(5000), journal.toString());
+    }
+  }
+}
