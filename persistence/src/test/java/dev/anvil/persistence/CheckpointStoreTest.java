@@ -179,15 +179,19 @@ class CheckpointStoreTest {
     }
   }
 
-  /** Kills every other client's connection to the database; returns the pids it killed. */
+  /**
+   * Kills every other client's connection to the database; returns the pids it killed (a
+   * backend that ended by itself between the listing and the kill is not counted).
+   */
   private static List<Integer> killOtherConnections() throws SQLException {
     return query("SELECT pid, pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
         + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         + " AND backend_type = 'client backend'", r -> {
           List<Integer> pids = new ArrayList<>();
           while (r.next()) {
-            assertTrue(r.getBoolean(2), "backend " + r.getInt(1) + " ended");
-            pids.add(r.getInt(1));
+            if (r.getBoolean(2)) {  // false: it was already exiting (an earlier test's store)
+              pids.add(r.getInt(1));
+            }
           }
           return pids;
         });
