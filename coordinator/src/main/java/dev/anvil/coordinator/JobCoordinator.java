@@ -1115,11 +1115,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long start = System.nanoTime();
     long writer = epoch;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      byte[] bytes = CheckpointFormat.encode(checkpoint);
-      String sum = CheckpointFormat.checksum(bytes);
-      var stored = to.write(id, round, bytes, sum);
-      return new CheckpointWritten(new CheckpointCommitted(round, stored.location(), sum,
-          bytes.length, writer), System.nanoTime() - start, null);
+      CheckpointFormat.Encoded encoded = CheckpointFormat.encodeWithChecksum(checkpoint);
+      var stored = to.write(id, round, encoded.bytes(), encoded.checksum());
+      return new CheckpointWritten(new CheckpointCommitted(round, stored.location(),
+          encoded.checksum(), encoded.bytes().length, writer), System.nanoTime() - start, null);
     }, blocking), (w, error) -> w != null ? w : new CheckpointWritten(
         new CheckpointCommitted(round, null, null, 0, writer), 0, rootMessage(error)));
   }

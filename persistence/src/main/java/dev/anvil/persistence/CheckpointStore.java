@@ -51,6 +51,9 @@ public final class CheckpointStore implements AutoCloseable {
   public static void createIfMissing(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute(DDL);
+      // Float bits do not compress; without this PostgreSQL tries (the spec at the front
+      // compresses) and spends ~90 ms of a 150 ms write on an 8.5 MB checkpoint for nothing.
+      s.execute("ALTER TABLE " + TABLE + " ALTER COLUMN data SET STORAGE EXTERNAL");
     }
   }
 

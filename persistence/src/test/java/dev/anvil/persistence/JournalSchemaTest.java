@@ -45,6 +45,9 @@ class JournalSchemaTest {
         "snapshot"), first);
     assertEquals(1, count("SELECT count(*) FROM pg_indexes WHERE tablename = 'event_journal'"
         + " AND indexname = 'event_journal_ordering_idx'"));
+    assertEquals(1, count("SELECT count(*) FROM pg_attribute WHERE attrelid = '"
+        + CheckpointStore.TABLE + "'::regclass AND attname = 'data' AND attstorage = 'e'"),
+        "checkpoint bytes are stored without trying to compress them");
 
     try (Connection c = database.settings().connect(); PreparedStatement p = c.prepareStatement(
         "INSERT INTO " + CheckpointStore.TABLE + " (job_id, round, sha256, size, data)"

@@ -46,14 +46,27 @@ public final class CheckpointFormat {
 
   private CheckpointFormat() {}
 
+  /** A checkpoint's bytes and their {@link #checksum}, computed in one pass. */
+  public record Encoded(byte[] bytes, String checksum) {}
+
   /** The checkpoint's bytes, trailer included. */
   public static byte[] encode(Checkpoint c) {
+    return encodeWithChecksum(c).bytes();
+  }
+
+  /**
+   * The checkpoint's bytes and the SHA-256 of all of them, from one pass over the data (the
+   * digest runs as the fields are written; the trailer is a copy of it at the body's end).
+   */
+  public static Encoded encodeWithChecksum(Checkpoint c) {
     int floats = c.state().params().length;
     for (float[] slot : c.state().optimizer().slots()) {
       floats += slot.length;
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * floats + 4096);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
+    MessageDigest digest = newSha256();
+    try (DataOutputStream out = new DataOutputStream(
+        new java.security.DigestOutputStream(bytes, digest))) {
       out.write(MAGIC);
       out.writeInt(VERSION);
       string(out, c.jobId());
@@ -81,11 +94,13 @@ public final class CheckpointFormat {
       out.writeDouble(c.epochLossSum());
       out.writeLong(c.epochRounds());
       out.flush();
-      out.write(sha256(bytes.toByteArray(), bytes.size()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot happen: writing to memory", e);
+      byte[] trailer = ((MessageDigest) digest.clone()).digest();
+      out.write(trailer);
+      out.flush();
+    } catch (IOException | CloneNotSupportedException e) {
+      throw new IllegalStateException("cannot happen: writing to memory with SHA-256", e);
     }
-    return bytes.toByteArray();
+    return new Encoded(bytes.toByteArray(), HexFormat.of().formatHex(digest.digest()));
   }
 
   /** Decodes {@code bytes}, or throws {@link CorruptCheckpointException} saying what is wrong. */
@@ -158,10 +173,14 @@ public final class CheckpointFormat {
   }
 
   private static byte[] sha256(byte[] bytes, int length) {
+    MessageDigest d = newSha256();
+    d.update(bytes, 0, length);
+    return d.digest();
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(bytes, 0, length);
-      return d.digest();
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }

@@ -216,6 +216,13 @@ class CheckpointFormatTest {
   }
 
   @Test
+  void theOnePassChecksumIsTheChecksumOfTheBytes() {
+    CheckpointFormat.Encoded e = CheckpointFormat.encodeWithChecksum(large());
+    assertEquals(CheckpointFormat.checksum(e.bytes()), e.checksum());
+    assertArrayEquals(CheckpointFormat.encode(large()), e.bytes());
+  }
+
+  @Test
   void theTrailerIsTheSha256OfEverythingBeforeIt() throws Exception {
     byte[] bytes = CheckpointFormat.encode(large());
     int body = bytes.length - 32;
