@@ -108,8 +108,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       implements Command {}
 
   /** The newest checkpoint that verified (null: none did), and why newer ones were skipped. */
-  private record Restored(Checkpoint checkpoint, List<String> skipped, String error)
-      implements Command {}
+  private record Restored(Checkpoint checkpoint, List<CheckpointStore.RoundGradient> gradients,
+      List<String> skipped, String error) implements Command {}
 
   /** An import's checkpoint checked against this cluster's data and kernel, and stored. */
   private record ImportChecked(Checkpoint checkpoint, CheckpointCommitted ref, int workers,
@@ -135,6 +135,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(JobCoordinator.class);
+
+  /** Incremental mode: most bytes of gradients held in memory, and written in one batch. */
+  private static final long GRADIENT_BYTES_AHEAD = 64L << 20;
+  private static final long GRADIENT_BYTES_PER_WRITE = 16L << 20;
+
+  /** Incremental mode: these rounds' gradients are in the log; their rounds may be journaled. */
+  private record GradientsLogged(List<RoundCommitted> batch, String error) implements Command {}
 
   /** Room for a message's fields besides its parameter vector. */
   private static final long FRAME_OVERHEAD = 64 * 1024;
@@ -198,6 +205,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Loss of the newest computed round. */
   private double lastLoss = Double.NaN;
   private boolean pauseRequested;
+  /** Incremental mode: gradients of rounds computed and not yet in the gradient log. */
+  private final List<CheckpointStore.RoundGradient> unloggedGradients = new ArrayList<>();
+  /** Rounds restored by replaying logged gradients (no recomputation). */
+  private long replayedFromLog;
   private String cancelReason;
   /** The newest command of each kind sent to the journal, for sending again. */
   private final Map<JobJournal.Recorded, JobJournal.Command> sent =
@@ -417,6 +428,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(JournalLoaded.class, this::onJournalReloaded)
         .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
         .onMessage(Restored.class, this::onRestored)
+        .onMessage(GradientsLogged.class, this::onGradientsLogged)
         .onSignal(PostStop.class, signal -> {
           if (store != null) {
             store.close();
@@ -497,7 +509,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return fail("the journal records " + replayUntil + " rounds but the job has only "
           + job.totalRounds());
     }
-    if (!recorded.checkpoints().isEmpty()) {
+    if (!recorded.checkpoints().isEmpty() || (incremental() && replayUntil > 0)) {
       restore();
     }
     maybeRecruit();
@@ -525,6 +537,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     CheckpointStore from = store();
     String id = jobId;
     String fingerprint = job.dataFingerprint();
+    boolean logged = incremental();
+    long until = replayUntil;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
       List<String> skipped = new ArrayList<>();
       for (CheckpointCommitted ref : refs) {
@@ -532,7 +546,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         try {
           Checkpoint c = verified(from, id, ref);
           if (c.dataFingerprint().equals(fingerprint)) {
-            return new Restored(c, skipped, null);
+            return new Restored(c, logged ? contiguous(from.readGradients(id, c.round() + 1,
+                until), c.round()) : List.of(), skipped, null);
           }
           problem = "made with data fingerprint " + c.dataFingerprint() + ", not this data's "
               + fingerprint;
@@ -541,9 +556,23 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         }
         skipped.add("round " + ref.round() + ": " + problem);
       }
-      return new Restored(null, skipped, null);
+      return new Restored(null, logged ? contiguous(from.readGradients(id, 1, until), 0)
+          : List.of(), skipped, null);
     }, blocking), (restored, error) -> restored != null ? restored
-        : new Restored(null, List.of(), rootMessage(error)));
+        : new Restored(null, List.of(), List.of(), rootMessage(error)));
+  }
+
+  /** The gradients that continue round {@code after} without a gap (the rest is recomputed). */
+  private static List<CheckpointStore.RoundGradient> contiguous(
+      List<CheckpointStore.RoundGradient> gradients, long after) {
+    List<CheckpointStore.RoundGradient> out = new ArrayList<>();
+    for (CheckpointStore.RoundGradient g : gradients) {
+      if (g.round() != after + out.size() + 1) {
+        break;
+      }
+      out.add(g);
+    }
+    return out;
   }
 
   /** The checkpoint {@code ref} names, read and checked; throws saying what is wrong. */
@@ -584,9 +613,34 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       restoredFrom = c.round();
       getContext().getLog().info("job {}: restored the checkpoint of round {}; {} rounds to"
           + " recompute", jobId, c.round(), replayUntil - c.round());
-    } else {
-      getContext().getLog().warn("job {}: no checkpoint verifies; recomputing all {} committed"
-          + " rounds", jobId, replayUntil);
+    } else if (!recorded.checkpoints().isEmpty()) {
+      getContext().getLog().warn("job {}: no checkpoint verifies; restoring all {} committed"
+          + " rounds from round 0", jobId, replayUntil);
+    }
+    if (!r.gradients().isEmpty()) {
+      resumedMillis = System.currentTimeMillis();
+      for (CheckpointStore.RoundGradient g : r.gradients()) {
+        double loss = g.lossSum() / g.samples();
+        try {
+          state = update.apply(state, new GradientSum(g.gradient(), g.lossSum(), g.samples()));
+        } catch (dev.anvil.core.train.DivergedException e) {
+          return fail("replaying the gradient log: " + e.getMessage());
+        }
+        lastLoss = loss;
+        epochLoss += loss;
+        epochRounds++;
+        long done = state.round();
+        if (done % job.roundsPerEpoch() == 0 || done == job.totalRounds()) {
+          evaluate(done);
+        }
+      }
+      replayedFromLog = r.gradients().size();
+      getContext().getLog().info("job {}: replayed the logged gradients of rounds {}..{} in {}"
+          + " ms (no recomputation)", jobId, restoredFrom + 1, state.round(),
+          System.currentTimeMillis() - resumedMillis);
+      if (state.round() == replayUntil && !replayed(lastLoss)) {
+        return this;
+      }
     }
     maybeRecruit();
     return this;
@@ -730,6 +784,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       resumedMillis = System.currentTimeMillis();
       if (replayUntil > 0 && state.round() == replayUntil) {
         finishReplay();
+      }
+      if (state.round() >= job.totalRounds()) {
+        phase = Phase.FINISHING;  // every round was restored: only the outcome is missing
+        maybeFinish();
+        return;
       }
       startRound();
     }
@@ -959,6 +1018,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     GradientSum total = round.reduce(job.tree());
     long updateStart = System.nanoTime();
     double loss = total.lossSum() / total.samples();
+    if (incremental() && state.round() >= replayUntil) {
+      // The step consumes the sum (it becomes the mean): keep what the log needs first.
+      unloggedGradients.add(new CheckpointStore.RoundGradient(state.round() + 1,
+          total.grad().clone(), total.lossSum(), total.samples()));
+    }
     try {
       state = update.apply(state, total);
     } catch (dev.anvil.core.train.DivergedException e) {
@@ -994,7 +1058,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     if (pauseRequested && done >= replayUntil && done < job.totalRounds()) {
       beginPause();
-    } else if (done > replayUntil && done - durableRound >= settings.maxRoundsAhead()) {
+    } else if (done > replayUntil && done - durableRound >= roundsAhead()) {
       stalled = true;  // the journal's ack restarts the rounds; a long wait degrades the job
       getContext().getLog().debug("job {}: round {} computed, the journal is at {}; waiting",
           jobId, done, durableRound);
@@ -1023,9 +1087,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           + " running the same Anvil version and kernel?)");
       return false;
     }
-    getContext().getLog().info("job {}: epoch {} recomputed rounds {}..{} in {} ms; the loss"
-        + " of round {} matches the journal bit for bit", jobId, epoch, restoredFrom + 1,
-        replayUntil, System.currentTimeMillis() - resumedMillis, replayUntil);
+    getContext().getLog().info("job {}: epoch {} restored rounds {}..{} ({} from the gradient"
+        + " log, the rest recomputed) in {} ms; the loss of round {} matches the journal bit for"
+        + " bit", jobId, epoch, restoredFrom + 1, replayUntil, replayedFromLog,
+        System.currentTimeMillis() - resumedMillis, replayUntil);
     finishReplay();
     return true;
   }
@@ -1045,11 +1110,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (resuming) {
       return;
     }
-    long redone = replayUntil - restoredFrom;
+    long redone = replayUntil - restoredFrom - replayedFromLog;
     pendingRecoveries.add(new PendingRecovery(new Recovery("coordinator-restart", "epoch "
         + epoch + " on " + getContext().getSystem().address().hostPort()
         + " took over from epoch " + (epoch - 1) + (restoredFrom > 0 ? " at the checkpoint of"
-        + " round " + restoredFrom : "") + ", recomputing " + redone + " committed rounds",
+        + " round " + restoredFrom : "") + (replayedFromLog > 0 ? ", replaying "
+        + replayedFromLog + " logged gradients" : "") + ", recomputing " + redone
+        + " committed rounds",
         incarnationStartMillis, resumedMillis, 0, recorded.lastRoundMillis(), redone, millis, 0),
         replayUntil + 1));
     if (replayUntil == job.totalRounds()) {
@@ -1167,7 +1234,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
         CheckpointStore from = store();
         String id = jobId;
-        CompletableFuture.runAsync(() -> from.deleteBefore(id, oldestKept), blocking)
+        boolean logged = incremental();
+        CompletableFuture.runAsync(() -> {
+          from.deleteBefore(id, oldestKept);
+          if (logged) {
+            from.deleteGradientsThrough(id, oldestKept);
+          }
+        }, blocking)
             .exceptionally(e -> {
               LOG.warn("job {}: old checkpoints not deleted: {}", id, rootMessage(e));
               return null;
@@ -1189,11 +1262,49 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       timers.startSingleTimer(FlushTick.INSTANCE, Duration.ofNanos(interval - sinceLast));
       return;
     }
+    int perWrite = settings.maxRoundsPerWrite();
+    if (incremental()) {
+      perWrite = (int) Math.max(1, Math.min(perWrite,
+          GRADIENT_BYTES_PER_WRITE / (4L * job.model().parameterCount())));
+    }
     List<RoundCommitted> batch = List.copyOf(unrecorded.subList(0,
-        Math.min(unrecorded.size(), settings.maxRoundsPerWrite())));
+        Math.min(unrecorded.size(), perWrite)));
     writing = true;
     journalSentNanos = System.nanoTime();
+    if (incremental()) {
+      logGradientsThenJournal(batch);
+      return;
+    }
     toJournal(new JobJournal.RecordRounds(batch, acks), JobJournal.Recorded.ROUNDS);
+  }
+
+  /**
+   * Incremental mode: a round is journaled only once its gradient is in the log, so every
+   * committed round can be replayed without recomputing it.
+   */
+  private void logGradientsThenJournal(List<RoundCommitted> batch) {
+    long last = batch.get(batch.size() - 1).round();
+    List<CheckpointStore.RoundGradient> gradients = unloggedGradients.stream()
+        .filter(g -> g.round() <= last).toList();
+    CheckpointStore to = store();
+    String id = jobId;
+    getContext().pipeToSelf(CompletableFuture.runAsync(() -> to.writeGradients(id, gradients),
+        blocking), (ok, error) -> new GradientsLogged(batch, error == null ? null
+        : rootMessage(error)));
+  }
+
+  private Behavior<Command> onGradientsLogged(GradientsLogged g) {
+    if (g.error() != null) {
+      writing = false;
+      degrade("the gradient log cannot be written (" + g.error() + "); retrying");
+      flushScheduled = true;
+      timers.startSingleTimer(FlushTick.INSTANCE, Duration.ofSeconds(1));
+      return this;
+    }
+    long last = g.batch().get(g.batch().size() - 1).round();
+    unloggedGradients.removeIf(x -> x.round() <= last);
+    toJournal(new JobJournal.RecordRounds(g.batch(), acks), JobJournal.Recorded.ROUNDS);
+    return this;
   }
 
   private Behavior<Command> onRecorded(Recorded r) {
@@ -1316,6 +1427,22 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
     }
     maybePause();
+  }
+
+  private boolean incremental() {
+    return spec.checkpoint().mode() == dev.anvil.core.spec.CheckpointSpec.Mode.INCREMENTAL;
+  }
+
+  /**
+   * Most rounds computed past the newest durable one. In incremental mode each holds a gradient
+   * in memory until logged, so the bound is also {@value #GRADIENT_BYTES_AHEAD} bytes of them.
+   */
+  private long roundsAhead() {
+    if (!incremental()) {
+      return settings.maxRoundsAhead();
+    }
+    long perRound = 4L * job.model().parameterCount();
+    return Math.max(2, Math.min(settings.maxRoundsAhead(), GRADIENT_BYTES_AHEAD / perRound));
   }
 
   /** The journal is not keeping up: say so once per outage (watchers and the log). */
@@ -1645,6 +1772,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     update = null;
     unrecorded.clear();
     trainNanosAt.clear();
+    unloggedGradients.clear();
   }
 
   private void release() {

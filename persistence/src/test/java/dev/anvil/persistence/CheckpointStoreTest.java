@@ -209,6 +209,34 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void gradientsAreStoredBitForBitInRoundOrderAndDeletedUpToARound() {
+    float[] odd = {Float.intBitsToFloat(0x7FC00001), -0.0f, Float.MIN_VALUE, 1e30f};
+    List<CheckpointStore.RoundGradient> rounds = new ArrayList<>();
+    for (long r = 1; r <= 5; r++) {
+      float[] g = odd.clone();
+      g[3] = r;
+      rounds.add(new CheckpointStore.RoundGradient(r, g, r * 0.5, 64 * r));
+    }
+    store.writeGradients(job, rounds.subList(0, 3));
+    store.writeGradients(job, rounds.subList(2, 5));  // round 3 again: left as it is
+    List<CheckpointStore.RoundGradient> back = store.readGradients(job, 2, 4);
+    assertEquals(List.of(2L, 3L, 4L), back.stream().map(CheckpointStore.RoundGradient::round)
+        .toList());
+    for (CheckpointStore.RoundGradient g : back) {
+      CheckpointStore.RoundGradient sent = rounds.get((int) g.round() - 1);
+      assertEquals(sent.lossSum(), g.lossSum());
+      assertEquals(sent.samples(), g.samples());
+      for (int i = 0; i < odd.length; i++) {
+        assertEquals(Float.floatToRawIntBits(sent.gradient()[i]),
+            Float.floatToRawIntBits(g.gradient()[i]), "bits of element " + i);
+      }
+    }
+    assertEquals(3, store.deleteGradientsThrough(job, 3));
+    assertEquals(List.of(4L, 5L), store.readGradients(job, 1, 10).stream()
+        .map(CheckpointStore.RoundGradient::round).toList());
+  }
+
+  @Test
   void aConnectionKilledByTheServerIsReplacedWithoutFailingTheCall() throws SQLException {
     Stored first = write(1, 1);
     byte[] second = checkpoint(job, 2, 2);

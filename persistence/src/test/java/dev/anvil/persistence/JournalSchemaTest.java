@@ -41,8 +41,8 @@ class JournalSchemaTest {
     assertEquals(List.of(), tables(), "a fresh database");
     JournalSchema.createIfMissing(database.settings());
     List<String> first = tables();
-    assertEquals(List.of("anvil_checkpoint", "durable_state", "event_journal", "event_tag",
-        "snapshot"), first);
+    assertEquals(List.of("anvil_checkpoint", "anvil_round_gradient", "durable_state",
+        "event_journal", "event_tag", "snapshot"), first);
     assertEquals(1, count("SELECT count(*) FROM pg_indexes WHERE tablename = 'event_journal'"
         + " AND indexname = 'event_journal_ordering_idx'"));
     assertEquals(1, count("SELECT count(*) FROM pg_attribute WHERE attrelid = '"

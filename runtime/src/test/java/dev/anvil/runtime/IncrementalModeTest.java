@@ -1,0 +1,79 @@
+package dev.anvil.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.persistence.CheckpointStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Incremental mode: every round's reduced gradient is logged before the round is journaled.
+ * SIGKILL of the coordinator's node between two checkpoints: the new incarnation restores the
+ * newest checkpoint and replays the optimizer over the logged gradients since, recomputing no
+ * round, and the job ends with the fault-free hash. Old gradients go with old checkpoints.
+ */
+class IncrementalModeTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aRestartReplaysLoggedGradientsInsteadOfRecomputing() throws Exception {
+    JobSpec spec = JobSpecParser.parse("""
+        job {
+          name = "incremental", seed = 9
+          model { type = mlp, layers = [24, 256, 4] }
+          data { type = synthetic, samples = 6000, features = 24, classes = 4, seed = 3 }
+          optimizer { type = adam, learning-rate = 0.002 }
+          batch-size = 96, logical-shards = 12, rounds = 3000, kernel = java
+          checkpoint { every-rounds = 200, mode = incremental }
+        }
+        """, "incremental", null);
+    String reference = DistributedTrainingTest.referenceHash(spec);
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+      JobWatch job = JobWatch.submitWithoutRenewal(cluster, "incremental", spec, 3);
+      job.awaitRound(300, Duration.ofSeconds(90));
+      int victim = job.coordinatorNode();
+      assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
+      cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      long roundAtKill = job.lastRound();
+      assertTrue(roundAtKill < 2500, "the kill must come well before the end: " + roundAtKill);
+
+      job.awaitCompletedInJournal(Duration.ofSeconds(240));
+      JsonNode result = job.fetchResult(Duration.ofSeconds(60));
+      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
+      List<JsonNode> restarts = JobWatch.recoveries(result, "coordinator-restart");
+      assertEquals(1, restarts.size(), result::toPrettyString);
+      JsonNode restart = restarts.get(0);
+      System.out.println("killed at round " + roundAtKill + "; " + restart.get("detail").asText()
+          + "; replay took " + restart.get("replayMillis").asLong() + " ms");
+      assertEquals(0, restart.get("redoneRounds").asLong(), restart::toString);
+      assertTrue(restart.get("detail").asText().contains("logged gradients"),
+          restart::toString);
+      JournalCheck.Report journal = job.journal();
+      assertTrue(journal.exactlyOnce(3000), journal::toString);
+      long kept = count(cluster, "SELECT count(*), min(round) FROM "
+          + CheckpointStore.GRADIENTS + " WHERE job_id = 'incremental'");
+      assertTrue(kept > 0 && kept < 3000 - 200, "gradients before the oldest kept checkpoint"
+          + " are deleted; " + kept + " rows left");
+    }
+  }
+
+  private static long count(LocalCluster cluster, String sql) throws Exception {
+    try (Connection c = cluster.database().connect();
+        PreparedStatement p = c.prepareStatement(sql); ResultSet r = p.executeQuery()) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+}
