@@ -163,7 +163,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.withStash(10_000, stash -> {
-          ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId), "journal");
+          ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId,
+              JdbcEventDeleter.from(ctx.getSystem().settings().config())), "journal");
           journal.tell(new JobJournal.GetState(ctx.messageAdapter(JobJournal.State.class,
               JournalLoaded::new)));
           return Behaviors.<Command>receive(Command.class)
@@ -1234,6 +1235,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
         CheckpointStore from = store();
         String id = jobId;
+        journal.tell(new JobJournal.Compact(oldestKept));
         boolean logged = incremental();
         CompletableFuture.runAsync(() -> {
           from.deleteBefore(id, oldestKept);

@@ -5,6 +5,7 @@ import dev.anvil.core.wire.AnvilSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -63,6 +64,13 @@ public final class JobJournal
   public record RecordResumed(String by, ActorRef<Ack> replyTo) implements Command {}
 
   public record RecordCancelled(String reason, ActorRef<Ack> replyTo) implements Command {}
+
+  /**
+   * Retention: the job no longer needs anything before its checkpoint of round
+   * {@code oldestKeptRound}. The journal records its state ({@link JournalCompacted}) and deletes
+   * the events before that checkpoint's; no answer.
+   */
+  public record Compact(long oldestKeptRound) implements Command {}
 
   /**
    * The job arrives from another cluster at {@code checkpoint}'s round: rounds up to it count as
@@ -136,6 +144,22 @@ public final class JobJournal
 
   public record JobCompleted(String resultJson, long epoch) implements Event {}
 
+  /**
+   * The journal's state when its events before sequence number {@code deletedBefore} were
+   * deleted: a replay that starts after them resumes from here (earlier events it still finds
+   * are superseded by this summary).
+   */
+  public record JournalCompacted(State summary, long deletedBefore, long epoch)
+      implements Event {}
+
+  /** Deletes a job's events before a sequence number (from the journal's table). */
+  public interface EventDeleter {
+    /** Does nothing: events are kept (tests, and {@code delete-old-events = off}). */
+    EventDeleter KEEP = (persistenceId, before) -> { };
+
+    void deleteBefore(String persistenceId, long sequenceNumber);
+  }
+
   public record JobFailed(String reason, long epoch) implements Event {}
 
   /**
@@ -194,6 +218,8 @@ public final class JobJournal
       } else if (e instanceof JobCompleted c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
             recoveries, checkpoints, false, importedAt, c.resultJson(), failure);
+      } else if (e instanceof JournalCompacted c) {
+        return c.summary();
       } else if (e instanceof JobCancelled c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
             recoveries, checkpoints, false, importedAt, result, c.reason());
@@ -214,15 +240,39 @@ public final class JobJournal
   }
 
   public static Behavior<Command> create(String jobId) {
-    return new JobJournal(persistenceId(jobId));
+    return create(jobId, EventDeleter.KEEP);
   }
+
+  /** A journal that deletes events older than the oldest kept checkpoint with {@code deleter}. */
+  public static Behavior<Command> create(String jobId, EventDeleter deleter) {
+    return new JobJournal(persistenceId(jobId), deleter);
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobJournal.class);
 
   /** The epoch this incarnation recorded (0 until it has); survives restarts of this actor. */
   private long ownEpoch;
+  private org.apache.pekko.actor.typed.javadsl.ActorContext<Command> context;
+  private final EventDeleter deleter;
+  /** Sequence numbers of the checkpoints this incarnation recorded, by round. */
+  private final java.util.Map<Long, Long> checkpointSequence = new java.util.HashMap<>();
+  /** Events before this sequence number are deleted (or being deleted). */
+  private long deletedBefore;
 
-  private JobJournal(PersistenceId id) {
+  private JobJournal(PersistenceId id, EventDeleter deleter) {
     super(id, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200),
         Duration.ofSeconds(5), 0.2));
+    this.deleter = deleter;
+  }
+
+  /**
+   * Keeps the context for {@link #lastSequenceNumber}. Not wrapped in {@code Behaviors.setup}:
+   * a restart must keep this instance, whose {@link #ownEpoch} is the incarnation's.
+   */
+  @Override
+  public Behavior<Command> apply(org.apache.pekko.actor.typed.TypedActorContext<Command> ctx) {
+    context = ctx.asJava();
+    return super.apply(ctx);
   }
 
   @Override
@@ -242,6 +292,7 @@ public final class JobJournal
             : Effect().persist(new RecoveryRecorded(c.recovery(), ownEpoch))
                 .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
         .onCommand(RecordCheckpoint.class, this::onCheckpoint)
+        .onCommand(Compact.class, this::onCompact)
         .onCommand(RecordPaused.class, (state, c) -> superseded(state)
             ? supersededReply(state, c.replyTo())
             : state.paused() ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
@@ -331,8 +382,34 @@ public final class JobJournal
     if (k.round() > state.lastRound() || (newest != null && k.round() <= newest.round())) {
       return Effect().reply(c.replyTo(), ack(Recorded.CHECKPOINT, state));
     }
+    long sequence = lastSequenceNumber(context) + 1;
     return Effect().persist(new CheckpointCommitted(k.round(), k.location(), k.checksum(),
-        k.bytes(), ownEpoch)).thenReply(c.replyTo(), s -> ack(Recorded.CHECKPOINT, s));
+        k.bytes(), ownEpoch)).thenRun(s -> checkpointSequence.put(k.round(), sequence))
+        .thenReply(c.replyTo(), s -> ack(Recorded.CHECKPOINT, s));
+  }
+
+  /**
+   * Records the state, then deletes the events before the oldest kept checkpoint's (off this
+   * actor's thread). Only checkpoints this incarnation recorded are known by sequence number;
+   * for older ones nothing is deleted until a newer checkpoint is the oldest kept.
+   */
+  private ReplyEffect<Event, State> onCompact(State state, Compact c) {
+    Long sequence = checkpointSequence.get(c.oldestKeptRound());
+    if (superseded(state) || sequence == null || sequence <= deletedBefore) {
+      return Effect().noReply();
+    }
+    deletedBefore = sequence;
+    checkpointSequence.keySet().removeIf(round -> round < c.oldestKeptRound());
+    String id = persistenceId().id();
+    return Effect().persist(new JournalCompacted(state, sequence, ownEpoch))
+        .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence),
+            context.getSystem().dispatchers().lookup(
+                org.apache.pekko.actor.typed.DispatcherSelector.blocking()))
+            .exceptionally(e -> {
+              LOG.warn("journal of {}: old events not deleted: {}", id, e.getMessage());
+              return null;
+            }))
+        .thenNoReply();
   }
 
   @Override

@@ -12,6 +12,7 @@ import dev.anvil.coordinator.JobJournal.JobImported;
 import dev.anvil.coordinator.JobJournal.JobPaused;
 import dev.anvil.coordinator.JobJournal.JobResumed;
 import dev.anvil.coordinator.JobJournal.JobSubmitted;
+import dev.anvil.coordinator.JobJournal.JournalCompacted;
 import dev.anvil.coordinator.JobJournal.RecoveryRecorded;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
 import dev.anvil.core.train.Recovery;
@@ -133,6 +134,54 @@ final class JournalFormat {
       (k, in, v) -> new JobImported(readString(k, in), in.readVarInt(true),
           in.readVarLong(true), in.readDouble(), readString(k, in)));
 
+  /**
+   * Version 1: the state (spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+   * recoveries, checkpoints, paused, importedAt, result, failure), deletedBefore, epoch.
+   */
+  static final Persisted<JournalCompacted> COMPACTED = Persisted.of(JournalCompacted.class, 1,
+      (k, out, e) -> {
+        JobJournal.State s = e.summary();
+        writeString(k, out, s.spec());
+        out.writeVarInt(s.workers(), true);
+        out.writeVarLong(s.epoch(), true);
+        out.writeVarLong(s.lastRound(), true);
+        out.writeDouble(s.lastLoss());
+        out.writeVarLong(s.lastRoundMillis(), true);
+        out.writeVarInt(s.recoveries().size(), true);
+        s.recoveries().forEach(r -> k.writeObject(out, r));
+        out.writeVarInt(s.checkpoints().size(), true);
+        s.checkpoints().forEach(c -> k.writeObject(out, c));
+        out.writeBoolean(s.paused());
+        out.writeVarLong(s.importedAt(), true);
+        writeString(k, out, s.result());
+        writeString(k, out, s.failure());
+        out.writeVarLong(e.deletedBefore(), true);
+        out.writeVarLong(e.epoch(), true);
+      },
+      (k, in, v) -> {
+        String spec = readString(k, in);
+        int workers = in.readVarInt(true);
+        long epoch = in.readVarLong(true);
+        long lastRound = in.readVarLong(true);
+        double lastLoss = in.readDouble();
+        long lastRoundMillis = in.readVarLong(true);
+        List<Recovery> recoveries = new java.util.ArrayList<>();
+        for (int i = in.readVarInt(true); i > 0; i--) {
+          recoveries.add(k.readObject(in, Recovery.class));
+        }
+        List<CheckpointCommitted> checkpoints = new java.util.ArrayList<>();
+        for (int i = in.readVarInt(true); i > 0; i--) {
+          checkpoints.add(k.readObject(in, CheckpointCommitted.class));
+        }
+        boolean paused = in.readBoolean();
+        long importedAt = in.readVarLong(true);
+        String result = readString(k, in);
+        String failure = readString(k, in);
+        return new JournalCompacted(new JobJournal.State(spec, workers, epoch, lastRound,
+            lastLoss, lastRoundMillis, List.copyOf(recoveries), List.copyOf(checkpoints),
+            paused, importedAt, result, failure), in.readVarLong(true), in.readVarLong(true));
+      });
+
   /** Every stored type with its wire id (fixed forever) and encoding. */
   record Entry<T>(Class<T> type, int id, Persisted<T> format) {}
 
@@ -147,5 +196,6 @@ final class JournalFormat {
       new Entry<>(JobPaused.class, 357, PAUSED),
       new Entry<>(JobResumed.class, 358, RESUMED),
       new Entry<>(JobCancelled.class, 359, CANCELLED),
-      new Entry<>(JobImported.class, 360, IMPORTED));
+      new Entry<>(JobImported.class, 360, IMPORTED),
+      new Entry<>(JournalCompacted.class, 361, COMPACTED));
 }

@@ -177,4 +177,41 @@ class JobJournalTest {
     assertEquals(JobJournal.Recorded.REFUSED, again.reply().what());
     assertEquals(List.of(), again.events());
   }
+
+  @Test
+  void compactionSummarizesTheStateAndDeletesEventsBeforeTheOldestKeptCheckpoint() {
+    List<long[]> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var kit = EventSourcedBehaviorTestKit.<JobJournal.Command, JobJournal.Event,
+        JobJournal.State>create(testKit.system(), JobJournal.create("j2",
+            (id, before) -> deleted.add(new long[] {before})),
+        EventSourcedBehaviorTestKit.disabledSerializationSettings()
+            .withVerifyEvents(true).withVerifyCommands(false).withVerifyState(false));
+    kit.clear();
+    kit.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 2, replyTo));  // 1
+    kit.<Ack>runCommand(replyTo -> new JobJournal.StartEpoch("node", replyTo));  // 2
+    kit.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(1), round(2)),
+        replyTo));  // 3, 4
+    kit.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(checkpoint(2), replyTo));
+    kit.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(3), round(4)),
+        replyTo));  // 6, 7
+    kit.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(checkpoint(4), replyTo));
+    JobJournal.State before = kit.getState();
+
+    var compacted = kit.runCommand(new JobJournal.Compact(4));
+    assertEquals(1, compacted.events().size());
+    var event = (JobJournal.JournalCompacted) compacted.events().get(0);
+    assertEquals(8, event.deletedBefore(), "the checkpoint of round 4 was event 8");
+    assertEquals(before, event.summary());
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (deleted.isEmpty() && System.nanoTime() < until) {
+      Thread.onSpinWait();  // the delete runs on the blocking pool
+    }
+    assertEquals(1, deleted.size());
+    assertEquals(8, deleted.get(0)[0]);
+    assertEquals(0, kit.runCommand(new JobJournal.Compact(4)).events().size(), "done once");
+    assertEquals(0, kit.runCommand(new JobJournal.Compact(2)).events().size(),
+        "nothing older to delete");
+    kit.restart();
+    assertEquals(before, kit.getState(), "the summary restores the same state");
+  }
 }

@@ -66,6 +66,11 @@ class JournalFormatTest {
         2));
     m.put(JobCancelled.class, new JobCancelled("cancelled: not needed", 3));
     m.put(JobImported.class, new JobImported("job { name = \"g\" }", 2, 1200, 0.25, "g"));
+    m.put(JobJournal.JournalCompacted.class, new JobJournal.JournalCompacted(
+        new JobJournal.State("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
+            List.of(((RecoveryRecorded) m.get(RecoveryRecorded.class)).recovery()),
+            List.of((CheckpointCommitted) m.get(CheckpointCommitted.class)), false, 0, null,
+            null), 87, 2));
     return m;
   }
 

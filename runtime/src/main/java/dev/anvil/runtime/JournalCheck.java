@@ -31,14 +31,16 @@ public final class JournalCheck {
   public record Report(String jobId, long events, long epochs, long roundsCommitted,
       long lastRound, List<Long> duplicated, List<Long> missing, long outOfOrder,
       long singleWriterViolations, long recoveries, long checkpoints, long importedAt,
-      boolean completed) {
+      long firstRound, boolean compacted, boolean completed) {
 
     /**
-     * Rounds 1..{@code total} (from the import round on, for an imported job) are each committed
-     * exactly once, in order, by one writer at a time.
+     * Rounds {@code firstRound}..{@code total} are each committed exactly once, in order, by one
+     * writer at a time. {@code firstRound} is 1, or the round after an import, or, once old
+     * events were deleted (compacted), the oldest round still in the journal.
      */
     public boolean exactlyOnce(long total) {
-      return lastRound == total && roundsCommitted == total - importedAt && duplicated.isEmpty()
+      return lastRound == total && roundsCommitted == total - firstRound + 1
+          && duplicated.isEmpty()
           && missing.isEmpty() && outOfOrder == 0 && singleWriterViolations == 0;
     }
 
@@ -50,6 +52,7 @@ public final class JournalCheck {
           : missing) + ", out of order " + outOfOrder + ", single-writer violations "
           + singleWriterViolations + ", recoveries " + recoveries + ", checkpoints "
           + checkpoints + (importedAt > 0 ? ", imported at round " + importedAt : "")
+          + (compacted ? ", compacted: rounds from " + firstRound : "")
           + (completed ? ", completed" : ", not completed");
     }
   }
@@ -86,6 +89,8 @@ public final class JournalCheck {
     long recoveries = 0;
     long checkpoints = 0;
     long importedAt = 0;
+    // Events before a compaction are deleted: the oldest round left starts the count.
+    boolean compacted = events.stream().anyMatch(JobJournal.JournalCompacted.class::isInstance);
     boolean completed = false;
     TreeMap<Long, Integer> counts = new TreeMap<>();
     for (Event e : events) {
@@ -101,6 +106,9 @@ public final class JournalCheck {
         violations++;
       }
       if (e instanceof RoundCommitted r) {
+        if (compacted && counts.isEmpty()) {
+          highest = r.round() - 1;
+        }
         boolean seen = counts.containsKey(r.round());
         counts.merge(r.round(), 1, Integer::sum);
         if (!seen && r.round() != highest + 1) {
@@ -111,6 +119,11 @@ public final class JournalCheck {
         recoveries++;
       } else if (e instanceof JobJournal.CheckpointCommitted) {
         checkpoints++;
+      } else if (e instanceof JobJournal.JournalCompacted c) {
+        // What the deleted events said lives on in the summary.
+        newestEpoch = Math.max(newestEpoch, c.summary().epoch());
+        recoveries = c.summary().recoveries().size();
+        importedAt = Math.max(importedAt, c.summary().importedAt());
       } else if (e instanceof JobJournal.JobImported i) {
         importedAt = i.round();
         highest = i.round();
@@ -125,13 +138,15 @@ public final class JournalCheck {
         duplicated.add(round);
       }
     });
-    for (long r = importedAt + 1; r <= highest; r++) {
+    long first = compacted && !counts.isEmpty() ? counts.firstKey() : importedAt + 1;
+    for (long r = first; r <= highest; r++) {
       if (!counts.containsKey(r)) {
         missing.add(r);
       }
     }
     long committed = counts.size();
-    return new Report(jobId, events.size(), epochs, committed, highest, duplicated, missing,
-        outOfOrder, violations, recoveries, checkpoints, importedAt, completed);
+    return new Report(jobId, events.size(), Math.max(epochs, newestEpoch), committed,
+        highest, duplicated, missing, outOfOrder, violations, recoveries, checkpoints,
+        importedAt, first, compacted, completed);
   }
 }

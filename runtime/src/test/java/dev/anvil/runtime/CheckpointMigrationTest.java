@@ -94,6 +94,8 @@ class CheckpointMigrationTest {
           + (pausedAt - previous) + " rounds to recompute"), logs);
       JournalCheck.Report journal = JournalCheck.check(a.client(), a.database(), "migrate");
       assertTrue(journal.exactlyOnce(2400), journal.toString());
+      assertTrue(journal.compacted() && journal.events() < 600, "events before the oldest kept"
+          + " checkpoint are deleted: " + journal);
     }
 
     byte[] file = Files.readAllBytes(exported);

@@ -56,4 +56,22 @@ class JournalCheckTest {
         "an epoch started twice");
     assertFalse(JournalCheck.of("j", clean()).exactlyOnce(4), "round 4 never committed");
   }
+
+  @Test
+  void aCompactedJournalIsCheckedFromItsOldestRound() {
+    var summary = new dev.anvil.coordinator.JobJournal.State("job { }", 2, 1, 4, 0.1, 4,
+        List.of(), List.of(), false, 0, null, null);
+    List<Event> compacted = new ArrayList<>(List.of(round(4, 1), round(5, 1),
+        new dev.anvil.coordinator.JobJournal.JournalCompacted(summary, 6, 1), round(6, 1),
+        new JobCompleted("{}", 1)));
+    JournalCheck.Report r = JournalCheck.of("j", compacted);
+    assertTrue(r.compacted());
+    assertEquals(4, r.firstRound());
+    assertTrue(r.exactlyOnce(6), r::toString);
+
+    compacted.remove(1);  // round 5
+    JournalCheck.Report gap = JournalCheck.of("j", compacted);
+    assertEquals(List.of(5L), gap.missing());
+    assertFalse(gap.exactlyOnce(6));
+  }
 }

@@ -1,0 +1,49 @@
+package dev.anvil.coordinator;
+
+import com.typesafe.config.Config;
+import dev.anvil.persistence.DatabaseException;
+import dev.anvil.persistence.DatabaseSettings;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * Deletes a job's old events from pekko-persistence-jdbc's journal table with one DELETE. The
+ * typed persistence API deletes events only together with snapshots (which Anvil does not use
+ * for the job's record, see docs/design.md); the table's layout is the plugin's published
+ * schema. The newest event is never deleted, so the plugin's sequence numbers go on.
+ */
+final class JdbcEventDeleter implements JobJournal.EventDeleter {
+  private final DatabaseSettings db;
+  private final String table;
+
+  JdbcEventDeleter(DatabaseSettings db, String table) {
+    this.db = db;
+    this.table = table;
+  }
+
+  /** From a node's config: the journal's database and table (schema-qualified if set). */
+  static JobJournal.EventDeleter from(Config config) {
+    if (!config.getBoolean("anvil.checkpoint.delete-old-events")) {
+      return JobJournal.EventDeleter.KEEP;
+    }
+    Config t = config.getConfig("jdbc-journal.tables.event_journal");
+    String schema = t.hasPath("schemaName") ? t.getString("schemaName") : "";
+    String name = t.getString("tableName");
+    return new JdbcEventDeleter(DatabaseSettings.from(config),
+        schema.isEmpty() ? name : schema + "." + name);
+  }
+
+  @Override
+  public void deleteBefore(String persistenceId, long sequenceNumber) {
+    try (Connection c = db.connect(); PreparedStatement p = c.prepareStatement("DELETE FROM "
+        + table + " WHERE persistence_id = ? AND sequence_number < ?")) {
+      p.setString(1, persistenceId);
+      p.setLong(2, sequenceNumber);
+      p.executeUpdate();
+    } catch (SQLException e) {
+      throw new DatabaseException("cannot delete old events of " + persistenceId + " in "
+          + db.url() + ": " + e.getMessage(), e);
+    }
+  }
+}
