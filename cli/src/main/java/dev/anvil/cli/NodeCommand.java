@@ -32,6 +32,15 @@ final class NodeCommand implements Callable<Integer> {
       + " jdbc:postgresql://HOST:PORT/DATABASE (required).")
   String db;
 
+  @Option(names = "--host-db", paramLabel = "DIR", description = "Host the cluster's journal in"
+      + " an embedded PostgreSQL on this node, data in DIR (other nodes then give --db with the"
+      + " URL this node prints; the password comes from ANVIL_DB_PASSWORD).")
+  java.nio.file.Path hostDb;
+
+  @Option(names = "--db-port", defaultValue = "5432",
+      description = "Port of the database --host-db starts (default: ${DEFAULT-VALUE}).")
+  int dbPort;
+
   @Option(names = "--db-user", defaultValue = "postgres", description = "Database user.")
   String dbUser;
 
@@ -40,10 +49,33 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (db == null) {
+    if (db == null && hostDb == null) {
       throw new UserError("anvil node needs --db jdbc:postgresql://HOST:PORT/DATABASE: nodes on"
           + " several hosts share one external PostgreSQL (the password comes from"
-          + " ANVIL_DB_PASSWORD); for a cluster on one machine use `anvil local`");
+          + " ANVIL_DB_PASSWORD), or exactly one of them hosts an embedded one with --host-db DIR"
+          + " and the others give --db with its URL; for a cluster on one machine use"
+          + " `anvil local`");
+    }
+    if (db != null && hostDb != null) {
+      throw new UserError("--db and --host-db exclude each other: this node either uses the"
+          + " database at --db or hosts one (--host-db)");
+    }
+    if (dbPort < 1 || dbPort > 65535) {
+      throw new UserError("--db-port = " + dbPort + ": must be from 1 to 65535");
+    }
+    dev.anvil.persistence.EmbeddedDatabase hosted = null;
+    if (hostDb != null) {
+      String password = System.getenv("ANVIL_DB_PASSWORD");
+      if (password == null || password.isEmpty()) {
+        throw new UserError("--host-db needs ANVIL_DB_PASSWORD: the other nodes log in to this"
+            + " node's database with it");
+      }
+      hosted = dev.anvil.persistence.EmbeddedDatabase.startShared(hostDb, host, dbPort,
+          password);
+      db = "jdbc:postgresql://" + host + ":" + dbPort + "/postgres";
+      dbUser = "postgres";
+      System.out.println("journal database hosted here, data in " + hostDb + "; other nodes:"
+          + " --db " + db + " (with the same ANVIL_DB_PASSWORD)");
     }
     if (port < 1 || port > 65535) {
       throw new UserError("--port = " + port + ": must be from 1 to 65535");
@@ -63,7 +95,13 @@ final class NodeCommand implements Callable<Integer> {
     AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(settings));
     System.out.println("anvil node up at " + node.address() + " with " + slots
         + " worker slots; journal at " + db);
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close));
+    dev.anvil.persistence.EmbeddedDatabase database = hosted;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      if (database != null) {
+        database.close();
+      }
+    }));
     node.system().getWhenTerminated().toCompletableFuture().join();
     return 0;
   }

@@ -145,6 +145,16 @@ class MainTest {
   }
 
   @Test
+  void nodeTakesEitherADatabaseOrHostsOne() {
+    Outcome both = anvil("node", "--port", "2551", "--seed", "127.0.0.1:2551", "--db",
+        "jdbc:postgresql://db:5432/anvil", "--host-db", dir.resolve("pg").toString());
+    assertEquals(2, both.code());
+    assertTrue(both.err().contains("--db and --host-db exclude each other"), both.err());
+    assertTrue(anvil("node", "--port", "2551", "--seed", "127.0.0.1:2551").err()
+        .contains("--host-db DIR"), "the error names both ways");
+  }
+
+  @Test
   void trainOnALocalClusterWritesTheReferenceHash() throws Exception {
     Path out = dir.resolve("cluster.json");
     Outcome o = anvil("train", "--job", EXAMPLES.resolve("synthetic-mlp.conf").toString(),
