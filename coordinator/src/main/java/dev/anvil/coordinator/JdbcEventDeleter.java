@@ -11,7 +11,8 @@ import java.sql.SQLException;
  * Deletes a job's old events from pekko-persistence-jdbc's journal table with one DELETE. The
  * typed persistence API deletes events only together with snapshots (which Anvil does not use
  * for the job's record, see docs/design.md); the table's layout is the plugin's published
- * schema. The newest event is never deleted, so the plugin's sequence numbers go on.
+ * schema. The newest event is never deleted, so the plugin's sequence numbers go on, and
+ * neither is any incarnation's start (the fencing of zombies depends on those rows' keys).
  */
 final class JdbcEventDeleter implements JobJournal.EventDeleter {
   private final DatabaseSettings db;
@@ -35,11 +36,14 @@ final class JdbcEventDeleter implements JobJournal.EventDeleter {
   }
 
   @Override
-  public void deleteBefore(String persistenceId, long sequenceNumber) {
+  public void deleteBefore(String persistenceId, long sequenceNumber,
+      java.util.Set<Long> kept) {
     try (Connection c = db.connect(); PreparedStatement p = c.prepareStatement("DELETE FROM "
-        + table + " WHERE persistence_id = ? AND sequence_number < ?")) {
+        + table + " WHERE persistence_id = ? AND sequence_number < ?"
+        + " AND NOT (sequence_number = ANY (?))")) {
       p.setString(1, persistenceId);
       p.setLong(2, sequenceNumber);
+      p.setArray(3, c.createArrayOf("bigint", kept.toArray()));
       p.executeUpdate();
     } catch (SQLException e) {
       throw new DatabaseException("cannot delete old events of " + persistenceId + " in "

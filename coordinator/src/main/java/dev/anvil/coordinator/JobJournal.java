@@ -104,8 +104,8 @@ public final class JobJournal
   }
 
   /** Coordinator incarnation {@code epoch} took over the job, on {@code node}. */
-  public record CoordinatorStarted(long epoch, String node, long epochMillis)
-      implements Event {}
+  public record CoordinatorStarted(long epoch, String node, long epochMillis,
+      long sequenceNumber) implements Event {}
 
   /** Round {@code round} (1-based) is committed: its update is part of the parameters. */
   public record RoundCommitted(long round, double loss, long samples, long epochMillis,
@@ -155,9 +155,10 @@ public final class JobJournal
   /** Deletes a job's events before a sequence number (from the journal's table). */
   public interface EventDeleter {
     /** Does nothing: events are kept (tests, and {@code delete-old-events = off}). */
-    EventDeleter KEEP = (persistenceId, before) -> { };
+    EventDeleter KEEP = (persistenceId, before, kept) -> { };
 
-    void deleteBefore(String persistenceId, long sequenceNumber);
+    /** Deletes the events before {@code sequenceNumber} except those numbered in {@code kept}. */
+    void deleteBefore(String persistenceId, long sequenceNumber, java.util.Set<Long> kept);
   }
 
   public record JobFailed(String reason, long epoch) implements Event {}
@@ -258,6 +259,12 @@ public final class JobJournal
   private final java.util.Map<Long, Long> checkpointSequence = new java.util.HashMap<>();
   /** Events before this sequence number are deleted (or being deleted). */
   private long deletedBefore;
+  /**
+   * Where every incarnation's {@link CoordinatorStarted} is: these rows are never deleted. A
+   * zombie's next write lands on the sequence number of the incarnation after it, and that
+   * row's key is what refuses the write.
+   */
+  private final java.util.Set<Long> epochStarts = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   private JobJournal(PersistenceId id, EventDeleter deleter) {
     super(id, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200),
@@ -349,7 +356,8 @@ public final class JobJournal
           : Effect().reply(c.replyTo(), ack(Recorded.STARTED, state));
     }
     long next = state.epoch() + 1;
-    return Effect().persist(new CoordinatorStarted(next, c.node(), System.currentTimeMillis()))
+    return Effect().persist(new CoordinatorStarted(next, c.node(), System.currentTimeMillis(),
+        lastSequenceNumber(context) + 1))
         .thenRun(s -> ownEpoch = next)
         .thenReply(c.replyTo(), s -> ack(Recorded.STARTED, s));
   }
@@ -401,8 +409,9 @@ public final class JobJournal
     deletedBefore = sequence;
     checkpointSequence.keySet().removeIf(round -> round < c.oldestKeptRound());
     String id = persistenceId().id();
+    java.util.Set<Long> kept = java.util.Set.copyOf(epochStarts);
     return Effect().persist(new JournalCompacted(state, sequence, ownEpoch))
-        .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence),
+        .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence, kept),
             context.getSystem().dispatchers().lookup(
                 org.apache.pekko.actor.typed.DispatcherSelector.blocking()))
             .exceptionally(e -> {
@@ -415,6 +424,11 @@ public final class JobJournal
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onAnyEvent(State::apply);
+        .onAnyEvent((state, e) -> {
+          if (e instanceof CoordinatorStarted c && c.sequenceNumber() > 0) {
+            epochStarts.add(c.sequenceNumber());
+          }
+          return state.apply(e);
+        });
   }
 }

@@ -64,15 +64,19 @@ final class JournalFormat {
       },
       (k, in, v) -> new JobFailed(readString(k, in), in.readVarLong(true)));
 
-  /** Version 1: epoch, node, epochMillis. */
-  static final Persisted<CoordinatorStarted> STARTED = Persisted.of(CoordinatorStarted.class, 1,
+  /**
+   * Version 2: epoch, node, epochMillis, sequenceNumber (the event's own, kept when old events
+   * are deleted). Version 1 had no sequenceNumber: read as 0 (unknown).
+   */
+  static final Persisted<CoordinatorStarted> STARTED = Persisted.of(CoordinatorStarted.class, 2,
       (k, out, e) -> {
         out.writeVarLong(e.epoch(), true);
         writeString(k, out, e.node());
         out.writeVarLong(e.epochMillis(), true);
+        out.writeVarLong(e.sequenceNumber(), true);
       },
       (k, in, v) -> new CoordinatorStarted(in.readVarLong(true), readString(k, in),
-          in.readVarLong(true)));
+          in.readVarLong(true), v >= 2 ? in.readVarLong(true) : 0));
 
   /** Version 1: recovery (its own versioned encoding), epoch. */
   static final Persisted<RecoveryRecorded> RECOVERY = Persisted.of(RecoveryRecorded.class, 1,

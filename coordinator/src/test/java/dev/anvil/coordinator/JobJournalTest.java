@@ -90,7 +90,7 @@ class JobJournalTest {
     // failed write makes it do).
     journal.persistenceTestKit().persistForRecovery(
         JobJournal.persistenceId("j1").id(),
-        List.of(new JobJournal.CoordinatorStarted(2, "other", 2000)));
+        List.of(new JobJournal.CoordinatorStarted(2, "other", 2000, 0)));
     journal.restart();
     assertEquals(2, journal.getState().epoch());
     var refused = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
@@ -183,7 +183,7 @@ class JobJournalTest {
     List<long[]> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
     var kit = EventSourcedBehaviorTestKit.<JobJournal.Command, JobJournal.Event,
         JobJournal.State>create(testKit.system(), JobJournal.create("j2",
-            (id, before) -> deleted.add(new long[] {before})),
+            (id, before, kept) -> deleted.add(new long[] {before, kept.size()})),
         EventSourcedBehaviorTestKit.disabledSerializationSettings()
             .withVerifyEvents(true).withVerifyCommands(false).withVerifyState(false));
     kit.clear();
@@ -208,6 +208,7 @@ class JobJournalTest {
     }
     assertEquals(1, deleted.size());
     assertEquals(8, deleted.get(0)[0]);
+    assertEquals(1, deleted.get(0)[1], "the incarnation's start (event 2) is never deleted");
     assertEquals(0, kit.runCommand(new JobJournal.Compact(4)).events().size(), "done once");
     assertEquals(0, kit.runCommand(new JobJournal.Compact(2)).events().size(),
         "nothing older to delete");

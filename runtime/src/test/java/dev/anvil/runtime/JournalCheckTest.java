@@ -21,8 +21,8 @@ class JournalCheckTest {
 
   private static List<Event> clean() {
     List<Event> e = new ArrayList<>(List.of(new JobSubmitted("job { }", 2),
-        new CoordinatorStarted(1, "a", 0), round(1, 1), round(2, 1),
-        new CoordinatorStarted(2, "b", 0), round(3, 2), new JobCompleted("{}", 2)));
+        new CoordinatorStarted(1, "a", 0, 0), round(1, 1), round(2, 1),
+        new CoordinatorStarted(2, "b", 0, 0), round(3, 2), new JobCompleted("{}", 2)));
     return e;
   }
 
@@ -51,7 +51,7 @@ class JournalCheckTest {
     assertFalse(g.exactlyOnce(3));
 
     List<Event> stale = clean();
-    stale.add(new CoordinatorStarted(2, "c", 0));
+    stale.add(new CoordinatorStarted(2, "c", 0, 0));
     assertEquals(1, JournalCheck.of("j", stale).singleWriterViolations(),
         "an epoch started twice");
     assertFalse(JournalCheck.of("j", clean()).exactlyOnce(4), "round 4 never committed");
