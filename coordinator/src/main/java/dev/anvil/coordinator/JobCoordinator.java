@@ -1230,7 +1230,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       getContext().getLog().debug("job {}: checkpoint of round {} committed ({} bytes)", jobId,
           done.round(), done.bytes());
       int keep = settings.keepCheckpoints();
-      if (keptCheckpoints.size() > keep) {
+      // Retention runs once every `keep` checkpoints (3 DELETEs and a journal event each time),
+      // so between 'keep' and 2 * keep - 1 checkpoints exist.
+      if (keptCheckpoints.size() >= 2 * keep) {
         long oldestKept = keptCheckpoints.get(keptCheckpoints.size() - keep);
         keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
         CheckpointStore from = store();
@@ -1383,6 +1385,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         timers.cancel(new JournalTimeout(JobJournal.Recorded.COMPLETED));
         if (phase == Phase.FINISHING) {
           phase = Phase.DONE;
+          if (incremental()) {
+            forgetGradients();
+          }
           notifyWatchers(new Finished(jobId, resultJson));
           release();
           dropTrainingState();
@@ -1445,6 +1450,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     long perRound = 4L * job.model().parameterCount();
     return Math.max(2, Math.min(settings.maxRoundsAhead(), GRADIENT_BYTES_AHEAD / perRound));
+  }
+
+  /** A finished job is never replayed: its gradient log goes (its checkpoints stay). */
+  private void forgetGradients() {
+    CheckpointStore from = store();
+    String id = jobId;
+    CompletableFuture.runAsync(() -> from.deleteGradientsThrough(id, Long.MAX_VALUE), blocking)
+        .exceptionally(e -> {
+          LOG.warn("job {}: gradient log not deleted: {}", id, rootMessage(e));
+          return null;
+        });
   }
 
   /** The journal is not keeping up: say so once per outage (watchers and the log). */
