@@ -1,7 +1,6 @@
 package dev.anvil.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.core.data.DataLoader;
 import dev.anvil.core.data.TrainTestData;
 import dev.anvil.core.kernel.Kernels;
@@ -14,11 +13,9 @@ import dev.anvil.core.train.TrainingResult;
 import dev.anvil.runtime.JobClient;
 import dev.anvil.runtime.LocalCluster;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,10 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * End-to-end training throughput of an Anvil cluster against PyTorch DistributedDataParallel,
@@ -78,7 +71,6 @@ public final class ClusterThroughputBench {
       """;
   private static final List<String> SPLIT_KEYS = List.of("round", "compute", "transfer",
       "reduce", "update", "journalWrite", "roundsPerJournalWrite");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private record Options(int repeats, int smallEpochs, int largeRounds, int warmupSmall,
       int warmupLarge, boolean ddp) {}
@@ -108,7 +100,7 @@ public final class ClusterThroughputBench {
         + " repeats %d (interleaved)", o.smallEpochs(), 234 * o.smallEpochs(), o.largeRounds(),
         o.repeats());
     Console.say("available processors %d; load average %.2f", Runtime.getRuntime().availableProcessors(),
-        loadAverage());
+        Console.loadAverage());
     Console.checkBlasThreads("bench/run-cluster-throughput.sh", "workers");
     Kernels.NativeProbe nativeBlas = Kernels.probeNative();
     if (!nativeBlas.available()) {
@@ -147,7 +139,7 @@ public final class ClusterThroughputBench {
       }
       for (int rep = 1; rep <= o.repeats(); rep++) {
         String tag = String.format(Locale.ROOT, "rep %d/%d", rep, o.repeats());
-        Console.say("%s  load average %.2f", tag, loadAverage());
+        Console.say("%s  load average %.2f", tag, Console.loadAverage());
         for (Row row : List.of(small, large)) {
           String length = row == small ? "epochs = " + o.smallEpochs()
               : "rounds = " + o.largeRounds();
@@ -159,7 +151,8 @@ public final class ClusterThroughputBench {
             row.splits().add(c.split());
           }
           Console.say("%s  %-5s anvil-cluster %s  acc %s  params %s  split %s", tag, row.model(),
-              Console.rate(c.sps()), acc(c.accuracy()), shortHash(c.hash()), splitLine(c.split()));
+              Console.rate(c.sps()), acc(c.accuracy()), Console.shortHash(c.hash()),
+              splitLine(c.split()));
           Result l = runLocal(spec, data);
           row.local().add(l.sps());
           String check = hashCheck(c.hash(), l.hash());
@@ -183,7 +176,7 @@ public final class ClusterThroughputBench {
       if (clusterFailed) {
         Console.say("(a cluster job failed: node logs kept in %s)", clusterDir);
       } else {
-        deleteTree(clusterDir);
+        Console.deleteTree(clusterDir);
       }
     }
     printSummary(o, small, large, peer != null);
@@ -195,77 +188,21 @@ public final class ClusterThroughputBench {
   private static Result runCluster(LocalCluster cluster, JobSpec spec) {
     String jobId = String.format(Locale.ROOT, "%s-%d-%d", spec.name(), ++jobCounter,
         ProcessHandle.current().pid());
-    String dead = deadNode(cluster);
-    if (dead != null) {
-      Console.say("cluster job %s not submitted: %s", jobId, dead);
+    JsonNode r = ClusterJobs.run(cluster, jobId, spec, WORKERS, JOB_TIMEOUT_MINUTES);
+    if (r == null) {
       return new Result(Double.NaN, Double.NaN, null, null);
     }
-    JobClient.Outcome outcome = null;
-    CompletableFuture<JobClient.Outcome> future = JobClient.submit(cluster.client(), jobId, spec,
-        WORKERS, update -> { }).toCompletableFuture();
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(JOB_TIMEOUT_MINUTES);
-    try {
-      while (outcome == null) {
-        try {
-          outcome = future.get(1, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-          // A node that died (e.g. OutOfMemoryError) leaves the job waiting for a worker.
-          dead = deadNode(cluster);
-          if (dead != null || System.nanoTime() > deadline) {
-            Console.say("cluster job %s abandoned: %s", jobId, dead != null ? dead
-                : "did not end within " + JOB_TIMEOUT_MINUTES + " min; node 1:\n"
-                + cluster.tail(0, 30) + "\nnode 2:\n" + cluster.tail(1, 30));
-            return new Result(Double.NaN, Double.NaN, null, null);
-          }
-        }
-      }
-    } catch (Exception e) {
-      Console.say("cluster job %s: %s", jobId, e);
-      return new Result(Double.NaN, Double.NaN, null, null);
-    }
-    if (!outcome.succeeded()) {
-      Console.say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId, outcome.failure(),
-          cluster.tail(0, 30), cluster.tail(1, 30));
-      return new Result(Double.NaN, Double.NaN, null, null);
-    }
-    try {
-      JsonNode r = JSON.readTree(outcome.resultJson());
-      Map<String, Double> split = null;
-      if (r.hasNonNull("roundTimeSplitMs")) {
-        split = new LinkedHashMap<>();
-        for (String key : SPLIT_KEYS) {
-          split.put(key, r.path("roundTimeSplitMs").path(key).asDouble(Double.NaN));
-        }
-      }
-      double accuracy = r.hasNonNull("testAccuracy") ? r.get("testAccuracy").asDouble()
-          : Double.NaN;
-      return new Result(r.path("samplesPerSecond").asDouble(Double.NaN), accuracy,
-          r.path("paramsSha256").asText(null), split);
-    } catch (IOException e) {
-      Console.say("cluster job %s: unreadable result (%s): %s", jobId, e.getMessage(),
-          outcome.resultJson());
-      return new Result(Double.NaN, Double.NaN, null, null);
-    }
-  }
-
-  /** Why a node JVM is gone (exit code and the last lines of its log), or null if all run. */
-  private static String deadNode(LocalCluster cluster) {
-    for (int i = 0; i < cluster.size(); i++) {
-      Process p = cluster.process(i);
-      if (!p.isAlive()) {
-        List<String> lines = new ArrayList<>();
-        for (String line : cluster.tail(i, 400).split("\n")) {
-          if (line.contains("Error") || line.contains("Exception")) {
-            lines.add(line);
-          }
-        }
-        return String.format(Locale.ROOT, "node %d exited (code %d); errors in %s: %s", i + 1,
-            p.exitValue(), cluster.logFile(i),
-            lines.isEmpty() ? "(none)" : String.join(" | ",
-                lines.subList(Math.max(0, lines.size() - 3), lines.size())));
+    Map<String, Double> split = null;
+    if (r.hasNonNull("roundTimeSplitMs")) {
+      split = new LinkedHashMap<>();
+      for (String key : SPLIT_KEYS) {
+        split.put(key, r.path("roundTimeSplitMs").path(key).asDouble(Double.NaN));
       }
     }
-    return null;
+    double accuracy = r.hasNonNull("testAccuracy") ? r.get("testAccuracy").asDouble()
+        : Double.NaN;
+    return new Result(r.path("samplesPerSecond").asDouble(Double.NaN), accuracy,
+        r.path("paramsSha256").asText(null), split);
   }
 
   private static Result runLocal(JobSpec spec, TrainTestData data) {
@@ -382,14 +319,10 @@ public final class ClusterThroughputBench {
 
   private static String hashCheck(String cluster, String local) {
     if (cluster == null) {
-      return shortHash(local) + " (cluster failed)";
+      return Console.shortHash(local) + " (cluster failed)";
     }
-    return shortHash(local) + (cluster.equals(local) ? " (= cluster)" : " (!= cluster "
-        + shortHash(cluster) + ", MISMATCH)");
-  }
-
-  private static String shortHash(String h) {
-    return h == null ? "n/a" : h.substring(0, Math.min(12, h.length()));
+    return Console.shortHash(local) + (cluster.equals(local) ? " (= cluster)" : " (!= cluster "
+        + Console.shortHash(cluster) + ", MISMATCH)");
   }
 
   private static String splitLine(Map<String, Double> s) {
@@ -431,20 +364,6 @@ public final class ClusterThroughputBench {
       System.exit(2);
     }
     return new Options(v[0], v[1], v[2], v[3], v[4], ddp);
-  }
-
-  private static double loadAverage() {
-    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      Console.say("(could not delete %s: %s)", dir, e.getMessage());
-    }
   }
 
   private static String efficiencies(List<Double> rs) {

@@ -1,6 +1,12 @@
 package dev.anvil.bench;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /** What every benchmark main prints and parses the same way. */
 final class Console {
@@ -46,5 +52,26 @@ final class Console {
       throw new IllegalArgumentException(args[i - 1] + " needs an integer >= " + min);
     }
     return n;
+  }
+
+  /** The system load average of the last minute. */
+  static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  /** The first 12 characters of a hash ("n/a" for null). */
+  static String shortHash(String h) {
+    return h == null ? "n/a" : h.substring(0, Math.min(12, h.length()));
+  }
+
+  /** Deletes a temp folder and everything in it; says so when it cannot. */
+  static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      say("(could not delete %s: %s)", dir, e.getMessage());
+    }
   }
 }

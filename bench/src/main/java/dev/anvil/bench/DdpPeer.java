@@ -113,6 +113,6 @@ final class DdpPeer implements AutoCloseable {
 
   @Override
   public void close() {
-    PyTorchPeer.deleteTree(dir);
+    Console.deleteTree(dir);
   }
 }

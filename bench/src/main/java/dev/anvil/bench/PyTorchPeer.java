@@ -1,12 +1,10 @@
 package dev.anvil.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -166,17 +164,6 @@ final class PyTorchPeer implements AutoCloseable {
 
   @Override
   public void close() {
-    deleteTree(dir);
-  }
-
-  /** Deletes a temp folder of peer scripts and everything they wrote. */
-  static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
-    }
+    Console.deleteTree(dir);
   }
 }

@@ -63,7 +63,7 @@ public final class RecoveryBench {
     }
     Console.say("recovery: Fashion-MNIST 784-128-10, batch 256, %d rounds, 3 node JVMs x 1 worker,"
         + " kill at round >= %d; %d runs per kind; load average %.2f", ROUNDS, KILL_AT, runs,
-        loadAverage());
+        Console.loadAverage());
     JobSpec reference = spec("reference");
     String referenceHash = new dev.anvil.core.train.LocalTrainer(
         dev.anvil.core.train.PreparedJob.prepare(reference, "bench"), 2,
@@ -90,7 +90,7 @@ public final class RecoveryBench {
         }
       }
     } finally {
-      deleteQuietly(dir);
+      Console.deleteTree(dir);
     }
 
     List<Double> torchRecovery = new ArrayList<>();
@@ -111,7 +111,7 @@ public final class RecoveryBench {
                 j.path("completed").asText());
           }
         } finally {
-          PyTorchPeer.deleteTree(peer);
+          Console.deleteTree(peer);
         }
       }
     }
@@ -278,14 +278,5 @@ public final class RecoveryBench {
           batch-size = 256, logical-shards = 16, rounds = %d, kernel = native
         }
         """, name, DATA, rounds);
-  }
-
-  private static double loadAverage() {
-    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        .getSystemLoadAverage();
-  }
-
-  private static void deleteQuietly(Path dir) {
-    PyTorchPeer.deleteTree(dir);
   }
 }
