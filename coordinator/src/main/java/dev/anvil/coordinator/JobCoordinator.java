@@ -197,6 +197,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Checkpoints stored but not yet journaled (journaled once their round is durable). */
   private final List<CheckpointCommitted> written = new ArrayList<>();
   private CheckpointCommitted journalingCheckpoint;
+  /** The journaling checkpoint went with the round batch in flight. */
+  private boolean checkpointWithRounds;
   /** Rounds of the journaled checkpoints still kept, oldest first. */
   private final List<Long> keptCheckpoints = new ArrayList<>();
   private boolean restoring;
@@ -1279,7 +1281,36 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       logGradientsThenJournal(batch);
       return;
     }
-    toJournal(new JobJournal.RecordRounds(batch, acks), JobJournal.Recorded.ROUNDS);
+    sendRounds(batch);
+  }
+
+  /**
+   * Journals a batch of rounds, with the oldest written checkpoint if its round is in the batch
+   * (or older): one write instead of two on the common path.
+   */
+  private void sendRounds(List<RoundCommitted> batch) {
+    CheckpointCommitted with = null;
+    if (journalingCheckpoint == null && !written.isEmpty()
+        && written.get(0).round() <= batch.get(batch.size() - 1).round()) {
+      with = written.remove(0);
+      journalingCheckpoint = with;
+      checkpointWithRounds = true;
+    }
+    toJournal(new JobJournal.RecordRounds(batch, with, acks), JobJournal.Recorded.ROUNDS);
+  }
+
+  /** A round batch's answer also answers the checkpoint that went with it. */
+  private void checkpointWithRoundsAnswered(Ack ack) {
+    if (!checkpointWithRounds) {
+      return;
+    }
+    checkpointWithRounds = false;
+    if (ack.newestCheckpoint() >= journalingCheckpoint.round()) {
+      checkpointJournaled();
+    } else {
+      written.add(0, journalingCheckpoint);  // not recorded: it goes again
+      journalingCheckpoint = null;
+    }
   }
 
   /**
@@ -1307,7 +1338,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     long last = g.batch().get(g.batch().size() - 1).round();
     unloggedGradients.removeIf(x -> x.round() <= last);
-    toJournal(new JobJournal.RecordRounds(g.batch(), acks), JobJournal.Recorded.ROUNDS);
+    sendRounds(g.batch());
     return this;
   }
 
@@ -1339,6 +1370,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       case ROUNDS:
         timers.cancel(new JournalTimeout(JobJournal.Recorded.ROUNDS));
         writing = false;
+        checkpointWithRoundsAnswered(ack);
         split.journalWrite(System.nanoTime() - journalSentNanos);
         roundsDurable(ack.lastRound());
         flushRecords();
@@ -1696,6 +1728,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
       case ROUNDS -> {
         writing = false;
+        if (checkpointWithRounds) {
+          checkpointWithRounds = false;
+          written.add(0, journalingCheckpoint);  // sent again, with the batch or alone
+          journalingCheckpoint = null;
+        }
         degrade("the journal did not acknowledge rounds within "
             + settings.journalAckTimeout().toMillis() + " ms; retrying");
         flushRecords();

@@ -47,8 +47,16 @@ public final class JobJournal
   /** Start a new incarnation: records the next epoch; the ack carries it. */
   public record StartEpoch(String node, ActorRef<Ack> replyTo) implements Command {}
 
-  public record RecordRounds(List<RoundCommitted> rounds, ActorRef<Ack> replyTo)
-      implements Command {}
+  /**
+   * Rounds to record, in order, and optionally a checkpoint (null: none) recorded in the same
+   * write when its round is among them or older: one transaction instead of two.
+   */
+  public record RecordRounds(List<RoundCommitted> rounds, CheckpointCommitted checkpoint,
+      ActorRef<Ack> replyTo) implements Command {
+    public RecordRounds(List<RoundCommitted> rounds, ActorRef<Ack> replyTo) {
+      this(rounds, null, replyTo);
+    }
+  }
 
   public record RecordRecovery(Recovery recovery, ActorRef<Ack> replyTo) implements Command {}
 
@@ -88,7 +96,7 @@ public final class JobJournal
   }
 
   /** {@code what} is durable, and so is every round up to {@code lastRound}. */
-  public record Ack(Recorded what, long lastRound, long epoch) {}
+  public record Ack(Recorded what, long lastRound, long epoch, long newestCheckpoint) {}
 
   /** Persisted events. */
   public sealed interface Event extends AnvilSerializable {
@@ -267,8 +275,10 @@ public final class JobJournal
   private final java.util.Set<Long> epochStarts = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   private JobJournal(PersistenceId id, EventDeleter deleter) {
+    // After an outage each stale pooled connection fails one write: a second of good writes
+    // resets the back-off, so those restarts are short.
     super(id, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200),
-        Duration.ofSeconds(5), 0.2));
+        Duration.ofSeconds(5), 0.2).withResetBackoffAfter(Duration.ofSeconds(1)));
     this.deleter = deleter;
   }
 
@@ -339,7 +349,8 @@ public final class JobJournal
   }
 
   private static Ack ack(Recorded what, State s) {
-    return new Ack(what, s.lastRound(), s.epoch());
+    return new Ack(what, s.lastRound(), s.epoch(),
+        s.newestCheckpoint() == null ? 0 : s.newestCheckpoint().round());
   }
 
   private ReplyEffect<Event, State> onSubmitted(State state, RecordSubmitted c) {
@@ -375,10 +386,23 @@ public final class JobJournal
         last = r.round();
       }
     }
+    CheckpointCommitted k = c.checkpoint();
+    CheckpointCommitted newest = state.newestCheckpoint();
+    long sequence = lastSequenceNumber(context) + fresh.size() + 1;
+    boolean withCheckpoint = k != null && k.round() <= last
+        && (newest == null || k.round() > newest.round());
+    if (withCheckpoint) {
+      fresh.add(new CheckpointCommitted(k.round(), k.location(), k.checksum(), k.bytes(),
+          ownEpoch));
+    }
     if (fresh.isEmpty()) {
       return Effect().reply(c.replyTo(), ack(Recorded.ROUNDS, state));
     }
-    return Effect().persist(fresh).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
+    return Effect().persist(fresh).thenRun(s -> {
+      if (withCheckpoint) {
+        checkpointSequence.put(k.round(), sequence);
+      }
+    }).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
   }
 
   private ReplyEffect<Event, State> onCheckpoint(State state, RecordCheckpoint c) {

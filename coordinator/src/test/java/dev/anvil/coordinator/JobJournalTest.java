@@ -215,4 +215,19 @@ class JobJournalTest {
     kit.restart();
     assertEquals(before, kit.getState(), "the summary restores the same state");
   }
+
+  @Test
+  void aCheckpointGoesWithTheRoundBatchThatMakesItsRoundDurable() {
+    startEpoch();
+    var ahead = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(round(1), round(2)), checkpoint(3), replyTo));
+    assertEquals(List.of(round(1), round(2)), ahead.events(), "round 3 is not in the batch");
+    assertEquals(0, ahead.reply().newestCheckpoint());
+    var with = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
+        List.of(round(3), round(4)), checkpoint(3), replyTo));
+    assertEquals(List.of(round(3), round(4), new JobJournal.CheckpointCommitted(3,
+        "postgres:anvil_checkpoint/j1/3", "ab", 100, 1)), with.events(), "one write");
+    assertEquals(3, with.reply().newestCheckpoint());
+    assertEquals(4, with.reply().lastRound());
+  }
 }

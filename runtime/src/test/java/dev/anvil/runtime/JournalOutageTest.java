@@ -79,8 +79,11 @@ class JournalOutageTest {
         assertTrue(reportedWhileDown.size() <= 1, "at most a write already acknowledged when"
             + " the database stopped is reported while it is down: " + reportedWhileDown);
       }
-      assertEquals(1, JobWatch.recoveries(result, "journal-outage").size(),
-          result::toPrettyString);
+      // One outage; a stale pooled connection failing once more right after it may add a short
+      // second episode. Nothing else happened to the job.
+      int outages = JobWatch.recoveries(result, "journal-outage").size();
+      assertTrue(outages >= 1 && outages <= 2, result::toPrettyString);
+      assertEquals(outages, result.get("recoveries").size(), result::toPrettyString);
       JournalCheck.Report journal = JournalCheck.check(cluster.client(), cluster.database(),
           "outage");
       assertTrue(journal.exactlyOnce(5000), journal.toString());
