@@ -77,15 +77,18 @@ final class JobCommands {
     return wanted.isInstance(u) ? 0 : 1;
   }
 
-  @Command(name = "pause", description = "Pause a job at its next round boundary, after a"
-      + " checkpoint; it releases its workers until `anvil resume`.")
-  static final class Pause implements Callable<Integer> {
+  /** A command about one job of a running cluster: the job id and the cluster options. */
+  abstract static class JobCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOB", description = "The job id.")
     String job;
 
     @picocli.CommandLine.Mixin
     ClusterOptions options;
+  }
 
+  @Command(name = "pause", description = "Pause a job at its next round boundary, after a"
+      + " checkpoint; it releases its workers until `anvil resume`.")
+  static final class Pause extends JobCommand {
     @Override
     public Integer call() {
       return report(options.run(c -> JobClient.pause(c, job)), JobProtocol.Paused.class);
@@ -93,13 +96,7 @@ final class JobCommands {
   }
 
   @Command(name = "resume", description = "Resume a paused job from its checkpoint.")
-  static final class Resume implements Callable<Integer> {
-    @Parameters(paramLabel = "JOB", description = "The job id.")
-    String job;
-
-    @picocli.CommandLine.Mixin
-    ClusterOptions options;
-
+  static final class Resume extends JobCommand {
     @Override
     public Integer call() {
       return report(options.run(c -> JobClient.resume(c, job)), JobProtocol.Accepted.class);
@@ -107,15 +104,9 @@ final class JobCommands {
   }
 
   @Command(name = "cancel", description = "End a job for good (running or paused).")
-  static final class Cancel implements Callable<Integer> {
-    @Parameters(paramLabel = "JOB", description = "The job id.")
-    String job;
-
+  static final class Cancel extends JobCommand {
     @Option(names = "--reason", defaultValue = "", description = "Recorded with the job.")
     String reason;
-
-    @picocli.CommandLine.Mixin
-    ClusterOptions options;
 
     @Override
     public Integer call() {

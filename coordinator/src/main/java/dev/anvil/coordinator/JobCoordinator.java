@@ -199,8 +199,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private CheckpointCommitted journalingCheckpoint;
   /** The journaling checkpoint went with the round batch in flight. */
   private boolean checkpointWithRounds;
-  /** Rounds of the journaled checkpoints still kept, oldest first. */
-  private final List<Long> keptCheckpoints = new ArrayList<>();
+  /** The journaled checkpoints still kept, oldest first. */
+  private final List<CheckpointCommitted> keptCheckpoints = new ArrayList<>();
   private boolean restoring;
   /** The round the newest restored checkpoint holds (0: none). */
   private long restoredFrom;
@@ -316,7 +316,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     recoveries.addAll(recorded.recoveries());
     List<CheckpointCommitted> refs = recorded.checkpoints();
     refs.subList(Math.max(0, refs.size() - settings.keepCheckpoints()), refs.size())
-        .forEach(c -> keptCheckpoints.add(c.round()));
+        .forEach(keptCheckpoints::add);
     if (recorded.result() != null) {
       phase = Phase.DONE;
       resultJson = recorded.result();
@@ -534,9 +534,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   private void restore() {
     restoring = true;
-    List<CheckpointCommitted> refs = new ArrayList<>(recorded.checkpoints());
-    refs.removeIf(r -> !keptCheckpoints.contains(r.round()));
-    java.util.Collections.reverse(refs);
+    List<CheckpointCommitted> refs = newestFirst();
     CheckpointStore from = store();
     String id = jobId;
     String fingerprint = job.dataFingerprint();
@@ -544,23 +542,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long until = replayUntil;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
       List<String> skipped = new ArrayList<>();
-      for (CheckpointCommitted ref : refs) {
-        String problem;
-        try {
-          Checkpoint c = verified(from, id, ref);
-          if (c.dataFingerprint().equals(fingerprint)) {
-            return new Restored(c, logged ? contiguous(from.readGradients(id, c.round() + 1,
-                until), c.round()) : List.of(), skipped, null);
-          }
-          problem = "made with data fingerprint " + c.dataFingerprint() + ", not this data's "
-              + fingerprint;
-        } catch (CorruptCheckpointException | dev.anvil.persistence.DatabaseException e) {
-          problem = e.getMessage();
-        }
-        skipped.add("round " + ref.round() + ": " + problem);
-      }
-      return new Restored(null, logged ? contiguous(from.readGradients(id, 1, until), 0)
-          : List.of(), skipped, null);
+      Verified v = newestVerified(from, id, refs, c -> c.dataFingerprint().equals(fingerprint)
+          ? null : "made with data fingerprint " + c.dataFingerprint() + ", not this data's "
+          + fingerprint, skipped);
+      long after = v == null ? 0 : v.checkpoint().round();
+      return new Restored(v == null ? null : v.checkpoint(), logged
+          ? contiguous(from.readGradients(id, after + 1, until), after) : List.of(), skipped,
+          null);
     }, blocking), (restored, error) -> restored != null ? restored
         : new Restored(null, List.of(), List.of(), rootMessage(error)));
   }
@@ -578,20 +566,54 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return out;
   }
 
-  /** The checkpoint {@code ref} names, read and checked; throws saying what is wrong. */
-  private static Checkpoint verified(CheckpointStore store, String jobId,
-      CheckpointCommitted ref) {
-    byte[] bytes = store.read(jobId, ref.round());
-    if (bytes == null) {
-      throw new CorruptCheckpointException("missing from " + ref.location());
+  /** The kept checkpoints, newest first. */
+  private List<CheckpointCommitted> newestFirst() {
+    List<CheckpointCommitted> refs = new ArrayList<>(keptCheckpoints);
+    java.util.Collections.reverse(refs);
+    return refs;
+  }
+
+  /** The round of the newest kept checkpoint (-1: none). */
+  private long newestKeptRound() {
+    return keptCheckpoints.isEmpty() ? -1 : keptCheckpoints.get(keptCheckpoints.size() - 1)
+        .round();
+  }
+
+  /** A stored checkpoint that matched its journaled checksum and decoded. */
+  private record Verified(CheckpointCommitted ref, byte[] bytes, Checkpoint checkpoint) {}
+
+  /**
+   * The first of {@code refs} whose bytes match the journaled checksum, decode, and have no
+   * {@code problem} (null: none); each one passed over is described in {@code skipped}. Null
+   * when none qualifies. Blocking: call off the actor's thread.
+   */
+  private static Verified newestVerified(CheckpointStore store, String jobId,
+      List<CheckpointCommitted> refs, java.util.function.Function<Checkpoint, String> problem,
+      List<String> skipped) {
+    for (CheckpointCommitted ref : refs) {
+      String why;
+      try {
+        byte[] bytes = store.read(jobId, ref.round());
+        if (bytes == null) {
+          throw new CorruptCheckpointException("missing from " + ref.location());
+        }
+        String sum = CheckpointFormat.checksum(bytes);
+        if (!sum.equals(ref.checksum())) {
+          throw new CorruptCheckpointException("its SHA-256 is " + sum + " but the journal"
+              + " recorded " + ref.checksum() + " (" + bytes.length + " bytes, " + ref.bytes()
+              + " recorded)");
+        }
+        Checkpoint c = CheckpointFormat.decode(bytes);
+        why = problem.apply(c);
+        if (why == null) {
+          return new Verified(ref, bytes, c);
+        }
+      } catch (CorruptCheckpointException | dev.anvil.persistence.DatabaseException e) {
+        why = e.getMessage();
+      }
+      skipped.add("round " + ref.round() + ": " + why);
     }
-    String sum = CheckpointFormat.checksum(bytes);
-    if (!sum.equals(ref.checksum())) {
-      throw new CorruptCheckpointException("its SHA-256 is " + sum + " but the journal"
-          + " recorded " + ref.checksum() + " (" + bytes.length + " bytes, " + ref.bytes()
-          + " recorded)");
-    }
-    return CheckpointFormat.decode(bytes);
+    return null;
   }
 
   private Behavior<Command> onRestored(Restored r) {
@@ -1228,14 +1250,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     CheckpointCommitted done = journalingCheckpoint;
     journalingCheckpoint = null;
     if (done != null) {
-      keptCheckpoints.add(done.round());
+      keptCheckpoints.add(done);
       getContext().getLog().debug("job {}: checkpoint of round {} committed ({} bytes)", jobId,
           done.round(), done.bytes());
       int keep = settings.keepCheckpoints();
       // Retention runs once every `keep` checkpoints (3 DELETEs and a journal event each time),
       // so between 'keep' and 2 * keep - 1 checkpoints exist.
       if (keptCheckpoints.size() >= 2 * keep) {
-        long oldestKept = keptCheckpoints.get(keptCheckpoints.size() - keep);
+        long oldestKept = keptCheckpoints.get(keptCheckpoints.size() - keep).round();
         keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
         CheckpointStore from = store();
         String id = jobId;
@@ -1308,9 +1330,15 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (ack.newestCheckpoint() >= journalingCheckpoint.round()) {
       checkpointJournaled();
     } else {
-      written.add(0, journalingCheckpoint);  // not recorded: it goes again
-      journalingCheckpoint = null;
+      requeueCheckpoint();
     }
+  }
+
+  /** The checkpoint that went with a round batch was not recorded: it goes again. */
+  private void requeueCheckpoint() {
+    checkpointWithRounds = false;
+    written.add(0, journalingCheckpoint);
+    journalingCheckpoint = null;
   }
 
   /**
@@ -1513,7 +1541,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     pauseAt = state.round();
     timers.cancel(RoundDeadline.KEY);
     getContext().getLog().info("job {}: pausing after round {}", jobId, pauseAt);
-    if (keptCheckpoints.isEmpty() || keptCheckpoints.get(keptCheckpoints.size() - 1) != pauseAt) {
+    if (newestKeptRound() != pauseAt) {
       if (written.stream().noneMatch(w -> w.round() == pauseAt)
           && (journalingCheckpoint == null || journalingCheckpoint.round() != pauseAt)) {
         capture();
@@ -1524,8 +1552,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private void maybePause() {
-    if (phase != Phase.PAUSING || durableRound < pauseAt || keptCheckpoints.isEmpty()
-        || keptCheckpoints.get(keptCheckpoints.size() - 1) != pauseAt) {
+    if (phase != Phase.PAUSING || durableRound < pauseAt || newestKeptRound() != pauseAt) {
       return;
     }
     toJournal(new JobJournal.RecordPaused(pauseAt, acks), JobJournal.Recorded.PAUSED);
@@ -1666,26 +1693,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     CheckpointStore from = store();
     String id = jobId;
-    List<Long> rounds = new ArrayList<>(keptCheckpoints);
-    java.util.Collections.reverse(rounds);
+    List<CheckpointCommitted> refs = newestFirst();
     CompletableFuture.runAsync(() -> {
       List<String> skipped = new ArrayList<>();
-      for (long round : rounds) {
-        try {
-          byte[] bytes = from.read(id, round);
-          if (bytes == null) {
-            skipped.add("round " + round + ": missing");
-            continue;
-          }
-          CheckpointFormat.decode(bytes);
-          e.replyTo().tell(new Exported(id, round, bytes, null));
-          return;
-        } catch (CorruptCheckpointException | dev.anvil.persistence.DatabaseException x) {
-          skipped.add("round " + round + ": " + x.getMessage());
-        }
-      }
-      e.replyTo().tell(new Exported(id, 0, null, "no checkpoint of job " + id + " verifies: "
-          + skipped));
+      Verified v = newestVerified(from, id, refs, c -> null, skipped);
+      e.replyTo().tell(v != null ? new Exported(id, v.ref().round(), v.bytes(), null)
+          : new Exported(id, 0, null, "no checkpoint of job " + id + " verifies: " + skipped));
     }, blocking);
     return this;
   }
@@ -1729,9 +1742,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       case ROUNDS -> {
         writing = false;
         if (checkpointWithRounds) {
-          checkpointWithRounds = false;
-          written.add(0, journalingCheckpoint);  // sent again, with the batch or alone
-          journalingCheckpoint = null;
+          requeueCheckpoint();  // sent again, with the batch or alone
         }
         degrade("the journal did not acknowledge rounds within "
             + settings.journalAckTimeout().toMillis() + " ms; retrying");

@@ -192,6 +192,11 @@ public final class JobJournal
       return result != null || failure != null;
     }
 
+    /** Checkpoint {@code k} is due: newer than the newest, its round durable by {@code last}. */
+    boolean takes(CheckpointCommitted k, long last) {
+      return k.round() <= last && (checkpoints.isEmpty() || k.round() > newestCheckpoint().round());
+    }
+
     /** The newest checkpoint, or null. */
     public CheckpointCommitted newestCheckpoint() {
       return checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1);
@@ -387,10 +392,8 @@ public final class JobJournal
       }
     }
     CheckpointCommitted k = c.checkpoint();
-    CheckpointCommitted newest = state.newestCheckpoint();
     long sequence = lastSequenceNumber(context) + fresh.size() + 1;
-    boolean withCheckpoint = k != null && k.round() <= last
-        && (newest == null || k.round() > newest.round());
+    boolean withCheckpoint = k != null && state.takes(k, last);
     if (withCheckpoint) {
       fresh.add(new CheckpointCommitted(k.round(), k.location(), k.checksum(), k.bytes(),
           ownEpoch));
@@ -409,9 +412,8 @@ public final class JobJournal
     if (superseded(state)) {
       return supersededReply(state, c.replyTo());
     }
-    CheckpointCommitted newest = state.newestCheckpoint();
     CheckpointCommitted k = c.checkpoint();
-    if (k.round() > state.lastRound() || (newest != null && k.round() <= newest.round())) {
+    if (!state.takes(k, state.lastRound())) {
       return Effect().reply(c.replyTo(), ack(Recorded.CHECKPOINT, state));
     }
     long sequence = lastSequenceNumber(context) + 1;

@@ -14,7 +14,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -97,10 +96,37 @@ public final class JobClient {
   private static CompletionStage<JobUpdate> control(ActorSystem<?> system, String jobId,
       java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> command,
       java.util.function.Predicate<JobUpdate> answers) {
+    return watching(system, jobId, "job-control-", command, u -> { }, answers);
+  }
+
+  /** Follows the job with {@code listener} from {@code first} to its end. */
+  private static CompletionStage<Outcome> follow(ActorSystem<?> system, String jobId,
+      Consumer<JobUpdate> listener,
+      java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first) {
+    return watching(system, jobId, "job-client-", first, listener, u -> false)
+        .thenApply(u -> {
+          if (u instanceof Finished f) {
+            return new Outcome(jobId, f.resultJson(), null);
+          }
+          return new Outcome(jobId, null, u instanceof Failed f ? f.reason()
+              : ((Rejected) u).reason());
+        });
+  }
+
+  private enum Rewatch { INSTANCE }
+
+  /**
+   * An actor that sends {@code first}, passes every update to {@code listener}, renews its watch
+   * every {@link #REWATCH}, and completes with the first update {@code answers} accepts or that
+   * ends the job.
+   */
+  private static CompletionStage<JobUpdate> watching(ActorSystem<?> system, String jobId,
+      String name, java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first,
+      Consumer<JobUpdate> listener, java.util.function.Predicate<JobUpdate> answers) {
     CompletableFuture<JobUpdate> answer = new CompletableFuture<>();
     EntityRef<JobCoordinator.Command> coordinator =
         ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId);
-    ActorRef<Object> follower = system.systemActorOf(Behaviors.withTimers(timers -> {
+    ActorRef<Object> watcher = system.systemActorOf(Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
       return Behaviors.receive((ctx, message) -> {
         if (message == Rewatch.INSTANCE) {
@@ -108,6 +134,7 @@ public final class JobClient {
           return Behaviors.same();
         }
         JobUpdate u = (JobUpdate) message;
+        listener.accept(u);
         if (answers.test(u) || u instanceof Finished || u instanceof Failed
             || u instanceof Rejected) {
           answer.complete(u);
@@ -115,48 +142,8 @@ public final class JobClient {
         }
         return Behaviors.same();
       });
-    }), "job-control-" + jobId + "-" + System.nanoTime(), Props.empty());
-    coordinator.tell(command.apply(follower.narrow()));
+    }), name + jobId + "-" + System.nanoTime(), Props.empty());
+    coordinator.tell(first.apply(watcher.narrow()));
     return answer;
-  }
-
-  private static CompletionStage<Outcome> follow(ActorSystem<?> system, String jobId,
-      Consumer<JobUpdate> listener,
-      java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first) {
-    CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-    EntityRef<JobCoordinator.Command> coordinator =
-        ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId);
-    ActorRef<Object> follower = system.systemActorOf(follower(jobId, listener, outcome,
-        coordinator), "job-client-" + jobId + "-" + System.nanoTime(), Props.empty());
-    coordinator.tell(first.apply(follower.narrow()));
-    return outcome;
-  }
-
-  private enum Rewatch { INSTANCE }
-
-  private static Behavior<Object> follower(String jobId, Consumer<JobUpdate> listener,
-      CompletableFuture<Outcome> outcome, EntityRef<JobCoordinator.Command> coordinator) {
-    return Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
-      return Behaviors.receive((ctx, message) -> {
-        if (message == Rewatch.INSTANCE) {
-          coordinator.tell(new JobProtocol.Watch(ctx.getSelf().narrow()));
-          return Behaviors.same();
-        }
-        JobUpdate update = (JobUpdate) message;
-        listener.accept(update);
-        if (update instanceof Finished f) {
-          outcome.complete(new Outcome(jobId, f.resultJson(), null));
-          return Behaviors.stopped();
-        } else if (update instanceof Failed f) {
-          outcome.complete(new Outcome(jobId, null, f.reason()));
-          return Behaviors.stopped();
-        } else if (update instanceof Rejected r) {
-          outcome.complete(new Outcome(jobId, null, r.reason()));
-          return Behaviors.stopped();
-        }
-        return Behaviors.same();
-      });
-    });
   }
 }
