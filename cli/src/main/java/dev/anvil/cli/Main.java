@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     description = "Fault-tolerant, deterministic data-parallel training on Apache Pekko.",
     subcommands = {TrainCommand.class, LocalCommand.class, NodeCommand.class, DemoCommand.class,
         ValidateCommand.class, JobCommands.Pause.class, JobCommands.Resume.class,
-        JobCommands.Cancel.class, JobCommands.Checkpoints.class,
+        JobCommands.Cancel.class, JobCommands.Checkpoints.class, ChaosCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for input the user must fix: an invalid job spec or unusable data. */

@@ -7,7 +7,7 @@ import java.time.Duration;
 public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
     Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline,
     Duration journalAckTimeout, Duration passivateFinishedAfter, int maxRoundsAhead,
-    int keepCheckpoints) {
+    int keepCheckpoints, int badResultsPerRound, int suspectProbation) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -48,8 +48,18 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
       throw new IllegalArgumentException("anvil.checkpoint.keep = " + keep
           + ": must be a whole number >= 1 (the newest checkpoint is always kept)");
     }
+    int bad = c.getInt("bad-results-per-round");
+    if (bad < 0) {
+      throw new IllegalArgumentException("anvil.coordinator.bad-results-per-round = " + bad
+          + ": must be a whole number >= 0");
+    }
+    int probation = c.getInt("deadline.probation-rounds");
+    if (probation < 1) {
+      throw new IllegalArgumentException("anvil.coordinator.deadline.probation-rounds = "
+          + probation + ": must be a whole number >= 1");
+    }
     return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum,
-        ackTimeout, passivate, ahead, keep);
+        ackTimeout, passivate, ahead, keep, bad, probation);
   }
 
   private static Duration positive(Config c, String key) {

@@ -41,6 +41,7 @@ import dev.anvil.persistence.CheckpointStore;
 import dev.anvil.persistence.DatabaseSettings;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -237,6 +238,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Recoveries sent to the journal and not acknowledged yet. */
   private final List<Recovery> unackedRecoveries = new ArrayList<>();
   private long lateResults;
+  /** Results rejected as bad (non-finite, wrong length), in all rounds and in this one. */
+  private long rejectedResults;
+  private int rejectedThisRound;
   /** Workers being prepared to join the running job. */
   private final Set<ActorRef<WorkerCommand>> joining = new HashSet<>();
   /** Nodes unreachable or leaving: their workers are not admitted again. */
@@ -258,8 +262,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** The recruits whose node has stayed reachable; rounds are assigned among them. */
   private List<ActorRef<WorkerCommand>> live = List.of();
   private long redispatchedNodes;
-  /** Workers that missed a round's deadline and have not answered since. */
-  private final Set<ActorRef<WorkerCommand>> suspects = new HashSet<>();
+  /** Workers that missed a deadline (or sent a bad result), with the round; on probation. */
+  private final Map<ActorRef<WorkerCommand>, Long> suspects = new HashMap<>();
   /** The workers the current assignment is over. */
   private List<ActorRef<WorkerCommand>> assigned = List.of();
   /** Exponentially weighted mean of recent round times; 0 until rounds were seen. */
@@ -821,6 +825,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private void startRound() {
     round = RoundState.start(state.round(), job.spec().logicalShards());
+    rejectedThisRound = 0;
+    if (!suspects.isEmpty()) {
+      // A suspect whose result was lost (a dropped message) would never answer again: after
+      // its probation it gets work again, and sits out again if it misses again.
+      suspects.values().removeIf(since -> state.round() - since >= settings.suspectProbation());
+    }
     roundStartNanos = System.nanoTime();
     List<ActorRef<WorkerCommand>> active = active();
     if (!active.equals(assigned)) {
@@ -840,7 +850,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** Live workers that have not missed a deadline since their last result (all, if none). */
   private List<ActorRef<WorkerCommand>> active() {
-    List<ActorRef<WorkerCommand>> a = live.stream().filter(w -> !suspects.contains(w)).toList();
+    List<ActorRef<WorkerCommand>> a = live.stream().filter(w -> !suspects.containsKey(w))
+        .toList();
     return a.isEmpty() ? live : a;
   }
 
@@ -871,7 +882,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           behind = true;
         }
       }
-      if (behind && suspects.add(w)) {
+      if (behind && suspects.putIfAbsent(w, state.round()) == null) {
         late.add(nameOf(w));
       }
     }
@@ -952,7 +963,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       }
     }
     live = List.copyOf(remaining);
-    suspects.removeAll(gone);
+    gone.forEach(suspects::remove);
     redispatchedNodes += missing.size();
     long now = System.currentTimeMillis();
     pendingRecoveries.add(new PendingRecovery(new Recovery("node-unreachable", lost + " in round "
@@ -1020,14 +1031,19 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (phase != Phase.TRAINING || n.epoch() != epoch) {
       return this;
     }
+    String bad = n.round() == state.round() ? ResultCheck.problem(n.grad(), n.lossSum(),
+        n.samples(), job.model().parameterCount()) : null;
+    if (bad != null) {
+      return reject(n, bad);
+    }
     RoundState.Acceptance a = round.accept(n.round(), n.node(),
         new GradientSum(n.grad(), n.lossSum(), n.samples()));
     round = a.state();
     if (a.outcome() == RoundState.Outcome.DUPLICATE || a.outcome() == RoundState.Outcome.STALE) {
       lateResults++;
     }
-    if (!suspects.isEmpty()) {
-      suspects.removeIf(w -> nameOf(w).equals(n.worker()));
+    if (!suspects.isEmpty() && a.outcome() != RoundState.Outcome.INVALID) {
+      suspects.keySet().removeIf(w -> nameOf(w).equals(n.worker()));
     }
     if (a.outcome() == RoundState.Outcome.ACCEPTED) {
       long arrival = System.nanoTime() - roundStartNanos;
@@ -1097,6 +1113,43 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         flushRecords();
       }
       maybeFinish();
+    }
+    return this;
+  }
+
+  /**
+   * A result that must not be applied (non-finite values, a wrong length): counted, never
+   * reduced. Its tree node goes to another worker and the sender sits out until it delivers a
+   * good result. A round that keeps getting bad results fails the job.
+   */
+  private Behavior<Command> reject(NodeResult n, String problem) {
+    rejectedResults++;
+    rejectedThisRound++;
+    getContext().getLog().warn("job {}: round {}: rejected the result of {} for shards {}..{}"
+        + " from worker {}: {}", jobId, n.round() + 1, n.node(), n.node().from(),
+        n.node().to(spec.logicalShards()) - 1, n.worker(), problem);
+    if (rejectedThisRound > settings.badResultsPerRound()) {
+      return fail("round " + (n.round() + 1) + ": " + rejectedThisRound + " results rejected,"
+          + " more than anvil.coordinator.bad-results-per-round = "
+          + settings.badResultsPerRound() + " (last from worker " + n.worker() + ": " + problem
+          + "); the workers keep returning bad gradients");
+    }
+    for (ActorRef<WorkerCommand> w : live) {
+      if (nameOf(w).equals(n.worker())) {
+        suspects.putIfAbsent(w, n.round());
+      }
+    }
+    if (rejectedThisRound == 1) {
+      long now = System.currentTimeMillis();
+      pendingRecoveries.add(new PendingRecovery(new Recovery("bad-gradient", "round "
+          + (n.round() + 1) + ": worker " + n.worker() + " returned " + problem, now, now, 0, 0,
+          0, 0, 1), n.round() + 1));
+    }
+    if (!round.covers(n.node())) {
+      redispatchedNodes++;
+      List<ActorRef<WorkerCommand>> others = active().stream()
+          .filter(w -> !nameOf(w).equals(n.worker())).toList();
+      handOut(List.of(n.node()), others.isEmpty() ? active() : others);
     }
     return this;
   }
@@ -1208,11 +1261,23 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long writer = epoch;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
       CheckpointFormat.Encoded encoded = CheckpointFormat.encodeWithChecksum(checkpoint);
+      stall(dev.anvil.core.fault.FaultHooks.installed().checkpointStallMillis(id, round));
       var stored = to.write(id, round, encoded.bytes(), encoded.checksum());
       return new CheckpointWritten(new CheckpointCommitted(round, stored.location(),
           encoded.checksum(), encoded.bytes().length, writer), System.nanoTime() - start, null);
     }, blocking), (w, error) -> w != null ? w : new CheckpointWritten(
         new CheckpointCommitted(round, null, null, 0, writer), 0, rootMessage(error)));
+  }
+
+  /** A checkpoint write held up by the fault hook (chaos runs only; on the blocking pool). */
+  private static void stall(long millis) {
+    if (millis > 0) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
@@ -1801,7 +1866,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         (System.nanoTime() - startNanos) / 1e9, trainSeconds,
         job.totalRounds() * spec.batchSize() / trainSeconds, history,
         new dev.anvil.core.train.ClusterFacts(split.meansMs(), epoch, lateResults,
-            redispatchedNodes, recoveries)).toJson();
+            rejectedResults, redispatchedNodes, recoveries)).toJson();
     toJournal(new JobJournal.RecordCompleted(resultJson, acks), JobJournal.Recorded.COMPLETED);
   }
 

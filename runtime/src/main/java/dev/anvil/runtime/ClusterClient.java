@@ -21,6 +21,12 @@ public final class ClusterClient {
 
   /** Joins through {@code seed} (host:port) and returns once this member is up. */
   public static ActorSystem<Void> join(String seed, Duration timeout) {
+    return join(seed, timeout, ConfigFactory.empty());
+  }
+
+  /** As {@link #join(String, Duration)}, with {@code extra} configuration for the client. */
+  public static ActorSystem<Void> join(String seed, Duration timeout,
+      com.typesafe.config.Config extra) {
     if (!seed.matches("[^:\\s]+:\\d{1,5}")) {
       throw new IllegalArgumentException("--cluster = " + seed + ": expected HOST:PORT of a node");
     }
@@ -28,7 +34,8 @@ public final class ClusterClient {
         AnvilConfig.load(ConfigFactory.parseMap(Map.of(
             "anvil.node.role", "client",
             "pekko.remote.artery.canonical.port", 0,
-            "pekko.cluster.seed-nodes", List.of("pekko://anvil@" + seed)))));
+            "pekko.cluster.seed-nodes", List.of("pekko://anvil@" + seed)))
+            .withFallback(extra)));
     JobCoordinator.init(client, "node");
     long deadline = System.nanoTime() + timeout.toNanos();
     Cluster cluster = Cluster.get(client);

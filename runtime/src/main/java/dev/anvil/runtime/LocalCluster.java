@@ -29,14 +29,16 @@ import org.slf4j.LoggerFactory;
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
 
-  /** How to start the cluster. */
   /**
    * How to start the cluster. {@code nodeJvmOptions} holds extra JVM options per node (entry i
-   * for node i + 1; missing entries mean none), on top of ANVIL_NODE_JAVA_OPTS for every node.
+   * for node i + 1; missing entries mean none), on top of {@code commonJvmOptions} and
+   * ANVIL_NODE_JAVA_OPTS for every node; {@code clientConfig} is added to the launcher's client
+   * actor system's configuration.
    */
   public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
       DatabaseSettings externalDatabase, Duration startTimeout,
-      List<List<String>> nodeJvmOptions) {
+      List<List<String>> nodeJvmOptions, List<String> commonJvmOptions,
+      com.typesafe.config.Config clientConfig) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
@@ -49,12 +51,29 @@ public final class LocalCluster implements AutoCloseable {
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
       return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
-          List.of());
+          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty());
     }
 
     public Settings withNodeJvmOptions(List<List<String>> options) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, List.copyOf(options));
+          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig);
+    }
+
+    /** Adds JVM options for every node, also nodes added or restarted later. */
+    public Settings withCommonJvmOptions(List<String> options) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig);
+    }
+
+    /** Adds configuration to the launcher's client actor system. */
+    public Settings withClientConfig(com.typesafe.config.Config config) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, nodeJvmOptions, commonJvmOptions, config);
+    }
+
+    public Settings withHeap(String heap) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig);
     }
 
     List<String> jvmOptionsOf(int index) {
@@ -70,7 +89,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Integer> ports = new ArrayList<>();
   /** Nodes frozen by {@link #pause} and not resumed yet. */
   private final java.util.Set<Integer> paused = new java.util.HashSet<>();
-  private final ActorSystem<Void> client;
+  private ActorSystem<Void> client;
 
   private LocalCluster(Settings settings, EmbeddedDatabase database, DatabaseSettings db,
       ActorSystem<Void> client) {
@@ -110,7 +129,8 @@ public final class LocalCluster implements AutoCloseable {
       }
       ActorSystem<Void> client;
       try {
-        client = ClusterClient.join("127.0.0.1:" + ports.get(0), s.startTimeout());
+        client = ClusterClient.join("127.0.0.1:" + ports.get(0), s.startTimeout(),
+            s.clientConfig());
       } catch (IllegalStateException e) {
         throw new IllegalStateException(e.getMessage() + "; node 1's log ("
             + s.dataDirectory().resolve("node-1.log") + "):\n" + tailOf(
@@ -165,6 +185,7 @@ public final class LocalCluster implements AutoCloseable {
       command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
           .split("\\s+")));
     }
+    command.addAll(s.commonJvmOptions());
     command.addAll(s.jvmOptionsOf(index));
     command.addAll(List.of("-Xmx" + s.heap(),
         "-XX:+UseG1GC",
@@ -403,6 +424,82 @@ public final class LocalCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
+  }
+
+  /**
+   * Kills node {@code index}'s JVM with SIGKILL (no shutdown hook, no goodbye: a crash) and
+   * waits until the process is gone.
+   */
+  public void kill(int index) {
+    Process p = processes.get(index);
+    paused.remove(index);
+    try {
+      if (!p.destroyForcibly().waitFor(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("node " + (index + 1) + " (pid " + p.pid()
+            + ") still runs 30 s after SIGKILL");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while killing node " + (index + 1), e);
+    }
+  }
+
+  /** Whether node {@code index}'s JVM runs. */
+  public boolean alive(int index) {
+    return processes.get(index).isAlive();
+  }
+
+  /**
+   * Starts node {@code index} again, on its old address, after its JVM has exited (killed,
+   * downed or left): a new incarnation that joins through the nodes alive (or, when none is,
+   * forms the cluster again as node 1 would). Returns without waiting for it to be up.
+   */
+  public synchronized void restart(int index) {
+    if (processes.get(index).isAlive()) {
+      throw new IllegalStateException("node " + (index + 1) + " is running; kill it first");
+    }
+    String seed = "pekko://anvil@127.0.0.1:" + ports.get(index);
+    for (int i = 0; i < processes.size(); i++) {
+      if (i != index && processes.get(i).isAlive()) {
+        seed = "pekko://anvil@127.0.0.1:" + ports.get(i);
+        break;
+      }
+    }
+    processes.set(index, launch(settings, db, index, ports.get(index), seed));
+  }
+
+  /**
+   * Kills every node JVM at once (SIGKILL) and the launcher's client, then starts all nodes again
+   * on their addresses, as after a power cut: the cluster forms anew and jobs continue from the
+   * journal. Returns once every node is up and a new client has joined; {@link #client()} is the
+   * new client afterwards.
+   */
+  public synchronized void restartAll() {
+    for (int i = 0; i < processes.size(); i++) {
+      processes.get(i).destroyForcibly();
+    }
+    for (int i = 0; i < processes.size(); i++) {
+      kill(i);
+    }
+    client.terminate();
+    try {
+      client.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.debug("old client did not stop in time: {}", e.toString());
+    }
+    String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
+    for (int i = 0; i < processes.size(); i++) {
+      processes.set(i, launch(settings, db, i, ports.get(i), seed));
+    }
+    client = ClusterClient.join("127.0.0.1:" + ports.get(0), settings.startTimeout(),
+        settings.clientConfig());
+    awaitNodesUp(processes.size(), settings.startTimeout(), 0);
+  }
+
+  /** Nodes up in the client's view of the membership (role "node"). */
+  public int nodesUp() {
+    return (int) StreamSupport.stream(Cluster.get(client).state().getMembers().spliterator(),
+        false).filter(m -> m.status() == MemberStatus.up() && m.hasRole("node")).count();
   }
 
   /** PIDs of the node JVMs, node 1 first. */

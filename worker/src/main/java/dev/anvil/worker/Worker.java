@@ -1,6 +1,7 @@
 package dev.anvil.worker;
 
 import dev.anvil.core.data.DataException;
+import dev.anvil.core.fault.FaultHooks;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
 import dev.anvil.core.protocol.TrainingProtocol.ParamsMissing;
@@ -41,6 +42,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private final PreparedJobs prepared;
   private final Map<String, JobContext> jobs = new HashMap<>();
   private long staleRequests;
+  /** Requests the fault hook held back, by identity: when they come round again, they run. */
+  private final java.util.Set<ComputeNodes> delayed =
+      java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
   /** What a worker keeps for one job. */
   private static final class JobContext {
@@ -73,7 +77,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   public Receive<WorkerCommand> createReceive() {
     return newReceiveBuilder()
         .onMessage(PrepareJob.class, this::onPrepare)
-        .onMessage(ComputeNodes.class, this::onCompute)
+        .onMessage(ComputeNodes.class, this::onArrival)
         .onMessage(ReleaseJob.class, this::onRelease)
         .onSignal(PostStop.class, s -> releaseAll())
         .build();
@@ -103,6 +107,25 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
+  /** A request arrives: the fault hook (a no-op outside chaos runs) may drop or delay it. */
+  private Behavior<WorkerCommand> onArrival(ComputeNodes c) {
+    if (delayed.remove(c)) {
+      return onCompute(c);
+    }
+    FaultHooks faults = FaultHooks.installed();
+    switch (faults.delivery(c.jobId(), c.round(), name)) {
+      case DROP:
+        return this;
+      case DELAY:
+        delayed.add(c);
+        getContext().scheduleOnce(java.time.Duration.ofMillis(
+            faults.delayMillis(c.jobId(), c.round(), name)), getContext().getSelf(), c);
+        return this;
+      default:
+        return onCompute(c);
+    }
+  }
+
   private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
     JobContext ctx = jobs.get(c.jobId());
     if (ctx == null || ctx.epoch != c.epoch()) {
@@ -124,13 +147,28 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       c.replyTo().tell(new ParamsMissing(c.jobId(), c.epoch(), c.round(), name));
       return this;
     }
+    FaultHooks faults = FaultHooks.installed();
     for (TreeNode node : c.nodes()) {
       long start = System.nanoTime();
+      stall(faults.stallMillis(c.jobId(), c.round(), name));
       GradientSum sum = ctx.computer.compute(ctx.params, c.round(), node);
-      c.replyTo().tell(new NodeResult(c.jobId(), c.epoch(), c.round(), node, sum.grad(),
+      float[] grad = faults.gradient(c.jobId(), c.round(), name, sum.grad());
+      c.replyTo().tell(new NodeResult(c.jobId(), c.epoch(), c.round(), node, grad,
           sum.lossSum(), sum.samples(), name, System.nanoTime() - start));
     }
     return this;
+  }
+
+  /** A straggler: the worker's thread is busy for this long, as on a slow or loaded machine. */
+  private static void stall(long millis) {
+    if (millis <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private Behavior<WorkerCommand> onRelease(ReleaseJob r) {

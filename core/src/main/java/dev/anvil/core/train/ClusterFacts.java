@@ -6,10 +6,11 @@ import java.util.SortedMap;
 /**
  * What only a cluster run reports in its result: where a round's time went (mean milliseconds
  * a round), how many coordinator incarnations ran the job, results that arrived after their work
- * had already been covered by another worker, tree nodes re-dispatched, and every recovery.
+ * had already been covered by another worker, results rejected as bad (non-finite values, a wrong
+ * length: never applied), tree nodes re-dispatched, and every recovery.
  */
 public record ClusterFacts(SortedMap<String, Double> roundTimeSplitMs, long coordinatorEpochs,
-    long lateResults, long redispatchedTreeNodes, List<Recovery> recoveries) {
+    long lateResults, long rejectedResults, long redispatchedTreeNodes, List<Recovery> recoveries) {
 
   public ClusterFacts {
     roundTimeSplitMs = java.util.Collections.unmodifiableSortedMap(
@@ -28,6 +29,7 @@ public record ClusterFacts(SortedMap<String, Double> roundTimeSplitMs, long coor
     sb.append("},\n");
     sb.append("  \"coordinatorEpochs\": ").append(coordinatorEpochs).append(",\n");
     sb.append("  \"lateResults\": ").append(lateResults).append(",\n");
+    sb.append("  \"rejectedResults\": ").append(rejectedResults).append(",\n");
     sb.append("  \"redispatchedTreeNodes\": ").append(redispatchedTreeNodes).append(",\n");
     sb.append("  \"recoveries\": [");
     for (int i = 0; i < recoveries.size(); i++) {

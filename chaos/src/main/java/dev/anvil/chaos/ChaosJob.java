@@ -1,0 +1,152 @@
+package dev.anvil.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.chaos.check.Checker;
+import dev.anvil.chaos.history.History;
+import dev.anvil.coordinator.JobProtocol.Accepted;
+import dev.anvil.coordinator.JobProtocol.JobUpdate;
+import dev.anvil.coordinator.JobProtocol.Progress;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.JobClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongPredicate;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * One job followed through a chaos run: the newest round the client heard committed, the node
+ * of its coordinator, its outcome. Progress goes into the run's {@link History} for the charts.
+ */
+public final class ChaosJob {
+  private final String jobId;
+  private final JobSpec spec;
+  private final History history;
+  private String coordinator;
+  private long round;
+  private CompletableFuture<JobClient.Outcome> outcome;
+
+  ChaosJob(ActorSystem<?> client, String jobId, JobSpec spec, int workers, History history) {
+    this.jobId = jobId;
+    this.spec = spec;
+    this.history = history;
+    this.outcome = JobClient.submit(client, jobId, spec, workers, this::onUpdate)
+        .toCompletableFuture();
+  }
+
+  /** Follows the job again through a new client (after the whole cluster was restarted). */
+  synchronized void rewatch(ActorSystem<?> client) {
+    outcome = JobClient.watch(client, jobId, this::onUpdate).toCompletableFuture();
+  }
+
+  private synchronized void onUpdate(JobUpdate u) {
+    if (u instanceof Accepted a) {
+      coordinator = a.coordinator();
+    } else if (u instanceof Progress p && p.round() > round) {
+      round = p.round();
+      history.sample(p.round(), p.loss());
+    }
+    notifyAll();
+  }
+
+  public String id() {
+    return jobId;
+  }
+
+  public JobSpec spec() {
+    return spec;
+  }
+
+  /** The newest round the client heard committed. */
+  public synchronized long round() {
+    return round;
+  }
+
+  /** host:port of the node hosting the coordinator, as last announced (null before). */
+  public synchronized String coordinator() {
+    return coordinator;
+  }
+
+  public synchronized boolean done() {
+    return outcome.isDone();
+  }
+
+  /**
+   * Waits until {@code condition} holds for the newest committed round, or the job ends, or
+   * {@code timeout} passes; returns whether the condition holds.
+   */
+  public synchronized boolean awaitRound(LongPredicate condition, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.test(round) && !outcome.isDone()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)));
+    }
+    return condition.test(round);
+  }
+
+  /** Waits until round {@code r} is committed, or fails naming what was seen. */
+  public void awaitRound(long r, Duration timeout) throws InterruptedException {
+    if (!awaitRound(n -> n >= r, timeout)) {
+      throw new AssertionError("job " + jobId + ": round " + r + " not committed within "
+          + timeout + " (last heard " + round() + (done() ? ", the job ended" : "") + ")");
+    }
+  }
+
+  /** The job's end as the checker takes it, waiting up to {@code timeout}. */
+  public Checker.Outcome awaitOutcome(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      CompletableFuture<JobClient.Outcome> current;
+      synchronized (this) {
+        current = outcome;
+      }
+      long left = deadline - System.nanoTime();
+      try {
+        JobClient.Outcome o = current.get(Math.max(1, Math.min(left,
+            TimeUnit.SECONDS.toNanos(1))), TimeUnit.NANOSECONDS);
+        if (!o.succeeded()) {
+          return Checker.Outcome.failed(o.failure());
+        }
+        JsonNode result = result(o);
+        return Checker.Outcome.finished(result.get("paramsSha256").asText(),
+            result.path("rejectedResults").asLong());
+      } catch (TimeoutException e) {
+        if (left <= 0) {
+          return Checker.Outcome.unfinished("no outcome within " + timeout.toSeconds()
+              + " s; last round heard " + round());
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        return Checker.Outcome.unfinished("following the job failed: " + e.getCause());
+      }
+    }
+  }
+
+  /** The result.json of a finished job. */
+  public JsonNode result(Duration timeout) throws InterruptedException {
+    try {
+      JobClient.Outcome o = outcome.get(timeout.toSeconds(), TimeUnit.SECONDS);
+      if (!o.succeeded()) {
+        throw new AssertionError("job " + jobId + " failed: " + o.failure());
+      }
+      return result(o);
+    } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+      throw new AssertionError("job " + jobId + " has no result within " + timeout, e);
+    }
+  }
+
+  private static JsonNode result(JobClient.Outcome o) {
+    try {
+      return new ObjectMapper().readTree(o.resultJson());
+    } catch (IOException e) {
+      throw new UncheckedIOException("unreadable result.json of job " + o.jobId(), e);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package dev.anvil.chaos.check;
+
+import dev.anvil.chaos.check.Verdict.FaultCount;
+import dev.anvil.chaos.check.Verdict.RecoveryTime;
+import dev.anvil.chaos.check.Verdict.Validity;
+import dev.anvil.chaos.history.History;
+import dev.anvil.chaos.history.History.Commit;
+import dev.anvil.chaos.history.History.Op;
+import dev.anvil.chaos.history.History.Written;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Judges a chaos run from its {@link History} and the job's outcome alone, independently of the
+ * code that ran the job: rounds 1..N each committed exactly once and in order, one writer at a
+ * time, every injected fault followed by progress, and the final parameters bitwise equal to the
+ * fault-free reference's. Pure: no I/O, no actors.
+ */
+public final class Checker {
+  private Checker() {}
+
+  /**
+   * What the job ended with: its final hash and rejected results, or its failure; {@code ended}
+   * false when it did not end within the run's time ({@code failure} says what was seen).
+   */
+  public record Outcome(String paramsSha256, long rejectedResults, String failure,
+      boolean ended) {
+    public static Outcome finished(String paramsSha256, long rejectedResults) {
+      return new Outcome(paramsSha256, rejectedResults, null, true);
+    }
+
+    public static Outcome failed(String failure) {
+      return new Outcome(null, 0, failure, true);
+    }
+
+    public static Outcome unfinished(String why) {
+      return new Outcome(null, 0, why, false);
+    }
+  }
+
+  public static Verdict check(History history, long rounds, String referenceSha256,
+      Outcome outcome) {
+    List<String> falsified = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
+
+    TreeMap<Long, Integer> seen = new TreeMap<>();
+    long outOfOrder = 0;
+    long previous = 0;
+    for (Commit c : history.commits()) {
+      boolean again = seen.containsKey(c.round());
+      seen.merge(c.round(), 1, Integer::sum);
+      if (!again && c.round() != previous + 1) {
+        outOfOrder++;
+      }
+      previous = Math.max(previous, c.round());
+    }
+    long duplicated = seen.values().stream().filter(n -> n > 1).count();
+    long lost = 0;
+    for (long r = 1; r <= rounds; r++) {
+      if (!seen.containsKey(r)) {
+        lost++;
+      }
+    }
+    long beyond = seen.isEmpty() ? 0 : Math.max(0, seen.lastKey() - rounds);
+
+    long newest = 0;
+    long violations = 0;
+    for (Written w : history.written()) {
+      if (w.kind().equals("coordinator-started")) {
+        if (w.epoch() <= newest) {
+          violations++;
+        }
+        newest = Math.max(newest, w.epoch());
+      } else if (w.epoch() > 0 && w.epoch() < newest) {
+        violations++;
+      }
+    }
+
+    if (!outcome.ended()) {
+      unknown.add("the job did not end: " + outcome.failure());
+    } else if (outcome.failure() != null) {
+      falsified.add("the job failed: " + outcome.failure());
+    }
+    if (outcome.ended() && outcome.failure() == null) {
+      if (lost > 0) {
+        falsified.add(lost + " rounds lost (not in the journal)");
+      }
+      if (!outcome.paramsSha256().equals(referenceSha256)) {
+        falsified.add("paramsSha256 " + outcome.paramsSha256()
+            + " differs from the fault-free reference's " + referenceSha256);
+      }
+    }
+    if (duplicated > 0) {
+      falsified.add(duplicated + " rounds committed more than once");
+    }
+    if (outOfOrder > 0) {
+      falsified.add(outOfOrder + " rounds committed out of order");
+    }
+    if (beyond > 0) {
+      falsified.add("rounds beyond the job's " + rounds + " committed");
+    }
+    if (violations > 0) {
+      falsified.add(violations + " single-writer violations (events of an older coordinator"
+          + " epoch after a newer one started)");
+    }
+
+    Map<String, long[]> counts = new HashMap<>();
+    List<RecoveryTime> recoveries = new ArrayList<>();
+    List<Op> ops = history.ops();
+    for (int i = 0; i < ops.size(); i++) {
+      Op op = ops.get(i);
+      long[] n = counts.computeIfAbsent(op.fault(), k -> new long[3]);
+      if (op.type() == History.Type.FAIL) {
+        unknown.add("fault " + op.fault() + " on " + op.target() + " failed: " + op.detail());
+      } else if (op.type() == History.Type.HEAL) {
+        n[1]++;
+      } else if (op.type() == History.Type.INJECT) {
+        n[0]++;
+        long next = nextCommitAfter(history, op);
+        if (next >= 0) {
+          n[2]++;
+        }
+        recoveries.add(new RecoveryTime(op.fault(), op.target(), op.timeMillis(),
+            next < 0 ? -1 : next - op.timeMillis(), healedAfter(ops, i)));
+      }
+    }
+    TreeMap<String, FaultCount> faults = new TreeMap<>();
+    counts.forEach((fault, n) -> {
+      if (n[0] > 0 || n[1] > 0) {
+        faults.put(fault, new FaultCount(n[0], n[1], n[2]));
+      }
+    });
+    for (RecoveryTime r : recoveries) {
+      if (r.millis() < 0 && outcome.ended() && outcome.failure() == null) {
+        unknown.add("no round was committed after " + r.fault() + " on " + r.target()
+            + ": the job had ended before it");
+      }
+    }
+
+    Validity valid = !falsified.isEmpty() ? Validity.FALSE
+        : !unknown.isEmpty() ? Validity.UNKNOWN : Validity.TRUE;
+    List<String> problems = new ArrayList<>(falsified);
+    problems.addAll(unknown);
+    return new Verdict(valid, problems, rounds, seen.size(), lost, duplicated, outOfOrder,
+        violations, faults, recoveries, outcome.paramsSha256(), referenceSha256,
+        outcome.rejectedResults(), outcome.failure());
+  }
+
+  /**
+   * When the first round after the fault's was reported committed (durable) to the client; when
+   * the client heard nothing after it, the journal's commit times (the coordinators' clocks, at
+   * the round's computation) stand in. -1: no round followed.
+   */
+  private static long nextCommitAfter(History history, Op op) {
+    for (History.Sample s : history.samples()) {
+      if (s.timeMillis() > op.timeMillis() && s.round() > op.round()) {
+        return s.timeMillis();
+      }
+    }
+    long best = -1;
+    for (Commit c : history.commits()) {
+      if (c.timeMillis() > op.timeMillis() && (best < 0 || c.timeMillis() < best)) {
+        best = c.timeMillis();
+      }
+    }
+    return best;
+  }
+
+  /** How long the fault injected at ops[i] was active, to its heal; -1 if never healed. */
+  private static long healedAfter(List<Op> ops, int i) {
+    Op inject = ops.get(i);
+    for (int j = i + 1; j < ops.size(); j++) {
+      Op o = ops.get(j);
+      if (o.type() == History.Type.HEAL && o.fault().equals(inject.fault())
+          && o.target().equals(inject.target())) {
+        return o.timeMillis() - inject.timeMillis();
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,54 @@
+package dev.anvil.chaos.check;
+
+import java.util.List;
+import java.util.SortedMap;
+
+/**
+ * The checker's judgement of one chaos run.
+ *
+ * @param valid TRUE when every invariant held, FALSE when one was broken, UNKNOWN when the run
+ *     cannot be judged (the job did not end, a fault could not be injected or never fired)
+ * @param problems why FALSE or UNKNOWN, one line each
+ * @param roundsExpected rounds the job has
+ * @param roundsCommitted distinct rounds the journal holds
+ * @param lost rounds 1..expected the journal does not hold
+ * @param duplicated rounds the journal holds more than once
+ * @param outOfOrder rounds that did not follow the round before them in the journal
+ * @param singleWriterViolations events written by an epoch older than one already started
+ * @param faults per fault type: injected, healed, survived (a round committed after it)
+ * @param recoveries per injected fault: milliseconds from injection to the next committed round
+ * @param paramsSha256 the run's final parameters, or null when it did not finish
+ * @param referenceSha256 the fault-free reference's
+ * @param rejectedResults bad results the coordinator rejected (never applied)
+ * @param failure the job's failure, or null
+ */
+public record Verdict(Validity valid, List<String> problems, long roundsExpected,
+    long roundsCommitted, long lost, long duplicated, long outOfOrder,
+    long singleWriterViolations, SortedMap<String, FaultCount> faults,
+    List<RecoveryTime> recoveries, String paramsSha256, String referenceSha256,
+    long rejectedResults, String failure) {
+
+  /** Jepsen's three answers. */
+  public enum Validity { TRUE, FALSE, UNKNOWN }
+
+  /** How one fault type fared. */
+  public record FaultCount(long injected, long healed, long survived) {}
+
+  /**
+   * One injected fault: {@code millis} from its injection to the next round the journal
+   * committed (-1 when none followed), and the span it was active (to its heal; -1: never
+   * healed).
+   */
+  public record RecoveryTime(String fault, String target, long injectedAtMillis, long millis,
+      long activeMillis) {}
+
+  public Verdict {
+    problems = List.copyOf(problems);
+    recoveries = List.copyOf(recoveries);
+    faults = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(faults));
+  }
+
+  public boolean hashEqual() {
+    return paramsSha256 != null && paramsSha256.equals(referenceSha256);
+  }
+}

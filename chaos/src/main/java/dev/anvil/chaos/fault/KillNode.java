@@ -1,0 +1,32 @@
+package dev.anvil.chaos.fault;
+
+import dev.anvil.chaos.ChaosCluster;
+import java.time.Duration;
+import java.util.List;
+
+/** SIGKILL of node JVMs (a crash: no shutdown hook, no goodbye); healed by starting them again. */
+public final class KillNode extends OnNodes {
+  private final Duration restartTimeout;
+
+  public KillNode(ChaosCluster cluster, List<Integer> nodes, Duration restartTimeout) {
+    super(cluster, "kill-node", nodes);
+    this.restartTimeout = restartTimeout;
+  }
+
+  @Override
+  public String inject(ChaosCluster cluster) {
+    for (int n : nodes) {
+      cluster.kill(n);
+    }
+    return "SIGKILL";
+  }
+
+  @Override
+  public String heal(ChaosCluster cluster) {
+    long start = System.nanoTime();
+    for (int n : nodes) {
+      cluster.restart(n, restartTimeout);
+    }
+    return "restarted; up after " + (System.nanoTime() - start) / 1_000_000 + " ms";
+  }
+}
