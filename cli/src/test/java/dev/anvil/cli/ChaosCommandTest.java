@@ -67,6 +67,8 @@ class ChaosCommandTest {
     assertTrue(o.out().contains("NOT every verdict true"), o.out());
     assertTrue(Files.readString(report.resolve("b-never/report.md"))
         .contains("never fired"));
+    assertTrue(Files.exists(report.resolve("a-kill/timeline.png")),
+        () -> MainTest.read(report.resolve("a-kill/report.md")));
     assertTrue(Files.size(report.resolve("a-kill/timeline.png")) > 10_000);
     assertTrue(Files.exists(report.resolve("summary.md")));
   }

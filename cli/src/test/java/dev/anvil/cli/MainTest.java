@@ -40,6 +40,15 @@ class MainTest {
     }
   }
 
+  /** A file's text, or a note that it is missing (for assertion messages). */
+  static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "(no " + file + ")";
+    }
+  }
+
   private Path badJob(String from, String to) throws Exception {
     String text = Files.readString(EXAMPLES.resolve("synthetic-mlp.conf")).replace(from, to);
     assertTrue(text.contains(to));
