@@ -79,7 +79,13 @@ public final class ChaosCluster implements AutoCloseable {
 
   /** Submits a job and follows it; its progress goes into the history. */
   public ChaosJob submit(String jobId, JobSpec spec, int workers) {
-    ChaosJob job = new ChaosJob(cluster.client(), jobId, spec, workers, history);
+    return submit(jobId, spec, workers, u -> { });
+  }
+
+  /** As {@link #submit(String, JobSpec, int)}, passing every update to {@code listener} too. */
+  public ChaosJob submit(String jobId, JobSpec spec, int workers,
+      java.util.function.Consumer<dev.anvil.coordinator.JobProtocol.JobUpdate> listener) {
+    ChaosJob job = new ChaosJob(cluster.client(), jobId, spec, workers, history, listener);
     synchronized (jobs) {
       jobs.add(job);
     }

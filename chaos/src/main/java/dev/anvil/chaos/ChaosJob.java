@@ -28,12 +28,15 @@ public final class ChaosJob {
   private final History history;
   private String coordinator;
   private long round;
+  private final java.util.function.Consumer<JobUpdate> listener;
   private CompletableFuture<JobClient.Outcome> outcome;
 
-  ChaosJob(ActorSystem<?> client, String jobId, JobSpec spec, int workers, History history) {
+  ChaosJob(ActorSystem<?> client, String jobId, JobSpec spec, int workers, History history,
+      java.util.function.Consumer<JobUpdate> listener) {
     this.jobId = jobId;
     this.spec = spec;
     this.history = history;
+    this.listener = listener;
     this.outcome = JobClient.submit(client, jobId, spec, workers, this::onUpdate)
         .toCompletableFuture();
   }
@@ -44,6 +47,7 @@ public final class ChaosJob {
   }
 
   private synchronized void onUpdate(JobUpdate u) {
+    listener.accept(u);
     if (u instanceof Accepted a) {
       coordinator = a.coordinator();
     } else if (u instanceof Progress p && p.round() > round) {

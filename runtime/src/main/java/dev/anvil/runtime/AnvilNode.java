@@ -2,8 +2,10 @@ package dev.anvil.runtime;
 
 import com.typesafe.config.Config;
 import dev.anvil.coordinator.JobCoordinator;
-import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
+import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.spec.JobSpec;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.JournalSchema;
 import dev.anvil.worker.PreparedJobs;
@@ -15,8 +17,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 
 /**
  * One Anvil cluster node in this JVM: the actor system, the node's worker slots (registered with
@@ -33,7 +38,8 @@ public final class AnvilNode implements AutoCloseable {
   /**
    * Starts a node from {@code overrides} on top of system properties, application.conf and the
    * modules' reference.conf. Checks the journal database first (a clear error with its URL when
-   * it does not answer) and creates the schema when asked.
+   * it does not answer) and creates the schema when asked. Without seed nodes
+   * ({@code pekko.cluster.seed-nodes} empty) the node forms a one-node cluster by itself.
    */
   public static AnvilNode start(Config overrides) {
     Config config = AnvilConfig.load(overrides);
@@ -46,6 +52,11 @@ public final class AnvilNode implements AutoCloseable {
     String role = config.getString("anvil.node.role");
     ActorSystem<Void> system = ActorSystem.create(guardian(slots), "anvil", config);
     JobCoordinator.init(system, role);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      // No seed nodes: this node forms a cluster of its own (an embedding service, a test);
+      // others can join it through its address.
+      Cluster.get(system).manager().tell(Join.create(system.address()));
+    }
     return new AnvilNode(system);
   }
 
@@ -66,6 +77,55 @@ public final class AnvilNode implements AutoCloseable {
 
   public ActorSystem<Void> system() {
     return system;
+  }
+
+  /**
+   * Submits {@code spec} as a job named after it, on every worker the cluster has now (its
+   * workers registered with the receptionist, this node's included).
+   */
+  public JobHandle submit(JobSpec spec) {
+    return submit(spec.name() + "-" + System.currentTimeMillis(), spec, workersInCluster(),
+        JobListener.NONE);
+  }
+
+  /**
+   * Submits {@code spec} as job {@code jobId} on {@code workers} workers; {@code listener} hears
+   * its progress. A job id already known to the cluster's journal is not started again: the
+   * handle follows that job.
+   */
+  public JobHandle submit(String jobId, JobSpec spec, int workers, JobListener listener) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers = " + workers + ": must be at least 1");
+    }
+    boolean[] started = {false};
+    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers, u -> {
+      if (u instanceof JobProtocol.Progress p) {
+        listener.onProgress(p.round(), p.totalRounds(), p.loss(), p.samplesPerSecond());
+      } else if (u instanceof JobProtocol.Accepted a) {
+        listener.onCoordinator(a.coordinator(), started[0]);
+        started[0] = true;
+      } else if (u instanceof JobProtocol.Degraded d) {
+        listener.onDegraded(d.reason());
+      } else if (u instanceof JobProtocol.Paused p) {
+        listener.onPaused(p.round());
+      }
+    }));
+  }
+
+  /** Worker slots registered in the cluster now (at least this node's, once registered). */
+  public int workersInCluster() {
+    try {
+      Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+          system.receptionist(), r -> Receptionist.find(TrainingProtocol.WORKERS, r),
+          Duration.ofSeconds(5), system.scheduler()).toCompletableFuture()
+          .get(6, TimeUnit.SECONDS);
+      return Math.max(1, listing.getServiceInstances(TrainingProtocol.WORKERS).size());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while counting workers", e);
+    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the receptionist did not list the workers: " + e, e);
+    }
   }
 
   /** This node's address, host:port. */

@@ -1,0 +1,111 @@
+package com.example.embedded;
+
+import com.typesafe.config.ConfigFactory;
+import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.core.train.TrainingResult;
+import dev.anvil.persistence.EmbeddedDatabase;
+import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.JobHandle;
+import dev.anvil.runtime.JobListener;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A service that trains its own model with Anvil inside its own JVM: it starts an embedded
+ * PostgreSQL for the journal (a real service would point {@code anvil.persistence.url} at its
+ * database), starts an Anvil node that forms a one-node cluster (give it seed nodes to join a
+ * bigger one), submits a job naming {@link SoftmaxRegression}, follows its progress, and leaves
+ * the cluster gracefully when it closes.
+ */
+public final class EmbeddedService implements AutoCloseable {
+  /** The job the service trains: its own model on a generated data set. */
+  static final String JOB = """
+      job {
+        name = "embedded-softmax"
+        seed = 17
+        model { type = class, class = "com.example.embedded.SoftmaxRegression" }
+        data { type = synthetic, samples = 6000, features = 20, classes = 5, seed = 8 }
+        optimizer { type = sgd, learning-rate = 0.1, momentum = 0.9 }
+        batch-size = 100
+        logical-shards = 10
+        epochs = 4
+        kernel = java
+        checkpoint { every-rounds = 50 }
+      }
+      """;
+
+  private final EmbeddedDatabase database;
+  private final AnvilNode node;
+
+  private EmbeddedService(EmbeddedDatabase database, AnvilNode node) {
+    this.database = database;
+    this.node = node;
+  }
+
+  /** Starts the database and the node (two worker slots), keeping their files in {@code dir}. */
+  public static EmbeddedService start(Path dir) {
+    EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("postgres"));
+    try {
+      AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
+          "anvil.persistence.url", database.jdbcUrl(),
+          "anvil.persistence.user", database.user(),
+          "anvil.persistence.create-schema", true,
+          "anvil.worker.slots", 2,
+          "pekko.remote.artery.canonical.hostname", "127.0.0.1",
+          "pekko.remote.artery.canonical.port", 0,
+          "pekko.cluster.seed-nodes", List.of())));
+      return new EmbeddedService(database, node);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  public JobSpec spec() {
+    return JobSpecParser.parse(JOB, "embedded-softmax", null);
+  }
+
+  /** Trains the service's model and returns the result; progress goes to {@code listener}. */
+  public TrainingResult train(JobListener listener, Duration timeout) throws Exception {
+    JobHandle job = node.submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2,
+        listener);
+    return job.result().toCompletableFuture().get(timeout.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  public AnvilNode node() {
+    return node;
+  }
+
+  /** Leaves the cluster gracefully, then stops the database. */
+  @Override
+  public void close() {
+    node.close(Duration.ofSeconds(30));
+    database.close();
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args.length > 0 ? args[0] : "target/embedded-service");
+    try (EmbeddedService service = start(dir)) {
+      System.out.println("Anvil node up at " + service.node().address());
+      TrainingResult r = service.train(new JobListener() {
+        private long shown;
+
+        @Override
+        public void onProgress(long round, long total, double loss, double samplesPerSecond) {
+          if (round * 10 / total > shown) {
+            shown = round * 10 / total;
+            System.out.printf(Locale.ROOT, "round %d/%d, loss %.4f, %.0f samples/s%n", round,
+                total, loss, samplesPerSecond);
+          }
+        }
+      }, Duration.ofMinutes(5));
+      System.out.printf(Locale.ROOT, "%s: test accuracy %.4f, paramsSha256 %s%n", r.model(),
+          r.testAccuracy(), r.paramsSha256());
+    }
+  }
+}
