@@ -45,8 +45,8 @@ final class LocalCommand implements Callable<Integer> {
       stopped.countDown();
     }));
     for (int i = 0; i < cluster.size(); i++) {
-      System.out.println("node " + (i + 1) + ": " + cluster.addresses().get(i) + "  (log "
-          + cluster.logFile(i) + ")");
+      System.out.println("node " + (i + 1) + ": " + cluster.addresses().get(i) + ", HTTP API "
+          + cluster.httpUrls().get(i) + "  (log " + cluster.logFile(i) + ")");
     }
     System.out.println("journal: " + cluster.database().url());
     System.out.println("submit a job: ./anvil train --cluster " + cluster.addresses().get(0)

@@ -8,6 +8,8 @@ import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.JournalSchema;
+import dev.anvil.runtime.http.HttpApi;
+import dev.anvil.runtime.http.HttpSettings;
 import dev.anvil.worker.PreparedJobs;
 import dev.anvil.worker.Worker;
 import java.time.Duration;
@@ -30,6 +32,7 @@ import org.apache.pekko.cluster.typed.Join;
  */
 public final class AnvilNode implements AutoCloseable {
   private final ActorSystem<Void> system;
+  private HttpApi http;
 
   private AnvilNode(ActorSystem<Void> system) {
     this.system = system;
@@ -48,6 +51,7 @@ public final class AnvilNode implements AutoCloseable {
     if (db.createSchema()) {
       JournalSchema.createIfMissing(db);
     }
+    HttpSettings httpSettings = HttpSettings.from(config);
     int slots = config.getInt("anvil.worker.slots");
     String role = config.getString("anvil.node.role");
     ActorSystem<Void> system = ActorSystem.create(guardian(slots), "anvil", config);
@@ -57,7 +61,16 @@ public final class AnvilNode implements AutoCloseable {
       // others can join it through its address.
       Cluster.get(system).manager().tell(Join.create(system.address()));
     }
-    return new AnvilNode(system);
+    AnvilNode node = new AnvilNode(system);
+    if (httpSettings.enabled()) {
+      try {
+        node.http = HttpApi.start(system, httpSettings, db, node::workersInCluster);
+      } catch (RuntimeException e) {
+        system.terminate();
+        throw e;
+      }
+    }
+    return node;
   }
 
   private static Behavior<Void> guardian(int slots) {
@@ -133,8 +146,16 @@ public final class AnvilNode implements AutoCloseable {
     return system.address().hostPort();
   }
 
+  /** The HTTP API's base URL (http://host:port), or null when it is off. */
+  public String httpUrl() {
+    return http == null ? null : http.url();
+  }
+
   /** Leaves the cluster and stops the actor system; waits up to {@code timeout}. */
   public void close(Duration timeout) {
+    if (http != null) {
+      http.close();
+    }
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(),

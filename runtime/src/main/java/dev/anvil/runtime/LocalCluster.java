@@ -87,6 +87,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private Process databaseReaper;
   private final List<Integer> ports = new ArrayList<>();
+  private final List<Integer> httpPorts = new ArrayList<>();
   /** Nodes frozen by {@link #pause} and not resumed yet. */
   private final java.util.Set<Integer> paused = new java.util.HashSet<>();
   private ActorSystem<Void> client;
@@ -117,15 +118,17 @@ public final class LocalCluster implements AutoCloseable {
     db.check();
     JournalSchema.createIfMissing(db);
     List<Integer> ports = new ArrayList<>();
+    List<Integer> httpPorts = new ArrayList<>();
     for (int i = 0; i < s.nodes(); i++) {
       ports.add(freePort());
+      httpPorts.add(freePort());
     }
     String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
     LocalCluster cluster = null;
     List<Process> started = new ArrayList<>();
     try {
       for (int i = 0; i < s.nodes(); i++) {
-        started.add(launch(s, db, i, ports.get(i), seed));
+        started.add(launch(s, db, i, ports.get(i), httpPorts.get(i), seed));
       }
       ActorSystem<Void> client;
       try {
@@ -140,6 +143,7 @@ public final class LocalCluster implements AutoCloseable {
       cluster.databaseReaper = reaper;
       cluster.processes.addAll(started);
       cluster.ports.addAll(ports);
+      cluster.httpPorts.addAll(httpPorts);
       cluster.awaitNodesUp(s.nodes(), s.startTimeout(), 0);
       return cluster;
     } catch (RuntimeException e) {
@@ -177,7 +181,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private static Process launch(Settings s, DatabaseSettings db, int index, int port,
-      String seed) {
+      int httpPort, String seed) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
@@ -194,6 +198,7 @@ public final class LocalCluster implements AutoCloseable {
         "-Danvil.node.watch-stdin=true",
         "-Danvil.worker.slots=" + s.slotsPerNode(),
         "-Dpekko.remote.artery.canonical.port=" + port,
+        "-Danvil.http.port=" + httpPort,
         "-Dpekko.cluster.seed-nodes.0=" + seed,
         "-Danvil.persistence.url=" + db.url(),
         "-Danvil.persistence.user=" + db.user(),
@@ -266,6 +271,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public int size() {
     return processes.size();
+  }
+
+  /** The HTTP API of every node (http://127.0.0.1:port), node 1 first. */
+  public List<String> httpUrls() {
+    return httpPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
   }
 
   /** host:port of every node, node 1 first. */
@@ -374,8 +384,10 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException("no live node to join through");
     }
     int index = processes.size();
-    processes.add(launch(settings, db, index, port, seed));
+    int httpPort = freePort();
+    processes.add(launch(settings, db, index, port, httpPort, seed));
     ports.add(port);
+    httpPorts.add(httpPort);
     return index;
   }
 
@@ -465,7 +477,8 @@ public final class LocalCluster implements AutoCloseable {
         break;
       }
     }
-    processes.set(index, launch(settings, db, index, ports.get(index), seed));
+    processes.set(index, launch(settings, db, index, ports.get(index), httpPorts.get(index),
+        seed));
   }
 
   /**
@@ -489,7 +502,7 @@ public final class LocalCluster implements AutoCloseable {
     }
     String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
     for (int i = 0; i < processes.size(); i++) {
-      processes.set(i, launch(settings, db, i, ports.get(i), seed));
+      processes.set(i, launch(settings, db, i, ports.get(i), httpPorts.get(i), seed));
     }
     client = ClusterClient.join("127.0.0.1:" + ports.get(0), settings.startTimeout(),
         settings.clientConfig());

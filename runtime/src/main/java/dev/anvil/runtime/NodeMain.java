@@ -21,7 +21,8 @@ public final class NodeMain {
       System.exit(2);
       return;
     }
-    System.out.println("anvil node up at " + node.address());
+    System.out.println("anvil node up at " + node.address()
+        + (node.httpUrl() == null ? "" : "; HTTP API on " + node.httpUrl()));
     if (Boolean.getBoolean("anvil.node.watch-stdin")) {
       Thread watcher = new Thread(() -> {
         try {

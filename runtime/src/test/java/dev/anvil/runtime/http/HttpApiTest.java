@@ -1,0 +1,183 @@
+package dev.anvil.runtime.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.core.train.LocalTrainer;
+import dev.anvil.core.train.PreparedJob;
+import dev.anvil.core.train.TrainingListener;
+import dev.anvil.persistence.EmbeddedDatabase;
+import dev.anvil.runtime.AnvilNode;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP API of a real node (one-node cluster, embedded PostgreSQL): a job submitted, followed
+ * and finished with the reference bits; hostile and malformed requests each answered with a 4xx
+ * and a message (never a stack trace), the node still serving afterwards; a node bound off
+ * loopback refuses to start without a token and refuses mutating calls without it.
+ */
+class HttpApiTest {
+  static final String TOKEN = "s3cret-token";
+  static final String JOB = """
+      {"job": {"name": "http-job", "seed": 5,
+        "model": {"type": "mlp", "layers": [8, 16, 3]},
+        "data": {"type": "synthetic", "samples": 1200, "features": 8, "classes": 3, "seed": 2},
+        "optimizer": {"type": "sgd", "learning-rate": 0.05},
+        "batch-size": 60, "logical-shards": 6, "rounds": 300, "kernel": "java"}}
+      """;
+
+  @TempDir
+  static Path dir;
+  static EmbeddedDatabase database;
+  static AnvilNode node;
+  static final HttpClient client = HttpClient.newHttpClient();
+  static final ObjectMapper json = new ObjectMapper();
+
+  @BeforeAll
+  static void start() {
+    database = EmbeddedDatabase.start(dir.resolve("postgres"));
+    node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
+        "anvil.persistence.url", database.jdbcUrl(),
+        "anvil.persistence.user", database.user(),
+        "anvil.persistence.create-schema", true,
+        "anvil.worker.slots", 2,
+        "anvil.http.token", TOKEN,
+        "pekko.remote.artery.canonical.hostname", "127.0.0.1",
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.cluster.seed-nodes", List.of())));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) {
+      node.close();
+    }
+    if (database != null) {
+      database.close();
+    }
+  }
+
+  record Reply(int status, JsonNode body) {}
+
+  static Reply send(String method, String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+        .timeout(Duration.ofSeconds(60))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), json.readTree(r.body()));
+  }
+
+  @Test
+  void aJobSubmittedOverHttpFinishesWithTheReferenceBits() throws Exception {
+    Reply submitted = send("POST", "/api/jobs?id=http-job&workers=2", JOB, TOKEN);
+    assertEquals(202, submitted.status(), submitted.body()::toString);
+    assertEquals("http-job", submitted.body().get("jobId").asText());
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    Reply status = send("GET", "/api/jobs/http-job", null, null);
+    while (!status.body().path("state").asText().equals("finished")
+        && System.nanoTime() < deadline) {
+      assertEquals(200, status.status(), status.body()::toString);
+      Thread.sleep(200);  // polling the API, as a client would
+      status = send("GET", "/api/jobs/http-job", null, null);
+    }
+    assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
+    String reference = new LocalTrainer(PreparedJob.prepare(JobSpecParser.parse(JOB, "ref",
+        null), "ref"), 1, TrainingListener.NONE).run(0).paramsSha256();
+    assertEquals(reference, status.body().path("result").path("paramsSha256").asText());
+    assertEquals(300, status.body().path("lastRound").asLong());
+    assertTrue(status.body().path("recentRounds").size() > 0);
+    Reply list = send("GET", "/api/jobs", null, null);
+    assertTrue(list.body().path("jobs").toString().contains("\"http-job\""), list.body()::toString);
+    Reply again = send("POST", "/api/jobs?id=http-job", JOB, TOKEN);
+    assertEquals(409, again.status());
+  }
+
+  @Test
+  void hostileAndMalformedRequestsGet4xxWithAMessage() throws Exception {
+    String huge = "{\"job\": {\"name\": \"" + "x".repeat(200_000) + "\"}}";
+    List<Object[]> cases = List.of(
+        new Object[] {"POST", "/api/jobs", "{\"job\": {\"name\": ", TOKEN, 400, "not valid HOCON"},
+        new Object[] {"POST", "/api/jobs", huge, TOKEN, 413, "max-body-bytes"},
+        new Object[] {"POST", "/api/jobs", JOB.replace("\"seed\": 5,",
+            "\"seed\": 5, \"colour\": \"red\","), TOKEN, 400, "colour"},
+        new Object[] {"POST", "/api/jobs?workers=-3", JOB, TOKEN, 400, "workers = -3"},
+        new Object[] {"POST", "/api/jobs", JOB.replace("0.05", "-0.05"), TOKEN, 400,
+            "learning-rate"},
+        new Object[] {"GET", "/api/jobs/..%2F..%2Fetc%2Fpasswd", null, null, 400, "job id"},
+        new Object[] {"POST", "/api/jobs", JOB, null, 401, "Bearer"},
+        new Object[] {"POST", "/api/jobs/any/pause", null, "wrong", 401, "Bearer"},
+        new Object[] {"GET", "/api/jobs/no-such-job", null, null, 404, "no job no-such-job"},
+        new Object[] {"DELETE", "/api/jobs", null, TOKEN, 405, "not allowed"},
+        new Object[] {"GET", "/api/jobs/%2e%2e", null, null, 400, "job id \"..\""},
+        new Object[] {"POST", "/api/jobs?colour=red", JOB, TOKEN, 400, "unknown parameter"},
+        new Object[] {"GET", "/etc/passwd", null, null, 404, "no such resource"});
+    for (Object[] c : cases) {
+      Reply r = send((String) c[0], (String) c[1], (String) c[2], (String) c[3]);
+      String what = c[0] + " " + c[1] + " -> " + r.status() + " " + r.body();
+      assertEquals((int) c[4], r.status(), what);
+      String error = r.body().path("error").asText();
+      assertTrue(error.contains((String) c[5]), what);
+      assertFalse(error.contains("\tat ") || error.contains("Exception"), what);
+    }
+    assertEquals(200, send("GET", "/api/cluster", null, null).status());
+  }
+
+  @Test
+  void offLoopbackTheApiNeedsAToken() throws Exception {
+    String host = nonLoopbackAddress();
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> HttpSettings.from(ConfigFactory.parseMap(Map.of("anvil.http.host", host))
+            .withFallback(ConfigFactory.defaultReference())));
+    assertTrue(refused.getMessage().contains("anvil.http.host = " + host), refused::getMessage);
+    HttpSettings settings = HttpSettings.from(ConfigFactory.parseMap(Map.of(
+        "anvil.http.host", host, "anvil.http.token", TOKEN))
+        .withFallback(ConfigFactory.defaultReference()));
+    try (HttpApi api = HttpApi.start(node.system(), settings, dev.anvil.persistence
+        .DatabaseSettings.from(node.system().settings().config()), () -> 1)) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(api.url()
+          + "/api/jobs")).POST(HttpRequest.BodyPublishers.ofString(JOB)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, r.statusCode(), r.body());
+      HttpResponse<String> get = client.send(HttpRequest.newBuilder(URI.create(api.url()
+          + "/api/cluster")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, get.statusCode(), get.body());
+    }
+  }
+
+  /** An IPv4 address of this machine that is not loopback (every CI machine has one). */
+  static String nonLoopbackAddress() throws Exception {
+    for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      for (InetAddress a : Collections.list(n.getInetAddresses())) {
+        if (a instanceof Inet4Address && !a.isLoopbackAddress() && n.isUp()) {
+          return a.getHostAddress();
+        }
+      }
+    }
+    throw new AssertionError("this machine has no non-loopback IPv4 address to bind to");
+  }
+}
