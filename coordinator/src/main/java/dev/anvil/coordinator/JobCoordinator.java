@@ -238,6 +238,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Recoveries sent to the journal and not acknowledged yet. */
   private final List<Recovery> unackedRecoveries = new ArrayList<>();
   private long lateResults;
+  private final JobMetrics metrics;
   /** Results rejected as bad (non-finite, wrong length), in all rounds and in this one. */
   private long rejectedResults;
   private int rejectedThisRound;
@@ -316,6 +317,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.acks = context.messageAdapter(Ack.class, Recorded::new);
     this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.settings = CoordinatorSettings.from(context.getSystem().settings().config());
+    this.metrics = JobMetrics.get(context.getSystem());
     this.shard = shard;
     recoveries.addAll(recorded.recoveries());
     List<CheckpointCommitted> refs = recorded.checkpoints();
@@ -889,6 +891,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     List<ActorRef<WorkerCommand>> helpers = active();
     if (!missing.isEmpty() && !helpers.equals(assigned)) {
       redispatchedNodes += missing.size();
+      metrics.redispatched(missing.size());
       long now = System.currentTimeMillis();
       pendingRecoveries.add(new PendingRecovery(new Recovery("deadline", "round "
           + (state.round() + 1) + ": " + late + " late", now, now, 0, 0, 0, 0, missing.size()),
@@ -965,6 +968,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     live = List.copyOf(remaining);
     gone.forEach(suspects::remove);
     redispatchedNodes += missing.size();
+    metrics.redispatched(missing.size());
+    metrics.nodeLost();
     long now = System.currentTimeMillis();
     pendingRecoveries.add(new PendingRecovery(new Recovery("node-unreachable", lost + " in round "
         + (state.round() + 1) + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0,
@@ -1041,6 +1046,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     round = a.state();
     if (a.outcome() == RoundState.Outcome.DUPLICATE || a.outcome() == RoundState.Outcome.STALE) {
       lateResults++;
+      metrics.lateResult();
     }
     if (!suspects.isEmpty() && a.outcome() != RoundState.Outcome.INVALID) {
       suspects.keySet().removeIf(w -> nameOf(w).equals(n.worker()));
@@ -1073,6 +1079,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     timers.cancel(RoundDeadline.KEY);
     long wall = end - roundStartNanos;
     typicalRoundNanos = typicalRoundNanos == 0 ? wall : 0.9 * typicalRoundNanos + 0.1 * wall;
+    metrics.roundComputed(wall);
     split.round(end - roundStartNanos, slowestComputeNanos,
         slowestArrivalNanos - slowestComputeNanos, updateStart - reduceStart, end - updateStart);
     slowestArrivalNanos = 0;
@@ -1125,6 +1132,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private Behavior<Command> reject(NodeResult n, String problem) {
     rejectedResults++;
     rejectedThisRound++;
+    metrics.rejectedResult();
     getContext().getLog().warn("job {}: round {}: rejected the result of {} for shards {}..{}"
         + " from worker {}: {}", jobId, n.round() + 1, n.node(), n.node().from(),
         n.node().to(spec.logicalShards()) - 1, n.worker(), problem);
@@ -1147,6 +1155,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     if (!round.covers(n.node())) {
       redispatchedNodes++;
+      metrics.redispatched(1);
       List<ActorRef<WorkerCommand>> others = active().stream()
           .filter(w -> !nameOf(w).equals(n.worker())).toList();
       handOut(List.of(n.node()), others.isEmpty() ? active() : others);
@@ -1293,6 +1302,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     getContext().getLog().debug("job {}: checkpoint of round {} written, {} bytes in {} ms",
         jobId, w.ref().round(), w.ref().bytes(), w.nanos() / 1_000_000);
+    metrics.checkpointWritten(w.nanos(), w.ref().bytes());
     written.add(w.ref());
     journalCheckpoint();
     writeCheckpoint();
@@ -1533,6 +1543,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (newest == null || last <= durableRound) {
       return;
     }
+    long newlyDurable = last - durableRound;
     durableRound = last;
     if (degraded) {
       degraded = false;
@@ -1548,8 +1559,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     Long nanos = trainNanosAt.remove(newest.round());
     trainNanosAt.headMap(newest.round()).clear();
     double seconds = (nanos == null ? trainNanos : nanos) / 1e9;
+    double samplesPerSecond = durableRound * job.spec().batchSize() / seconds;
+    metrics.roundsDurable(jobId, newlyDurable, samplesPerSecond);
     notifyWatchers(new Progress(jobId, durableRound, job.totalRounds(), newest.loss(),
-        durableRound * job.spec().batchSize() / seconds));
+        samplesPerSecond));
     if (stalled && phase == Phase.TRAINING) {
       stalled = false;
       if (pauseRequested) {
@@ -1791,11 +1804,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         toJournal(new JobJournal.RecordRecovery(done, acks), JobJournal.Recorded.RECOVERY);
         getContext().getLog().info("job {}: recovered from {} ({}) in {} ms", jobId,
             done.kind(), done.detail(), done.recoveryMillis());
+        metrics.recovered(done.kind(), done.recoveryMillis());
       }
     }
   }
 
   private Behavior<Command> onJournalTimeout(JournalTimeout t) {
+    metrics.journalError();
     getContext().getLog().warn("job {}: the journal did not acknowledge {} within {} ms;"
         + " sending it again", jobId, t.what(), settings.journalAckTimeout().toMillis());
     switch (t.what()) {
@@ -1897,6 +1912,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * coordinators waiting for passivation do not hold a data set each.
    */
   private void dropTrainingState() {
+    metrics.jobEnded(jobId);
     job = null;
     state = null;
     round = null;

@@ -2,6 +2,7 @@ package dev.anvil.runtime;
 
 import com.typesafe.config.Config;
 import dev.anvil.coordinator.JobCoordinator;
+import dev.anvil.coordinator.JobMetrics;
 import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.protocol.TrainingProtocol;
@@ -12,6 +13,8 @@ import dev.anvil.runtime.http.HttpApi;
 import dev.anvil.runtime.http.HttpSettings;
 import dev.anvil.worker.PreparedJobs;
 import dev.anvil.worker.Worker;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -64,7 +67,11 @@ public final class AnvilNode implements AutoCloseable {
     AnvilNode node = new AnvilNode(system);
     if (httpSettings.enabled()) {
       try {
-        node.http = HttpApi.start(system, httpSettings, db, node::workersInCluster);
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(
+            PrometheusConfig.DEFAULT);
+        JobMetrics.get(system).registry().add(prometheus);
+        node.http = HttpApi.start(system, httpSettings, db, node::workersInCluster,
+            prometheus::scrape);
       } catch (RuntimeException e) {
         system.terminate();
         throw e;

@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  * GET  /api/jobs/{id}                a job's state and its recent rounds (round, loss, time)
  * POST /api/jobs?id=ID&amp;workers=N     submit the body (a job spec, HOCON or JSON)
  * POST /api/jobs/{id}/pause|resume|cancel
+ * GET  /metrics                      Prometheus text format
  * </pre>
  *
  * Every error is a 4xx (5xx when the node itself fails) with {"error": message}, never a stack
@@ -64,6 +65,7 @@ public final class HttpApi implements AutoCloseable {
   private final HttpSettings settings;
   private final JobRecords records;
   private final IntSupplier workers;
+  private final java.util.function.Supplier<String> metrics;
   private final ObjectMapper json = new ObjectMapper();
   /** Jobs submitted through this API whose first event may not be in the journal yet. */
   private final java.util.Set<String> submitted = java.util.concurrent.ConcurrentHashMap
@@ -81,7 +83,9 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private HttpApi(HttpServer server, ExecutorService executor, ActorSystem<?> system,
-      HttpSettings settings, DatabaseSettings db, IntSupplier workers) {
+      HttpSettings settings, DatabaseSettings db, IntSupplier workers,
+      java.util.function.Supplier<String> metrics) {
+    this.metrics = metrics;
     this.server = server;
     this.executor = executor;
     this.system = system;
@@ -92,10 +96,10 @@ public final class HttpApi implements AutoCloseable {
 
   /**
    * Starts the API of the node running {@code system}; {@code workers} counts the cluster's
-   * workers (a submission's default).
+   * workers (a submission's default); {@code metrics} renders /metrics (Prometheus text).
    */
   public static HttpApi start(ActorSystem<?> system, HttpSettings settings,
-      DatabaseSettings db, IntSupplier workers) {
+      DatabaseSettings db, IntSupplier workers, java.util.function.Supplier<String> metrics) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 50);
@@ -108,7 +112,7 @@ public final class HttpApi implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    HttpApi api = new HttpApi(server, executor, system, settings, db, workers);
+    HttpApi api = new HttpApi(server, executor, system, settings, db, workers, metrics);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
     server.start();
@@ -126,6 +130,11 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) {
+    if (exchange.getRequestURI().getRawPath().equals("/metrics")
+        && exchange.getRequestMethod().equals("GET")) {
+      text(exchange, metrics.get());
+      return;
+    }
     try (exchange) {
       int status;
       Object body;
@@ -157,6 +166,21 @@ public final class HttpApi implements AutoCloseable {
       }
     } catch (IOException e) {
       log.debug("HTTP response not sent: {}", e.toString());
+    }
+  }
+
+  /** Prometheus' text format. */
+  private static void text(HttpExchange exchange, String body) {
+    try (exchange) {
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type",
+          "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    } catch (IOException e) {
+      log.debug("metrics not sent: {}", e.toString());
     }
   }
 

@@ -115,6 +115,20 @@ class HttpApiTest {
     assertTrue(list.body().path("jobs").toString().contains("\"http-job\""), list.body()::toString);
     Reply again = send("POST", "/api/jobs?id=http-job", JOB, TOKEN);
     assertEquals(409, again.status());
+
+    HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create(
+        node.httpUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode());
+    String text = metrics.body();
+    assertTrue(text.contains("anvil_rounds_committed_total 300.0"), text);
+    assertTrue(text.contains("anvil_round_time_seconds_count 300"), text);
+    assertTrue(text.contains("anvil_round_time_seconds_bucket"), text);
+    for (String name : List.of("anvil_redispatched_tree_nodes_total",
+        "anvil_late_results_total", "anvil_rejected_results_total",
+        "anvil_node_failures_total", "anvil_checkpoint_write_time_seconds",
+        "anvil_checkpoint_size_bytes", "anvil_journal_errors_total")) {
+      assertTrue(text.contains(name), name + " missing from /metrics:\n" + text);
+    }
   }
 
   @Test
@@ -158,7 +172,7 @@ class HttpApiTest {
         "anvil.http.host", host, "anvil.http.token", TOKEN))
         .withFallback(ConfigFactory.defaultReference()));
     try (HttpApi api = HttpApi.start(node.system(), settings, dev.anvil.persistence
-        .DatabaseSettings.from(node.system().settings().config()), () -> 1)) {
+        .DatabaseSettings.from(node.system().settings().config()), () -> 1, () -> "")) {
       HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(api.url()
           + "/api/jobs")).POST(HttpRequest.BodyPublishers.ofString(JOB)).build(),
           HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,129 @@
+package dev.anvil.coordinator;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The coordinators' meters in one actor system (Micrometer): rounds committed, round times,
+ * samples/s, re-dispatched work, late and rejected results, lost nodes, recovery times,
+ * checkpoint times and sizes, journal errors. The registry is a composite: the node adds the
+ * Prometheus registry it serves at /metrics; an embedding service may add its own.
+ */
+public final class JobMetrics implements Extension {
+  private static final ExtensionId<JobMetrics> ID = new ExtensionId<>() {
+    @Override
+    public JobMetrics createExtension(ActorSystem<?> system) {
+      return new JobMetrics();
+    }
+  };
+
+  private final CompositeMeterRegistry registry = new CompositeMeterRegistry();
+  private final Counter rounds;
+  private final Timer roundTime;
+  private final Counter redispatched;
+  private final Counter late;
+  private final Counter rejected;
+  private final Counter nodesLost;
+  private final Timer checkpointTime;
+  private final DistributionSummary checkpointBytes;
+  private final Counter journalErrors;
+  private final Map<String, AtomicLong> samplesPerSecond = new ConcurrentHashMap<>();
+
+  private JobMetrics() {
+    rounds = Counter.builder("anvil.rounds.committed")
+        .description("Rounds committed (durable in the journal)").register(registry);
+    roundTime = Timer.builder("anvil.round.time").description("Wall time of a round")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+    redispatched = Counter.builder("anvil.redispatched.tree.nodes")
+        .description("Tree nodes of a round sent to another worker").register(registry);
+    late = Counter.builder("anvil.late.results")
+        .description("Results that arrived after their work was covered").register(registry);
+    rejected = Counter.builder("anvil.rejected.results")
+        .description("Results rejected as bad (non-finite, wrong length)").register(registry);
+    nodesLost = Counter.builder("anvil.node.failures")
+        .description("Nodes a job's coordinator saw become unreachable").register(registry);
+    checkpointTime = Timer.builder("anvil.checkpoint.write.time")
+        .description("Time to encode and store a checkpoint").register(registry);
+    checkpointBytes = DistributionSummary.builder("anvil.checkpoint.size").baseUnit("bytes")
+        .description("Size of a stored checkpoint").register(registry);
+    journalErrors = Counter.builder("anvil.journal.errors")
+        .description("Journal writes not acknowledged in time").register(registry);
+  }
+
+  public static JobMetrics get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  /** The registry the meters live in; add registries to publish them. */
+  public CompositeMeterRegistry registry() {
+    return registry;
+  }
+
+  void roundComputed(long wallNanos) {
+    roundTime.record(Duration.ofNanos(wallNanos));
+  }
+
+  void roundsDurable(String jobId, long count, double samplesPerSec) {
+    rounds.increment(count);
+    samplesPerSecond.computeIfAbsent(jobId, id -> {
+      AtomicLong holder = new AtomicLong();
+      registry.gauge("anvil.samples.per.second", io.micrometer.core.instrument.Tags.of("job",
+          id), holder, AtomicLong::get);
+      return holder;
+    }).set(Math.round(samplesPerSec));
+  }
+
+  /** A finished job's gauge goes (so that finished jobs do not pile up in the registry). */
+  void jobEnded(String jobId) {
+    if (samplesPerSecond.remove(jobId) != null) {
+      registry.find("anvil.samples.per.second").tag("job", jobId).meters()
+          .forEach(registry::remove);
+    }
+  }
+
+  void redispatched(long treeNodes) {
+    redispatched.increment(treeNodes);
+  }
+
+  void lateResult() {
+    late.increment();
+  }
+
+  void rejectedResult() {
+    rejected.increment();
+  }
+
+  void nodeLost() {
+    nodesLost.increment();
+  }
+
+  void recovered(String kind, long millis) {
+    Timer.builder("anvil.recovery.time").description("Time from a fault to the next committed"
+        + " round").tag("kind", kind).register(registry).record(Duration.ofMillis(millis));
+  }
+
+  void checkpointWritten(long nanos, long bytes) {
+    checkpointTime.record(Duration.ofNanos(nanos));
+    checkpointBytes.record(bytes);
+  }
+
+  void journalError() {
+    journalErrors.increment();
+  }
+
+  /** For tests: the registry's meters by name. */
+  MeterRegistry meters() {
+    return registry;
+  }
+}
