@@ -44,6 +44,14 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--db-user", defaultValue = "postgres", description = "Database user.")
   String dbUser;
 
+  @Option(names = "--http-host", defaultValue = "127.0.0.1", description = "Address of the"
+      + " HTTP API (default: ${DEFAULT-VALUE}); any other than loopback needs ANVIL_HTTP_TOKEN.")
+  String httpHost;
+
+  @Option(names = "--http-port", defaultValue = "8080",
+      description = "Port of the HTTP API (default: ${DEFAULT-VALUE}; 0: any free port).")
+  int httpPort;
+
   @Option(names = "--slots", defaultValue = "2", description = "Worker slots on this node.")
   int slots;
 
@@ -92,9 +100,14 @@ final class NodeCommand implements Callable<Integer> {
     settings.put("anvil.persistence.url", db);
     settings.put("anvil.persistence.user", dbUser);
     settings.put("anvil.worker.slots", slots);
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new UserError("--http-port = " + httpPort + ": must be from 0 to 65535");
+    }
+    settings.put("anvil.http.host", httpHost);
+    settings.put("anvil.http.port", httpPort);
     AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(settings));
     System.out.println("anvil node up at " + node.address() + " with " + slots
-        + " worker slots; journal at " + db);
+        + " worker slots; journal at " + db + "; HTTP API on " + node.httpUrl());
     dev.anvil.persistence.EmbeddedDatabase database = hosted;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
