@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * POST /api/jobs?id=ID&amp;workers=N     submit the body (a job spec, HOCON or JSON)
  * POST /api/jobs/{id}/pause|resume|cancel
  * GET  /metrics                      Prometheus text format
+ * GET  /                             the live dashboard (a page; /api/events streams its data)
  * </pre>
  *
  * Every error is a 4xx (5xx when the node itself fails) with {"error": message}, never a stack
@@ -56,6 +57,8 @@ public final class HttpApi implements AutoCloseable {
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final Pattern JOB_PATH = Pattern.compile("/api/jobs/([^/]+)(?:/([a-z]+))?");
   private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+  /** Recent rounds in a job's status. */
+  private static final int STATUS_ROUNDS = 50;
   /** Most bytes of an oversized body read (and dropped) before answering 413. */
   private static final long DRAIN_LIMIT = 16L << 20;
 
@@ -67,6 +70,12 @@ public final class HttpApi implements AutoCloseable {
   private final IntSupplier workers;
   private final java.util.function.Supplier<String> metrics;
   private final ObjectMapper json = new ObjectMapper();
+  private final DashboardFeed feed;
+  private final java.util.concurrent.atomic.AtomicInteger streams =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean closed;
+  /** Live dashboards (server-sent event streams) at once; more get 503. */
+  private static final int MAX_STREAMS = 8;
   /** Jobs submitted through this API whose first event may not be in the journal yet. */
   private final java.util.Set<String> submitted = java.util.concurrent.ConcurrentHashMap
       .newKeySet();
@@ -91,6 +100,7 @@ public final class HttpApi implements AutoCloseable {
     this.system = system;
     this.settings = settings;
     this.records = new JobRecords(system, db);
+    this.feed = new DashboardFeed(system, records);
     this.workers = workers;
   }
 
@@ -107,7 +117,7 @@ public final class HttpApi implements AutoCloseable {
       throw new IllegalStateException("cannot serve the HTTP API on " + settings.host() + ":"
           + settings.port() + ": " + e.getMessage(), e);
     }
-    ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+    ExecutorService executor = Executors.newFixedThreadPool(MAX_STREAMS + 4, r -> {
       Thread t = new Thread(r, "anvil-http");
       t.setDaemon(true);
       return t;
@@ -130,10 +140,23 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) {
-    if (exchange.getRequestURI().getRawPath().equals("/metrics")
-        && exchange.getRequestMethod().equals("GET")) {
-      text(exchange, metrics.get());
-      return;
+    String path = exchange.getRequestURI().getRawPath();
+    if (exchange.getRequestMethod().equals("GET")) {
+      switch (path) {
+        case "/metrics" -> {
+          send(exchange, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+          return;
+        }
+        case "/", "/dashboard" -> {
+          send(exchange, "text/html; charset=utf-8", dashboardPage());
+          return;
+        }
+        case "/api/events" -> {
+          stream(exchange);
+          return;
+        }
+        default -> { }
+      }
     }
     try (exchange) {
       int status;
@@ -169,12 +192,60 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  /** Prometheus' text format. */
-  private static void text(HttpExchange exchange, String body) {
+  /** The dashboard page (a classpath resource). */
+  private static String dashboardPage() {
+    try (InputStream in = HttpApi.class.getResourceAsStream("dashboard.html")) {
+      if (in == null) {
+        return "dashboard.html is missing from the build";
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "dashboard.html could not be read: " + e.getMessage();
+    }
+  }
+
+  /**
+   * Server-sent events for the dashboard: a snapshot every second until the client goes away
+   * or the node stops.
+   */
+  private void stream(HttpExchange exchange) {
+    try (exchange) {
+      if (streams.incrementAndGet() > MAX_STREAMS) {
+        byte[] busy = "{\"error\": \"too many dashboards open on this node\"}"
+            .getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(503, busy.length);
+        exchange.getResponseBody().write(busy);
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+      exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+      exchange.sendResponseHeaders(200, 0);
+      OutputStream out = exchange.getResponseBody();
+      while (!closed) {
+        String data;
+        try {
+          data = json.writeValueAsString(feed.snapshot());
+        } catch (SQLException e) {
+          data = json.writeValueAsString(Map.of("error", "the journal does not answer: "
+              + e.getMessage()));
+        }
+        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        Thread.sleep(1000);  // the feed's period; the client renders each snapshot
+      }
+    } catch (IOException e) {
+      log.debug("dashboard stream closed: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      streams.decrementAndGet();
+    }
+  }
+
+  private static void send(HttpExchange exchange, String contentType, String body) {
     try (exchange) {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type",
-          "text/plain; version=0.0.4; charset=utf-8");
+      exchange.getResponseHeaders().set("Content-Type", contentType);
       exchange.sendResponseHeaders(200, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
@@ -194,6 +265,10 @@ public final class HttpApi implements AutoCloseable {
     if (path.equals("/api/cluster")) {
       allow(method, "GET");
       return cluster();
+    }
+    if (path.equals("/api/dashboard")) {
+      allow(method, "GET");
+      return feed.snapshot();
     }
     if (path.equals("/api/jobs")) {
       if (method.equals("GET")) {
@@ -265,7 +340,7 @@ public final class HttpApi implements AutoCloseable {
   private Object jobs() throws SQLException {
     List<Object> out = new ArrayList<>();
     for (String id : records.ids(200)) {
-      JobRecords.Status s = records.status(id);
+      JobRecords.Status s = records.status(id, STATUS_ROUNDS);
       if (s != null) {
         out.add(Map.of("jobId", id, "state", s.state(), "lastRound", s.lastRound()));
       }
@@ -274,9 +349,9 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private Object status(String id) throws SQLException, IOException {
-    JobRecords.Status s = records.status(id);
+    JobRecords.Status s = records.status(id, STATUS_ROUNDS);
     if (s == null && submitted.contains(id)) {
-      s = new JobRecords.Status(id, "starting", 0, List.of(), null, null);
+      s = new JobRecords.Status(id, "starting", 0, List.of(), null, null, List.of());
     }
     if (s == null) {
       throw new HttpError(404, "no job " + id);
@@ -307,7 +382,7 @@ public final class HttpApi implements AutoCloseable {
         : workers.getAsInt();
     String id = query.containsKey("id") ? jobId(query.get("id"))
         : spec.name().replaceAll("[^A-Za-z0-9._-]", "-") + "-" + System.currentTimeMillis();
-    if (!submitted.add(id) || records.status(id) != null) {
+    if (!submitted.add(id) || records.status(id, STATUS_ROUNDS) != null) {
       throw new HttpError(409, "job " + id + " exists; GET /api/jobs/" + id + " shows it");
     }
     JobClient.submit(system, id, spec, count, u -> { })
@@ -317,7 +392,7 @@ public final class HttpApi implements AutoCloseable {
 
   private Object control(String id, String action, HttpExchange x) throws SQLException,
       InterruptedException {
-    if (records.status(id) == null && !submitted.contains(id)) {
+    if (records.status(id, STATUS_ROUNDS) == null && !submitted.contains(id)) {
       throw new HttpError(404, "no job " + id);
     }
     var update = switch (action) {
@@ -425,6 +500,7 @@ public final class HttpApi implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     server.stop(0);
     executor.shutdownNow();
   }

@@ -21,10 +21,8 @@ import org.apache.pekko.serialization.SerializationExtension;
  * job id never starts an entity, and a status needs no live coordinator.
  */
 final class JobRecords {
-  /** Newest events read for a status. */
-  private static final int RECENT_EVENTS = 400;
-  /** Rounds reported in a status. */
-  private static final int RECENT_ROUNDS = 50;
+  /** Newest events read for a status: at least the rounds asked for, and what is around them. */
+  private static final int EXTRA_EVENTS = 100;
 
   private final Serialization serialization;
   private final DatabaseSettings db;
@@ -41,7 +39,7 @@ final class JobRecords {
 
   /** A job's state: running, paused, finished, failed or cancelled. */
   record Status(String jobId, String state, long lastRound, List<Round> recent,
-      String resultJson, String failure) {}
+      String resultJson, String failure, List<dev.anvil.core.train.Recovery> recoveries) {}
 
   /** Ids of the jobs the journal holds, sorted, at most {@code limit}. */
   List<String> ids(int limit) throws SQLException {
@@ -60,15 +58,15 @@ final class JobRecords {
     return ids;
   }
 
-  /** The job's status, or null when the journal has no such job. */
-  Status status(String jobId) throws SQLException {
+  /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
+  Status status(String jobId, int rounds) throws SQLException {
     List<JobJournal.Event> newestFirst = new ArrayList<>();
     try (Connection c = db.connect();
         PreparedStatement q = c.prepareStatement("SELECT event_ser_id, event_ser_manifest,"
             + " event_payload FROM event_journal WHERE persistence_id = ? AND NOT deleted"
             + " ORDER BY sequence_number DESC LIMIT ?")) {
       q.setString(1, JobJournal.persistenceId(jobId).id());
-      q.setInt(2, RECENT_EVENTS);
+      q.setInt(2, rounds + EXTRA_EVENTS);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
           newestFirst.add((JobJournal.Event) serialization.deserialize(rs.getBytes(3),
@@ -82,10 +80,13 @@ final class JobRecords {
     String state = null;
     String result = null;
     String failure = null;
-    TreeMap<Long, Round> rounds = new TreeMap<>();
+    TreeMap<Long, Round> committed = new TreeMap<>();
+    List<dev.anvil.core.train.Recovery> recoveries = new ArrayList<>();
     for (JobJournal.Event e : newestFirst) {
-      if (e instanceof JobJournal.RoundCommitted r) {
-        rounds.putIfAbsent(r.round(), new Round(r.round(), r.loss(), r.epochMillis()));
+      if (e instanceof JobJournal.RecoveryRecorded r) {
+        recoveries.add(0, r.recovery());
+      } else if (e instanceof JobJournal.RoundCommitted r) {
+        committed.putIfAbsent(r.round(), new Round(r.round(), r.loss(), r.epochMillis()));
         if (state == null) {
           state = "running";
         }
@@ -104,12 +105,12 @@ final class JobRecords {
         state = "running";
       }
     }
-    List<Round> recent = new ArrayList<>(rounds.descendingMap().values().stream()
-        .limit(RECENT_ROUNDS).toList());
+    List<Round> recent = new ArrayList<>(committed.descendingMap().values().stream()
+        .limit(rounds).toList());
     java.util.Collections.reverse(recent);
-    long last = rounds.isEmpty() ? 0 : rounds.lastKey();
+    long last = committed.isEmpty() ? 0 : committed.lastKey();
     return new Status(jobId, state == null ? "starting" : state, last, recent, result,
-        failure);
+        failure, recoveries);
   }
 
   static Map<String, Object> describe(Status s) {

@@ -116,6 +116,26 @@ class HttpApiTest {
     Reply again = send("POST", "/api/jobs?id=http-job", JOB, TOKEN);
     assertEquals(409, again.status());
 
+    Reply dashboard = send("GET", "/api/dashboard", null, null);
+    assertEquals(200, dashboard.status());
+    JsonNode self = dashboard.body().path("nodes").get(0);
+    assertEquals("up", self.path("status").asText(), dashboard.body()::toString);
+    assertEquals(2, self.path("workers").asInt(), dashboard.body()::toString);
+    assertEquals("http-job", dashboard.body().path("jobs").get(0).path("jobId").asText());
+    assertEquals(300, dashboard.body().path("jobs").get(0).path("rounds").size());
+    HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+        + "/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertTrue(page.body().contains("new EventSource(\"/api/events\")"), page.body());
+    HttpResponse<java.util.stream.Stream<String>> events = client.send(HttpRequest
+        .newBuilder(URI.create(node.httpUrl() + "/api/events")).build(),
+        HttpResponse.BodyHandlers.ofLines());
+    assertEquals("text/event-stream; charset=utf-8",
+        events.headers().firstValue("Content-Type").orElse(""));
+    try (var lines = events.body()) {
+      String first = lines.filter(l -> !l.isEmpty()).findFirst().orElse("");
+      assertTrue(first.startsWith("data: {") && first.contains("\"http-job\""), first);
+    }
+
     HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create(
         node.httpUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());

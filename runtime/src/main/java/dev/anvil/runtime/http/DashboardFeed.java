@@ -1,0 +1,160 @@
+package dev.anvil.runtime.http;
+
+import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.train.Recovery;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * What the dashboard shows, as one snapshot: the cluster's nodes (up, unreachable, down) with
+ * their workers, every job's state and recent rounds, and a timeline of membership changes
+ * (seen by this node since it started) and the jobs' recoveries (from the journal).
+ */
+final class DashboardFeed {
+  /** Rounds per job in a snapshot: about a second's worth of a fast job, for its loss curve. */
+  private static final int CURVE_ROUNDS = 600;
+  /** Membership changes kept for the timeline. */
+  private static final int EVENTS = 200;
+
+  private final ActorSystem<?> system;
+  private final JobRecords records;
+  private final Deque<Map<String, Object>> events = new ArrayDeque<>();
+  /** Nodes removed from the cluster, by address, with when. */
+  private final Map<String, Long> gone = new TreeMap<>();
+
+  DashboardFeed(ActorSystem<?> system, JobRecords records) {
+    this.system = system;
+    this.records = records;
+    var listener = system.systemActorOf(Behaviors.<ClusterEvent.ClusterDomainEvent>receive(
+        (ctx, e) -> {
+          observe(e);
+          return Behaviors.same();
+        }), "dashboard-membership-" + System.nanoTime(), Props.empty());
+    Cluster.get(system).subscriptions().tell(Subscribe.create(listener,
+        ClusterEvent.ClusterDomainEvent.class));
+  }
+
+  private synchronized void observe(ClusterEvent.ClusterDomainEvent e) {
+    String kind;
+    Member m;
+    if (e instanceof ClusterEvent.MemberUp up) {
+      kind = "up";
+      m = up.member();
+      gone.remove(m.address().hostPort());
+    } else if (e instanceof ClusterEvent.UnreachableMember u) {
+      kind = "unreachable";
+      m = u.member();
+    } else if (e instanceof ClusterEvent.ReachableMember r) {
+      kind = "reachable";
+      m = r.member();
+    } else if (e instanceof ClusterEvent.MemberDowned d) {
+      kind = "down";
+      m = d.member();
+    } else if (e instanceof ClusterEvent.MemberLeft l) {
+      kind = "leaving";
+      m = l.member();
+    } else if (e instanceof ClusterEvent.MemberRemoved r) {
+      kind = "removed";
+      m = r.member();
+      gone.put(m.address().hostPort(), System.currentTimeMillis());
+    } else {
+      return;
+    }
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("time", System.currentTimeMillis());
+    event.put("kind", kind);
+    event.put("detail", "node " + m.address().hostPort() + " " + kind);
+    events.addFirst(event);
+    while (events.size() > EVENTS) {
+      events.removeLast();
+    }
+  }
+
+  Map<String, Object> snapshot() throws SQLException {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("time", System.currentTimeMillis());
+    Cluster cluster = Cluster.get(system);
+    out.put("self", cluster.selfMember().address().hostPort());
+    Map<String, Integer> workers = workersByNode();
+    List<Map<String, Object>> nodes = new ArrayList<>();
+    var state = cluster.state();
+    for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).toList()) {
+      String address = m.address().hostPort();
+      boolean reachable = !state.getUnreachable().contains(m);
+      String status = m.status().toString().toLowerCase();
+      Map<String, Object> n = new LinkedHashMap<>();
+      n.put("address", address);
+      n.put("status", !reachable && status.equals("up") ? "unreachable" : status);
+      n.put("roles", new java.util.TreeSet<>(m.getRoles()));
+      n.put("workers", workers.getOrDefault(address, 0));
+      nodes.add(n);
+    }
+    List<Map<String, Object>> timeline = new ArrayList<>();
+    synchronized (this) {
+      gone.forEach((address, since) -> nodes.add(Map.of("address", address, "status", "down",
+          "roles", List.of(), "workers", 0, "since", since)));
+      timeline.addAll(events);
+    }
+    out.put("nodes", nodes);
+    List<Map<String, Object>> jobs = new ArrayList<>();
+    for (String id : records.ids(50)) {
+      JobRecords.Status s = records.status(id, CURVE_ROUNDS);
+      if (s == null) {
+        continue;
+      }
+      Map<String, Object> job = JobRecords.describe(s);
+      job.remove("recentRounds");
+      job.put("rounds", s.recent());
+      jobs.add(job);
+      for (Recovery r : s.recoveries()) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("time", r.faultSeenMillis());
+        e.put("kind", "recovery");
+        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), recovered in "
+            + r.recoveryMillis() + " ms");
+        timeline.add(e);
+      }
+    }
+    timeline.sort((a, b) -> Long.compare((Long) b.get("time"), (Long) a.get("time")));
+    out.put("jobs", jobs);
+    out.put("timeline", timeline.size() > EVENTS ? timeline.subList(0, EVENTS) : timeline);
+    return out;
+  }
+
+  /** Worker slots registered with the receptionist, by node address (host:port). */
+  private Map<String, Integer> workersByNode() {
+    Map<String, Integer> out = new TreeMap<>();
+    try {
+      Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+          system.receptionist(), r -> Receptionist.find(TrainingProtocol.WORKERS, r),
+          Duration.ofSeconds(2), system.scheduler()).toCompletableFuture()
+          .get(3, TimeUnit.SECONDS);
+      for (var w : listing.getServiceInstances(TrainingProtocol.WORKERS)) {
+        var a = w.path().address();
+        String address = a.hasLocalScope() ? system.address().hostPort() : a.hostPort();
+        out.merge(address, 1, Integer::sum);
+      }
+    } catch (Exception e) {
+      // the counts are left out of this snapshot; the next one tries again
+    }
+    return out;
+  }
+}
