@@ -83,6 +83,8 @@ final class DemoCommand implements Callable<Integer> {
       history = cluster.history();
       System.out.println("nodes up at " + String.join(", ", cluster.local().addresses())
           + "; logs in " + clusterData);
+      System.out.println("live dashboard on every node (one of them will be killed): "
+          + String.join(", ", cluster.local().httpUrls().stream().map(u -> u + "/").toList()));
       String jobId = spec.name() + "-" + System.currentTimeMillis();
       ChaosJob job = cluster.submit(jobId, spec, nodes, u -> ClusterRun.show(u, bar));
       if (faults) {
