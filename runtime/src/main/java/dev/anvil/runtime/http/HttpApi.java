@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * POST /api/jobs/{id}/pause|resume|cancel
  * GET  /metrics                      Prometheus text format
  * GET  /                             the live dashboard (a page; /api/events streams its data)
+ * GET  /health/alive, /health/ready   probes: the node runs; the node is Up in the cluster
  * </pre>
  *
  * Every error is a 4xx (5xx when the node itself fails) with {"error": message}, never a stack
@@ -155,6 +156,16 @@ public final class HttpApi implements AutoCloseable {
           stream(exchange);
           return;
         }
+        case "/health/alive" -> {
+          health(exchange, !system.whenTerminated().isCompleted(), "the node is stopping");
+          return;
+        }
+        case "/health/ready" -> {
+          var self = Cluster.get(system).selfMember();
+          health(exchange, self.status() == org.apache.pekko.cluster.MemberStatus.up(),
+              "this node is " + self.status() + " in the cluster, not Up");
+          return;
+        }
         default -> { }
       }
     }
@@ -189,6 +200,18 @@ public final class HttpApi implements AutoCloseable {
       }
     } catch (IOException e) {
       log.debug("HTTP response not sent: {}", e.toString());
+    }
+  }
+
+  /** A probe's answer: 200 "ok", or 503 with why not. */
+  private static void health(HttpExchange exchange, boolean ok, String why) {
+    try (exchange) {
+      byte[] bytes = (ok ? "ok" : why).getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+      exchange.sendResponseHeaders(ok ? 200 : 503, bytes.length);
+      exchange.getResponseBody().write(bytes);
+    } catch (IOException e) {
+      log.debug("probe answer not sent: {}", e.toString());
     }
   }
 

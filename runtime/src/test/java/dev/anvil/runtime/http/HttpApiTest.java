@@ -182,6 +182,16 @@ class HttpApiTest {
   }
 
   @Test
+  void probesAnswer() throws Exception {
+    for (String probe : List.of("/health/alive", "/health/ready")) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+          + probe)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), probe + ": " + r.body());
+      assertEquals("ok", r.body());
+    }
+  }
+
+  @Test
   void offLoopbackTheApiNeedsAToken() throws Exception {
     String host = nonLoopbackAddress();
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
