@@ -28,7 +28,8 @@ final class ClusterRun {
 
   static String run(ActorSystem<?> client, String jobId, JobSpec spec, int workers,
       ProgressBar bar) {
-    bar.message("job id " + jobId + " (`anvil pause " + jobId + "` pauses it)");
+    bar.message("job id " + jobId + " (`anvil pause " + jobId + " --cluster HOST:PORT`, with"
+        + " a node's HTTP API, pauses it)");
     JobClient.Outcome outcome;
     try {
       outcome = JobClient.submit(client, jobId, spec, workers, u -> show(u, bar))

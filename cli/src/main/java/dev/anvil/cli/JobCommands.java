@@ -24,14 +24,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code anvil pause|resume|cancel JOB} and {@code anvil checkpoint export|import}. */
+/** {@code anvil checkpoint export|import}: checkpoints between clusters, through a client member. */
 final class JobCommands {
   private JobCommands() {}
 
   /** Options every command against a running cluster takes. */
   static final class ClusterOptions {
     @Option(names = "--cluster", required = true, paramLabel = "HOST:PORT",
-        description = "A node of the running cluster to join through.")
+        description = "Cluster address (host:port of its cluster port, not the HTTP API) of a"
+            + " node to join through.")
     String cluster;
 
     @Option(names = "--timeout", defaultValue = "120",
@@ -59,12 +60,9 @@ final class JobCommands {
     }
   }
 
-  /** Prints what a control command got back; 0 when it is what was asked for. */
+  /** Prints what a command got back; 0 when it is what was asked for. */
   static int report(JobUpdate u, Class<? extends JobUpdate> wanted) {
-    if (u instanceof JobProtocol.Paused p) {
-      System.out.println("job " + p.jobId() + " is paused after round " + p.round()
-          + " (checkpointed; no workers held)");
-    } else if (u instanceof JobProtocol.Accepted a) {
+    if (u instanceof JobProtocol.Accepted a) {
       System.out.println("job " + a.jobId() + " is training: " + a.model() + ", "
           + a.totalRounds() + " rounds on " + a.workers() + " workers");
     } else if (u instanceof JobProtocol.Finished f) {
@@ -75,44 +73,6 @@ final class JobCommands {
       throw new UserError(r.reason());
     }
     return wanted.isInstance(u) ? 0 : 1;
-  }
-
-  /** A command about one job of a running cluster: the job id and the cluster options. */
-  abstract static class JobCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "JOB", description = "The job id.")
-    String job;
-
-    @picocli.CommandLine.Mixin
-    ClusterOptions options;
-  }
-
-  @Command(name = "pause", description = "Pause a job at its next round boundary, after a"
-      + " checkpoint; it releases its workers until `anvil resume`.")
-  static final class Pause extends JobCommand {
-    @Override
-    public Integer call() {
-      return report(options.run(c -> JobClient.pause(c, job)), JobProtocol.Paused.class);
-    }
-  }
-
-  @Command(name = "resume", description = "Resume a paused job from its checkpoint.")
-  static final class Resume extends JobCommand {
-    @Override
-    public Integer call() {
-      return report(options.run(c -> JobClient.resume(c, job)), JobProtocol.Accepted.class);
-    }
-  }
-
-  @Command(name = "cancel", description = "End a job for good (running or paused).")
-  static final class Cancel extends JobCommand {
-    @Option(names = "--reason", defaultValue = "", description = "Recorded with the job.")
-    String reason;
-
-    @Override
-    public Integer call() {
-      return report(options.run(c -> JobClient.cancel(c, job, reason)),
-          JobProtocol.Failed.class);
-    }
   }
 
   @Command(name = "checkpoint", description = "Move jobs between clusters.",

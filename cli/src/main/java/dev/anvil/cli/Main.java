@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Fault-tolerant, deterministic data-parallel training on Apache Pekko.",
     subcommands = {TrainCommand.class, LocalCommand.class, NodeCommand.class, DemoCommand.class,
-        ValidateCommand.class, JobCommands.Pause.class, JobCommands.Resume.class,
-        JobCommands.Cancel.class, JobCommands.Checkpoints.class, ChaosCommand.class,
+        ValidateCommand.class, ApiCommands.Submit.class, ApiCommands.Status.class,
+        ApiCommands.Pause.class, ApiCommands.Resume.class, ApiCommands.Cancel.class,
+        JobCommands.Checkpoints.class, ChaosCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for input the user must fix: an invalid job spec or unusable data. */

@@ -140,10 +140,13 @@ class MainTest {
   }
 
   @Test
-  void controlCommandsNeedACluster() {
-    Outcome o = anvil("pause", "some-job");
-    assertEquals(2, o.code());
-    assertTrue(o.err().contains("--cluster"), o.err());
+  void controlCommandsSayWhenNoApiAnswers() {
+    Outcome o = anvil("pause", "some-job", "--cluster", "127.0.0.1:1");
+    assertEquals(1, o.code());
+    assertTrue(o.err().contains("no Anvil HTTP API at http://127.0.0.1:1"), o.err());
+    Outcome bad = anvil("status", "--cluster", "not an address");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("--cluster = not an address: expected HOST:PORT"), bad.err());
   }
 
   @Test

@@ -1,0 +1,105 @@
+package dev.anvil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.anvil.cli.MainTest.Outcome;
+import dev.anvil.persistence.EmbeddedDatabase;
+import dev.anvil.runtime.AnvilNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code anvil submit|status|pause|resume|cancel} against a real node's HTTP API (a one-node
+ * cluster in this JVM, embedded PostgreSQL, a token).
+ */
+class ApiCommandsTest {
+  @TempDir
+  static Path dir;
+  static EmbeddedDatabase database;
+  static AnvilNode node;
+  static String api;
+
+  @BeforeAll
+  static void start() {
+    database = EmbeddedDatabase.start(dir.resolve("postgres"));
+    node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
+        "anvil.persistence.url", database.jdbcUrl(),
+        "anvil.persistence.user", database.user(),
+        "anvil.worker.slots", 2,
+        "anvil.http.token", "t0ken",
+        "pekko.remote.artery.canonical.hostname", "127.0.0.1",
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.cluster.seed-nodes", List.of())));
+    api = node.httpUrl().replace("http://", "");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) {
+      node.close();
+    }
+    if (database != null) {
+      database.close();
+    }
+  }
+
+  static Outcome anvil(String... args) {
+    return MainTest.anvil(args);
+  }
+
+  @Test
+  void submitFollowPauseResumeAndCancelAJob() throws Exception {
+    Outcome none = anvil("status", "--cluster", api);
+    assertEquals(0, none.code(), none.err());
+    assertTrue(none.out().contains("no jobs"), none.out());
+
+    Path job = dir.resolve("job.conf");
+    Files.writeString(job, """
+        job {
+          name = "api-job", seed = 2
+          model { type = mlp, layers = [8, 16, 3] }
+          data { type = synthetic, samples = 1200, features = 8, classes = 3, seed = 4 }
+          optimizer { type = sgd, learning-rate = 0.05 }
+          batch-size = 60, logical-shards = 6, rounds = 200000, kernel = java
+        }
+        """);
+    Outcome denied = anvil("submit", "--job", job.toString(), "--cluster", api);
+    assertEquals(2, denied.code());
+    assertTrue(denied.err().contains("Authorization: Bearer"), denied.err());
+
+    Outcome submitted = anvil("submit", "--job", job.toString(), "--job-id", "api-job",
+        "--workers", "2", "--cluster", api, "--token", "t0ken");
+    assertEquals(0, submitted.code(), submitted.err());
+    assertTrue(submitted.out().contains("submitted job api-job on 2 workers"),
+        submitted.out());
+
+    Outcome paused = anvil("pause", "api-job", "--cluster", api, "--token", "t0ken");
+    assertEquals(0, paused.code(), paused.err());
+    assertTrue(paused.out().contains("job api-job is paused"), paused.out());
+    Outcome status = anvil("status", "api-job", "--cluster", api);
+    assertTrue(status.out().contains("job api-job: paused, round "), status.out());
+
+    Outcome resumed = anvil("resume", "api-job", "--cluster", api, "--token", "t0ken");
+    assertEquals(0, resumed.code(), resumed.err());
+    Outcome cancelled = anvil("cancel", "api-job", "--reason", "enough", "--cluster", api,
+        "--token", "t0ken");
+    assertEquals(0, cancelled.code(), cancelled.err());
+    Outcome after = anvil("status", "api-job", "--cluster", api);
+    assertTrue(after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
+        after.out());
+    Outcome all = anvil("status", "--cluster", api);
+    assertTrue(all.out().contains("api-job") && all.out().contains("cancelled"), all.out());
+
+    Outcome unknown = anvil("pause", "nope", "--cluster", api, "--token", "t0ken");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("no job nope"), unknown.err());
+  }
+}
