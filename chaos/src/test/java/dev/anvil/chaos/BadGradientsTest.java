@@ -38,7 +38,12 @@ class BadGradientsTest {
   void oneNodesBadResultsAreRejectedAndNeverApplied(ChaosCluster cluster) throws Exception {
     JobSpec spec = spec("bad-one-node", 2500);
     Reference reference = Reference.of(spec);
-    ChaosJob job = cluster.submit("bad-one-node", spec, 3);
+    List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    ChaosJob job = cluster.submit("bad-one-node", spec, 3, u -> {
+      if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r) {
+        heard.add(r.recovery().kind());
+      }
+    });
     job.awaitRound(200, Duration.ofSeconds(90));
     int victim = (cluster.indexOf(job.coordinator()) + 1) % cluster.size();
     for (String kind : List.of("nan", "inf", "wrong-length")) {
@@ -53,6 +58,7 @@ class BadGradientsTest {
     assertEquals(Verdict.Validity.TRUE, v.valid(), v.problems()::toString);
     assertTrue(v.rejectedResults() > 0, v::toString);
     assertEquals(3, v.faults().get("bad-gradients").survived());
+    assertTrue(heard.contains("bad-gradient"), heard::toString);  // watchers hear recoveries
   }
 
   @Test

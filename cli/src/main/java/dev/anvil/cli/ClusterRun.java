@@ -50,6 +50,11 @@ final class ClusterRun {
     if (u instanceof Accepted a) {
       bar.message(String.format(Locale.ROOT, "job %s: %s, %d rounds on %d workers (%d nodes)",
           a.jobId(), a.model(), a.totalRounds(), a.workers(), a.nodes()));
+    } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
+        && !r.recovery().kind().equals("deadline")) {  // late work re-sent: routine, not shown
+      bar.message(String.format(Locale.ROOT, "job %s recovered from %s (%s) in %d ms",
+          r.jobId(), r.recovery().kind(), r.recovery().detail(),
+          r.recovery().recoveryMillis()));
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Degraded d) {
       bar.message("job " + d.jobId() + " is degraded: " + d.reason());
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Paused p) {

@@ -32,6 +32,7 @@ public final class CoordinatorWire implements WireRegistrar {
     r.register(JobProtocol.Paused.class, 315);
     r.register(JobProtocol.Degraded.class, 316);
     r.register(JobProtocol.Exported.class, 317);
+    r.register(JobProtocol.Recovered.class, 318);
     for (JournalFormat.Entry<?> e : JournalFormat.ENTRIES) {
       r.register(e.type(), e.id(), e.format());
     }

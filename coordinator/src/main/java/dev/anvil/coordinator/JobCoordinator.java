@@ -1805,6 +1805,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         getContext().getLog().info("job {}: recovered from {} ({}) in {} ms", jobId,
             done.kind(), done.detail(), done.recoveryMillis());
         metrics.recovered(done.kind(), done.recoveryMillis());
+        notifyWatchers(new JobProtocol.Recovered(jobId, done));
       }
     }
   }

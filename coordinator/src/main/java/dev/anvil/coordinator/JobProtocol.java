@@ -43,7 +43,12 @@ public final class JobProtocol {
 
   /** What a watcher hears. */
   public sealed interface JobUpdate extends AnvilSerializable
-      permits Accepted, Rejected, Progress, Finished, Failed, Paused, Degraded, Exported {}
+      permits Accepted, Rejected, Progress, Finished, Failed, Paused, Degraded, Exported,
+      Recovered {}
+
+  /** The job recovered from a fault (a lost node, a late worker, a restart, an outage). */
+  public record Recovered(String jobId, dev.anvil.core.train.Recovery recovery)
+      implements JobUpdate {}
 
   /** The job is paused after round {@code round}, checkpointed; it holds no workers. */
   public record Paused(String jobId, long round) implements JobUpdate {}

@@ -128,6 +128,8 @@ public final class AnvilNode implements AutoCloseable {
         listener.onDegraded(d.reason());
       } else if (u instanceof JobProtocol.Paused p) {
         listener.onPaused(p.round());
+      } else if (u instanceof JobProtocol.Recovered r) {
+        listener.onRecovery(r.recovery());
       }
     }));
   }

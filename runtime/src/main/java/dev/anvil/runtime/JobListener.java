@@ -16,6 +16,13 @@ public interface JobListener {
    */
   default void onCoordinator(String node, boolean recovery) {}
 
+  /**
+   * The job recovered from a fault: a lost or late worker's work re-dispatched, its coordinator
+   * restarted, the journal back after an outage. {@code recovery} says what, and how long it
+   * took (its {@code recoveryMillis()}).
+   */
+  default void onRecovery(dev.anvil.core.train.Recovery recovery) {}
+
   /** The journal does not answer: the job waits, and goes on once it does. */
   default void onDegraded(String reason) {}
 
