@@ -99,7 +99,7 @@ public final class ChaosJob {
   /** Waits until round {@code r} is committed, or fails naming what was seen. */
   public void awaitRound(long r, Duration timeout) throws InterruptedException {
     if (!awaitRound(n -> n >= r, timeout)) {
-      throw new AssertionError("job " + jobId + ": round " + r + " not committed within "
+      throw new IllegalStateException("job " + jobId + ": round " + r + " not committed within "
           + timeout + " (last heard " + round() + (done() ? ", the job ended" : "") + ")");
     }
   }
@@ -138,11 +138,11 @@ public final class ChaosJob {
     try {
       JobClient.Outcome o = outcome.get(timeout.toSeconds(), TimeUnit.SECONDS);
       if (!o.succeeded()) {
-        throw new AssertionError("job " + jobId + " failed: " + o.failure());
+        throw new IllegalStateException("job " + jobId + " failed: " + o.failure());
       }
       return result(o);
     } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-      throw new AssertionError("job " + jobId + " has no result within " + timeout, e);
+      throw new IllegalStateException("job " + jobId + " has no result within " + timeout, e);
     }
   }
 
