@@ -112,6 +112,7 @@ final class TrainCommand implements Callable<Integer> {
           + " worker slots each; logs in " + data + ")");
       try (var local = dev.anvil.runtime.LocalCluster.start(
           dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data))) {
+        bar.message("live dashboard and HTTP API: " + local.httpUrls().get(0) + "/");
         resultJson = ClusterRun.run(local.client(), spec, total, bar);
       }
     }
