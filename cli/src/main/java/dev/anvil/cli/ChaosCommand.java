@@ -119,8 +119,8 @@ final class ChaosCommand implements Callable<Integer> {
       Verdict v = r.verdict();
       long injected = v.faults().values().stream().mapToLong(Verdict.FaultCount::injected).sum();
       long survived = v.faults().values().stream().mapToLong(Verdict.FaultCount::survived).sum();
-      long slowest = v.recoveries().stream().mapToLong(Verdict.RecoveryTime::millis).max()
-          .orElse(-1);
+      long slowest = v.recoveries().stream()
+          .mapToLong(r -> Math.max(r.millis(), r.stallMillis())).max().orElse(-1);
       sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %d | %d | %d/%d | %s | %s"
               + " | %.0f |%n", r.scenario().name(), r.scenario().seed(), v.valid(),
           v.roundsCommitted(), v.roundsExpected(), v.lost(), v.duplicated(), injected, survived,

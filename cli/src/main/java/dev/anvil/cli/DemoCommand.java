@@ -106,8 +106,9 @@ final class DemoCommand implements Callable<Integer> {
     ClusterRun.write(resultJson, out.resolve("result-cluster.json"));
     System.out.println(ClusterRun.summary(distributed));
     for (Verdict.RecoveryTime r : verdict.recoveries()) {
-      System.out.printf("%s of %s: the next round was committed %.1f s later%n", r.fault(),
-          r.target(), r.millis() / 1000.0);
+      System.out.printf("%s of %s: the next round was committed %.1f s later (longest stall"
+          + " %.1f s)%n", r.fault(), r.target(), r.millis() / 1000.0,
+          Math.max(0, r.stallMillis()) / 1000.0);
     }
     Path report = out.resolve("chaos-report");
     Report.write(report, new Scenario("demo", "anvil demo: the example on " + nodes + " nodes,"

@@ -123,8 +123,11 @@ public final class Checker {
         if (next >= 0) {
           n[2]++;
         }
+        long active = healedAfter(ops, i);
         recoveries.add(new RecoveryTime(op.fault(), op.target(), op.timeMillis(),
-            next < 0 ? -1 : next - op.timeMillis(), healedAfter(ops, i)));
+            next < 0 ? -1 : next - op.timeMillis(), active,
+            longestStall(history.samples(), op.timeMillis(),
+                op.timeMillis() + Math.max(0, active))));
       }
     }
     TreeMap<String, FaultCount> faults = new TreeMap<>();
@@ -167,6 +170,23 @@ public final class Checker {
       }
     }
     return best;
+  }
+
+  /**
+   * The longest gap between rounds the client heard committed that begins between {@code from}
+   * and {@code until} (counted from {@code from} when it began before): 0 when progress never
+   * stalled, -1 when nothing was heard after {@code from}.
+   */
+  static long longestStall(List<History.Sample> samples, long from, long until) {
+    long longest = -1;
+    long previous = Long.MIN_VALUE;
+    for (History.Sample s : samples) {
+      if (s.timeMillis() > from && previous != Long.MIN_VALUE && previous <= until) {
+        longest = Math.max(longest, s.timeMillis() - Math.max(previous, from));
+      }
+      previous = s.timeMillis();
+    }
+    return longest;
   }
 
   /** How long the fault injected at ops[i] was active, to its heal; -1 if never healed. */

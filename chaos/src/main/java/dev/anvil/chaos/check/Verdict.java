@@ -35,12 +35,14 @@ public record Verdict(Validity valid, List<String> problems, long roundsExpected
   public record FaultCount(long injected, long healed, long survived) {}
 
   /**
-   * One injected fault: {@code millis} from its injection to the next round the journal
-   * committed (-1 when none followed), and the span it was active (to its heal; -1: never
-   * healed).
+   * One injected fault: {@code millis} from its injection to the next round committed after it
+   * (-1 when none followed); the span it was active (to its heal; -1: never healed); and the
+   * longest time without a newly committed round that began while it was active
+   * ({@code stallMillis}: what a fault that lets in-flight rounds finish first, such as a
+   * database outage, really costs).
    */
   public record RecoveryTime(String fault, String target, long injectedAtMillis, long millis,
-      long activeMillis) {}
+      long activeMillis, long stallMillis) {}
 
   public Verdict {
     problems = List.copyOf(problems);

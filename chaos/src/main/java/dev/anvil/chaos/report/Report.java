@@ -79,11 +79,15 @@ public final class Report {
     v.faults().forEach((type, c) -> sb.append("| ").append(type).append(" | ")
         .append(c.injected()).append(" | ").append(c.healed()).append(" | ")
         .append(c.survived()).append(" |\n"));
-    sb.append("\n## Recovery times (fault to next committed round)\n\n"
-        + "| fault | target | ms | active ms |\n|---|---|---|---|\n");
+    sb.append("\n## Recovery times\n\nFrom the fault to the next committed round; the"
+        + " longest stretch without a new committed round that began while it was active;"
+        + " how long it was active.\n\n"
+        + "| fault | target | to next round, ms | longest stall, ms | active, ms |\n"
+        + "|---|---|---|---|---|\n");
     for (Verdict.RecoveryTime r : v.recoveries()) {
       sb.append("| ").append(r.fault()).append(" | ").append(r.target()).append(" | ")
           .append(r.millis() < 0 ? "-" : r.millis()).append(" | ")
+          .append(r.stallMillis() < 0 ? "-" : r.stallMillis()).append(" | ")
           .append(r.activeMillis() < 0 ? "-" : r.activeMillis()).append(" |\n");
     }
     sb.append("\n## Timeline\n\n").append(chart).append("\n\n## Operations\n\n"

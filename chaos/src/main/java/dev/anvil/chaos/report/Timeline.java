@@ -23,8 +23,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * timeline.png: training loss (left axis) and rounds per second (right axis) against seconds
- * since the run began, a red line per injected fault and a shaded band from each fault to the
- * next committed round (its recovery).
+ * since the run began, a red line per injected fault and a shaded band over its recovery (to the
+ * next committed round, or over the longest stall it caused, whichever is longer).
  */
 final class Timeline {
   /** A pause between progress reports longer than this is drawn as a stall. */
@@ -81,8 +81,9 @@ final class Timeline {
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     for (Verdict.RecoveryTime r : verdict.recoveries()) {
       double at = (r.injectedAtMillis() - t0) / 1000.0;
-      if (r.millis() > 0) {
-        IntervalMarker band = new IntervalMarker(at, at + r.millis() / 1000.0);
+      long span = Math.max(r.millis(), r.stallMillis());
+      if (span > 0) {
+        IntervalMarker band = new IntervalMarker(at, at + span / 1000.0);
         band.setPaint(new Color(255, 140, 0, 60));
         plot.addDomainMarker(band, Layer.BACKGROUND);
       }

@@ -63,6 +63,20 @@ class CheckerTest {
   }
 
   @Test
+  void theLongestStallCountsOnlyGapsThatBeginWhileTheFaultIsActive() {
+    List<History.Sample> s = List.of(new History.Sample(1000, 1, 1), new History.Sample(1100, 2,
+        1), new History.Sample(1150, 3, 1), new History.Sample(3150, 4, 1),
+        new History.Sample(3200, 5, 1), new History.Sample(9000, 6, 1));
+    // Active 1120..4000: the gap 1150 -> 3150 (2000 ms) began inside; 3200 -> 9000 too.
+    assertEquals(5800, Checker.longestStall(s, 1120, 4000));
+    // Active 1120..3170: only the first gap began inside.
+    assertEquals(2000, Checker.longestStall(s, 1120, 3170));
+    // A gap that began before the fault counts from the fault.
+    assertEquals(1900, Checker.longestStall(s, 1250, 1300));
+    assertEquals(-1, Checker.longestStall(s, 9500, 9600));
+  }
+
+  @Test
   void aDifferentHashIsFalse() {
     Verdict v = Checker.check(clean(50), 50, HASH, Checker.Outcome.finished("cd".repeat(32),
         0));
