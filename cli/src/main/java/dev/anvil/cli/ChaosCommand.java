@@ -120,7 +120,7 @@ final class ChaosCommand implements Callable<Integer> {
       long injected = v.faults().values().stream().mapToLong(Verdict.FaultCount::injected).sum();
       long survived = v.faults().values().stream().mapToLong(Verdict.FaultCount::survived).sum();
       long slowest = v.recoveries().stream()
-          .mapToLong(r -> Math.max(r.millis(), r.stallMillis())).max().orElse(-1);
+          .mapToLong(t -> Math.max(t.millis(), t.stallMillis())).max().orElse(-1);
       sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %d | %d | %d/%d | %s | %s"
               + " | %.0f |%n", r.scenario().name(), r.scenario().seed(), v.valid(),
           v.roundsCommitted(), v.roundsExpected(), v.lost(), v.duplicated(), injected, survived,
