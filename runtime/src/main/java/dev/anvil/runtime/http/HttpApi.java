@@ -72,11 +72,7 @@ public final class HttpApi implements AutoCloseable {
   private final java.util.function.Supplier<String> metrics;
   private final ObjectMapper json = new ObjectMapper();
   private final DashboardFeed feed;
-  private final java.util.concurrent.atomic.AtomicInteger streams =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private volatile boolean closed;
-  /** Live dashboards (server-sent event streams) at once; more get 503. */
-  private static final int MAX_STREAMS = 8;
+  private final Pages.EventStream stream;
   /** Jobs submitted through this API whose first event may not be in the journal yet. */
   private final java.util.Set<String> submitted = java.util.concurrent.ConcurrentHashMap
       .newKeySet();
@@ -102,6 +98,7 @@ public final class HttpApi implements AutoCloseable {
     this.settings = settings;
     this.records = new JobRecords(system, db);
     this.feed = new DashboardFeed(system, records);
+    this.stream = new Pages.EventStream(feed, json);
     this.workers = workers;
   }
 
@@ -118,7 +115,7 @@ public final class HttpApi implements AutoCloseable {
       throw new IllegalStateException("cannot serve the HTTP API on " + settings.host() + ":"
           + settings.port() + ": " + e.getMessage(), e);
     }
-    ExecutorService executor = Executors.newFixedThreadPool(MAX_STREAMS + 4, r -> {
+    ExecutorService executor = Executors.newFixedThreadPool(Pages.EventStream.MAX + 4, r -> {
       Thread t = new Thread(r, "anvil-http");
       t.setDaemon(true);
       return t;
@@ -145,24 +142,25 @@ public final class HttpApi implements AutoCloseable {
     if (exchange.getRequestMethod().equals("GET")) {
       switch (path) {
         case "/metrics" -> {
-          send(exchange, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+          Pages.send(exchange, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
           return;
         }
         case "/", "/dashboard" -> {
-          send(exchange, "text/html; charset=utf-8", dashboardPage());
+          Pages.send(exchange, "text/html; charset=utf-8", Pages.dashboard());
           return;
         }
         case "/api/events" -> {
-          stream(exchange);
+          stream.serve(exchange);
           return;
         }
         case "/health/alive" -> {
-          health(exchange, !system.whenTerminated().isCompleted(), "the node is stopping");
+          Pages.health(exchange, !system.whenTerminated().isCompleted(),
+              "the node is stopping");
           return;
         }
         case "/health/ready" -> {
           var self = Cluster.get(system).selfMember();
-          health(exchange, self.status() == org.apache.pekko.cluster.MemberStatus.up(),
+          Pages.health(exchange, self.status() == org.apache.pekko.cluster.MemberStatus.up(),
               "this node is " + self.status() + " in the cluster, not Up");
           return;
         }
@@ -200,81 +198,6 @@ public final class HttpApi implements AutoCloseable {
       }
     } catch (IOException e) {
       log.debug("HTTP response not sent: {}", e.toString());
-    }
-  }
-
-  /** A probe's answer: 200 "ok", or 503 with why not. */
-  private static void health(HttpExchange exchange, boolean ok, String why) {
-    try (exchange) {
-      byte[] bytes = (ok ? "ok" : why).getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-      exchange.sendResponseHeaders(ok ? 200 : 503, bytes.length);
-      exchange.getResponseBody().write(bytes);
-    } catch (IOException e) {
-      log.debug("probe answer not sent: {}", e.toString());
-    }
-  }
-
-  /** The dashboard page (a classpath resource). */
-  private static String dashboardPage() {
-    try (InputStream in = HttpApi.class.getResourceAsStream("dashboard.html")) {
-      if (in == null) {
-        return "dashboard.html is missing from the build";
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "dashboard.html could not be read: " + e.getMessage();
-    }
-  }
-
-  /**
-   * Server-sent events for the dashboard: a snapshot every second until the client goes away
-   * or the node stops.
-   */
-  private void stream(HttpExchange exchange) {
-    try (exchange) {
-      if (streams.incrementAndGet() > MAX_STREAMS) {
-        byte[] busy = "{\"error\": \"too many dashboards open on this node\"}"
-            .getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(503, busy.length);
-        exchange.getResponseBody().write(busy);
-        return;
-      }
-      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-      exchange.getResponseHeaders().set("Cache-Control", "no-cache");
-      exchange.sendResponseHeaders(200, 0);
-      OutputStream out = exchange.getResponseBody();
-      while (!closed) {
-        String data;
-        try {
-          data = json.writeValueAsString(feed.snapshot());
-        } catch (SQLException e) {
-          data = json.writeValueAsString(Map.of("error", "the journal does not answer: "
-              + e.getMessage()));
-        }
-        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        Thread.sleep(1000);  // the feed's period; the client renders each snapshot
-      }
-    } catch (IOException e) {
-      log.debug("dashboard stream closed: {}", e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      streams.decrementAndGet();
-    }
-  }
-
-  private static void send(HttpExchange exchange, String contentType, String body) {
-    try (exchange) {
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", contentType);
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    } catch (IOException e) {
-      log.debug("metrics not sent: {}", e.toString());
     }
   }
 
@@ -523,7 +446,7 @@ public final class HttpApi implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
+    stream.close();
     server.stop(0);
     executor.shutdownNow();
   }
