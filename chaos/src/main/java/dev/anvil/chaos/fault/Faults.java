@@ -69,9 +69,13 @@ public final class Faults {
    */
   public static List<Integer> targets(String target, ChaosCluster cluster, ChaosJob job,
       SplittableRandom random) {
-    int n = cluster.size();
     int coordinator = job == null || job.coordinator() == null ? -1
         : cluster.indexOf(job.coordinator());
+    return targets(target, cluster.size(), coordinator, random);
+  }
+
+  /** As above, on {@code n} nodes of which {@code coordinator} (-1: not known) hosts the job's. */
+  static List<Integer> targets(String target, int n, int coordinator, SplittableRandom random) {
     List<Integer> others = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       if (i != coordinator) {
