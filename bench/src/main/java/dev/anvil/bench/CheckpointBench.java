@@ -43,11 +43,13 @@ import java.util.regex.Pattern;
  * embedded PostgreSQL, next to {@code torch.save} of a same-size model) and as training time on
  * a cluster.
  *
- * <p>Two models on synthetic data (kernel native, batch 128, 16 logical shards, SGD lr 0.05
+ * <p>Three models on synthetic data (kernel native, batch 128, 16 logical shards, SGD lr 0.05
  * momentum 0.9 by default, so one optimizer slot; {@code --optimizer adam} gives two):
- * <b>small</b>, mlp [32, 64, 8] on 24,000 samples x 32 features, 8 classes (as
- * {@code examples/synthetic-mlp.conf}); <b>large</b>, mlp [784, 1024, 256, 10] (1,068,810
- * parameters) on 40,000 samples x 784 features, 10 classes.
+ * <b>small</b>, the project's small MLP, mlp [784, 128, 10] (101,770 parameters) on 40,000
+ * samples x 784 features, 10 classes; <b>large</b>, mlp [784, 1024, 256, 10] (1,068,810
+ * parameters) on the same data; and, only when asked for, <b>tiny</b>, mlp [32, 64, 8] (2,632
+ * parameters) on 24,000 samples x 32 features, 8 classes (as {@code examples/synthetic-mlp.conf}),
+ * whose sub-millisecond rounds make it the worst case for any fixed cost per checkpoint.
  *
  * <p>Part 1, <b>direct cost</b>: an {@link EmbeddedDatabase} in a temp folder with the schema of
  * {@link JournalSchema} and one {@link CheckpointStore}; parameters, optimizer slots and the
@@ -75,11 +77,12 @@ import java.util.regex.Pattern;
  * Figure: the result's {@code trainSeconds} (sum of the round times). A job of N rounds
  * checkpoints at every multiple of K below N.
  *
- * <p>Usage: {@code CheckpointBench [--repeats R (3)] [--small-rounds N (5000)]
- * [--large-rounds N (300)] [--warmup-small-rounds W (5000)] [--warmup-large-rounds W (60)]
+ * <p>Usage: {@code CheckpointBench [--repeats R (3)] [--small-rounds N (2000)]
+ * [--large-rounds N (300)] [--tiny-rounds N (5000)] [--warmup-small-rounds W (1000)]
+ * [--warmup-large-rounds W (60)] [--warmup-tiny-rounds W (5000)]
  * [--direct-reps N (20)] [--direct-warmup N (5)] [--gradient-batch B (20)]
  * [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster] [--no-torch]
- * [--models small,large]}. Start it as {@code bench/run-checkpoint.sh} does: the node JVMs are
+ * [--models small,large,tiny (small,large)]}. Start it as {@code bench/run-checkpoint.sh} does: the node JVMs are
  * launched with this JVM's class path.
  */
 public final class CheckpointBench {
@@ -89,10 +92,11 @@ public final class CheckpointBench {
   private static final long GRADIENT_BYTES_PER_WRITE = 16L << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String USAGE = "usage: CheckpointBench [--repeats R (3)]"
-      + " [--small-rounds N (5000)] [--large-rounds N (300)] [--warmup-small-rounds W (5000)]"
-      + " [--warmup-large-rounds W (60)] [--direct-reps N (20)] [--direct-warmup N (5)]"
+      + " [--small-rounds N (2000)] [--large-rounds N (300)] [--tiny-rounds N (5000)]"
+      + " [--warmup-small-rounds W (1000)] [--warmup-large-rounds W (60)]"
+      + " [--warmup-tiny-rounds W (5000)] [--direct-reps N (20)] [--direct-warmup N (5)]"
       + " [--gradient-batch B (20)] [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster]"
-      + " [--no-torch] [--models small,large]";
+      + " [--no-torch] [--models small,large,tiny (small,large)]";
   private static final String JOB = """
       job {
         name = "%s", seed = 7
@@ -124,8 +128,8 @@ public final class CheckpointBench {
   private record Model(String name, String layers, int samples, int features, int classes,
       int rounds, int warmupRounds) {}
 
-  private record Options(int repeats, int smallRounds, int largeRounds, int warmupSmall,
-      int warmupLarge, int directReps, int directWarmup, int gradientBatch, String optimizer,
+  private record Options(int repeats, int smallRounds, int largeRounds, int tinyRounds,
+      int warmupSmall, int warmupLarge, int warmupTiny, int directReps, int directWarmup, int gradientBatch, String optimizer,
       boolean direct, boolean cluster, boolean torch, List<String> models) {}
 
   /** Per-step times of the repetitions after the warm-up, ms. */
@@ -169,9 +173,10 @@ public final class CheckpointBench {
     Options o = parseArgs(args);
     List<Model> models = new ArrayList<>();
     for (Model m : List.of(
-        new Model("small", "32, 64, 8", 24_000, 32, 8, o.smallRounds(), o.warmupSmall()),
+        new Model("small", "784, 128, 10", 40_000, 784, 10, o.smallRounds(), o.warmupSmall()),
         new Model("large", "784, 1024, 256, 10", 40_000, 784, 10, o.largeRounds(),
-            o.warmupLarge()))) {
+            o.warmupLarge()),
+        new Model("tiny", "32, 64, 8", 24_000, 32, 8, o.tinyRounds(), o.warmupTiny()))) {
       if (o.models().contains(m.name())) {
         models.add(m);
         Console.say("%s = mlp [%s], %d rounds (warm-up %d)", m.name(), m.layers(), m.rounds(),
@@ -799,14 +804,14 @@ public final class CheckpointBench {
   }
 
   private static Options parseArgs(String[] args) {
-    int[] v = {3, 5000, 300, 5000, 60, 20, 5, 20};
+    int[] v = {3, 2000, 300, 5000, 1000, 60, 5000, 20, 5, 20};
     String optimizer = "sgd";
     boolean[] parts = {true, true, true};  // direct, cluster, torch
     List<String> models = List.of("small", "large");
     List<String> ints = List.of("--repeats", "--small-rounds", "--large-rounds",
-        "--warmup-small-rounds", "--warmup-large-rounds", "--direct-reps", "--direct-warmup",
-        "--gradient-batch");
-    int[] least = {1, 11, 11, 11, 11, 1, 0, 1};
+        "--tiny-rounds", "--warmup-small-rounds", "--warmup-large-rounds", "--warmup-tiny-rounds",
+        "--direct-reps", "--direct-warmup", "--gradient-batch");
+    int[] least = {1, 11, 11, 11, 11, 11, 11, 1, 0, 1};
     try {
       for (int i = 0; i < args.length; i++) {
         int n = ints.indexOf(args[i]);
@@ -826,8 +831,9 @@ public final class CheckpointBench {
           case "--no-torch" -> parts[2] = false;
           case "--models" -> {
             models = List.of((++i < args.length ? args[i] : "").split(","));
-            if (!List.of("small", "large").containsAll(models)) {
-              throw new IllegalArgumentException("--models needs small, large or small,large");
+            if (!List.of("small", "large", "tiny").containsAll(models)) {
+              throw new IllegalArgumentException("--models needs a comma-separated list of"
+                  + " small, large and tiny, e.g. small,large");
             }
           }
           default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -837,7 +843,7 @@ public final class CheckpointBench {
       System.err.println(e.getMessage() + "\n" + USAGE);
       System.exit(2);
     }
-    return new Options(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], optimizer, parts[0],
-        parts[1], parts[2], models);
+    return new Options(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], optimizer,
+        parts[0], parts[1], parts[2], models);
   }
 }
