@@ -1,12 +1,10 @@
 package dev.anvil.bench;
 
+import dev.anvil.core.io.Directories;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /** What every benchmark main prints and parses the same way. */
 final class Console {
@@ -66,10 +64,8 @@ final class Console {
 
   /** Deletes a temp folder and everything in it; says so when it cannot. */
   static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      Directories.deleteTree(dir);
     } catch (IOException e) {
       say("(could not delete %s: %s)", dir, e.getMessage());
     }

@@ -313,13 +313,8 @@ public final class ChaosCluster implements AutoCloseable {
    * (an old run's job of the same name must not answer).
    */
   public static void clearDirectory(Path dir) {
-    if (!java.nio.file.Files.exists(dir)) {
-      return;
-    }
-    try (var paths = java.nio.file.Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(p);
-      }
+    try {
+      dev.anvil.core.io.Directories.deleteTree(dir);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot clear " + dir + " for a new cluster: "
           + e.getMessage(), e);

@@ -17,6 +17,7 @@ import dev.anvil.coordinator.JobProtocol.Watch;
 import dev.anvil.core.checkpoint.Checkpoint;
 import dev.anvil.core.checkpoint.CheckpointFormat;
 import dev.anvil.core.checkpoint.CorruptCheckpointException;
+import dev.anvil.core.fault.FaultHooks;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
@@ -1270,23 +1271,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long writer = epoch;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
       CheckpointFormat.Encoded encoded = CheckpointFormat.encodeWithChecksum(checkpoint);
-      stall(dev.anvil.core.fault.FaultHooks.installed().checkpointStallMillis(id, round));
+      // held up by the fault hook (chaos runs only; on the blocking pool)
+      FaultHooks.stall(FaultHooks.installed().checkpointStallMillis(id, round));
       var stored = to.write(id, round, encoded.bytes(), encoded.checksum());
       return new CheckpointWritten(new CheckpointCommitted(round, stored.location(),
           encoded.checksum(), encoded.bytes().length, writer), System.nanoTime() - start, null);
     }, blocking), (w, error) -> w != null ? w : new CheckpointWritten(
         new CheckpointCommitted(round, null, null, 0, writer), 0, rootMessage(error)));
-  }
-
-  /** A checkpoint write held up by the fault hook (chaos runs only; on the blocking pool). */
-  private static void stall(long millis) {
-    if (millis > 0) {
-      try {
-        Thread.sleep(millis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   private Behavior<Command> onCheckpointWritten(CheckpointWritten w) {

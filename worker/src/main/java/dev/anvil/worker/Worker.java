@@ -150,25 +150,13 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     FaultHooks faults = FaultHooks.installed();
     for (TreeNode node : c.nodes()) {
       long start = System.nanoTime();
-      stall(faults.stallMillis(c.jobId(), c.round(), name));
+      FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), name));  // a straggler
       GradientSum sum = ctx.computer.compute(ctx.params, c.round(), node);
       float[] grad = faults.gradient(c.jobId(), c.round(), name, sum.grad());
       c.replyTo().tell(new NodeResult(c.jobId(), c.epoch(), c.round(), node, grad,
           sum.lossSum(), sum.samples(), name, System.nanoTime() - start));
     }
     return this;
-  }
-
-  /** A straggler: the worker's thread is busy for this long, as on a slow or loaded machine. */
-  private static void stall(long millis) {
-    if (millis <= 0) {
-      return;
-    }
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   private Behavior<WorkerCommand> onRelease(ReleaseJob r) {

@@ -49,6 +49,22 @@ public interface FaultHooks {
     return 0;
   }
 
+  /**
+   * Holds the calling thread for {@code millis} (0 or less: returns at once), as a stall asked
+   * for by {@link #stallMillis} or {@link #checkpointStallMillis}: the thread is busy, as on a
+   * slow machine. An interrupt ends the stall early and stays set.
+   */
+  static void stall(long millis) {
+    if (millis <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** The hook installed in this JVM. */
   static FaultHooks installed() {
     return Installed.hook;
