@@ -5,17 +5,10 @@ import dev.anvil.coordinator.JobJournal.CoordinatorStarted;
 import dev.anvil.coordinator.JobJournal.Event;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
 import dev.anvil.persistence.DatabaseSettings;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.serialization.Serialization;
-import org.apache.pekko.serialization.SerializationExtension;
 
 /**
  * Reads a job's events straight from the journal table, in sequence-number order, and checks
@@ -59,24 +52,8 @@ public final class JournalCheck {
 
   /** Reads job {@code jobId}'s events with {@code system}'s serializers. */
   public static Report check(ActorSystem<?> system, DatabaseSettings db, String jobId) {
-    Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
-    List<Event> events = new ArrayList<>();
-    try (Connection c = db.connect();
-        PreparedStatement q = c.prepareStatement("SELECT event_ser_id, event_ser_manifest,"
-            + " event_payload FROM event_journal WHERE persistence_id = ? AND NOT deleted"
-            + " ORDER BY sequence_number")) {
-      q.setString(1, JobJournal.persistenceId(jobId).id());
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          events.add((Event) serialization.deserialize(rs.getBytes(3), rs.getInt(1),
-              rs.getString(2)).get());
-        }
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot read the journal of job " + jobId + " at "
-          + db.url() + ": " + e.getMessage(), e);
-    }
-    return of(jobId, events);
+    return of(jobId, JournalRows.all(system, db, jobId).stream().map(JournalRows.Row::event)
+        .toList());
   }
 
   /** Checks events in sequence-number order. */

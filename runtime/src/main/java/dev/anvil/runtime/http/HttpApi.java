@@ -286,7 +286,7 @@ public final class HttpApi implements AutoCloseable {
   private Object jobs() throws SQLException {
     List<Object> out = new ArrayList<>();
     for (String id : records.ids(200)) {
-      JobRecords.Status s = records.status(id, STATUS_ROUNDS);
+      JobRecords.Status s = records.status(id, 1);
       if (s != null) {
         out.add(Map.of("jobId", id, "state", s.state(), "lastRound", s.lastRound()));
       }
@@ -328,7 +328,7 @@ public final class HttpApi implements AutoCloseable {
         : workers.getAsInt();
     String id = query.containsKey("id") ? jobId(query.get("id"))
         : spec.name().replaceAll("[^A-Za-z0-9._-]", "-") + "-" + System.currentTimeMillis();
-    if (!submitted.add(id) || records.status(id, STATUS_ROUNDS) != null) {
+    if (records.exists(id) || !submitted.add(id)) {
       throw new HttpError(409, "job " + id + " exists; GET /api/jobs/" + id + " shows it");
     }
     JobClient.submit(system, id, spec, count, u -> { })
@@ -338,7 +338,7 @@ public final class HttpApi implements AutoCloseable {
 
   private Object control(String id, String action, HttpExchange x) throws SQLException,
       InterruptedException {
-    if (records.status(id, STATUS_ROUNDS) == null && !submitted.contains(id)) {
+    if (!submitted.contains(id) && !records.exists(id)) {
       throw new HttpError(404, "no job " + id);
     }
     var update = switch (action) {

@@ -2,6 +2,7 @@ package dev.anvil.runtime.http;
 
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.persistence.DatabaseSettings;
+import dev.anvil.runtime.JournalRows;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,9 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.serialization.Serialization;
-import org.apache.pekko.serialization.SerializationExtension;
 
 /**
  * Jobs as the journal records them, for the HTTP API: which exist, and a job's state and recent
@@ -24,12 +22,12 @@ final class JobRecords {
   /** Newest events read for a status: at least the rounds asked for, and what is around them. */
   private static final int EXTRA_EVENTS = 100;
 
-  private final Serialization serialization;
+  private final ActorSystem<?> system;
   private final DatabaseSettings db;
   private final String prefix;
 
   JobRecords(ActorSystem<?> system, DatabaseSettings db) {
-    this.serialization = SerializationExtension.get(Adapter.toClassic(system));
+    this.system = system;
     this.db = db;
     this.prefix = JobJournal.persistenceId("").id();
   }
@@ -58,22 +56,22 @@ final class JobRecords {
     return ids;
   }
 
-  /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
-  Status status(String jobId, int rounds) throws SQLException {
-    List<JobJournal.Event> newestFirst = new ArrayList<>();
+  /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
+  boolean exists(String jobId) throws SQLException {
     try (Connection c = db.connect();
-        PreparedStatement q = c.prepareStatement("SELECT event_ser_id, event_ser_manifest,"
-            + " event_payload FROM event_journal WHERE persistence_id = ? AND NOT deleted"
-            + " ORDER BY sequence_number DESC LIMIT ?")) {
+        PreparedStatement q = c.prepareStatement(
+            "SELECT 1 FROM event_journal WHERE persistence_id = ? LIMIT 1")) {
       q.setString(1, JobJournal.persistenceId(jobId).id());
-      q.setInt(2, rounds + EXTRA_EVENTS);
       try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          newestFirst.add((JobJournal.Event) serialization.deserialize(rs.getBytes(3),
-              rs.getInt(1), rs.getString(2)).get());
-        }
+        return rs.next();
       }
     }
+  }
+
+  /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
+  Status status(String jobId, int rounds) throws SQLException {
+    List<JobJournal.Event> newestFirst = JournalRows.newest(system, db, jobId,
+        rounds + EXTRA_EVENTS).stream().map(JournalRows.Row::event).toList();
     if (newestFirst.isEmpty()) {
       return null;
     }
