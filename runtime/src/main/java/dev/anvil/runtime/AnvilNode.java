@@ -22,7 +22,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -136,18 +135,8 @@ public final class AnvilNode implements AutoCloseable {
 
   /** Worker slots registered in the cluster now (at least this node's, once registered). */
   public int workersInCluster() {
-    try {
-      Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-          system.receptionist(), r -> Receptionist.find(TrainingProtocol.WORKERS, r),
-          Duration.ofSeconds(5), system.scheduler()).toCompletableFuture()
-          .get(6, TimeUnit.SECONDS);
-      return Math.max(1, listing.getServiceInstances(TrainingProtocol.WORKERS).size());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while counting workers", e);
-    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("the receptionist did not list the workers: " + e, e);
-    }
+    return Math.max(1, WorkerListing.byNode(system, Duration.ofSeconds(5)).values().stream()
+        .mapToInt(Integer::intValue).sum());
   }
 
   /** This node's address, host:port. */

@@ -1,7 +1,7 @@
 package dev.anvil.runtime.http;
 
-import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.train.Recovery;
+import dev.anvil.runtime.WorkerListing;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -11,13 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -141,20 +138,10 @@ final class DashboardFeed {
 
   /** Worker slots registered with the receptionist, by node address (host:port). */
   private Map<String, Integer> workersByNode() {
-    Map<String, Integer> out = new TreeMap<>();
     try {
-      Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-          system.receptionist(), r -> Receptionist.find(TrainingProtocol.WORKERS, r),
-          Duration.ofSeconds(2), system.scheduler()).toCompletableFuture()
-          .get(3, TimeUnit.SECONDS);
-      for (var w : listing.getServiceInstances(TrainingProtocol.WORKERS)) {
-        var a = w.path().address();
-        String address = a.hasLocalScope() ? system.address().hostPort() : a.hostPort();
-        out.merge(address, 1, Integer::sum);
-      }
-    } catch (Exception e) {
-      // the counts are left out of this snapshot; the next one tries again
+      return WorkerListing.byNode(system, Duration.ofSeconds(2));
+    } catch (IllegalStateException e) {
+      return Map.of();  // the counts are left out of this snapshot; the next one tries again
     }
-    return out;
   }
 }
