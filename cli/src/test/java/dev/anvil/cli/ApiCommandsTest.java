@@ -3,13 +3,11 @@ package dev.anvil.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.anvil.cli.MainTest.Outcome;
-import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.SingleNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,31 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ApiCommandsTest {
   @TempDir
   static Path dir;
-  static EmbeddedDatabase database;
+  static SingleNode cluster;
   static AnvilNode node;
   static String api;
 
   @BeforeAll
   static void start() {
-    database = EmbeddedDatabase.start(dir.resolve("postgres"));
-    node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
-        "anvil.persistence.url", database.jdbcUrl(),
-        "anvil.persistence.user", database.user(),
-        "anvil.worker.slots", 2,
-        "anvil.http.token", "t0ken",
-        "pekko.remote.artery.canonical.hostname", "127.0.0.1",
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.cluster.seed-nodes", List.of())));
+    cluster = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", "t0ken"));
+    node = cluster.node();
     api = node.httpUrl().replace("http://", "");
   }
 
   @AfterAll
   static void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (database != null) {
-      database.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 

@@ -1,16 +1,14 @@
 package com.example.embedded;
 
-import com.typesafe.config.ConfigFactory;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.train.TrainingResult;
-import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.runtime.AnvilNode;
 import dev.anvil.runtime.JobHandle;
 import dev.anvil.runtime.JobListener;
+import dev.anvil.runtime.SingleNode;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -39,31 +37,20 @@ public final class EmbeddedService implements AutoCloseable {
       }
       """;
 
-  private final EmbeddedDatabase database;
-  private final AnvilNode node;
+  private final SingleNode anvil;
 
-  private EmbeddedService(EmbeddedDatabase database, AnvilNode node) {
-    this.database = database;
-    this.node = node;
+  private EmbeddedService(SingleNode anvil) {
+    this.anvil = anvil;
   }
 
-  /** Starts the database and the node (two worker slots), keeping their files in {@code dir}. */
+  /**
+   * Starts the database and the node (two worker slots), keeping their files in {@code dir}.
+   * {@link SingleNode} is the short way; with the service's own database it would be
+   * {@code AnvilNode.start} with {@code anvil.persistence.url}, {@code .user} and, from the
+   * environment, {@code ANVIL_DB_PASSWORD}.
+   */
   public static EmbeddedService start(Path dir) {
-    EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("postgres"));
-    try {
-      AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
-          "anvil.persistence.url", database.jdbcUrl(),
-          "anvil.persistence.user", database.user(),
-          "anvil.persistence.create-schema", true,
-          "anvil.worker.slots", 2,
-          "pekko.remote.artery.canonical.hostname", "127.0.0.1",
-          "pekko.remote.artery.canonical.port", 0,
-          "pekko.cluster.seed-nodes", List.of())));
-      return new EmbeddedService(database, node);
-    } catch (RuntimeException e) {
-      database.close();
-      throw e;
-    }
+    return new EmbeddedService(SingleNode.start(dir, Map.of("anvil.worker.slots", 2)));
   }
 
   public JobSpec spec() {
@@ -72,20 +59,19 @@ public final class EmbeddedService implements AutoCloseable {
 
   /** Trains the service's model and returns the result; progress goes to {@code listener}. */
   public TrainingResult train(JobListener listener, Duration timeout) throws Exception {
-    JobHandle job = node.submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2,
+    JobHandle job = anvil.node().submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2,
         listener);
     return job.result().toCompletableFuture().get(timeout.toSeconds(), TimeUnit.SECONDS);
   }
 
   public AnvilNode node() {
-    return node;
+    return anvil.node();
   }
 
   /** Leaves the cluster gracefully, then stops the database. */
   @Override
   public void close() {
-    node.close(Duration.ofSeconds(30));
-    database.close();
+    anvil.close();
   }
 
   public static void main(String[] args) throws Exception {

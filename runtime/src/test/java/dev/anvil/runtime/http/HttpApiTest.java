@@ -12,8 +12,8 @@ import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.train.LocalTrainer;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingListener;
-import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.SingleNode;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -49,32 +49,21 @@ class HttpApiTest {
 
   @TempDir
   static Path dir;
-  static EmbeddedDatabase database;
+  static SingleNode anvil;
   static AnvilNode node;
   static final HttpClient client = HttpClient.newHttpClient();
   static final ObjectMapper json = new ObjectMapper();
 
   @BeforeAll
   static void start() {
-    database = EmbeddedDatabase.start(dir.resolve("postgres"));
-    node = AnvilNode.start(ConfigFactory.parseMap(Map.of(
-        "anvil.persistence.url", database.jdbcUrl(),
-        "anvil.persistence.user", database.user(),
-        "anvil.persistence.create-schema", true,
-        "anvil.worker.slots", 2,
-        "anvil.http.token", TOKEN,
-        "pekko.remote.artery.canonical.hostname", "127.0.0.1",
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.cluster.seed-nodes", List.of())));
+    anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", TOKEN));
+    node = anvil.node();
   }
 
   @AfterAll
   static void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (database != null) {
-      database.close();
+    if (anvil != null) {
+      anvil.close();
     }
   }
 
