@@ -3,7 +3,10 @@ package dev.anvil.core.wire;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.ByteBufferInput;
+import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.io.Output;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
@@ -38,19 +41,40 @@ public final class CheckedSerializers {
     return input.limit() - input.position();
   }
 
+  /** A little-endian view of {@code buffer} from {@code position} (the buffer is not moved). */
+  private static ByteBuffer littleEndianAt(ByteBuffer buffer, int position) {
+    ByteBuffer view = buffer.duplicate();
+    view.position(position);
+    return view.slice().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
   static void writeLength(Output output, Object array, int length) {
     output.writeVarInt(array == null ? 0 : length + 1, true);
   }
 
   /**
    * Float arrays as little-endian IEEE-754 bytes, copied in bulk (parameter and gradient vectors
-   * are most of Anvil's traffic; element-by-element writing was the top cost of a round).
+   * are most of Anvil's traffic; element-by-element writing was the top cost of a round). Over
+   * Artery ({@link KryoSerializer} as a {@code ByteBufferSerializer}) the floats go straight
+   * between the array and the transport's buffer.
    */
   public static final Serializer<float[]> FLOATS = new Serializer<>(true, true) {
     @Override
     public void write(Kryo kryo, Output output, float[] a) {
       writeLength(output, a, a == null ? 0 : a.length);
-      if (a != null) {
+      if (a == null) {
+        return;
+      }
+      if (output instanceof ByteBufferOutput direct) {
+        // Straight into the transport's buffer (Artery's envelope): one copy, no garbage.
+        ByteBuffer target = direct.getByteBuffer();
+        if (target.remaining() < a.length * 4L) {
+          throw new KryoBufferOverflowException("float[] of " + a.length + " elements needs "
+              + a.length * 4L + " bytes, " + target.remaining() + " remain in the buffer");
+        }
+        littleEndianAt(target, output.position()).asFloatBuffer().put(a);
+        output.setPosition(output.position() + a.length * 4);
+      } else {
         byte[] bytes = new byte[a.length * 4];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(a);
         output.writeBytes(bytes);
@@ -64,8 +88,13 @@ public final class CheckedSerializers {
         return null;
       }
       float[] a = new float[n];
-      ByteBuffer.wrap(input.readBytes(n * 4)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-          .get(a);
+      if (input instanceof ByteBufferInput direct) {
+        littleEndianAt(direct.getByteBuffer(), input.position()).asFloatBuffer().get(a);
+        input.setPosition(input.position() + n * 4);
+      } else {
+        ByteBuffer.wrap(input.readBytes(n * 4)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+            .get(a);
+      }
       return a;
     }
   };

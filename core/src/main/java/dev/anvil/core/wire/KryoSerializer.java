@@ -2,8 +2,13 @@ package dev.anvil.core.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.io.ByteBufferInput;
+import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.io.Output;
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
 import com.esotericsoftware.kryo.util.Pool;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
@@ -11,6 +16,7 @@ import java.util.List;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.JSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +28,16 @@ import org.slf4j.LoggerFactory;
  * everything sized by the bytes ({@link CheckedSerializers}). Kryo instances are pooled: one
  * instance is not thread-safe.
  *
+ * <p>Artery calls the {@link ByteBufferSerializer} methods: messages are written into and read
+ * from its envelope buffers directly (a parameter vector is copied once each way instead of
+ * through three intermediate arrays). Journals and snapshots use the byte-array methods; both
+ * produce the same bytes.
+ *
  * <p>Failure semantics: bytes that do not decode (unknown id, bad length, truncated) are logged
  * with the reason and refused with an exception, so Pekko drops that message and the node stays
  * up; an unregistered type is refused when sent, naming the type.
  */
-public final class KryoSerializer extends JSerializer {
+public final class KryoSerializer extends JSerializer implements ByteBufferSerializer {
   /** Pekko serializer id; stable forever (it is stored in journals). */
   public static final int IDENTIFIER = 0x414E5631;
 
@@ -124,15 +135,8 @@ public final class KryoSerializer extends JSerializer {
     Output output = outputs.obtain();
     try {
       output.reset();
-      kryo.writeClassAndObject(output, o);
+      write(kryo, output, o);
       return output.toBytes();
-    } catch (IllegalArgumentException | KryoException e) {
-      String reason = e.getMessage() != null && e.getMessage().contains("not registered")
-          ? o.getClass().getName() + " is not registered for the wire; register it in its"
-              + " module's WireRegistrar" : e.getMessage();
-      REFUSED_OUTBOUND.incrementAndGet();
-      log.warn("refused to send {}: {}", o.getClass().getName(), reason);
-      throw new IllegalArgumentException(reason, e);
     } finally {
       if (output.getBuffer().length > (1 << 20)) {
         output.setBuffer(new byte[4096], -1);
@@ -142,22 +146,82 @@ public final class KryoSerializer extends JSerializer {
     }
   }
 
+  /**
+   * Writes {@code o} at the buffer's position (Artery's envelope buffer, whose size is
+   * {@code pekko.remote.artery.advanced.maximum-frame-size}). A message that does not fit is a
+   * {@link BufferOverflowException}, which Artery reports as an oversized message and drops.
+   */
   @Override
-  public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+  public void toBinary(Object o, ByteBuffer buf) {
+    int room = buf.remaining();
     Kryo kryo = kryos.obtain();
     try {
-      Input input = new Input(bytes);
+      write(kryo, new ByteBufferOutput(buf), o);
+    } catch (RuntimeException e) {
+      if (!overflow(e)) {
+        throw e;
+      }
+      log.warn("{} does not fit in the {} bytes the transport's buffer has room for (see"
+          + " pekko.remote.artery.advanced.maximum-frame-size): {}", o.getClass().getName(),
+          room, e.getMessage());
+      BufferOverflowException overflow = new BufferOverflowException();
+      overflow.initCause(e);
+      throw overflow;
+    } finally {
+      kryos.free(kryo);
+    }
+  }
+
+  private static void write(Kryo kryo, Output output, Object o) {
+    try {
+      kryo.writeClassAndObject(output, o);
+    } catch (IllegalArgumentException | KryoException e) {
+      if (overflow(e)) {
+        throw e;
+      }
+      String reason = e.getMessage() != null && e.getMessage().contains("not registered")
+          ? o.getClass().getName() + " is not registered for the wire; register it in its"
+              + " module's WireRegistrar" : e.getMessage();
+      REFUSED_OUTBOUND.incrementAndGet();
+      log.warn("refused to send {}: {}", o.getClass().getName(), reason);
+      throw new IllegalArgumentException(reason, e);
+    }
+  }
+
+  /** Whether {@code e} says the output buffer is full (Kryo wraps what a serializer throws). */
+  private static boolean overflow(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KryoBufferOverflowException || t instanceof BufferOverflowException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+    return read(new Input(bytes), bytes.length);
+  }
+
+  /** Reads one message from the buffer's position to its limit (Artery's envelope buffer). */
+  @Override
+  public Object fromBinary(ByteBuffer buf, String manifest) {
+    return read(new ByteBufferInput(buf), buf.remaining());
+  }
+
+  private Object read(Input input, int length) {
+    int end = input.position() + length;
+    Kryo kryo = kryos.obtain();
+    try {
       Object o = kryo.readClassAndObject(input);
-      if (input.position() != bytes.length) {
-        throw new KryoException((bytes.length - input.position())
-            + " bytes left over after the message");
+      if (input.position() != end) {
+        throw new KryoException((end - input.position()) + " bytes left over after the message");
       }
       return o;
     } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException
-        | NegativeArraySizeException e) {
+        | NegativeArraySizeException | java.nio.BufferUnderflowException e) {
       REFUSED_INBOUND.incrementAndGet();
-      log.warn("refused a message of {} bytes that does not decode: {}", bytes.length,
-          e.getMessage());
+      log.warn("refused a message of {} bytes that does not decode: {}", length, e.getMessage());
       throw new IllegalArgumentException("undecodable message: " + e.getMessage(), e);
     } finally {
       kryos.free(kryo);

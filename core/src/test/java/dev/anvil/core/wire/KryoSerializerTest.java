@@ -132,6 +132,81 @@ class KryoSerializerTest {
     assertThrows(IllegalArgumentException.class, () -> s.fromBinary(longer));
   }
 
+  /**
+   * Artery's path: written into and read from a direct buffer at an offset (its envelope header
+   * comes first), the same bytes as the byte-array path, bit-exact both ways.
+   */
+  @Test
+  void byteBufferPathWritesTheSameBytesAndReadsThemBack() {
+    float[] big = new float[1_100_000];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = Float.intBitsToFloat(0x3f000000 + i * 7919);
+    }
+    big[3] = Float.NaN;
+    big[4] = Float.intBitsToFloat(0x7fc00123);  // a NaN with payload
+    NodeResult r = new NodeResult("j", 1, 5, new TreeNode(4, 0), big, 1.5, 256, "w", 9);
+    KryoSerializer s = (KryoSerializer) serialization.findSerializerFor(r);
+    byte[] viaArray = s.toBinary(r);
+
+    ByteBuffer buf = ByteBuffer.allocateDirect(viaArray.length + 200)
+        .order(ByteOrder.LITTLE_ENDIAN);  // Artery's envelope buffers are little-endian
+    buf.position(57);
+    s.toBinary(r, buf);
+    assertEquals(57 + viaArray.length, buf.position(), "advanced by exactly the message");
+    byte[] written = new byte[viaArray.length];
+    buf.duplicate().position(57).get(written);
+    assertArrayEquals(viaArray, written);
+
+    buf.flip().position(57);
+    NodeResult back = (NodeResult) s.fromBinary(buf, "");
+    assertEquals(buf.limit(), buf.position(), "the whole message consumed");
+    float[] grad = back.grad();
+    for (int i = 0; i < big.length; i++) {
+      if (Float.floatToRawIntBits(big[i]) != Float.floatToRawIntBits(grad[i])) {
+        throw new AssertionError("float " + i + " changed bits");
+      }
+    }
+    assertEquals(r.node(), back.node());
+    assertEquals(r.worker(), back.worker());
+    assertEquals(r.computeNanos(), back.computeNanos());
+  }
+
+  /** Too big for the frame: a BufferOverflowException, which Artery reports and drops. */
+  @Test
+  void messageLargerThanTheTransportBufferIsAnOverflow() {
+    NodeResult r = new NodeResult("j", 1, 5, TreeNode.leaf(0), new float[10_000], 1, 16, "w", 1);
+    KryoSerializer s = (KryoSerializer) serialization.findSerializerFor(r);
+    ByteBuffer small = ByteBuffer.allocate(30_000);
+    assertThrows(java.nio.BufferOverflowException.class, () -> s.toBinary(r, small));
+    ByteBuffer tiny = ByteBuffer.allocate(8);
+    assertThrows(java.nio.BufferOverflowException.class, () -> s.toBinary(r, tiny));
+  }
+
+  @Test
+  void byteBufferPathRefusesHostileLengthsAndTrailingBytes() {
+    float[] marker = {1.25f, 2.5f, 3.75f};
+    NodeResult r = new NodeResult("j", 1, 5, TreeNode.leaf(0), marker, 0.5, 16, "w", 1);
+    KryoSerializer s = (KryoSerializer) serialization.findSerializerFor(r);
+    byte[] bytes = s.toBinary(r);
+    byte[] pattern = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
+        .putFloat(1.25f).putFloat(2.5f).putFloat(3.75f).array();
+    int at = indexOf(bytes, pattern);
+    byte[] hostile = bytes.clone();
+    hostile[at - 1] = 0x7F;  // 126 floats announced, 3 present
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> s.fromBinary(ByteBuffer.wrap(hostile), ""));
+    assertTrue(e.getMessage().contains("hostile or corrupt length: float[] of 126"),
+        e.getMessage());
+
+    ByteBuffer longer = ByteBuffer.allocate(bytes.length + 3);
+    longer.put(bytes).put(new byte[] {1, 2, 3}).flip();
+    e = assertThrows(IllegalArgumentException.class, () -> s.fromBinary(longer, ""));
+    assertTrue(e.getMessage().contains("3 bytes left over"), e.getMessage());
+
+    ByteBuffer truncated = ByteBuffer.wrap(bytes, 0, bytes.length - 5).slice();
+    assertThrows(IllegalArgumentException.class, () -> s.fromBinary(truncated, ""));
+  }
+
   private static Serializer anvilSerializer() {
     return serialization.serializerByIdentity().apply(KryoSerializer.IDENTIFIER);
   }
