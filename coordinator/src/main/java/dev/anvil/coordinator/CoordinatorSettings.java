@@ -1,13 +1,16 @@
 package dev.anvil.coordinator;
 
 import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /** {@code anvil.coordinator} settings, read once and checked. */
 public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite,
     Duration minWriteInterval, double deadlineMultiplier, Duration minimumDeadline,
     Duration journalAckTimeout, Duration passivateFinishedAfter, int maxRoundsAhead,
-    int keepCheckpoints, int badResultsPerRound, int suspectProbation) {
+    int keepCheckpoints, int badResultsPerRound, int suspectProbation,
+    Path checkpointDirectory) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -59,7 +62,22 @@ public record CoordinatorSettings(Duration recruitTimeout, int maxRoundsPerWrite
           + probation + ": must be a whole number >= 1");
     }
     return new CoordinatorSettings(recruit, perWrite, minInterval, multiplier, minimum,
-        ackTimeout, passivate, ahead, keep, bad, probation);
+        ackTimeout, passivate, ahead, keep, bad, probation, checkpointDirectory(config));
+  }
+
+  /** {@code anvil.checkpoint.directory}: null (empty) keeps checkpoint bytes in the table. */
+  static Path checkpointDirectory(Config config) {
+    String text = config.getString("anvil.checkpoint.directory").strip();
+    if (text.isEmpty()) {
+      return null;
+    }
+    Path dir = Path.of(text).toAbsolutePath().normalize();
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("anvil.checkpoint.directory = " + text + ": " + dir
+          + " exists and is not a directory (give a directory every node can reach, or \"\""
+          + " for the table)");
+    }
+    return dir;
   }
 
   private static Duration positive(Config c, String key) {

@@ -115,7 +115,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** An import's checkpoint checked against this cluster's data and kernel, and stored. */
   private record ImportChecked(Checkpoint checkpoint, CheckpointCommitted ref, int workers,
-      String error) implements Command {}
+      PreparedJob prepared, String error) implements Command {}
 
   /** The state of the parameters at a round boundary, waiting to be written as a checkpoint. */
   private record Captured(TrainingState state, double loss, double epochLossSum,
@@ -254,6 +254,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private int wantedWorkers;
   private int recruitsAvailable;
   private PreparedJob job;
+  /** Prepared by an import's check, used by the load that follows it (then null). */
+  private PreparedJob importedJob;
   private String canary;
   private ParameterUpdate update;
   private TrainingState state;
@@ -387,8 +389,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     phase = Phase.LOADING;
     startNanos = System.nanoTime();
     JobSpec toLoad = spec;
+    PreparedJob checked = importedJob != null && importedJob.spec().equals(toLoad)
+        ? importedJob : null;
+    importedJob = null;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      PreparedJob p = PreparedJob.prepare(toLoad, "job " + jobId);
+      PreparedJob p = checked != null ? checked : PreparedJob.prepare(toLoad, "job " + jobId);
       return new Loaded(p, Canary.of(p), null);
     }, blocking), (loaded, error) -> loaded != null ? loaded
         : new Loaded(null, null, rootMessage(error)));
@@ -529,7 +534,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private CheckpointStore store() {
     if (store == null) {
       store = new CheckpointStore(DatabaseSettings.from(
-          getContext().getSystem().settings().config()));
+          getContext().getSystem().settings().config()), settings.checkpointDirectory());
     }
     return store;
   }
@@ -1712,13 +1717,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       JobSpec imported = JobSpecParser.parse(c.spec(), "the checkpoint's job", null);
       PreparedJob p = PreparedJob.prepare(imported, "the checkpoint's job");
       if (!p.dataFingerprint().equals(c.dataFingerprint())) {
-        return new ImportChecked(null, null, 0, "the checkpoint was made on data with"
+        return new ImportChecked(null, null, 0, null, "the checkpoint was made on data with"
             + " fingerprint " + c.dataFingerprint() + " but the data here ("
             + imported.data() + ") has fingerprint " + p.dataFingerprint()
             + ": the parameters would not continue the same run");
       }
       if (!p.kernel().name().equals(c.kernel())) {
-        return new ImportChecked(null, null, 0, "the checkpoint was computed with kernel "
+        return new ImportChecked(null, null, 0, null, "the checkpoint was computed with kernel "
             + c.kernel() + " but this cluster uses kernel " + p.kernel().name()
             + ": the bits would differ; set kernel = " + c.kernel() + " on this cluster's"
             + " nodes or import where it is available");
@@ -1726,9 +1731,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       String sum = CheckpointFormat.checksum(bytes);
       var stored = to.write(id, c.round(), bytes, sum);
       return new ImportChecked(c, new CheckpointCommitted(c.round(), stored.location(), sum,
-          bytes.length, 0), workers, null);
+          bytes.length, 0), workers, p, null);
     }, blocking), (checked, error) -> checked != null ? checked
-        : new ImportChecked(null, null, 0, rootMessage(error)));
+        : new ImportChecked(null, null, 0, null, rootMessage(error)));
     return this;
   }
 
@@ -1743,6 +1748,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     Checkpoint k = c.checkpoint();
     phase = Phase.RESUMING;
+    importedJob = c.prepared();  // the data the check loaded: the resume does not load it again
     toJournal(new JobJournal.RecordImported(new JobJournal.JobImported(k.spec(), c.workers(),
         k.round(), k.loss(), k.jobId()), c.ref(), acks), JobJournal.Recorded.IMPORTED);
     return this;

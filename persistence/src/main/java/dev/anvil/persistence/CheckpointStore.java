@@ -1,5 +1,16 @@
 package dev.anvil.persistence;
 
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +21,7 @@ import java.util.List;
 
 /**
  * Checkpoint bytes in their own table beside the journal ({@value #TABLE}), one row per job and
- * round. The journal holds only a reference (the round and the checksum): Pekko's snapshot store
+ * round, or, when a directory is given, in files there with only their row in the table. The journal holds only a reference (the round and the checksum): Pekko's snapshot store
  * is not used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
  * loads only the newest snapshot row, so a corrupt one could not be skipped.
  *
@@ -41,18 +52,34 @@ public final class CheckpointStore implements AutoCloseable {
    */
   public record RoundGradient(long round, float[] gradient, double lossSum, long samples) {}
 
-  /** A stored checkpoint's row, without its bytes. */
-  public record Stored(String jobId, long round, String sha256, long size) {
-    public String location() {
-      return CheckpointStore.location(jobId, round);
+  /** A stored checkpoint's row, without its bytes, and where the bytes are. */
+  public record Stored(String jobId, long round, String sha256, long size, String location) {
+    /** A checkpoint whose bytes are in the table. */
+    public Stored(String jobId, long round, String sha256, long size) {
+      this(jobId, round, sha256, size, CheckpointStore.location(jobId, round));
     }
   }
 
   private final DatabaseSettings db;
+  /** Where checkpoint bytes go as files; null: in the table. */
+  private final Path directory;
   private Connection connection;
 
+  /** Checkpoints whose bytes are stored in the table. */
   public CheckpointStore(DatabaseSettings db) {
+    this(db, null);
+  }
+
+  /**
+   * Checkpoints whose bytes are files under {@code directory} ({@code <directory>/job-<job
+   * id>/<round>.ckpt}, written to a temporary name, forced to disk and renamed), with their row
+   * (round, checksum, size, no bytes) in the table; null keeps the bytes in the table. Every
+   * node that may run the job's coordinator must see the same directory (one host, or a shared
+   * file system): a node that cannot read a checkpoint skips it as missing.
+   */
+  public CheckpointStore(DatabaseSettings db, Path directory) {
     this.db = db;
+    this.directory = directory;
   }
 
   /** Where a checkpoint is, as the journal records it. */
@@ -140,6 +167,8 @@ public final class CheckpointStore implements AutoCloseable {
    * row of the same round: rewriting a round writes the same bits) and returns its row.
    */
   public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
+    Path file = directory == null ? null : writeFile(jobId, round, bytes);
+    byte[] inRow = file == null ? bytes : new byte[0];
     return run("write the checkpoint of round " + round + " of job " + jobId, c -> {
       try (PreparedStatement p = c.prepareStatement("INSERT INTO " + TABLE
           + " (job_id, round, sha256, size, data) VALUES (?, ?, ?, ?, ?)"
@@ -149,37 +178,91 @@ public final class CheckpointStore implements AutoCloseable {
         p.setLong(2, round);
         p.setString(3, sha256);
         p.setLong(4, bytes.length);
-        p.setBytes(5, bytes);
+        p.setBytes(5, inRow);
         p.executeUpdate();
       }
-      return new Stored(jobId, round, sha256, bytes.length);
+      return file == null ? new Stored(jobId, round, sha256, bytes.length)
+          : new Stored(jobId, round, sha256, bytes.length, "file:" + file);
     });
+  }
+
+  private Path file(String jobId, long round) {
+    return directory.resolve("job-" + URLEncoder.encode(jobId, StandardCharsets.UTF_8))
+        .resolve(round + ".ckpt");
+  }
+
+  /** Writes the bytes to a temporary file, forces them to disk and renames it into place. */
+  private Path writeFile(String jobId, long round, byte[] bytes) {
+    Path target = file(jobId, round);
+    try {
+      Files.createDirectories(target.getParent());
+      Path temporary = Files.createTempFile(target.getParent(), round + ".", ".tmp");
+      try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+          out.write(b);
+        }
+        out.force(true);
+      }
+      Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel folder = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+        folder.force(true);  // the rename itself survives a crash
+      }
+      return target;
+    } catch (IOException e) {
+      throw new DatabaseException("cannot write the checkpoint of round " + round + " of job "
+          + jobId + " to " + target + ": " + e.getMessage(), e);
+    }
   }
 
   /** The bytes of job {@code jobId}'s checkpoint of round {@code round}, or null if none. */
   public synchronized byte[] read(String jobId, long round) {
     return run("read the checkpoint of round " + round + " of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT data FROM " + TABLE
+      try (PreparedStatement p = c.prepareStatement("SELECT data, size FROM " + TABLE
           + " WHERE job_id = ? AND round = ?")) {
         p.setString(1, jobId);
         p.setLong(2, round);
         try (ResultSet r = p.executeQuery()) {
-          return r.next() ? r.getBytes(1) : null;
+          if (!r.next()) {
+            return null;
+          }
+          byte[] data = r.getBytes(1);
+          return data.length > 0 || r.getLong(2) == 0 ? data : readFile(jobId, round);
         }
       }
     });
   }
 
+  /** A checkpoint's file, or null when there is none here (or no directory is configured). */
+  private byte[] readFile(String jobId, long round) {
+    if (directory == null) {
+      return null;
+    }
+    try {
+      return Files.readAllBytes(file(jobId, round));
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw new DatabaseException("cannot read the checkpoint of round " + round + " of job "
+          + jobId + " from " + file(jobId, round) + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Job {@code jobId}'s stored checkpoints, newest round first. */
   public synchronized List<Stored> list(String jobId) {
     return run("list the checkpoints of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT round, sha256, size FROM " + TABLE
-          + " WHERE job_id = ? ORDER BY round DESC")) {
+      try (PreparedStatement p = c.prepareStatement("SELECT round, sha256, size,"
+          + " octet_length(data) FROM " + TABLE + " WHERE job_id = ? ORDER BY round DESC")) {
         p.setString(1, jobId);
         List<Stored> out = new ArrayList<>();
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
-            out.add(new Stored(jobId, r.getLong(1), r.getString(2), r.getLong(3)));
+            long round = r.getLong(1);
+            boolean inFile = directory != null && r.getLong(4) == 0 && r.getLong(3) > 0;
+            out.add(inFile ? new Stored(jobId, round, r.getString(2), r.getLong(3),
+                "file:" + file(jobId, round)) : new Stored(jobId, round, r.getString(2),
+                r.getLong(3)));
           }
         }
         return out;
@@ -189,6 +272,9 @@ public final class CheckpointStore implements AutoCloseable {
 
   /** Deletes job {@code jobId}'s checkpoints of rounds before {@code round}; returns how many. */
   public synchronized int deleteBefore(String jobId, long round) {
+    if (directory != null) {
+      deleteFilesBefore(jobId, round);
+    }
     return run("delete old checkpoints of job " + jobId, c -> {
       try (PreparedStatement p = c.prepareStatement("DELETE FROM " + TABLE
           + " WHERE job_id = ? AND round < ?")) {
@@ -197,6 +283,31 @@ public final class CheckpointStore implements AutoCloseable {
         return p.executeUpdate();
       }
     });
+  }
+
+  private void deleteFilesBefore(String jobId, long round) {
+    Path folder = file(jobId, 0).getParent();
+    if (!Files.isDirectory(folder)) {
+      return;
+    }
+    // <round>.ckpt, and <round>.<random>.tmp left by a writer that died before its rename
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        int dot = name.indexOf('.');
+        try {
+          if (dot > 0 && (name.endsWith(".ckpt") || name.endsWith(".tmp"))
+              && Long.parseLong(name.substring(0, dot)) < round) {
+            Files.deleteIfExists(f);
+          }
+        } catch (NumberFormatException notOurs) {
+          // a file Anvil did not write: left alone
+        }
+      }
+    } catch (IOException e) {
+      throw new DatabaseException("cannot delete old checkpoint files of job " + jobId + " in "
+          + folder + ": " + e.getMessage(), e);
+    }
   }
 
   private interface Sql<T> {

@@ -83,6 +83,62 @@ class CheckpointStoreTest {
     T read(ResultSet r) throws SQLException;
   }
 
+  /**
+   * With a directory: the bytes go to a file (the row keeps round, checksum and size, no bytes),
+   * read back unchanged; a flipped bit in the file comes back flipped (the coordinator's
+   * checksum check refuses it); a missing file reads as no checkpoint; old files, and a
+   * temporary file a dead writer left, go with old rows; a job id cannot leave the directory.
+   */
+  @Test
+  void checkpointFilesInADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    try (CheckpointStore files = new CheckpointStore(database.settings(), dir)) {
+      String odd = job + "/../x y";
+      List<byte[]> written = new ArrayList<>();
+      for (long round = 10; round <= 40; round += 10) {
+        byte[] bytes = checkpoint(odd, round, (int) round);
+        written.add(bytes);
+        Stored s = files.write(odd, round, bytes, CheckpointFormat.checksum(bytes));
+        java.nio.file.Path file = java.nio.file.Path.of(s.location().substring("file:".length()));
+        assertTrue(file.startsWith(dir) && java.nio.file.Files.isRegularFile(file), s::location);
+        assertArrayEquals(bytes, java.nio.file.Files.readAllBytes(file));
+        assertEquals(bytes.length, s.size());
+      }
+      long rowBytes = query("SELECT sum(octet_length(data)) FROM anvil_checkpoint WHERE job_id"
+          + " = '" + odd.replace("'", "''") + "'", r -> r.next() ? r.getLong(1) : -1);
+      assertEquals(0, rowBytes, "the rows hold no checkpoint bytes");
+      assertArrayEquals(written.get(2), files.read(odd, 30));
+      assertEquals(List.of(40L, 30L, 20L, 10L), files.list(odd).stream().map(Stored::round)
+          .toList());
+
+      java.nio.file.Path newest = java.nio.file.Path.of(files.list(odd).get(0).location()
+          .substring("file:".length()));
+      byte[] flipped = java.nio.file.Files.readAllBytes(newest);
+      flipped[flipped.length / 2] ^= 0x10;
+      java.nio.file.Files.write(newest, flipped);
+      byte[] back = files.read(odd, 40);
+      assertNotEquals(CheckpointFormat.checksum(written.get(3)), CheckpointFormat.checksum(back));
+      assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(back));
+
+      java.nio.file.Files.delete(newest);
+      assertNull(files.read(odd, 40), "a missing file is no checkpoint");
+      assertArrayEquals(written.get(0), new CheckpointStore(database.settings(), dir)
+          .read(odd, 10), "another store on the same directory reads it");
+      assertNull(new CheckpointStore(database.settings()).read(odd, 10),
+          "a store without the directory finds no bytes");
+
+      java.nio.file.Path folder = newest.getParent();
+      java.nio.file.Files.writeString(folder.resolve("15.123.tmp"), "left by a dead writer");
+      java.nio.file.Files.writeString(folder.resolve("notes.txt"), "not Anvil's");
+      assertEquals(2, files.deleteBefore(odd, 30));
+      try (var left = java.nio.file.Files.list(folder)) {
+        assertEquals(List.of("30.ckpt", "notes.txt"), left.map(f -> f.getFileName().toString())
+            .sorted().toList());
+      }
+      assertEquals(List.of(40L, 30L), files.list(odd).stream().map(Stored::round).toList());
+    }
+  }
+
   @Test
   void writtenBytesReadBackUnchanged() {
     byte[] bytes = checkpoint(job, 7, 1);
