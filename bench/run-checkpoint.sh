@@ -8,6 +8,7 @@
 #   bench/run-checkpoint.sh [--repeats R] [--small-rounds N] [--large-rounds N] [--tiny-rounds N]
 #       [--warmup-small-rounds W] [--warmup-large-rounds W] [--warmup-tiny-rounds W] [--direct-reps N]
 #       [--direct-warmup N] [--gradient-batch B] [--optimizer sgd|adam] [--no-direct]
-#       [--no-cluster] [--no-torch] [--models small,large,tiny]
+#       [--no-cluster] [--no-torch] [--models small,large,tiny] [--checkpoint-directory]
+# (--checkpoint-directory: the cluster writes checkpoints as files, anvil.checkpoint.directory)
 # ANVIL_BENCH_SNAPSHOT=1 runs from a private copy of the jars (see run-cluster-bench.sh).
 exec "$(dirname "${BASH_SOURCE[0]}")/run-cluster-bench.sh" CheckpointBench run-checkpoint "$@"

@@ -82,7 +82,8 @@ import java.util.regex.Pattern;
  * [--warmup-large-rounds W (60)] [--warmup-tiny-rounds W (5000)]
  * [--direct-reps N (20)] [--direct-warmup N (5)] [--gradient-batch B (20)]
  * [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster] [--no-torch]
- * [--models small,large,tiny (small,large)]}. Start it as {@code bench/run-checkpoint.sh} does: the node JVMs are
+ * [--models small,large,tiny (small,large)] [--checkpoint-directory]}: the last runs the
+ * cluster with {@code anvil.checkpoint.directory} (checkpoint bytes as files). Start it as {@code bench/run-checkpoint.sh} does: the node JVMs are
  * launched with this JVM's class path.
  */
 public final class CheckpointBench {
@@ -96,7 +97,7 @@ public final class CheckpointBench {
       + " [--warmup-small-rounds W (1000)] [--warmup-large-rounds W (60)]"
       + " [--warmup-tiny-rounds W (5000)] [--direct-reps N (20)] [--direct-warmup N (5)]"
       + " [--gradient-batch B (20)] [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster]"
-      + " [--no-torch] [--models small,large,tiny (small,large)]";
+      + " [--no-torch] [--models small,large,tiny (small,large)] [--checkpoint-directory]";
   private static final String JOB = """
       job {
         name = "%s", seed = 7
@@ -130,7 +131,7 @@ public final class CheckpointBench {
 
   private record Options(int repeats, int smallRounds, int largeRounds, int tinyRounds,
       int warmupSmall, int warmupLarge, int warmupTiny, int directReps, int directWarmup, int gradientBatch, String optimizer,
-      boolean direct, boolean cluster, boolean torch, List<String> models) {}
+      boolean direct, boolean cluster, boolean torch, List<String> models, boolean files) {}
 
   /** Per-step times of the repetitions after the warm-up, ms. */
   private static final class Times {
@@ -240,16 +241,19 @@ public final class CheckpointBench {
       JournalSchema.createIfMissing(db);
       Console.say("embedded PostgreSQL up in %.1f s; %s", (System.nanoTime() - t0) / 1e9,
           serverSettings(db));
-      try (CheckpointStore store = new CheckpointStore(db); Connection send = db.connect()) {
+      try (CheckpointStore store = new CheckpointStore(db);
+          CheckpointStore files = new CheckpointStore(db, dir.resolve("checkpoints"));
+          Connection send = db.connect()) {
         for (Model m : models) {
-          Direct d = directCost(o, m, store, send);
+          Direct d = directCost(o, m, store, files, send);
           out.put(m, d);
           Times s = d.snapshot();
           Times g = d.gradients();
           Console.say("direct %-5s snapshot: params %,d  bytes %,d  copy %.3f  encode+sha256"
-              + " %.3f  write %.3f  total %.3f ms (send only %.3f); write each rep %s", m.name(),
-              d.params(), d.bytes(), s.median("copy"), s.median("encode"), s.median("write"),
-              s.median("total"), s.median("send"), list(s.all("write"), "%.1f"));
+              + " %.3f  write %.3f  total %.3f ms (send only %.3f; file store write %.3f); write"
+              + " each rep %s", m.name(), d.params(), d.bytes(), s.median("copy"),
+              s.median("encode"), s.median("write"), s.median("total"), s.median("send"),
+              s.median("file"), list(s.all("write"), "%.1f"));
           Console.say("direct %-5s gradient log: %,d bytes a round  clone %.3f  one round %.3f"
               + "  %d rounds %.3f ms (%.3f ms a round); batch each rep %s", m.name(),
               d.gradientBytes(), g.median("clone"), g.median("one"), d.batch(),
@@ -263,8 +267,8 @@ public final class CheckpointBench {
     return out;
   }
 
-  private static Direct directCost(Options o, Model m, CheckpointStore store, Connection send)
-      throws SQLException {
+  private static Direct directCost(Options o, Model m, CheckpointStore store,
+      CheckpointStore files, Connection send) throws SQLException {
     JobSpec spec = spec(m, "direct-" + m.name(), m.rounds(), new Mode(50, false), o.optimizer());
     PreparedJob job = PreparedJob.prepare(spec, "bench");
     TrainingState initial = job.initialState();
@@ -297,6 +301,10 @@ public final class CheckpointBench {
       store.write(jobId, round, encoded.bytes(), encoded.checksum());
       long d = System.nanoTime();
       store.deleteBefore(jobId, round - 100);  // keep 3, like anvil.checkpoint.keep
+      long g = System.nanoTime();
+      files.write(jobId + "-files", round, encoded.bytes(), encoded.checksum());
+      long h = System.nanoTime();
+      files.deleteBefore(jobId + "-files", round - 100);
       bytes = encoded.bytes().length;
       if (timed) {
         snapshot.add("copy", b - a);
@@ -304,6 +312,7 @@ public final class CheckpointBench {
         snapshot.add("write", d - c);
         snapshot.add("total", d - a);
         snapshot.add("send", sendOnly(send, encoded.bytes()));
+        snapshot.add("file", h - g);
       }
 
       a = System.nanoTime();
@@ -485,10 +494,16 @@ public final class CheckpointBench {
     List<String> debug = List.of("-Danvil.log.level=DEBUG");
     long t0 = System.nanoTime();
     boolean failed = false;
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, dir)
-        .withNodeJvmOptions(List.of(debug, debug)));
-    Console.say("cluster up in %.1f s (data folder %s); node JVMs at log level DEBUG",
-        (System.nanoTime() - t0) / 1e9, dir);
+    LocalCluster.Settings settings = LocalCluster.Settings.of(2, 1, dir)
+        .withNodeJvmOptions(List.of(debug, debug));
+    if (o.files()) {
+      settings = settings.withCommonJvmOptions(List.of("-Danvil.checkpoint.directory="
+          + dir.resolve("checkpoints")));
+    }
+    LocalCluster cluster = LocalCluster.start(settings);
+    Console.say("cluster up in %.1f s (data folder %s); node JVMs at log level DEBUG;"
+        + " checkpoints %s", (System.nanoTime() - t0) / 1e9, dir, o.files()
+        ? "as files in " + dir.resolve("checkpoints") : "in the anvil_checkpoint table");
     try {
       for (Model m : models) {
         out.put(m, new ArrayList<>());
@@ -639,23 +654,26 @@ public final class CheckpointBench {
     }
     Console.say("");
     Console.say("Direct cost, medians of %d reps, ms", o.directReps());
-    Console.say("%-6s %10s %11s %7s %9s %8s %8s %7s | %9s %9s %10s", "model", "params",
-        "ckpt bytes", "copy", "enc+sha", "write", "total", "(send)", "torch mem", "torch fil",
-        "torch fsync");
+    Console.say("%-6s %10s %11s %7s %9s %8s %8s %7s %7s | %9s %9s %10s", "model", "params",
+        "ckpt bytes", "copy", "enc+sha", "write", "total", "(send)", "(file)", "torch mem",
+        "torch fil", "torch fsync");
     for (Model m : models) {
       Direct d = direct.get(m);
       Times s = d.snapshot();
       Torch t = torch.get(m);
       boolean hasTorch = t != null && t.problem() == null;
-      Console.say("%-6s %,10d %,11d %7.3f %9.3f %8.3f %8.3f %7.3f | %9s %9s %10s", m.name(),
-          d.params(), d.bytes(), s.median("copy"), s.median("encode"), s.median("write"),
-          s.median("total"), s.median("send"), hasTorch ? fmt(t.bytesio()) : "-",
+      Console.say("%-6s %,10d %,11d %7.3f %9.3f %8.3f %8.3f %7.3f %7.3f | %9s %9s %10s",
+          m.name(), d.params(), d.bytes(), s.median("copy"), s.median("encode"),
+          s.median("write"), s.median("total"), s.median("send"), s.median("file"),
+          hasTorch ? fmt(t.bytesio()) : "-",
           hasTorch ? fmt(t.file()) : "-", hasTorch ? fmt(t.fileSync()) : "-");
     }
     Console.say("(snapshot: copy = TrainingState.copy() on the coordinator's thread; enc+sha ="
         + " CheckpointFormat.encodeWithChecksum, encode + SHA-256 in one pass; write ="
         + " CheckpointStore.write; enc+sha and write run off the coordinator's thread; (send) ="
-        + " the bytes sent as a query parameter, nothing stored, not in total. torch ="
+        + " the bytes sent as a query parameter, nothing stored, not in total; (file) ="
+        + " CheckpointStore.write with anvil.checkpoint.directory: file written, forced,"
+        + " renamed, plus its row without bytes. torch ="
         + " torch.save(model + optimizer state_dict) to BytesIO / file / file + fsync)");
     Console.say("%-6s %12s %8s %10s %7s %12s %12s", "model", "bytes/round", "clone",
         "1 round", "batch", "batch write", "ms/round");
@@ -806,7 +824,7 @@ public final class CheckpointBench {
   private static Options parseArgs(String[] args) {
     int[] v = {3, 2000, 300, 5000, 1000, 60, 5000, 20, 5, 20};
     String optimizer = "sgd";
-    boolean[] parts = {true, true, true};  // direct, cluster, torch
+    boolean[] parts = {true, true, true, false};  // direct, cluster, torch, files
     List<String> models = List.of("small", "large");
     List<String> ints = List.of("--repeats", "--small-rounds", "--large-rounds",
         "--tiny-rounds", "--warmup-small-rounds", "--warmup-large-rounds", "--warmup-tiny-rounds",
@@ -829,6 +847,7 @@ public final class CheckpointBench {
           case "--no-direct" -> parts[0] = false;
           case "--no-cluster" -> parts[1] = false;
           case "--no-torch" -> parts[2] = false;
+          case "--checkpoint-directory" -> parts[3] = true;
           case "--models" -> {
             models = List.of((++i < args.length ? args[i] : "").split(","));
             if (!List.of("small", "large", "tiny").containsAll(models)) {
@@ -844,6 +863,6 @@ public final class CheckpointBench {
       System.exit(2);
     }
     return new Options(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], optimizer,
-        parts[0], parts[1], parts[2], models);
+        parts[0], parts[1], parts[2], models, parts[3]);
   }
 }
