@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
+import dev.anvil.coordinator.JobJournal;
+import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.JournalRows;
 import dev.anvil.runtime.SingleNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +87,19 @@ class ApiCommandsTest {
     Outcome after = anvil("status", "api-job", "--cluster", api);
     assertTrue(after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
         after.out());
+    // The cancel is the job's last word: no round is recorded committed after it.
+    List<JournalRows.Row> rows = JournalRows.all(node.system(), new DatabaseSettings(
+        cluster.database().jdbcUrl(), cluster.database().user(), "", false), "api-job");
+    int cancelledAt = -1;
+    for (int i = 0; i < rows.size(); i++) {
+      if (rows.get(i).event() instanceof JobJournal.JobCancelled) {
+        cancelledAt = i;
+      }
+    }
+    assertTrue(cancelledAt >= 0, "JobCancelled in the journal");
+    assertTrue(rows.subList(cancelledAt, rows.size()).stream()
+        .noneMatch(r -> r.event() instanceof JobJournal.RoundCommitted),
+        "rounds recorded after the cancel: " + rows.subList(cancelledAt, rows.size()));
     Outcome all = anvil("status", "--cluster", api);
     assertTrue(all.out().contains("api-job") && all.out().contains("cancelled"), all.out());
 

@@ -1116,6 +1116,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       stalled = true;  // the journal's ack restarts the rounds; a long wait degrades the job
       getContext().getLog().debug("job {}: round {} computed, the journal is at {}; waiting",
           jobId, done, durableRound);
+    } else if (cancelReason != null) {
+      getContext().getLog().debug("job {}: cancel requested, no round after {}", jobId, done);
     } else if (done < job.totalRounds()) {
       startRound();
     } else {
@@ -1351,8 +1353,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private void flushRecords() {
-    if (writing || unrecorded.isEmpty() || flushScheduled) {
-      return;
+    if (writing || unrecorded.isEmpty() || flushScheduled || cancelReason != null) {
+      return;  // after a cancel, nothing more is recorded as committed
     }
     long sinceLast = System.nanoTime() - journalSentNanos;
     long interval = settings.minWriteInterval().toNanos();
@@ -1559,7 +1561,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     metrics.roundsDurable(jobId, newlyDurable, samplesPerSecond);
     notifyWatchers(new Progress(jobId, durableRound, job.totalRounds(), newest.loss(),
         samplesPerSecond));
-    if (stalled && phase == Phase.TRAINING) {
+    if (stalled && phase == Phase.TRAINING && cancelReason == null) {
       stalled = false;
       if (pauseRequested) {
         beginPause();

@@ -81,6 +81,22 @@ final class JobRecords {
     TreeMap<Long, Round> committed = new TreeMap<>();
     List<dev.anvil.core.train.Recovery> recoveries = new ArrayList<>();
     for (JobJournal.Event e : newestFirst) {
+      // An end is final: rounds a coordinator recorded after it do not make the job run again.
+      if (e instanceof JobJournal.JobCompleted done) {
+        state = "finished";
+        result = done.resultJson();
+        break;
+      } else if (e instanceof JobJournal.JobCancelled cancelled) {
+        state = "cancelled";
+        failure = cancelled.reason();
+        break;
+      } else if (e instanceof JobJournal.JobFailed failed) {
+        state = "failed";
+        failure = failed.reason();
+        break;
+      }
+    }
+    for (JobJournal.Event e : newestFirst) {
       if (e instanceof JobJournal.RecoveryRecorded r) {
         recoveries.add(0, r.recovery());
       } else if (e instanceof JobJournal.RoundCommitted r) {
