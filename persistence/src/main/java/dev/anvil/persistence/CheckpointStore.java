@@ -21,8 +21,9 @@ import java.util.List;
 
 /**
  * Checkpoint bytes in their own table beside the journal ({@value #TABLE}), one row per job and
- * round, or, when a directory is given, in files there with only their row in the table. The journal holds only a reference (the round and the checksum): Pekko's snapshot store
- * is not used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
+ * round, or, when a directory is given, in files there with only their row in the table. The
+ * journal holds only a reference (the round and the checksum): Pekko's snapshot store is not
+ * used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
  * loads only the newest snapshot row, so a corrupt one could not be skipped.
  *
  * <p>One connection, opened on first use and opened again after a failure. A call that finds it
@@ -182,13 +183,26 @@ public final class CheckpointStore implements AutoCloseable {
         p.executeUpdate();
       }
       return file == null ? new Stored(jobId, round, sha256, bytes.length)
-          : new Stored(jobId, round, sha256, bytes.length, "file:" + file);
+          : inFile(jobId, round, sha256, bytes.length);
     });
   }
 
+  private Path folder(String jobId) {
+    return directory.resolve("job-" + URLEncoder.encode(jobId, StandardCharsets.UTF_8));
+  }
+
   private Path file(String jobId, long round) {
-    return directory.resolve("job-" + URLEncoder.encode(jobId, StandardCharsets.UTF_8))
-        .resolve(round + ".ckpt");
+    return folder(jobId).resolve(round + ".ckpt");
+  }
+
+  /** The row of a checkpoint whose bytes are in its file. */
+  private Stored inFile(String jobId, long round, String sha256, long size) {
+    return new Stored(jobId, round, sha256, size, "file:" + file(jobId, round));
+  }
+
+  /** A row without bytes for a non-empty checkpoint: the bytes are in a file. */
+  private static boolean bytesInFile(long rowBytes, long size) {
+    return rowBytes == 0 && size > 0;
   }
 
   /** Writes the bytes to a temporary file, forces them to disk and renames it into place. */
@@ -228,7 +242,7 @@ public final class CheckpointStore implements AutoCloseable {
             return null;
           }
           byte[] data = r.getBytes(1);
-          return data.length > 0 || r.getLong(2) == 0 ? data : readFile(jobId, round);
+          return bytesInFile(data.length, r.getLong(2)) ? readFile(jobId, round) : data;
         }
       }
     });
@@ -259,10 +273,9 @@ public final class CheckpointStore implements AutoCloseable {
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             long round = r.getLong(1);
-            boolean inFile = directory != null && r.getLong(4) == 0 && r.getLong(3) > 0;
-            out.add(inFile ? new Stored(jobId, round, r.getString(2), r.getLong(3),
-                "file:" + file(jobId, round)) : new Stored(jobId, round, r.getString(2),
-                r.getLong(3)));
+            boolean inFile = directory != null && bytesInFile(r.getLong(4), r.getLong(3));
+            out.add(inFile ? inFile(jobId, round, r.getString(2), r.getLong(3))
+                : new Stored(jobId, round, r.getString(2), r.getLong(3)));
           }
         }
         return out;
@@ -286,7 +299,7 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   private void deleteFilesBefore(String jobId, long round) {
-    Path folder = file(jobId, 0).getParent();
+    Path folder = folder(jobId);
     if (!Files.isDirectory(folder)) {
       return;
     }

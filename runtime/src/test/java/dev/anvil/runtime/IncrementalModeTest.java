@@ -80,12 +80,13 @@ class IncrementalModeTest {
   private static long awaitOldestLogged(LocalCluster cluster, String from, Duration timeout)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    long oldest = count(cluster, "SELECT coalesce(min(round), 0)" + from);
-    while (oldest <= 200 && System.nanoTime() < deadline) {
+    while (true) {
+      long oldest = count(cluster, "SELECT coalesce(min(round), 0)" + from);
+      if (oldest > 200 || System.nanoTime() >= deadline) {
+        return oldest;
+      }
       java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);  // poll interval
-      oldest = count(cluster, "SELECT coalesce(min(round), 0)" + from);
     }
-    return oldest;
   }
 
   private static long count(LocalCluster cluster, String sql) throws Exception {

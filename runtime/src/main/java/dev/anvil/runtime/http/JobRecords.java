@@ -96,6 +96,7 @@ final class JobRecords {
         break;
       }
     }
+    // Otherwise the newest round, pause or resume says whether it runs.
     for (JobJournal.Event e : newestFirst) {
       if (e instanceof JobJournal.RecoveryRecorded r) {
         recoveries.add(0, r.recovery());
@@ -104,15 +105,6 @@ final class JobRecords {
         if (state == null) {
           state = "running";
         }
-      } else if (state == null && e instanceof JobJournal.JobCompleted done) {
-        state = "finished";
-        result = done.resultJson();
-      } else if (state == null && e instanceof JobJournal.JobCancelled cancelled) {
-        state = "cancelled";
-        failure = cancelled.reason();
-      } else if (state == null && e instanceof JobJournal.JobFailed failed) {
-        state = "failed";
-        failure = failed.reason();
       } else if (state == null && e instanceof JobJournal.JobPaused) {
         state = "paused";
       } else if (state == null && e instanceof JobJournal.JobResumed) {
