@@ -61,6 +61,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -130,6 +132,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
 
   private record MemberLeaving(ClusterEvent.MemberLeft event) implements Command {}
+
+  private record MemberGone(ClusterEvent.MemberRemoved event) implements Command {}
+
+  private record MemberDown(ClusterEvent.MemberDowned event) implements Command {}
 
   private record RoundDeadline(long round, int attempt) implements Command {
     static final Object KEY = "round-deadline";
@@ -243,10 +249,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Results rejected as bad (non-finite, wrong length), in all rounds and in this one. */
   private long rejectedResults;
   private int rejectedThisRound;
-  /** Workers being prepared to join the running job. */
-  private final Set<ActorRef<WorkerCommand>> joining = new HashSet<>();
-  /** Nodes unreachable or leaving: their workers are not admitted again. */
-  private final Set<org.apache.pekko.actor.Address> lostNodes = new HashSet<>();
+  /** Workers being prepared to join the running job, with their node's incarnation. */
+  private final Map<ActorRef<WorkerCommand>, UniqueAddress> joining = new HashMap<>();
+  /** Node incarnations unreachable or leaving: their workers are not admitted again. */
+  private final LostNodes lostNodes = new LostNodes();
+  /** The node incarnation of each worker recruited or admitted (not of a later one there). */
+  private final Map<ActorRef<WorkerCommand>, UniqueAddress> nodeOf = new HashMap<>();
 
   private JobJournal.State recorded;
   private Phase phase = Phase.IDLE;
@@ -323,6 +331,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.metrics = JobMetrics.get(context.getSystem());
     this.shard = shard;
     recoveries.addAll(recorded.recoveries());
+    lostNodes.replay(recorded.recoveries());
     List<CheckpointCommitted> refs = recorded.checkpoints();
     refs.subList(Math.max(0, refs.size() - settings.keepCheckpoints()), refs.size())
         .forEach(keptCheckpoints::add);
@@ -420,6 +429,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(Evaluated.class, this::onEvaluated)
         .onMessage(ReachabilityChanged.class, this::onReachability)
         .onMessage(MemberLeaving.class, this::onMemberLeaving)
+        .onMessage(MemberGone.class, this::onMemberRemoved)
+        .onMessage(MemberDown.class, this::onMemberDowned)
         .onMessage(RoundDeadline.class, this::onDeadline)
         .onMessage(FlushTick.class, t -> {
           flushScheduled = false;
@@ -715,6 +726,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     timers.cancel(RecruitTimeout.INSTANCE);
     recruits = new ArrayList<>(Assignment.choose(listed, Math.min(wantedWorkers,
         listed.size())));
+    for (ActorRef<WorkerCommand> w : recruits) {
+      UniqueAddress node = incarnationOf(w);
+      if (node != null) {
+        nodeOf.put(w, node);
+      }
+    }
     phase = Phase.PREPARING;
     subscribeToMembership();
     String text = dev.anvil.core.spec.JobSpecWriter.toHocon(spec);
@@ -724,7 +741,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return this;
   }
 
-  /** Prepares listed workers the job has room for (it lost some, or started with fewer). */
+  /**
+   * Prepares listed workers the job has room for (it lost some, or started with fewer): those on
+   * a live incarnation of their node, never on one the job lost (a node started again on the
+   * same host:port is a new incarnation, and its workers are admitted).
+   */
   private void admitJoiners(Set<ActorRef<WorkerCommand>> listed) {
     int room = wantedWorkers - live.size() - joining.size();
     if (room <= 0) {
@@ -732,14 +753,50 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     String text = dev.anvil.core.spec.JobSpecWriter.toHocon(spec);
     listed.stream()
-        .filter(w -> !live.contains(w) && !joining.contains(w)
-            && !lostNodes.contains(w.path().address()))
+        .filter(w -> !live.contains(w) && !joining.containsKey(w))
         .sorted(java.util.Comparator.comparing(w -> w.path().toString()))
-        .limit(room)
         .forEach(w -> {
-          joining.add(w);
+          UniqueAddress node = incarnationOf(w);
+          if (joining.size() + live.size() >= wantedWorkers || node == null
+              || !lostNodes.admissible(hostAndPort(node.address()), node.longUid())) {
+            return;
+          }
+          joining.put(w, node);
+          nodeOf.put(w, node);
           w.tell(new PrepareJob(jobId, epoch, text, replies));
         });
+  }
+
+  /**
+   * The incarnation of the node {@code w} runs on, as this node's membership has it: the member
+   * at its address that is not on its way out; null when there is none (not joined yet, or
+   * gone).
+   */
+  private UniqueAddress incarnationOf(ActorRef<WorkerCommand> w) {
+    UniqueAddress known = nodeOf.get(w);
+    if (known != null) {
+      return known;
+    }
+    org.apache.pekko.actor.Address a = w.path().address();
+    Cluster cluster = Cluster.get(getContext().getSystem());
+    if (a.hasLocalScope()) {
+      return cluster.selfMember().uniqueAddress();
+    }
+    for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+      if (m.address().equals(a) && m.status() != org.apache.pekko.cluster.MemberStatus.down()
+          && m.status() != org.apache.pekko.cluster.MemberStatus.removed()
+          && m.status() != org.apache.pekko.cluster.MemberStatus.exiting()
+          && m.status() != org.apache.pekko.cluster.MemberStatus.leaving()) {
+        return m.uniqueAddress();
+      }
+    }
+    return null;
+  }
+
+  /** Whether worker {@code w} runs on incarnation {@code node}. */
+  private boolean on(ActorRef<WorkerCommand> w, UniqueAddress node) {
+    UniqueAddress known = nodeOf.get(w);
+    return known != null ? known.equals(node) : w.path().address().equals(node.address());
   }
 
   private void subscribeToMembership() {
@@ -749,6 +806,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         ClusterEvent.ReachabilityEvent.class));
     subscriptions.tell(Subscribe.create(getContext().messageAdapter(
         ClusterEvent.MemberLeft.class, MemberLeaving::new), ClusterEvent.MemberLeft.class));
+    subscriptions.tell(Subscribe.create(getContext().messageAdapter(
+        ClusterEvent.MemberRemoved.class, MemberGone::new), ClusterEvent.MemberRemoved.class));
+    subscriptions.tell(Subscribe.create(getContext().messageAdapter(
+        ClusterEvent.MemberDowned.class, MemberDown::new), ClusterEvent.MemberDowned.class));
   }
 
   private Behavior<Command> onWorkerReply(FromWorker f) {
@@ -762,8 +823,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         return this;  // an answer to an earlier incarnation
       }
       if (phase == Phase.TRAINING) {
-        joining.removeIf(w -> (w.path().address().hostPort() + "/" + w.path().name())
-            .equals(pf.worker()));
+        joining.keySet().removeIf(w -> (w.path().address().hostPort() + "/"
+            + w.path().name()).equals(pf.worker()));
         getContext().getLog().warn("job {}: worker {} cannot join: {}", jobId, pf.worker(),
             pf.reason());
         return this;
@@ -783,20 +844,27 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
         job.dataFingerprint(), canary, job.kernel().name(),
         getContext().getSystem().address().toString());
-    if (phase == Phase.TRAINING && joining.remove(p.self())) {
+    UniqueAddress node = phase == Phase.TRAINING ? joining.remove(p.self()) : null;
+    if (node != null) {
       if (problem.isPresent()) {
         getContext().getLog().warn("job {}: worker {} refused: {}", jobId, p.worker(),
             problem.get());
         p.self().tell(new ReleaseJob(jobId));
         return this;
       }
+      String hostPort = hostAndPort(node.address());
+      if (!lostNodes.admissible(hostPort, node.longUid())) {
+        return this;  // its node was lost while the worker prepared
+      }
       prepared.put(p.self(), p);
       recruits.add(p.self());
       List<ActorRef<WorkerCommand>> more = new ArrayList<>(live);
       more.add(p.self());
       live = List.copyOf(more);
-      getContext().getLog().info("job {}: worker {} joins from round {}", jobId, p.worker(),
-          state.round() + 2);
+      if (!noteRejoin(p, node, state.round() + 2)) {
+        getContext().getLog().info("job {}: worker {} joins from round {}", jobId, p.worker(),
+            state.round() + 2);
+      }
       return this;
     }
     if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
@@ -806,8 +874,39 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       return fail(problem.get());
     }
     prepared.put(p.self(), p);
+    UniqueAddress recruitNode = nodeOf.get(p.self());
+    if (recruitNode != null && state != null) {
+      noteRejoin(p, recruitNode, state.round() + 1);
+    }
     startWhenAllPrepared();
     return this;
+  }
+
+  /**
+   * Records a {@code node-rejoined} recovery, completed by round {@code fromRound}, when the
+   * prepared worker's node is back: an incarnation of its host:port was lost by this
+   * coordinator incarnation, or this incarnation took the job over and the node's process
+   * started after the previous incarnation's last commit (it was lost with it, or while the
+   * job had no coordinator). Once per host:port and loss. Returns whether it did.
+   */
+  private boolean noteRejoin(Prepared p, UniqueAddress node, long fromRound) {
+    String hostPort = hostAndPort(node.address());
+    boolean tookOver = incarnationStartMillis > 0 && !resuming;
+    boolean back = lostNodes.rejoined(hostPort, node.longUid())
+        || tookOver && recorded.lastRoundMillis() > 0
+        && p.nodeStartedMillis() > recorded.lastRoundMillis() && lostNodes.firstFrom(hostPort);
+    if (!back) {
+      return false;
+    }
+    long now = System.currentTimeMillis();
+    long started = p.nodeStartedMillis() > 0 ? p.nodeStartedMillis() : now;
+    pendingRecoveries.add(new PendingRecovery(new Recovery("node-rejoined", hostPort
+        + " (a new incarnation, uid " + node.longUid() + ") is back in the job from round "
+        + fromRound + "; its process started " + (now - started) + " ms before its worker was"
+        + " admitted", started, now, 0, 0, 0, 0, 0), fromRound));
+    getContext().getLog().info("job {}: node {} is back (new incarnation {}): worker {} takes"
+        + " part from round {}", jobId, hostPort, node.longUid(), p.worker(), fromRound);
+    return true;
   }
 
   /** Starts training once every recruit has answered Prepared. */
@@ -938,23 +1037,42 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   private Behavior<Command> onReachability(ReachabilityChanged r) {
     if (r.event() instanceof ClusterEvent.ReachableMember back) {
-      lostNodes.remove(back.member().address());
+      UniqueAddress node = back.member().uniqueAddress();
+      lostNodes.back(hostAndPort(node.address()), node.longUid());
       return this;
     }
     if (!(r.event() instanceof ClusterEvent.UnreachableMember u)) {
       return this;
     }
-    org.apache.pekko.actor.Address lost = u.member().address();
-    lostNodes.add(lost);
-    joining.removeIf(w -> w.path().address().equals(lost));
+    return lose(u.member().uniqueAddress(), "unreachable");
+  }
+
+  /**
+   * Node incarnation {@code lostNode} is gone ({@code how}: unreachable, downed or removed;
+   * whichever the coordinator hears first): its workers are dropped from the job at once and
+   * the work they had not delivered in this round goes to the live workers.
+   */
+  private Behavior<Command> lose(UniqueAddress lostNode, String how) {
+    if (lostNode.equals(Cluster.get(getContext().getSystem()).selfMember().uniqueAddress())) {
+      // This coordinator's own node is going: sharding starts the job elsewhere, from the
+      // journal. Nothing is decided or recorded here (a downed minority must not fail a job).
+      return this;
+    }
+    org.apache.pekko.actor.Address lost = lostNode.address();
+    String hostPort = hostAndPort(lost);
+    boolean fresh = lostNodes.lost(hostPort, lostNode.longUid());
+    joining.values().removeIf(lostNode::equals);
+    if (!fresh) {
+      return this;  // heard already (unreachable, then downed, then removed)
+    }
     if (phase == Phase.PREPARING) {
-      return dropUnprepared(lost);
+      return dropUnprepared(lostNode);
     }
     if (phase != Phase.TRAINING) {
       return this;
     }
     List<ActorRef<WorkerCommand>> gone = live.stream()
-        .filter(w -> w.path().address().equals(lost)).toList();
+        .filter(w -> on(w, lostNode)).toList();
     if (gone.isEmpty()) {
       return this;
     }
@@ -977,12 +1095,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     metrics.redispatched(missing.size());
     metrics.nodeLost();
     long now = System.currentTimeMillis();
-    pendingRecoveries.add(new PendingRecovery(new Recovery("node-unreachable", lost + " in round "
-        + (state.round() + 1) + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0,
-        missing.size()), state.round() + 1));
-    getContext().getLog().warn("job {}: node {} unreachable in round {}; {} workers left, {} tree"
-        + " nodes of this round re-dispatched", jobId, lost, state.round() + 1, live.size(),
-        missing.size());
+    pendingRecoveries.add(new PendingRecovery(new Recovery(how.equals("unreachable")
+        ? "node-unreachable" : "node-downed", hostPort + " (uid " + lostNode.longUid() + ") "
+        + how + " in round " + (state.round() + 1) + ", " + gone.size() + " workers", now, now,
+        0, 0, 0, 0, missing.size()), state.round() + 1));
+    getContext().getLog().warn("job {}: node {} {} in round {}; {} workers left, {} tree"
+        + " nodes of this round re-dispatched", jobId, hostPort, how, state.round() + 1,
+        live.size(), missing.size());
     if (!missing.isEmpty()) {
       handOut(missing, active());
     }
@@ -990,10 +1109,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   /** A recruit's node became unreachable before the job started: go on without it. */
-  private Behavior<Command> dropUnprepared(org.apache.pekko.actor.Address lost) {
-    recruits.removeIf(w -> w.path().address().equals(lost) && !prepared.containsKey(w));
+  private Behavior<Command> dropUnprepared(UniqueAddress lost) {
+    recruits.removeIf(w -> on(w, lost) && !prepared.containsKey(w));
     if (recruits.isEmpty()) {
-      return fail("every recruited worker is on unreachable nodes (last: " + lost + ")");
+      return fail("every recruited worker is on unreachable nodes (last: " + lost.address()
+          + ")");
     }
     startWhenAllPrepared();
     return this;
@@ -1005,14 +1125,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * their results still arrive (the deadline covers the case where they do not).
    */
   private Behavior<Command> onMemberLeaving(MemberLeaving m) {
-    org.apache.pekko.actor.Address leaving = m.event().member().address();
-    lostNodes.add(leaving);
-    joining.removeIf(w -> w.path().address().equals(leaving));
+    UniqueAddress leavingNode = m.event().member().uniqueAddress();
+    org.apache.pekko.actor.Address leaving = leavingNode.address();
+    if (!lostNodes.lost(hostAndPort(leaving), leavingNode.longUid())) {
+      return this;
+    }
+    joining.values().removeIf(leavingNode::equals);
     if (phase != Phase.TRAINING) {
       return this;
     }
     List<ActorRef<WorkerCommand>> gone = live.stream()
-        .filter(w -> w.path().address().equals(leaving)).toList();
+        .filter(w -> on(w, leavingNode)).toList();
     if (gone.isEmpty() || gone.size() == live.size()) {
       return this;  // nothing of ours, or nobody to hand to: the deadline decides
     }
@@ -1020,13 +1143,34 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     remaining.removeAll(gone);
     live = List.copyOf(remaining);
     long now = System.currentTimeMillis();
-    pendingRecoveries.add(new PendingRecovery(new Recovery("node-left", leaving + " after round "
+    pendingRecoveries.add(new PendingRecovery(new Recovery("node-left", hostAndPort(leaving)
+        + " (uid " + leavingNode.longUid() + ") after round "
         + state.round() + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0, 0),
         state.round() + 2));
     getContext().getLog().info("job {}: node {} is leaving; its {} workers finish round {} and"
         + " the {} others take over from round {}", jobId, leaving, gone.size(),
         state.round() + 1, live.size(), state.round() + 2);
     return this;
+  }
+
+  /**
+   * A node incarnation left the membership for good: it can never be reachable again, so it is
+   * forgotten (its host:port stays marked for a rejoin), and workers still preparing on it are
+   * given up.
+   */
+  private Behavior<Command> onMemberRemoved(MemberGone g) {
+    UniqueAddress node = g.event().member().uniqueAddress();
+    Behavior<Command> next = g.event().previousStatus() == MemberStatus.exiting()
+        ? this : lose(node, "removed");
+    lostNodes.removed(hostAndPort(node.address()), node.longUid());
+    joining.values().removeIf(node::equals);
+    nodeOf.entrySet().removeIf(e -> e.getValue().equals(node) && !live.contains(e.getKey()));
+    return next;
+  }
+
+  /** A member was downed (by the split-brain resolver, an operator or its launcher). */
+  private Behavior<Command> onMemberDowned(MemberDown d) {
+    return lose(d.event().member().uniqueAddress(), "downed");
   }
 
   private void resend(String worker) {
@@ -1860,7 +2004,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   }
 
   private Accepted accepted() {
-    return new Accepted(jobId, job.totalRounds(), job.model().describe(), recruits.size(),
+    return new Accepted(jobId, job.totalRounds(), job.model().describe(), live.size(),
         assignment.nodes(), hostAndPort(getContext().getSystem().address()));
   }
 
@@ -1875,7 +2019,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     resultJson = new dev.anvil.core.train.TrainingResult(spec.name(), job.model().describe(),
         spec.seed(), job.kernel().name(), job.totalRounds(),
         (double) job.totalRounds() / job.roundsPerEpoch(), spec.logicalShards(),
-        spec.batchSize(), recruits.size(), assignment.nodes(), last.trainLoss(),
+        spec.batchSize(), live.size(), assignment.nodes(), last.trainLoss(),
         last.testAccuracy(), last.testLoss(),
         dev.anvil.core.data.Digests.sha256(state.params()), job.dataFingerprint(),
         (System.nanoTime() - startNanos) / 1e9, trainSeconds,

@@ -62,6 +62,10 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     }
   }
 
+  /** When this process started (epoch ms): how long a restarted node took to rejoin a job. */
+  private static final long PROCESS_STARTED =
+      java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+
   public static Behavior<WorkerCommand> create(String name, PreparedJobs prepared) {
     return Behaviors.setup(ctx -> new Worker(ctx, name, prepared));
   }
@@ -98,7 +102,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       PreparedJob job = prepared.acquire(p.jobId(), spec);
       jobs.put(p.jobId(), new JobContext(p.epoch(), job));
       p.replyTo().tell(new Prepared(p.jobId(), p.epoch(), name, job.dataFingerprint(),
-          Canary.of(job), job.kernel().name(), getContext().getSelf()));
+          Canary.of(job), job.kernel().name(), getContext().getSelf(), PROCESS_STARTED));
     } catch (JobSpecException | DataException | IllegalStateException e) {
       getContext().getLog().warn("worker {} cannot prepare job {}: {}", name, p.jobId(),
           e.getMessage());

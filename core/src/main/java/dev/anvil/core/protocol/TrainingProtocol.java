@@ -33,8 +33,13 @@ public final class TrainingProtocol {
   public record PrepareJob(String jobId, long epoch, String spec, ActorRef<WorkerReply> replyTo)
       implements WorkerCommand {}
 
+  /**
+   * A worker is ready for the job. {@code nodeStartedMillis}: when its node's process started
+   * (epoch ms), so that the coordinator can tell how long a restarted node took to rejoin.
+   */
   public record Prepared(String jobId, long epoch, String worker, String dataFingerprint,
-      String canarySha256, String kernel, ActorRef<WorkerCommand> self) implements WorkerReply {}
+      String canarySha256, String kernel, ActorRef<WorkerCommand> self, long nodeStartedMillis)
+      implements WorkerReply {}
 
   public record PrepareFailed(String jobId, long epoch, String worker, String reason)
       implements WorkerReply {}

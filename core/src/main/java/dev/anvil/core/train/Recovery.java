@@ -10,13 +10,15 @@ import dev.anvil.core.wire.AnvilSerializable;
  *   <li>{@code kind}: {@code node-unreachable} (a worker's node stopped answering heartbeats),
  *       {@code deadline} (work not back by the round's deadline), {@code node-left} (a node left
  *       the cluster gracefully), {@code coordinator-restart} (a new coordinator incarnation
- *       took over the job) or {@code journal-outage} (the database did not record rounds for
- *       longer than the journal's acknowledgement timeout).</li>
+ *       took over the job), {@code journal-outage} (the database did not record rounds for
+ *       longer than the journal's acknowledgement timeout) or {@code node-rejoined} (a node the
+ *       job had lost was started again and its workers are back in the job).</li>
  *   <li>{@code faultSeenMillis}: when the coordinator saw the fault; for a restart, when the new
  *       incarnation started (the old one's death is not observable from the new one: see
- *       {@code lastCommitBeforeMillis}).</li>
+ *       {@code lastCommitBeforeMillis}); for a rejoin, when the node's new process started.</li>
  *   <li>{@code redispatchedMillis}: when the lost work was handed to live workers (for a
- *       restart: when the first round was dispatched again).</li>
+ *       restart: when the first round was dispatched again; for a rejoin: when its worker was
+ *       admitted).</li>
  *   <li>{@code firstCommitMillis}: when the first round after the fault became durable.</li>
  *   <li>{@code redoneRounds}: committed rounds computed again (only a restart redoes any);
  *       {@code replayMillis} the time that took.</li>
