@@ -175,7 +175,7 @@ public final class RecoveryBench {
       }
     }
     long killedAt = System.currentTimeMillis();
-    cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    cluster.kill(victim);  // SIGKILL; the launcher then downs that incarnation
     JobClient.Outcome o = outcome.get(300, TimeUnit.SECONDS);
     if (!o.succeeded()) {
       throw new IllegalStateException(jobId + " failed: " + o.failure());

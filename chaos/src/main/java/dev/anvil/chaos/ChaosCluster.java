@@ -143,33 +143,24 @@ public final class ChaosCluster implements AutoCloseable {
     cluster.kill(node);
   }
 
-  /** Starts a killed (or downed) node again on its address and waits until it is up. */
-  public void restart(int node, Duration timeout) {
-    if (!cluster.alive(node)) {
-      cluster.restart(node);
+  /**
+   * Starts killed (or downed) nodes again on their addresses, all at once, and waits until each
+   * new incarnation is up and seen by every member.
+   */
+  public void restart(List<Integer> nodes, Duration timeout) {
+    List<Integer> dead = nodes.stream().filter(n -> !cluster.alive(n)).toList();
+    if (!dead.isEmpty()) {
+      cluster.restart(dead, timeout);
     }
-    awaitWhole(timeout);
   }
 
   /**
-   * Restarts every node whose JVM has exited (killed, or downed and gone) and waits until all
-   * are up: what a fault that needs a whole cluster (a second kill with keep-majority) waits for.
+   * Restarts every node whose JVM has exited (killed, or downed and gone) and waits until the
+   * cluster is whole by incarnation: what a fault that takes nodes waits for first (with
+   * keep-majority, a second node taken before the first is back could leave a minority).
    */
   public void awaitWhole(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (cluster.nodesUp() < cluster.size()) {
-      for (int i = 0; i < cluster.size(); i++) {
-        if (!cluster.alive(i)) {
-          log.info("chaos: node {} is down; starting it again", i + 1);
-          cluster.restart(i);
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the cluster is not whole after " + timeout.toSeconds()
-            + " s: " + cluster.nodesUp() + " of " + cluster.size() + " nodes up");
-      }
-      pause(200);  // polling membership and processes; there is nothing to wait on
-    }
+    cluster.awaitWhole(timeout);
   }
 
   public void freeze(int node) {

@@ -8,10 +8,14 @@ import dev.anvil.coordinator.JobProtocol.Accepted;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.ClusterLostException;
 import dev.anvil.runtime.JobClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import dev.anvil.chaos.check.Verdict;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,6 +29,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class ChaosJob {
   private final String jobId;
   private final JobSpec spec;
+  private final int workers;
   private final History history;
   private String coordinator;
   private long round;
@@ -35,6 +40,7 @@ public final class ChaosJob {
       java.util.function.Consumer<JobUpdate> listener) {
     this.jobId = jobId;
     this.spec = spec;
+    this.workers = workers;
     this.history = history;
     this.listener = listener;
     this.outcome = JobClient.submit(client, jobId, spec, workers, this::onUpdate)
@@ -100,7 +106,18 @@ public final class ChaosJob {
   public void awaitRound(long r, Duration timeout) throws InterruptedException {
     if (!awaitRound(n -> n >= r, timeout)) {
       throw new IllegalStateException("job " + jobId + ": round " + r + " not committed within "
-          + timeout + " (last heard " + round() + (done() ? ", the job ended" : "") + ")");
+          + timeout + " (last heard " + round() + (done() ? ", the job ended: " + ending() : "")
+          + ")");
+    }
+  }
+
+  /** How the job's follow ended, in words (it must have ended). */
+  private synchronized String ending() {
+    try {
+      JobClient.Outcome o = outcome.join();
+      return o.succeeded() ? "finished" : o.failure();
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause().getMessage();
     }
   }
 
@@ -121,16 +138,31 @@ public final class ChaosJob {
         }
         JsonNode result = result(o);
         return Checker.Outcome.finished(result.get("paramsSha256").asText(),
-            result.path("rejectedResults").asLong());
+            result.path("rejectedResults").asLong(), workers,
+            result.path("workers").asInt(-1), rejoins(result));
       } catch (TimeoutException e) {
         if (left <= 0) {
           return Checker.Outcome.unfinished("no outcome within " + timeout.toSeconds()
               + " s; last round heard " + round());
         }
       } catch (java.util.concurrent.ExecutionException e) {
-        return Checker.Outcome.unfinished("following the job failed: " + e.getCause());
+        return Checker.Outcome.unfinished(e.getCause() instanceof ClusterLostException
+            ? e.getCause().getMessage() + " (last round heard " + round() + ")"
+            : "following the job failed: " + e.getCause());
       }
     }
+  }
+
+  /** The nodes that came back into the job, from its result's recoveries. */
+  static List<Verdict.Rejoin> rejoins(JsonNode result) {
+    List<Verdict.Rejoin> out = new ArrayList<>();
+    for (JsonNode r : result.path("recoveries")) {
+      if (r.path("kind").asText().equals("node-rejoined")) {
+        out.add(new Verdict.Rejoin(r.path("detail").asText().split(" ", 2)[0],
+            r.path("faultSeenMillis").asLong(), r.path("recoveryMillis").asLong()));
+      }
+    }
+    return out;
   }
 
   /** The result.json of a finished job. */
@@ -141,7 +173,10 @@ public final class ChaosJob {
         throw new IllegalStateException("job " + jobId + " failed: " + o.failure());
       }
       return result(o);
-    } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("job " + jobId + " has no result: "
+          + e.getCause().getMessage(), e);
+    } catch (TimeoutException e) {
       throw new IllegalStateException("job " + jobId + " has no result within " + timeout, e);
     }
   }

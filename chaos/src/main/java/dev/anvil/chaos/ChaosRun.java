@@ -109,6 +109,17 @@ public final class ChaosRun {
       for (PendingHeal h : heals) {
         cluster.heal(h.fault(), job.round());
       }
+      if (!job.done()) {
+        // Every node back (a downed node that exited is started again): the job must then
+        // return to full strength (the checker holds it to that).
+        try {
+          cluster.awaitWhole(restartTimeout);
+          cluster.note(Checker.WHOLE, job.round(), cluster.size() + " nodes up by incarnation");
+        } catch (RuntimeException e) {
+          history.add(new History.Op(System.currentTimeMillis(), History.Type.FAIL, "restart",
+              "every node", job.round(), "the cluster is not whole again: " + e.getMessage()));
+        }
+      }
       for (Schedule.Injection never : due) {
         FaultPlan plan = scenario.faults().get(never.plan());
         history.add(new History.Op(System.currentTimeMillis(), History.Type.FAIL, plan.type(),

@@ -38,7 +38,10 @@ final class ClusterRun {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while job " + jobId + " runs", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("job " + jobId + ": " + e.getCause().getMessage(), e);
+      throw new IllegalStateException("job " + jobId + ": " + e.getCause().getMessage()
+          + (e.getCause() instanceof dev.anvil.runtime.ClusterLostException
+          ? " (its outcome is in the journal if any node comes back: `anvil status " + jobId
+          + "`)" : ""), e);
     }
     if (!outcome.succeeded()) {
       throw new JobFailure("job " + jobId + " failed: " + outcome.failure());
@@ -50,6 +53,11 @@ final class ClusterRun {
     if (u instanceof Accepted a) {
       bar.message(String.format(Locale.ROOT, "job %s: %s, %d rounds on %d workers (%d nodes)",
           a.jobId(), a.model(), a.totalRounds(), a.workers(), a.nodes()));
+    } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
+        && r.recovery().kind().equals("node-rejoined")) {
+      bar.message(String.format(Locale.ROOT, "job %s: node %s is back in the job, %d ms after"
+          + " its restart", r.jobId(), r.recovery().detail().split(" ", 2)[0],
+          r.recovery().recoveryMillis()));
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
         && !r.recovery().kind().equals("deadline")) {  // late work re-sent: routine, not shown
       bar.message(String.format(Locale.ROOT, "job %s recovered from %s (%s) in %d ms",

@@ -1,10 +1,13 @@
 package dev.anvil.cli;
 
+import dev.anvil.runtime.ClusterLoss;
 import dev.anvil.runtime.LocalCluster;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,20 +42,36 @@ final class LocalCommand implements Callable<Integer> {
     System.out.println("starting " + nodes + " node JVMs; database and logs in " + folder);
     LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, slots, folder));
     CountDownLatch stopped = new CountDownLatch(1);
+    CompletableFuture<String> ended = new CompletableFuture<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("\nstopping the local cluster...");
+      if (ended.complete(null)) {
+        System.out.println("\nstopping the local cluster...");
+      }
       cluster.close();
       stopped.countDown();
     }));
+    ClusterLoss.get(cluster.client()).lost().thenAccept(ended::complete);
     for (int i = 0; i < cluster.size(); i++) {
       System.out.println("node " + (i + 1) + ": " + cluster.addresses().get(i) + ", HTTP API "
           + cluster.httpUrls().get(i) + "  (log " + cluster.logFile(i) + ")");
     }
     System.out.println("journal: " + cluster.database().url());
-    System.out.println("submit a job: ./anvil train --cluster " + cluster.addresses().get(0)
-        + " --workers " + (nodes * slots) + " --job examples/synthetic-mlp.conf");
+    System.out.println("submit a job: ./anvil train --cluster "
+        + String.join(",", cluster.addresses()) + " --workers " + (nodes * slots)
+        + " --job examples/synthetic-mlp.conf");
     System.out.println("Ctrl-C stops the cluster.");
-    stopped.await();
-    return 0;
+    String lost;
+    try {
+      lost = ended.get();
+    } catch (ExecutionException e) {
+      lost = e.getCause().toString();
+    }
+    if (lost == null) {
+      stopped.await();  // the shutdown hook is closing the cluster
+      return 0;
+    }
+    System.err.println("anvil: lost the local cluster: " + lost);
+    cluster.close();
+    return 1;
   }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  * and cannot serve several hosts.
  */
 @Command(name = "node", description = "Run one cluster node in this process (several machines:"
-    + " every node joins the same seed and uses the same external PostgreSQL).")
+    + " every node lists the others as seeds and uses the same external PostgreSQL).")
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1",
       description = "Address other nodes reach this one at (default: ${DEFAULT-VALUE}).")
@@ -24,8 +24,10 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--port", required = true, description = "Cluster port of this node.")
   int port;
 
-  @Option(names = "--seed", required = true, paramLabel = "HOST:PORT",
-      description = "A node to join through (this node's own address for the first one).")
+  @Option(names = "--seed", required = true, paramLabel = "HOST:PORT", split = ",",
+      description = "Nodes to join through: list every other node (repeat --seed, or separate"
+          + " with commas), so that a restarted node can join while some are down. Only the"
+          + " node that forms the cluster lists its own address, first.")
   List<String> seeds;
 
   @Option(names = "--db", description = "JDBC URL of the journal's PostgreSQL,"

@@ -1,5 +1,6 @@
 package dev.anvil.runtime;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.coordinator.JobCoordinator;
 import java.time.Duration;
@@ -14,27 +15,39 @@ import org.apache.pekko.cluster.typed.Cluster;
 /**
  * An actor system that joins a cluster as a client member (role "client"): it can submit jobs
  * with {@link JobClient} but hosts no workers or coordinators and never counts for the
- * split-brain resolver's majority.
+ * split-brain resolver's majority. It lists every node it is given as a seed, so that it can
+ * join while some of them are down; once up, {@link ClusterLoss} tells its waits when the
+ * cluster is lost.
  */
 public final class ClusterClient {
   private ClusterClient() {}
 
-  /** Joins through {@code seed} (host:port) and returns once this member is up. */
-  public static ActorSystem<Void> join(String seed, Duration timeout) {
-    return join(seed, timeout, ConfigFactory.empty());
+  /** Joins through {@code seeds} (host:port, comma-separated) and returns once this member is up. */
+  public static ActorSystem<Void> join(String seeds, Duration timeout) {
+    return join(seeds, timeout, ConfigFactory.empty());
   }
 
   /** As {@link #join(String, Duration)}, with {@code extra} configuration for the client. */
-  public static ActorSystem<Void> join(String seed, Duration timeout,
-      com.typesafe.config.Config extra) {
-    if (!seed.matches("[^:\\s]+:\\d{1,5}")) {
-      throw new IllegalArgumentException("--cluster = " + seed + ": expected HOST:PORT of a node");
+  public static ActorSystem<Void> join(String seeds, Duration timeout, Config extra) {
+    return join(parseSeeds(seeds), timeout, extra);
+  }
+
+  /**
+   * Joins through any of {@code seeds} (host:port each) and returns once this member is up;
+   * fails with the seeds' addresses after {@code timeout}.
+   */
+  public static ActorSystem<Void> join(List<String> seeds, Duration timeout, Config extra) {
+    if (seeds.isEmpty()) {
+      throw new IllegalArgumentException("--cluster: no node address given; expected"
+          + " HOST:PORT[,HOST:PORT...]");
     }
     ActorSystem<Void> client = ActorSystem.create(Behaviors.empty(), "anvil",
         AnvilConfig.load(ConfigFactory.parseMap(Map.of(
             "anvil.node.role", "client",
             "pekko.remote.artery.canonical.port", 0,
-            "pekko.cluster.seed-nodes", List.of("pekko://anvil@" + seed)))
+            "pekko.cluster.seed-nodes", seeds.stream().map(s -> "pekko://anvil@" + s).toList(),
+            "pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",
+            timeout.toMillis() + 5000 + "ms"))
             .withFallback(extra)));
     JobCoordinator.init(client, "node");
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -42,17 +55,40 @@ public final class ClusterClient {
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > deadline) {
         client.terminate();
-        throw new IllegalStateException("could not join the cluster at " + seed + " within "
-            + timeout.toSeconds() + " s: is a node running there?");
+        throw new IllegalStateException("could not join the cluster at "
+            + String.join(", ", seeds) + " within " + timeout.toSeconds()
+            + " s: is a node running there?");
       }
       try {
         TimeUnit.MILLISECONDS.sleep(50);  // polling membership
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         client.terminate();
-        throw new IllegalStateException("interrupted while joining " + seed, e);
+        throw new IllegalStateException("interrupted while joining " + String.join(", ", seeds),
+            e);
       }
     }
+    ClusterLoss.get(client);  // from now on, a lost cluster ends every wait on it
     return client;
+  }
+
+  /** {@code HOST:PORT[,HOST:PORT...]} as a list; a malformed entry is named in the error. */
+  static List<String> parseSeeds(String seeds) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String s : seeds.split(",", -1)) {
+      String seed = s.trim();
+      if (!seed.matches("[A-Za-z0-9.\\-]{1,253}:\\d{1,5}") || !validPort(seed)) {
+        throw new IllegalArgumentException("--cluster = " + (seed.length() > 60
+            ? seed.substring(0, 60) + "..." : seed) + ": expected HOST:PORT of a node (or"
+            + " several, comma-separated), port 1-65535");
+      }
+      out.add(seed);
+    }
+    return out;
+  }
+
+  private static boolean validPort(String hostPort) {
+    int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
   }
 }

@@ -22,7 +22,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 /**
  * Submits jobs to a cluster's coordinators and follows them, from any member (node or client).
  * The follower renews its watch every second, so it keeps hearing from a job whose coordinator
- * moved to another node (which does not know the old one's watchers).
+ * moved to another node (which does not know the old one's watchers). Every future it returns
+ * also ends, with a {@link ClusterLostException}, when this member loses the cluster
+ * ({@link ClusterLoss}): downed, terminated, or no reachable node for a while.
  */
 public final class JobClient {
   private JobClient() {}
@@ -84,9 +86,24 @@ public final class JobClient {
   /** The newest checkpoint of job {@code jobId} that verifies (or an error saying why none). */
   public static CompletionStage<JobProtocol.Exported> export(ActorSystem<?> system,
       String jobId, Duration timeout) {
-    return ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId)
+    CompletableFuture<JobProtocol.Exported> answer = new CompletableFuture<>();
+    ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId)
         .<JobUpdate>ask(JobProtocol.Export::new, timeout)
-        .thenApply(u -> (JobProtocol.Exported) u);
+        .whenComplete((u, e) -> {
+          if (e != null) {
+            answer.completeExceptionally(e);
+          } else {
+            answer.complete((JobProtocol.Exported) u);
+          }
+        });
+    endOnLoss(system, answer);
+    return answer;
+  }
+
+  /** Completes {@code answer} with a {@link ClusterLostException} if the cluster is lost first. */
+  private static void endOnLoss(ActorSystem<?> system, CompletableFuture<?> answer) {
+    ClusterLoss.get(system).lost().thenAccept(reason ->
+        answer.completeExceptionally(new ClusterLostException(reason)));
   }
 
   /**
@@ -129,6 +146,9 @@ public final class JobClient {
     ActorRef<Object> watcher = system.systemActorOf(Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
       return Behaviors.receive((ctx, message) -> {
+        if (answer.isDone()) {
+          return Behaviors.stopped();  // answered, or the cluster was lost
+        }
         if (message == Rewatch.INSTANCE) {
           coordinator.tell(new JobProtocol.Watch(ctx.getSelf().narrow()));
           return Behaviors.same();
@@ -144,6 +164,7 @@ public final class JobClient {
       });
     }), name + jobId + "-" + System.nanoTime(), Props.empty());
     coordinator.tell(first.apply(watcher.narrow()));
+    endOnLoss(system, answer);
     return answer;
   }
 }

@@ -12,10 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,14 @@ import org.slf4j.LoggerFactory;
  * member (role "client"): it submits jobs but never votes and hosts nothing. Each node's output
  * goes to {@code node-N.log} in the data folder. Node JVMs exit when the launcher dies, even by
  * SIGKILL, because they watch their standard input.
+ *
+ * <p>Membership by incarnation: a node is its live process's member, told apart from earlier
+ * incarnations at the same host:port by its unique id ({@link Incarnations}). When a node's
+ * process exits (killed, crashed, left) the launcher, which knows it is gone, downs that
+ * incarnation at once instead of waiting for the split-brain resolver. Every node lists every
+ * other node as a seed (node 1 lists itself first when it forms the cluster), and so does the
+ * client. When every node process has exited without the launcher asking, the client's
+ * {@link ClusterLoss} is told, so that waits on the cluster end.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
@@ -38,7 +47,7 @@ public final class LocalCluster implements AutoCloseable {
   public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
       DatabaseSettings externalDatabase, Duration startTimeout,
       List<List<String>> nodeJvmOptions, List<String> commonJvmOptions,
-      com.typesafe.config.Config clientConfig) {
+      com.typesafe.config.Config clientConfig, boolean downExitedNodes) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
@@ -51,29 +60,39 @@ public final class LocalCluster implements AutoCloseable {
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
       return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
-          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty());
+          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty(), true);
     }
 
     public Settings withNodeJvmOptions(List<List<String>> options) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig);
+          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig, downExitedNodes);
     }
 
     /** Adds JVM options for every node, also nodes added or restarted later. */
     public Settings withCommonJvmOptions(List<String> options) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig);
+          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig, downExitedNodes);
     }
 
     /** Adds configuration to the launcher's client actor system. */
     public Settings withClientConfig(com.typesafe.config.Config config) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, config);
+          startTimeout, nodeJvmOptions, commonJvmOptions, config, downExitedNodes);
     }
 
     public Settings withHeap(String heap) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig);
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes);
+    }
+
+    /**
+     * Whether the launcher downs a node's incarnation as soon as its process exits (default), as
+     * an operator would; off, only the split-brain resolver downs it (after detection and
+     * stable-after), as on hosts without a launcher.
+     */
+    public Settings withDownExitedNodes(boolean down) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, down);
     }
 
     List<String> jvmOptionsOf(int index) {
@@ -84,13 +103,20 @@ public final class LocalCluster implements AutoCloseable {
   private final Settings settings;
   private EmbeddedDatabase database;
   private final DatabaseSettings db;
+  /** Guards the node lists, incarnations and exit bookkeeping (never held while waiting). */
+  private final Object lock = new Object();
   private final List<Process> processes = new ArrayList<>();
   private Process databaseReaper;
   private final List<Integer> ports = new ArrayList<>();
   private final List<Integer> httpPorts = new ArrayList<>();
+  private final Incarnations incarnations = new Incarnations();
+  /** Processes whose exit the launcher caused (kill, leave, restart of all, close). */
+  private final java.util.Set<Process> expectedExits = java.util.Collections.newSetFromMap(
+      new java.util.IdentityHashMap<>());
+  private boolean closing;
   /** Nodes frozen by {@link #pause} and not resumed yet. */
   private final java.util.Set<Integer> paused = new java.util.HashSet<>();
-  private ActorSystem<Void> client;
+  private volatile ActorSystem<Void> client;
 
   private LocalCluster(Settings settings, EmbeddedDatabase database, DatabaseSettings db,
       ActorSystem<Void> client) {
@@ -123,17 +149,16 @@ public final class LocalCluster implements AutoCloseable {
       ports.add(freePort());
       httpPorts.add(freePort());
     }
-    String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
     LocalCluster cluster = null;
     List<Process> started = new ArrayList<>();
     try {
       for (int i = 0; i < s.nodes(); i++) {
-        started.add(launch(s, db, i, ports.get(i), httpPorts.get(i), seed));
+        started.add(launch(s, db, i, ports.get(i), httpPorts.get(i), seeds(ports, i, i == 0)));
       }
       ActorSystem<Void> client;
       try {
-        client = ClusterClient.join("127.0.0.1:" + ports.get(0), s.startTimeout(),
-            s.clientConfig());
+        client = ClusterClient.join(ports.stream().map(p -> "127.0.0.1:" + p).toList(),
+            s.startTimeout(), s.clientConfig());
       } catch (IllegalStateException e) {
         throw new IllegalStateException(e.getMessage() + "; node 1's log ("
             + s.dataDirectory().resolve("node-1.log") + "):\n" + tailOf(
@@ -141,9 +166,10 @@ public final class LocalCluster implements AutoCloseable {
       }
       cluster = new LocalCluster(s, database, db, client);
       cluster.databaseReaper = reaper;
-      cluster.processes.addAll(started);
-      cluster.ports.addAll(ports);
-      cluster.httpPorts.addAll(httpPorts);
+      for (int i = 0; i < s.nodes(); i++) {
+        cluster.adopt(started.get(i), ports.get(i), httpPorts.get(i));
+      }
+      cluster.hintLogs();
       cluster.awaitNodesUp(s.nodes(), s.startTimeout(), 0);
       return cluster;
     } catch (RuntimeException e) {
@@ -180,8 +206,106 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The seed nodes of node {@code index}: every other node, and itself first when it
+   * {@code forms} the cluster (only then may it start a cluster of its own).
+   */
+  private static List<String> seeds(List<Integer> ports, int index, boolean forms) {
+    List<String> seeds = new ArrayList<>();
+    if (forms) {
+      seeds.add("pekko://anvil@127.0.0.1:" + ports.get(index));
+    }
+    for (int i = 0; i < ports.size(); i++) {
+      if (i != index) {
+        seeds.add("pekko://anvil@127.0.0.1:" + ports.get(i));
+      }
+    }
+    return seeds;
+  }
+
+  /** Records a launched node process: its ports, its incarnation, and what its exit means. */
+  private int adopt(Process process, int port, int httpPort) {
+    int index;
+    synchronized (lock) {
+      index = incarnations.add("127.0.0.1:" + port);
+      processes.add(process);
+      ports.add(port);
+      httpPorts.add(httpPort);
+    }
+    watchExit(index, process);
+    return index;
+  }
+
+  /**
+   * When node {@code index}'s process exits: its incarnation is retired and downed, and if no
+   * node process is left that the launcher did not stop itself, the cluster is lost.
+   */
+  private void watchExit(int index, Process process) {
+    process.onExit().thenRun(() -> {
+      boolean lost;
+      synchronized (lock) {
+        if (processes.get(index) != process) {
+          return;  // an older process of a node already started again
+        }
+        retire(index);
+        lost = !closing && processes.stream().noneMatch(Process::isAlive)
+            && processes.stream().anyMatch(p -> !expectedExits.contains(p));
+      }
+      if (lost) {
+        ClusterLoss.get(client).report("every node JVM of the local cluster has exited"
+            + " (node " + (index + 1) + " last, exit code " + process.exitValue() + ")");
+      }
+    });
+  }
+
+  /**
+   * Retires node {@code index}'s incarnation (its process is gone) and downs it, unless the
+   * settings leave that to the split-brain resolver. Holds lock.
+   */
+  private void retire(int index) {
+    ActorSystem<Void> c = client;
+    List<Incarnations.Seen> dead = incarnations.retire(index, members(c));
+    if (!settings.downExitedNodes()) {
+      return;
+    }
+    for (Incarnations.Seen gone : dead) {
+      log.info("node {} ({}#{}) is gone; downing that incarnation", index + 1, gone.hostPort(),
+          gone.uid());
+      Cluster.get(c).manager().tell(Down.apply(new org.apache.pekko.actor.Address("pekko",
+          "anvil", "127.0.0.1", ports.get(index))));
+    }
+  }
+
+  /** The client's view of the membership. */
+  private static List<Incarnations.Seen> members(ActorSystem<?> client) {
+    var state = Cluster.get(client).state();
+    List<Incarnations.Seen> out = new ArrayList<>();
+    for (Member m : state.getMembers()) {
+      out.add(new Incarnations.Seen(m.address().getHost().orElse("?") + ":"
+          + m.address().getPort().orElse(0), m.uniqueAddress().longUid(),
+          m.status().toString(), m.hasRole("node"), !state.getUnreachable().contains(m)));
+    }
+    return out;
+  }
+
+  /** Whether every reachable Up member has seen the client's newest view of the membership. */
+  private static boolean converged(ActorSystem<?> client) {
+    var state = Cluster.get(client).state();
+    for (Member m : state.getMembers()) {
+      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)
+          && !state.getSeenBy().contains(m.address())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void hintLogs() {
+    ClusterLoss.get(client).hint("node logs in " + settings.dataDirectory().toAbsolutePath());
+  }
+
   private static Process launch(Settings s, DatabaseSettings db, int index, int port,
-      int httpPort, String seed) {
+      int httpPort, List<String> seeds) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
@@ -199,11 +323,13 @@ public final class LocalCluster implements AutoCloseable {
         "-Danvil.worker.slots=" + s.slotsPerNode(),
         "-Dpekko.remote.artery.canonical.port=" + port,
         "-Danvil.http.port=" + httpPort,
-        "-Dpekko.cluster.seed-nodes.0=" + seed,
         "-Danvil.persistence.url=" + db.url(),
         "-Danvil.persistence.user=" + db.user(),
-        "-Danvil.persistence.create-schema=off",
-        "dev.anvil.runtime.NodeMain"));
+        "-Danvil.persistence.create-schema=off"));
+    for (int i = 0; i < seeds.size(); i++) {
+      command.add("-Dpekko.cluster.seed-nodes." + i + "=" + seeds.get(i));
+    }
+    command.add("dev.anvil.runtime.NodeMain");
     Path logFile = s.dataDirectory().resolve("node-" + (index + 1) + ".log");
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)
@@ -218,32 +344,44 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Waits for {@code count} nodes up; fails early if a node from index {@code watchFrom} on dies. */
+  /**
+   * Waits until {@code count} nodes are up by incarnation and every member has seen it; fails
+   * early if a node from index {@code watchFrom} on exits.
+   */
   private void awaitNodesUp(int count, Duration timeout, int watchFrom) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Cluster cluster = Cluster.get(client);
     while (System.nanoTime() < deadline) {
-      long up = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
-          .filter(m -> m.status() == MemberStatus.up() && m.hasRole("node")).count();
-      if (up >= count) {
+      if (nodesUp() >= count && converged(client)) {
         log.info("local cluster up: {} nodes", count);
         return;
       }
-      for (int i = watchFrom; i < processes.size(); i++) {
-        if (!processes.get(i).isAlive()) {
+      for (int i = watchFrom; i < size(); i++) {
+        Process p = process(i);
+        if (!p.isAlive() && !expectedExit(p)) {
           throw new IllegalStateException("node " + (i + 1) + " exited while starting (code "
-              + processes.get(i).exitValue() + "); its log:\n" + tail(i, 30));
+              + p.exitValue() + "); its log (" + logFile(i) + "):\n" + tail(i, 30));
         }
       }
-      try {
-        TimeUnit.MILLISECONDS.sleep(100);  // polling the membership; nothing else to wait on
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the cluster starts", e);
-      }
+      pollPause("the cluster to come up");
     }
     throw new IllegalStateException("the cluster did not come up with " + count + " nodes within "
-        + timeout.toSeconds() + " s; node 1's log:\n" + tail(0, 30));
+        + timeout.toSeconds() + " s (" + nodesUp() + " up); node logs in "
+        + settings.dataDirectory() + "; node 1's log:\n" + tail(0, 30));
+  }
+
+  private boolean expectedExit(Process p) {
+    synchronized (lock) {
+      return expectedExits.contains(p);
+    }
+  }
+
+  private static void pollPause(String what) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(100);  // polling the membership; nothing else to wait on
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + what, e);
+    }
   }
 
   /** The last {@code lines} lines of node {@code index}'s log (0-based). */
@@ -270,21 +408,42 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public int size() {
-    return processes.size();
+    synchronized (lock) {
+      return processes.size();
+    }
   }
 
   /** The HTTP API of every node (http://127.0.0.1:port), node 1 first. */
   public List<String> httpUrls() {
-    return httpPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
+    synchronized (lock) {
+      return httpPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
+    }
   }
 
   /** host:port of every node, node 1 first. */
   public List<String> addresses() {
-    return ports.stream().map(p -> "127.0.0.1:" + p).toList();
+    synchronized (lock) {
+      return ports.stream().map(p -> "127.0.0.1:" + p).toList();
+    }
+  }
+
+  /** The data folder: the database, and each node's log {@code node-N.log}. */
+  public Path dataDirectory() {
+    return settings.dataDirectory();
   }
 
   public Process process(int index) {
-    return processes.get(index);
+    synchronized (lock) {
+      return processes.get(index);
+    }
+  }
+
+  /** The unique id of node {@code index}'s live incarnation, or -1 while it has none up. */
+  public long uid(int index) {
+    synchronized (lock) {
+      Incarnations.Seen m = incarnations.current(index, members(client));
+      return m == null ? -1 : m.uid();
+    }
   }
 
   public DatabaseSettings database() {
@@ -319,9 +478,21 @@ public final class LocalCluster implements AutoCloseable {
     database = EmbeddedDatabase.start(database.dataDirectory(), database.port());
   }
 
-  /** Stops the client, then every node (gracefully, then forcibly), then the database. */
+  /**
+   * Stops the client, then every node (gracefully, then forcibly), then the database. Once:
+   * a second call returns at once.
+   */
   @Override
   public void close() {
+    List<Process> all;
+    synchronized (lock) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+      all = List.copyOf(processes);
+      expectedExits.addAll(all);
+    }
     client.terminate();
     try {
       client.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -335,14 +506,14 @@ public final class LocalCluster implements AutoCloseable {
         log.debug("node {} stays frozen and is killed below: {}", index + 1, e.toString());
       }
     }
-    for (Process p : processes) {
+    for (Process p : all) {
       try {
         p.getOutputStream().close();  // the node's parent watch sees the end and leaves
       } catch (IOException e) {
         p.destroy();
       }
     }
-    for (Process p : processes) {
+    for (Process p : all) {
       try {
         if (!p.waitFor(15, TimeUnit.SECONDS)) {
           p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -368,32 +539,31 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts one more node JVM that joins the running cluster through the nodes still alive;
-   * returns its index. It is up when {@link #awaitNodesUp} counts it.
+   * Starts one more node JVM that joins the running cluster through all the others; returns
+   * its index. It is up when {@link #awaitNodesUp} counts it.
    */
   public int addNode() {
     int port = freePort();
-    String seed = null;
-    for (int i = 0; i < processes.size(); i++) {
-      if (processes.get(i).isAlive()) {
-        seed = "pekko://anvil@127.0.0.1:" + ports.get(i);
-        break;
-      }
-    }
-    if (seed == null) {
-      throw new IllegalStateException("no live node to join through");
-    }
-    int index = processes.size();
     int httpPort = freePort();
-    processes.add(launch(settings, db, index, port, httpPort, seed));
-    ports.add(port);
-    httpPorts.add(httpPort);
-    return index;
+    List<Integer> all;
+    synchronized (lock) {
+      if (processes.stream().noneMatch(Process::isAlive)) {
+        throw new IllegalStateException("no live node to join through");
+      }
+      all = new ArrayList<>(ports);
+    }
+    all.add(port);
+    int index = all.size() - 1;
+    return adopt(launch(settings, db, index, port, httpPort, seeds(all, index, false)), port,
+        httpPort);
   }
 
-  /** Waits until {@code count} nodes are up in the client's view of the membership. */
+  /**
+   * Waits until {@code count} nodes are up by incarnation (Up, reachable, seen by every member);
+   * fails early, with its log, if the newest node's process exits.
+   */
   public void awaitNodesUp(int count) {
-    awaitNodesUp(count, settings.startTimeout(), processes.size() - 1);
+    awaitNodesUp(count, settings.startTimeout(), size() - 1);
   }
 
   /**
@@ -401,8 +571,13 @@ public final class LocalCluster implements AutoCloseable {
    * its parent watch takes as the launcher's goodbye (the node leaves, then its JVM exits).
    */
   public void leave(int index) {
+    Process p;
+    synchronized (lock) {
+      p = processes.get(index);
+      expectedExits.add(p);
+    }
     try {
-      processes.get(index).getOutputStream().close();
+      p.getOutputStream().close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot signal node " + (index + 1) + ": " + e.getMessage(),
           e);
@@ -422,7 +597,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private void signal(int index, String signal) {
-    long pid = processes.get(index).pid();
+    long pid = process(index).pid();
     try {
       Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
           .redirectErrorStream(true).start();
@@ -439,11 +614,16 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Kills node {@code index}'s JVM with SIGKILL (no shutdown hook, no goodbye: a crash) and
-   * waits until the process is gone.
+   * Kills node {@code index}'s JVM with SIGKILL (no shutdown hook, no goodbye: a crash), waits
+   * until the process is gone, and downs its incarnation: the launcher knows it is dead, as an
+   * operator or Kubernetes would, so the cluster need not wait for the split-brain resolver.
    */
   public void kill(int index) {
-    Process p = processes.get(index);
+    Process p;
+    synchronized (lock) {
+      p = processes.get(index);
+      expectedExits.add(p);
+    }
     paused.remove(index);
     try {
       if (!p.destroyForcibly().waitFor(30, TimeUnit.SECONDS)) {
@@ -454,31 +634,123 @@ public final class LocalCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while killing node " + (index + 1), e);
     }
+    synchronized (lock) {
+      if (processes.get(index) == p) {
+        retire(index);  // at once, not when the exit callback gets round to it
+      }
+    }
   }
 
   /** Whether node {@code index}'s JVM runs. */
   public boolean alive(int index) {
-    return processes.get(index).isAlive();
+    return process(index).isAlive();
   }
 
   /**
-   * Starts node {@code index} again, on its old address, after its JVM has exited (killed,
-   * downed or left): a new incarnation that joins through the nodes alive (or, when none is,
-   * forms the cluster again as node 1 would). Returns without waiting for it to be up.
+   * Starts node {@code index} again on its old address after its JVM has exited (killed,
+   * downed or left), and waits until the new incarnation is up and seen by every member
+   * (at most the start timeout). It joins through every other node, or forms the cluster
+   * again when none runs. Fails early, with its log, if the new process exits.
    */
-  public synchronized void restart(int index) {
-    if (processes.get(index).isAlive()) {
-      throw new IllegalStateException("node " + (index + 1) + " is running; kill it first");
-    }
-    String seed = "pekko://anvil@127.0.0.1:" + ports.get(index);
-    for (int i = 0; i < processes.size(); i++) {
-      if (i != index && processes.get(i).isAlive()) {
-        seed = "pekko://anvil@127.0.0.1:" + ports.get(i);
-        break;
+  public void restart(int index) {
+    restart(List.of(index), settings.startTimeout());
+  }
+
+  /**
+   * Starts nodes {@code indexes} again (see {@link #restart(int)}), all at once, and waits until
+   * each new incarnation is up and seen by every member, or {@code timeout} passes.
+   */
+  public void restart(List<Integer> indexes, Duration timeout) {
+    for (int index : indexes) {
+      synchronized (lock) {
+        Process old = processes.get(index);
+        if (old.isAlive()) {
+          throw new IllegalStateException("node " + (index + 1) + " is running; kill it first");
+        }
+        expectedExits.add(old);
+        retire(index);
+        boolean othersRun = false;
+        for (int i = 0; i < processes.size(); i++) {
+          othersRun |= i != index && processes.get(i).isAlive();
+        }
+        Process p = launch(settings, db, index, ports.get(index), httpPorts.get(index),
+            seeds(ports, index, !othersRun));
+        processes.set(index, p);
+        incarnations.launched(index);
+        watchExit(index, p);
       }
     }
-    processes.set(index, launch(settings, db, index, ports.get(index), httpPorts.get(index),
-        seed));
+    awaitIncarnations(indexes, timeout);
+  }
+
+  /** Waits until each of {@code indexes} has a live incarnation up and seen by every member. */
+  private void awaitIncarnations(List<Integer> indexes, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean all = true;
+      for (int index : indexes) {
+        Process p = process(index);
+        if (!p.isAlive()) {
+          throw new IllegalStateException("node " + (index + 1) + " exited after its restart"
+              + " (code " + p.exitValue() + "); its log (" + logFile(index) + "):\n"
+              + tail(index, 30));
+        }
+        synchronized (lock) {
+          all &= incarnations.up(index, members(client));
+        }
+      }
+      if (all && converged(client)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        int first = indexes.get(0);
+        throw new IllegalStateException("node " + (first + 1) + " was started again but is not"
+            + " up in the cluster after " + timeout.toSeconds() + " s; its log ("
+            + logFile(first) + "):\n" + tail(first, 30));
+      }
+      pollPause("restarted nodes to join");
+    }
+  }
+
+  /**
+   * Starts every node whose process has exited (killed, crashed, downed and gone) again, all at
+   * once, and waits until the whole cluster is up by incarnation and every member has seen it:
+   * what a fault that takes nodes needs before it strikes. Fails after {@code timeout}, naming
+   * the nodes not up.
+   */
+  public void awaitWhole(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<Integer> dead = new ArrayList<>();
+      for (int i = 0; i < size(); i++) {
+        if (!alive(i)) {
+          dead.add(i);
+        }
+      }
+      if (!dead.isEmpty()) {
+        log.info("nodes {} are down; starting them again", dead.stream().map(i -> i + 1)
+            .toList());
+        restart(dead, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      }
+      if (nodesUp() == size() && converged(client)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        List<Integer> notUp = new ArrayList<>();
+        synchronized (lock) {
+          List<Incarnations.Seen> members = members(client);
+          for (int i = 0; i < processes.size(); i++) {
+            if (!incarnations.up(i, members)) {
+              notUp.add(i + 1);
+            }
+          }
+        }
+        throw new IllegalStateException("the cluster is not whole after " + timeout.toSeconds()
+            + " s: nodes " + notUp + " are not up (node logs in " + settings.dataDirectory()
+            + ")");
+      }
+      pollPause("the cluster to be whole");
+    }
   }
 
   /**
@@ -487,11 +759,14 @@ public final class LocalCluster implements AutoCloseable {
    * journal. Returns once every node is up and a new client has joined; {@link #client()} is the
    * new client afterwards.
    */
-  public synchronized void restartAll() {
-    for (int i = 0; i < processes.size(); i++) {
-      processes.get(i).destroyForcibly();
+  public void restartAll() {
+    List<Process> old;
+    synchronized (lock) {
+      old = List.copyOf(processes);
+      expectedExits.addAll(old);
     }
-    for (int i = 0; i < processes.size(); i++) {
+    old.forEach(Process::destroyForcibly);
+    for (int i = 0; i < old.size(); i++) {
       kill(i);
     }
     client.terminate();
@@ -500,23 +775,38 @@ public final class LocalCluster implements AutoCloseable {
     } catch (Exception e) {
       log.debug("old client did not stop in time: {}", e.toString());
     }
-    String seed = "pekko://anvil@127.0.0.1:" + ports.get(0);
-    for (int i = 0; i < processes.size(); i++) {
-      processes.set(i, launch(settings, db, i, ports.get(i), httpPorts.get(i), seed));
+    List<Integer> allPorts;
+    synchronized (lock) {
+      allPorts = List.copyOf(ports);
+      for (int i = 0; i < processes.size(); i++) {
+        incarnations.retire(i, List.of());
+        Process p = launch(settings, db, i, ports.get(i), httpPorts.get(i),
+            seeds(ports, i, i == 0));
+        processes.set(i, p);
+        incarnations.launched(i);
+        watchExit(i, p);
+      }
     }
-    client = ClusterClient.join("127.0.0.1:" + ports.get(0), settings.startTimeout(),
-        settings.clientConfig());
-    awaitNodesUp(processes.size(), settings.startTimeout(), 0);
+    client = ClusterClient.join(allPorts.stream().map(p -> "127.0.0.1:" + p).toList(),
+        settings.startTimeout(), settings.clientConfig());
+    hintLogs();
+    awaitNodesUp(size(), settings.startTimeout(), 0);
   }
 
-  /** Nodes up in the client's view of the membership (role "node"). */
+  /**
+   * Nodes up in the client's view of the membership: the live incarnation of each node (not an
+   * earlier one at the same address), status Up, reachable, role "node".
+   */
   public int nodesUp() {
-    return (int) StreamSupport.stream(Cluster.get(client).state().getMembers().spliterator(),
-        false).filter(m -> m.status() == MemberStatus.up() && m.hasRole("node")).count();
+    synchronized (lock) {
+      return incarnations.countUp(members(client));
+    }
   }
 
   /** PIDs of the node JVMs, node 1 first. */
   public List<Long> nodePids() {
-    return processes.stream().map(Process::pid).toList();
+    synchronized (lock) {
+      return processes.stream().map(Process::pid).toList();
+    }
   }
 }

@@ -21,7 +21,10 @@ public final class NodeMain {
       System.exit(2);
       return;
     }
-    System.out.println("anvil node up at " + node.address()
+    System.out.println("anvil node up at " + node.address() + " (incarnation uid "
+        + org.apache.pekko.cluster.typed.Cluster.get(node.system()).selfMember().uniqueAddress()
+        .longUid() + ", seeds " + node.system().settings().config().getStringList(
+        "pekko.cluster.seed-nodes") + ")"
         + (node.httpUrl() == null ? "" : "; HTTP API on " + node.httpUrl()));
     if (Boolean.getBoolean("anvil.node.watch-stdin")) {
       Thread watcher = new Thread(() -> {

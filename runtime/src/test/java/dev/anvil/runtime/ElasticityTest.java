@@ -45,8 +45,8 @@ class ElasticityTest {
       String joinedName = cluster.addresses().get(joined);
       assertTrue(logs.contains(joinedName + "/worker-0 joins from round"),
           () -> "the new node's worker never joined the job:\n" + logs);
-      assertEquals(2, JobWatch.recoveries(result, "node-unreachable").size(),
-          result::toPrettyString);
+      assertEquals(2, JobWatch.recoveries(result, "node-unreachable").size()
+          + JobWatch.recoveries(result, "node-downed").size(), result::toPrettyString);
       JournalCheck.Report journal = job.journal();
       assertTrue(journal.exactlyOnce(12000), journal::toString);
       System.out.println("elasticity: " + journal + "; recoveries "

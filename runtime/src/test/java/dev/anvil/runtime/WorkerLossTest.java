@@ -45,7 +45,10 @@ class WorkerLossTest {
         }
         """, "loss", null);
     String reference = DistributedTrainingTest.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    // No launcher downing: the path of nodes on hosts without one (detection, then the
+    // split-brain resolver).
+    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir)
+        .withDownExitedNodes(false))) {
       AtomicReference<String> coordinator = new AtomicReference<>();
       CountDownLatch progressed = new CountDownLatch(1);
       java.util.concurrent.atomic.AtomicLong killedAt = new java.util.concurrent.atomic.AtomicLong();

@@ -25,21 +25,42 @@ public final class Checker {
   /**
    * What the job ended with: its final hash and rejected results, or its failure; {@code ended}
    * false when it did not end within the run's time ({@code failure} says what was seen).
+   * {@code workersWanted} (submitted) and {@code workersAtEnd} (in its last round; -1: not
+   * known), and the nodes that came back into the job ({@code rejoins}).
    */
   public record Outcome(String paramsSha256, long rejectedResults, String failure,
-      boolean ended) {
+      boolean ended, int workersWanted, int workersAtEnd, List<Verdict.Rejoin> rejoins) {
+    public Outcome {
+      rejoins = List.copyOf(rejoins);
+    }
+
     public static Outcome finished(String paramsSha256, long rejectedResults) {
-      return new Outcome(paramsSha256, rejectedResults, null, true);
+      return new Outcome(paramsSha256, rejectedResults, null, true, -1, -1, List.of());
+    }
+
+    public static Outcome finished(String paramsSha256, long rejectedResults, int workersWanted,
+        int workersAtEnd, List<Verdict.Rejoin> rejoins) {
+      return new Outcome(paramsSha256, rejectedResults, null, true, workersWanted,
+          workersAtEnd, rejoins);
     }
 
     public static Outcome failed(String failure) {
-      return new Outcome(null, 0, failure, true);
+      return new Outcome(null, 0, failure, true, -1, -1, List.of());
     }
 
     public static Outcome unfinished(String why) {
-      return new Outcome(null, 0, why, false);
+      return new Outcome(null, 0, why, false, -1, -1, List.of());
     }
   }
+
+  /**
+   * A job must be back at full strength when its cluster was whole again (an INFO op
+   * {@link #WHOLE}) at least this long before its last committed round: restarted nodes rejoin.
+   */
+  static final long REJOIN_GRACE_MILLIS = 15_000;
+
+  /** The INFO op a run records once every node is up again after its faults. */
+  public static final String WHOLE = "cluster-whole";
 
   public static Verdict check(History history, long rounds, String referenceSha256,
       Outcome outcome) {
@@ -106,6 +127,10 @@ public final class Checker {
       falsified.add(violations + " single-writer violations (events of an older coordinator"
           + " epoch after a newer one started)");
     }
+    String understrength = understrength(history, outcome);
+    if (understrength != null) {
+      falsified.add(understrength);
+    }
 
     Map<String, long[]> counts = new HashMap<>();
     List<RecoveryTime> recoveries = new ArrayList<>();
@@ -149,7 +174,36 @@ public final class Checker {
     problems.addAll(unknown);
     return new Verdict(valid, problems, rounds, seen.size(), lost, duplicated, outOfOrder,
         violations, faults, recoveries, outcome.paramsSha256(), referenceSha256,
-        outcome.rejectedResults(), outcome.failure());
+        outcome.rejectedResults(), outcome.failure(), outcome.workersWanted(),
+        outcome.workersAtEnd(), outcome.rejoins());
+  }
+
+  /**
+   * Why the job ended with fewer workers than it was submitted with although its cluster was
+   * whole again well before its end ({@link #REJOIN_GRACE_MILLIS}), or null: a node started
+   * again must rejoin the job, not only the cluster.
+   */
+  static String understrength(History history, Outcome outcome) {
+    if (!outcome.ended() || outcome.failure() != null || outcome.workersWanted() <= 0
+        || outcome.workersAtEnd() < 0 || outcome.workersAtEnd() >= outcome.workersWanted()) {
+      return null;
+    }
+    long whole = -1;
+    for (Op op : history.ops()) {
+      if (op.type() == History.Type.INFO && op.fault().equals(WHOLE)) {
+        whole = Math.max(whole, op.timeMillis());
+      }
+    }
+    long lastCommit = -1;
+    for (History.Sample s : history.samples()) {
+      lastCommit = Math.max(lastCommit, s.timeMillis());
+    }
+    if (whole < 0 || lastCommit - whole < REJOIN_GRACE_MILLIS) {
+      return null;
+    }
+    return "the job ended with " + outcome.workersAtEnd() + " of its " + outcome.workersWanted()
+        + " workers although the cluster was whole " + (lastCommit - whole) / 1000
+        + " s before its last round: restarted nodes did not rejoin the job";
   }
 
   /**

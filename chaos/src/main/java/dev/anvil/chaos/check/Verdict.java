@@ -21,12 +21,16 @@ import java.util.SortedMap;
  * @param referenceSha256 the fault-free reference's
  * @param rejectedResults bad results the coordinator rejected (never applied)
  * @param failure the job's failure, or null
+ * @param workersWanted the workers the job was submitted with (-1: not known)
+ * @param workersAtEnd the workers of its last round (-1: not known)
+ * @param rejoins nodes started again whose workers came back into the job
  */
 public record Verdict(Validity valid, List<String> problems, long roundsExpected,
     long roundsCommitted, long lost, long duplicated, long outOfOrder,
     long singleWriterViolations, SortedMap<String, FaultCount> faults,
     List<RecoveryTime> recoveries, String paramsSha256, String referenceSha256,
-    long rejectedResults, String failure) {
+    long rejectedResults, String failure, int workersWanted, int workersAtEnd,
+    List<Rejoin> rejoins) {
 
   /** Jepsen's three answers. */
   public enum Validity { TRUE, FALSE, UNKNOWN }
@@ -44,7 +48,15 @@ public record Verdict(Validity valid, List<String> problems, long roundsExpected
   public record RecoveryTime(String fault, String target, long injectedAtMillis, long millis,
       long activeMillis, long stallMillis) {}
 
+  /**
+   * A node started again whose workers the coordinator put back into the job: {@code node}
+   * (host:port), {@code restartedAtMillis} (when its new process started) and {@code millis}
+   * (from then to the first committed round that used its workers).
+   */
+  public record Rejoin(String node, long restartedAtMillis, long millis) {}
+
   public Verdict {
+    rejoins = List.copyOf(rejoins);
     problems = List.copyOf(problems);
     recoveries = List.copyOf(recoveries);
     faults = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(faults));

@@ -27,8 +27,8 @@ public final class Faults {
     SplittableRandom random = new SplittableRandom(seed);
     NodeFaults base = NodeFaults.NONE.withSeed(seed);
     return switch (plan.type()) {
-      case "kill-node" -> new KillNode(cluster, targets(plan.target(), cluster, job, random),
-          restartTimeout);
+      case "kill-node" -> new KillNode(cluster, atLeast(plan.count(),
+          targets(plan.target(), cluster, job, random), cluster, job, random), restartTimeout);
       case "pause-node" -> new PauseNode(cluster, targets(plan.target(), cluster, job, random));
       case "leave-node" -> new LeaveNode(cluster, targets(plan.target(), cluster, job, random),
           restartTimeout);
@@ -60,6 +60,24 @@ public final class Faults {
           job.spec().checkpoint().everyRounds(), plan.stall(), restartTimeout);
       default -> throw new IllegalArgumentException("unknown fault type " + plan.type());
     };
+  }
+
+  /**
+   * {@code chosen}, topped up to {@code count} nodes with others that do not host the job's
+   * coordinator (in a seeded random order).
+   */
+  public static List<Integer> atLeast(int count, List<Integer> chosen, ChaosCluster cluster,
+      ChaosJob job, SplittableRandom random) {
+    List<Integer> out = new ArrayList<>(chosen);
+    for (int n : targets("all-but-coordinator", cluster, job, random)) {
+      if (out.size() >= count) {
+        break;
+      }
+      if (!out.contains(n)) {
+        out.add(n);
+      }
+    }
+    return out;
   }
 
   /**
@@ -95,6 +113,8 @@ public final class Faults {
         return List.of(others.get(0));
       case "minority":
         return List.copyOf(others.subList(0, Math.max(1, (n - 1) / 2)));
+      case "all-but-coordinator":
+        return List.copyOf(others);
       case "majority": {
         List<Integer> m = new ArrayList<>();
         if (coordinator >= 0) {

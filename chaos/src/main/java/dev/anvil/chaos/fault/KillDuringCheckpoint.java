@@ -67,7 +67,7 @@ public final class KillDuringCheckpoint extends OnNodes {
 
   @Override
   public String heal(ChaosCluster cluster) {
-    cluster.restart(node, restartTimeout);
+    cluster.restart(List.of(node), restartTimeout);
     return "restarted";
   }
 }

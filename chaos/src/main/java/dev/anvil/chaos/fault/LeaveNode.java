@@ -35,7 +35,7 @@ public final class LeaveNode extends OnNodes {
           throw new IllegalStateException("interrupted", e);
         }
       }
-      cluster.restart(n, restartTimeout);
+      cluster.restart(List.of(n), restartTimeout);
     }
     return "left and started again";
   }

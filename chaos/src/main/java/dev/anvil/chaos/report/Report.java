@@ -90,6 +90,21 @@ public final class Report {
           .append(r.stallMillis() < 0 ? "-" : r.stallMillis()).append(" | ")
           .append(r.activeMillis() < 0 ? "-" : r.activeMillis()).append(" |\n");
     }
+    sb.append("\n## Nodes back in the job\n\n");
+    if (v.workersWanted() > 0 && v.workersAtEnd() >= 0) {
+      sb.append("Workers in the job's last round: ").append(v.workersAtEnd()).append(" of the ")
+          .append(v.workersWanted()).append(" it was submitted with.\n\n");
+    }
+    if (v.rejoins().isEmpty()) {
+      sb.append("No node came back into the job.\n");
+    } else {
+      sb.append("| node | restarted at, s | restart to first round using its workers, ms |\n"
+          + "|---|---|---|\n");
+      for (Verdict.Rejoin r : v.rejoins()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %.1f | %d |%n", r.node(),
+            (r.restartedAtMillis() - history.startMillis()) / 1000.0, r.millis()));
+      }
+    }
     sb.append("\n## Timeline\n\n").append(chart).append("\n\n## Operations\n\n"
         + "| s | op | fault | target | round | detail |\n|---|---|---|---|---|---|\n");
     List<History.Op> ops = history.ops();

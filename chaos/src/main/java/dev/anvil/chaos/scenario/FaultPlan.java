@@ -12,9 +12,11 @@ import java.time.Duration;
  * @param stall a straggler's extra time per tree node; kill-during-checkpoint's write hold-up
  * @param kind bad-gradients: nan, inf or wrong-length
  * @param minority partition: size of the smaller side
+ * @param count kill-node: how many nodes at once, the target first and then others that do
+ *     not host the coordinator (at most (nodes - 1) / 2, so that a majority remains)
  */
 public record FaultPlan(String type, String target, Trigger trigger, Duration duration,
-    double fraction, Duration delay, Duration stall, String kind, int minority) {
+    double fraction, Duration delay, Duration stall, String kind, int minority, int count) {
 
   static FaultPlan parse(Scenario.Fields f, int nodes) {
     String type = f.string("type", null);
@@ -46,12 +48,21 @@ public record FaultPlan(String type, String target, Trigger trigger, Duration du
     if (type.equals("partition") && nodes < 3) {
       throw f.error("type", type, "a partition needs at least 3 nodes (a majority to keep)");
     }
+    int count = 1;
+    if (f.config().hasPath("count")) {
+      if (!type.equals("kill-node")) {
+        throw f.error("count", f.config().getValue("count").unwrapped(),
+            "only kill-node takes a count");
+      }
+      int most = Math.max(1, (nodes - 1) / 2);
+      count = f.integer("count", 1, 1, most);
+    }
     double fraction = f.fraction("fraction", type.equals("bad-gradients") ? 1.0 : 0.3);
     Duration delay = f.duration("delay", Duration.ofMillis(200));
     Duration stall = f.duration("stall", type.equals("kill-during-checkpoint")
         ? Duration.ofSeconds(4) : Duration.ofMillis(20));
     return new FaultPlan(type, target, trigger, duration, fraction, delay, stall, kind,
-        minority);
+        minority, count);
   }
 
   private static Trigger trigger(Scenario.Fields f) {

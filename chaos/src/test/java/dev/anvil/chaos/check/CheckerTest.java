@@ -160,4 +160,35 @@ class CheckerTest {
     assertEquals(Validity.UNKNOWN, v.valid());
     assertEquals(-1, v.recoveries().get(0).millis());
   }
+
+  /** A clean run whose cluster was whole {@code millisAgo} before its last round was heard. */
+  private static History wholeBeforeTheEnd(long millisAgo) {
+    History h = clean(50);
+    h.add(new History.Op(System.currentTimeMillis() - millisAgo, History.Type.INFO,
+        Checker.WHOLE, "-", 10, "3 nodes up"));
+    h.sample(50, 0.1);
+    return h;
+  }
+
+  @Test
+  void aJobBelowStrengthLongAfterTheClusterWasWholeIsFalse() {
+    History h = wholeBeforeTheEnd(20_000);
+    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2,
+        List.of()));
+    assertEquals(Validity.FALSE, v.valid());
+    assertTrue(v.problems().get(0).contains("2 of its 3 workers"), v.problems()::toString);
+
+    Verdict full = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 3,
+        List.of(new Verdict.Rejoin("127.0.0.1:2552", 1000, 4200))));
+    assertEquals(Validity.TRUE, full.valid(), full.problems()::toString);
+    assertEquals(4200, full.rejoins().get(0).millis());
+  }
+
+  @Test
+  void aJobBelowStrengthSoonAfterTheClusterWasWholeIsNotJudgedOnIt() {
+    History h = wholeBeforeTheEnd(2_000);
+    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2,
+        List.of()));
+    assertEquals(Validity.TRUE, v.valid(), v.problems()::toString);
+  }
 }

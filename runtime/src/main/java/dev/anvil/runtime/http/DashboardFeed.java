@@ -78,7 +78,8 @@ final class DashboardFeed {
     Map<String, Object> event = new LinkedHashMap<>();
     event.put("time", System.currentTimeMillis());
     event.put("kind", kind);
-    event.put("detail", "node " + m.address().hostPort() + " " + kind);
+    event.put("detail", "node " + m.address().hostPort() + " (incarnation "
+        + m.uniqueAddress().longUid() + ") " + kind);
     events.addFirst(event);
     while (events.size() > EVENTS) {
       events.removeLast();
@@ -99,6 +100,7 @@ final class DashboardFeed {
       String status = m.status().toString().toLowerCase();
       Map<String, Object> n = new LinkedHashMap<>();
       n.put("address", address);
+      n.put("uid", m.uniqueAddress().longUid());
       n.put("status", !reachable && status.equals("up") ? "unreachable" : status);
       n.put("roles", new java.util.TreeSet<>(m.getRoles()));
       n.put("workers", workers.getOrDefault(address, 0));

@@ -275,6 +275,7 @@ public final class HttpApi implements AutoCloseable {
     for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).toList()) {
       Map<String, Object> e = new LinkedHashMap<>();
       e.put("address", m.address().hostPort());
+      e.put("uid", m.uniqueAddress().longUid());
       e.put("status", m.status().toString());
       e.put("roles", new java.util.TreeSet<>(m.getRoles()));
       e.put("reachable", !state.getUnreachable().contains(m));
