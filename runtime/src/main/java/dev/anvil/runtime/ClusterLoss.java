@@ -42,6 +42,9 @@ public final class ClusterLoss implements Extension {
 
   private final ActorSystem<?> system;
   private final CompletableFuture<String> lost = new CompletableFuture<>();
+  /** Futures to fail when the cluster is lost; each leaves the set when it completes. */
+  private final java.util.Set<CompletableFuture<?>> waiting =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Duration lostAfter;
   private volatile String hint = "";
 
@@ -56,11 +59,11 @@ public final class ClusterLoss implements Extension {
         ? "this " + role() + " (" + system.address().hostPort() + ") was downed by the cluster"
             + " and has shut down; it can no longer follow its jobs"
         : "the actor system of this " + role() + " terminated"));
-    long[] lastNodeSeen = {System.nanoTime()};
+    Judge judge = new Judge(lostAfter, System.nanoTime());
     system.systemActorOf(Behaviors.<Tick>withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.INSTANCE, POLL);
       return Behaviors.receiveMessage(t -> {
-        check(lastNodeSeen);
+        check(judge);
         return lost.isDone() ? Behaviors.stopped() : Behaviors.same();
       });
     }), "anvil-cluster-loss", Props.empty());
@@ -87,37 +90,70 @@ public final class ClusterLoss implements Extension {
 
   /** Reports the cluster lost, for a reason this member cannot see by itself. */
   public void report(String reason) {
-    lost.complete(reason + hint);
-  }
-
-  private void check(long[] lastNodeSeen) {
-    Cluster cluster = Cluster.get(system);
-    MemberStatus self = cluster.selfMember().status();
-    if (self == MemberStatus.down() || self == MemberStatus.removed()) {
-      report("this " + role() + " (" + system.address().hostPort() + ") was downed by the"
-          + " cluster; it can no longer follow its jobs");
-      return;
-    }
-    if (self == MemberStatus.leaving() || self == MemberStatus.exiting()) {
-      report("this " + role() + " (" + system.address().hostPort() + ") is leaving the"
-          + " cluster");
-      return;
-    }
-    if (self != MemberStatus.up() && self != MemberStatus.weaklyUp()) {
-      lastNodeSeen[0] = System.nanoTime();  // still joining: nothing to lose yet
-      return;
-    }
-    var state = cluster.state();
-    for (Member m : state.getMembers()) {
-      if (m.hasRole("node") && m.status() == MemberStatus.up()
-          && !state.getUnreachable().contains(m)) {
-        lastNodeSeen[0] = System.nanoTime();
-        return;
+    if (lost.complete(reason + hint)) {
+      for (CompletableFuture<?> f : waiting) {
+        f.completeExceptionally(new ClusterLostException(lost.join()));
       }
     }
-    if (System.nanoTime() - lastNodeSeen[0] > lostAfter.toNanos()) {
-      report("no reachable node in the cluster for " + lostAfter.toSeconds() + " s (members: "
-          + describe(state) + ")");
+  }
+
+  /**
+   * Fails {@code answer} with a {@link ClusterLostException} if the cluster is lost before it
+   * completes (at once if it is lost already). Holds on to it only until it completes.
+   */
+  public void endOnLoss(CompletableFuture<?> answer) {
+    waiting.add(answer);
+    answer.whenComplete((v, e) -> waiting.remove(answer));
+    if (lost.isDone()) {
+      answer.completeExceptionally(new ClusterLostException(lost.join()));
+    }
+  }
+
+  private void check(Judge judge) {
+    Cluster cluster = Cluster.get(system);
+    var state = cluster.state();
+    boolean reachableNode = false;
+    for (Member m : state.getMembers()) {
+      reachableNode |= m.hasRole("node") && m.status() == MemberStatus.up()
+          && !state.getUnreachable().contains(m);
+    }
+    String why = judge.observe(cluster.selfMember().status(), reachableNode, System.nanoTime());
+    if (why != null) {
+      report(why.replace("{self}", "this " + role() + " (" + system.address().hostPort() + ")")
+          .replace("{members}", describe(state)));
+    }
+  }
+
+  /**
+   * The decision, apart from the actor system (tested alone): from the member's own status and
+   * whether it sees a reachable Up node, at a given time, whether the cluster is lost and why.
+   */
+  static final class Judge {
+    private final Duration lostAfter;
+    private long lastNodeSeen;
+
+    Judge(Duration lostAfter, long nowNanos) {
+      this.lostAfter = lostAfter;
+      this.lastNodeSeen = nowNanos;
+    }
+
+    /** Null while the cluster is there; else why it is lost ({self}, {members}: filled in). */
+    String observe(MemberStatus self, boolean reachableNode, long nowNanos) {
+      if (self == MemberStatus.down() || self == MemberStatus.removed()) {
+        return "{self} was downed by the cluster; it can no longer follow its jobs";
+      }
+      if (self == MemberStatus.leaving() || self == MemberStatus.exiting()) {
+        return "{self} is leaving the cluster";
+      }
+      if (reachableNode || self != MemberStatus.up() && self != MemberStatus.weaklyUp()) {
+        lastNodeSeen = nowNanos;  // a node is there, or this member is still joining
+        return null;
+      }
+      if (nowNanos - lastNodeSeen > lostAfter.toNanos()) {
+        return "no reachable node in the cluster for " + lostAfter.toSeconds()
+            + " s (members: {members})";
+      }
+      return null;
     }
   }
 

@@ -102,8 +102,7 @@ public final class JobClient {
 
   /** Completes {@code answer} with a {@link ClusterLostException} if the cluster is lost first. */
   private static void endOnLoss(ActorSystem<?> system, CompletableFuture<?> answer) {
-    ClusterLoss.get(system).lost().thenAccept(reason ->
-        answer.completeExceptionally(new ClusterLostException(reason)));
+    ClusterLoss.get(system).endOnLoss(answer);
   }
 
   /**

@@ -145,9 +145,10 @@ public final class LocalCluster implements AutoCloseable {
     JournalSchema.createIfMissing(db);
     List<Integer> ports = new ArrayList<>();
     List<Integer> httpPorts = new ArrayList<>();
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
     for (int i = 0; i < s.nodes(); i++) {
-      ports.add(freePort());
-      httpPorts.add(freePort());
+      ports.add(freePort(taken));
+      httpPorts.add(freePort(taken));
     }
     LocalCluster cluster = null;
     List<Process> started = new ArrayList<>();
@@ -450,13 +451,54 @@ public final class LocalCluster implements AutoCloseable {
     return db;
   }
 
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free port", e);
+  /**
+   * A port free on 127.0.0.1 now and not in {@code taken} (it is added): chosen at random below
+   * the kernel's ephemeral range, so that neither the ports chosen for other nodes nor the
+   * ephemeral ports of their outgoing connections can be handed out again before a node binds
+   * it (both happened: a node's HTTP port was another node's cluster port).
+   */
+  static int freePort(java.util.Set<Integer> taken) {
+    int[] range = belowEphemeral();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = random.nextInt(range[0], range[1]);
+      if (!taken.contains(port) && bindable(port)) {
+        taken.add(port);
+        return port;
+      }
     }
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        if (taken.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("no free port: " + e.getMessage(), e);
+      }
+    }
+    throw new IllegalStateException("no free port on 127.0.0.1");
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** [from, to) below the ephemeral ports (/proc/sys/net/ipv4/ip_local_port_range). */
+  private static int[] belowEphemeral() {
+    int low = 32768;
+    try {
+      String[] r = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+          .split("\\s+");
+      low = Integer.parseInt(r[0]);
+    } catch (IOException | RuntimeException e) {
+      // not Linux: assume the usual range
+    }
+    int to = Math.max(2048, Math.min(low, 65536));
+    return new int[] {Math.max(1024, to - 12000), to};
   }
 
   /**
@@ -543,14 +585,18 @@ public final class LocalCluster implements AutoCloseable {
    * its index. It is up when {@link #awaitNodesUp} counts it.
    */
   public int addNode() {
-    int port = freePort();
-    int httpPort = freePort();
     List<Integer> all;
+    int port;
+    int httpPort;
     synchronized (lock) {
       if (processes.stream().noneMatch(Process::isAlive)) {
         throw new IllegalStateException("no live node to join through");
       }
       all = new ArrayList<>(ports);
+      java.util.Set<Integer> taken = new java.util.HashSet<>(ports);
+      taken.addAll(httpPorts);
+      port = freePort(taken);
+      httpPort = freePort(taken);
     }
     all.add(port);
     int index = all.size() - 1;
