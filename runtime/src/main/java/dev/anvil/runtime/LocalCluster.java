@@ -5,7 +5,6 @@ import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.persistence.JournalSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,7 +137,7 @@ public final class LocalCluster implements AutoCloseable {
     DatabaseSettings db = s.externalDatabase();
     if (db == null) {
       database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
-      reaper = reaper(database.dataDirectory());
+      reaper = NodeProcesses.reaper(database.dataDirectory());
       db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
     }
     db.check();
@@ -147,14 +146,14 @@ public final class LocalCluster implements AutoCloseable {
     List<Integer> httpPorts = new ArrayList<>();
     java.util.Set<Integer> taken = new java.util.HashSet<>();
     for (int i = 0; i < s.nodes(); i++) {
-      ports.add(freePort(taken));
-      httpPorts.add(freePort(taken));
+      ports.add(LocalPorts.freePort(taken));
+      httpPorts.add(LocalPorts.freePort(taken));
     }
     LocalCluster cluster = null;
     List<Process> started = new ArrayList<>();
     try {
       for (int i = 0; i < s.nodes(); i++) {
-        started.add(launch(s, db, i, ports.get(i), httpPorts.get(i), seeds(ports, i, i == 0)));
+        started.add(NodeProcesses.launch(s, db, i, ports.get(i), httpPorts.get(i), NodeProcesses.seeds(ports, i, i == 0)));
       }
       ActorSystem<Void> client;
       try {
@@ -162,7 +161,7 @@ public final class LocalCluster implements AutoCloseable {
             s.startTimeout(), s.clientConfig());
       } catch (IllegalStateException e) {
         throw new IllegalStateException(e.getMessage() + "; node 1's log ("
-            + s.dataDirectory().resolve("node-1.log") + "):\n" + tailOf(
+            + s.dataDirectory().resolve("node-1.log") + "):\n" + NodeProcesses.tailOf(
             s.dataDirectory().resolve("node-1.log"), 30), e);
       }
       cluster = new LocalCluster(s, database, db, client);
@@ -187,41 +186,6 @@ public final class LocalCluster implements AutoCloseable {
       }
       throw e;
     }
-  }
-
-  /**
-   * A watchdog for the embedded PostgreSQL: a shell that waits for its standard input to close
-   * (this launcher exited or was killed) and then stops the server, so that not even a SIGKILL
-   * of the launcher leaves it running.
-   */
-  private static Process reaper(Path dataDirectory) {
-    String pidFile = dataDirectory.resolve("postmaster.pid").toString().replace("'", "'\\''");
-    try {
-      return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
-          + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the database watchdog: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * The seed nodes of node {@code index}: every other node, and itself first when it
-   * {@code forms} the cluster (only then may it start a cluster of its own).
-   */
-  private static List<String> seeds(List<Integer> ports, int index, boolean forms) {
-    List<String> seeds = new ArrayList<>();
-    if (forms) {
-      seeds.add("pekko://anvil@127.0.0.1:" + ports.get(index));
-    }
-    for (int i = 0; i < ports.size(); i++) {
-      if (i != index) {
-        seeds.add("pekko://anvil@127.0.0.1:" + ports.get(i));
-      }
-    }
-    return seeds;
   }
 
   /** Records a launched node process: its ports, its incarnation, and what its exit means. */
@@ -305,46 +269,6 @@ public final class LocalCluster implements AutoCloseable {
     ClusterLoss.get(client).hint("node logs in " + settings.dataDirectory().toAbsolutePath());
   }
 
-  private static Process launch(Settings s, DatabaseSettings db, int index, int port,
-      int httpPort, List<String> seeds) {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java));
-    String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
-    if (extra != null && !extra.isBlank()) {
-      command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
-          .split("\\s+")));
-    }
-    command.addAll(s.commonJvmOptions());
-    command.addAll(s.jvmOptionsOf(index));
-    command.addAll(List.of("-Xmx" + s.heap(),
-        "-XX:+UseG1GC",
-        "-Dlogback.configurationFile=logback-node.xml",
-        "-cp", System.getProperty("java.class.path"),
-        "-Danvil.node.watch-stdin=true",
-        "-Danvil.worker.slots=" + s.slotsPerNode(),
-        "-Dpekko.remote.artery.canonical.port=" + port,
-        "-Danvil.http.port=" + httpPort,
-        "-Danvil.persistence.url=" + db.url(),
-        "-Danvil.persistence.user=" + db.user(),
-        "-Danvil.persistence.create-schema=off"));
-    for (int i = 0; i < seeds.size(); i++) {
-      command.add("-Dpekko.cluster.seed-nodes." + i + "=" + seeds.get(i));
-    }
-    command.add("dev.anvil.runtime.NodeMain");
-    Path logFile = s.dataDirectory().resolve("node-" + (index + 1) + ".log");
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-    pb.environment().put("ANVIL_DB_PASSWORD", db.password());
-    try {
-      return pb.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
-          e);
-    }
-  }
-
   /**
    * Waits until {@code count} nodes are up by incarnation and every member has seen it; fails
    * early if a node from index {@code watchFrom} on exits.
@@ -387,16 +311,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The last {@code lines} lines of node {@code index}'s log (0-based). */
   public String tail(int index, int lines) {
-    return tailOf(logFile(index), lines);
-  }
-
-  private static String tailOf(Path file, int lines) {
-    try {
-      List<String> all = Files.readAllLines(file);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(no log at " + file + ")";
-    }
+    return NodeProcesses.tailOf(logFile(index), lines);
   }
 
   public Path logFile(int index) {
@@ -449,56 +364,6 @@ public final class LocalCluster implements AutoCloseable {
 
   public DatabaseSettings database() {
     return db;
-  }
-
-  /**
-   * A port free on 127.0.0.1 now and not in {@code taken} (it is added): chosen at random below
-   * the kernel's ephemeral range, so that neither the ports chosen for other nodes nor the
-   * ephemeral ports of their outgoing connections can be handed out again before a node binds
-   * it (both happened: a node's HTTP port was another node's cluster port).
-   */
-  static int freePort(java.util.Set<Integer> taken) {
-    int[] range = belowEphemeral();
-    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-    for (int attempt = 0; attempt < 200; attempt++) {
-      int port = random.nextInt(range[0], range[1]);
-      if (!taken.contains(port) && bindable(port)) {
-        taken.add(port);
-        return port;
-      }
-    }
-    for (int attempt = 0; attempt < 20; attempt++) {
-      try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-        if (taken.add(s.getLocalPort())) {
-          return s.getLocalPort();
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("no free port: " + e.getMessage(), e);
-      }
-    }
-    throw new IllegalStateException("no free port on 127.0.0.1");
-  }
-
-  private static boolean bindable(int port) {
-    try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** [from, to) below the ephemeral ports (/proc/sys/net/ipv4/ip_local_port_range). */
-  private static int[] belowEphemeral() {
-    int low = 32768;
-    try {
-      String[] r = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
-          .split("\\s+");
-      low = Integer.parseInt(r[0]);
-    } catch (IOException | RuntimeException e) {
-      // not Linux: assume the usual range
-    }
-    int to = Math.max(2048, Math.min(low, 65536));
-    return new int[] {Math.max(1024, to - 12000), to};
   }
 
   /**
@@ -595,12 +460,12 @@ public final class LocalCluster implements AutoCloseable {
       all = new ArrayList<>(ports);
       java.util.Set<Integer> taken = new java.util.HashSet<>(ports);
       taken.addAll(httpPorts);
-      port = freePort(taken);
-      httpPort = freePort(taken);
+      port = LocalPorts.freePort(taken);
+      httpPort = LocalPorts.freePort(taken);
     }
     all.add(port);
     int index = all.size() - 1;
-    return adopt(launch(settings, db, index, port, httpPort, seeds(all, index, false)), port,
+    return adopt(NodeProcesses.launch(settings, db, index, port, httpPort, NodeProcesses.seeds(all, index, false)), port,
         httpPort);
   }
 
@@ -643,20 +508,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private void signal(int index, String signal) {
-    long pid = process(index).pid();
-    try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
-          .redirectErrorStream(true).start();
-      String out = new String(kill.getInputStream().readAllBytes());
-      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-        throw new IllegalStateException("kill -" + signal + " " + pid + " failed: " + out);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run kill -" + signal + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    NodeProcesses.signal(process(index).pid(), signal);
   }
 
   /**
@@ -719,8 +571,8 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < processes.size(); i++) {
           othersRun |= i != index && processes.get(i).isAlive();
         }
-        Process p = launch(settings, db, index, ports.get(index), httpPorts.get(index),
-            seeds(ports, index, !othersRun));
+        Process p = NodeProcesses.launch(settings, db, index, ports.get(index), httpPorts.get(index),
+            NodeProcesses.seeds(ports, index, !othersRun));
         processes.set(index, p);
         incarnations.launched(index);
         watchExit(index, p);
@@ -826,8 +678,8 @@ public final class LocalCluster implements AutoCloseable {
       allPorts = List.copyOf(ports);
       for (int i = 0; i < processes.size(); i++) {
         incarnations.retire(i, List.of());
-        Process p = launch(settings, db, i, ports.get(i), httpPorts.get(i),
-            seeds(ports, i, i == 0));
+        Process p = NodeProcesses.launch(settings, db, i, ports.get(i), httpPorts.get(i),
+            NodeProcesses.seeds(ports, i, i == 0));
         processes.set(i, p);
         incarnations.launched(i);
         watchExit(i, p);

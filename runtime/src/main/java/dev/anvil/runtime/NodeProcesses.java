@@ -1,0 +1,119 @@
+package dev.anvil.runtime;
+
+import dev.anvil.persistence.DatabaseSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The processes of a local cluster: how a node JVM is started (its command line, seeds, log
+ * file, environment), the database's watchdog, signals, and log tails.
+ */
+final class NodeProcesses {
+  private NodeProcesses() {}
+
+  /**
+   * A watchdog for the embedded PostgreSQL: a shell that waits for its standard input to close
+   * (this launcher exited or was killed) and then stops the server, so that not even a SIGKILL
+   * of the launcher leaves it running.
+   */
+  static Process reaper(Path dataDirectory) {
+    String pidFile = dataDirectory.resolve("postmaster.pid").toString().replace("'", "'\\''");
+    try {
+      return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
+          + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the database watchdog: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The seed nodes of node {@code index}: every other node, and itself first when it
+   * {@code forms} the cluster (only then may it start a cluster of its own).
+   */
+  static List<String> seeds(List<Integer> ports, int index, boolean forms) {
+    List<String> seeds = new ArrayList<>();
+    if (forms) {
+      seeds.add("pekko://anvil@127.0.0.1:" + ports.get(index));
+    }
+    for (int i = 0; i < ports.size(); i++) {
+      if (i != index) {
+        seeds.add("pekko://anvil@127.0.0.1:" + ports.get(i));
+      }
+    }
+    return seeds;
+  }
+
+  static Process launch(LocalCluster.Settings s, DatabaseSettings db, int index, int port,
+      int httpPort, List<String> seeds) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java));
+    String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
+          .split("\\s+")));
+    }
+    command.addAll(s.commonJvmOptions());
+    command.addAll(s.jvmOptionsOf(index));
+    command.addAll(List.of("-Xmx" + s.heap(),
+        "-XX:+UseG1GC",
+        "-Dlogback.configurationFile=logback-node.xml",
+        "-cp", System.getProperty("java.class.path"),
+        "-Danvil.node.watch-stdin=true",
+        "-Danvil.worker.slots=" + s.slotsPerNode(),
+        "-Dpekko.remote.artery.canonical.port=" + port,
+        "-Danvil.http.port=" + httpPort,
+        "-Danvil.persistence.url=" + db.url(),
+        "-Danvil.persistence.user=" + db.user(),
+        "-Danvil.persistence.create-schema=off"));
+    for (int i = 0; i < seeds.size(); i++) {
+      command.add("-Dpekko.cluster.seed-nodes." + i + "=" + seeds.get(i));
+    }
+    command.add("dev.anvil.runtime.NodeMain");
+    Path logFile = s.dataDirectory().resolve("node-" + (index + 1) + ".log");
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    pb.environment().put("ANVIL_DB_PASSWORD", db.password());
+    try {
+      return pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  static String tailOf(Path file, int lines) {
+    try {
+      List<String> all = Files.readAllLines(file);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log at " + file + ")";
+    }
+  }
+
+  /** Sends {@code signal} (STOP, CONT) to process {@code pid}. */
+  static void signal(long pid, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+          .redirectErrorStream(true).start();
+      String out = new String(kill.getInputStream().readAllBytes());
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + pid + " failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill -" + signal + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
