@@ -74,12 +74,15 @@ class DashboardBrowserTest {
       WebDriver browser = new ChromeDriver(service, options);
       try {
         browser.get(cluster.httpUrls().get(0) + "/");
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(90));
+        // The page redraws its rows on every event: an element read between a lookup and its
+        // text is stale, and the wait looks again.
+        var wait = new WebDriverWait(browser, Duration.ofSeconds(90))
+            .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         wait.until(b -> roundShown(b) >= 100);
         int victim = victim(cluster, coordinator.get());
         String address = cluster.addresses().get(victim);
         wait.until(b -> statusOf(b, address).equals("up"));
-        long before = roundShown(browser);
+        long before = wait.until(b -> roundShown(b) >= 0 ? roundShown(b) : null);
         cluster.kill(victim);
         wait.until(b -> statusOf(b, address).equals("down"));
         wait.until(b -> roundShown(b) > before + 200);
