@@ -57,7 +57,7 @@ public final class ChaosRun {
     Path clusterDir = reportDir.resolve("cluster");
     ChaosCluster.clearDirectory(clusterDir);  // fresh: an old run's job must not answer
     try (ChaosCluster cluster = ChaosCluster.start(LocalCluster.Settings.of(scenario.nodes(),
-        scenario.slotsPerNode(), clusterDir).withHeap("1g"))) {
+        scenario.slotsPerNode(), clusterDir).withHeap("1g").allowingDataOf(spec))) {
       history = cluster.history();
       long deadline = System.nanoTime() + scenario.timeout().toNanos();
       ChaosJob job = cluster.submit(scenario.name(), spec, scenario.workers());

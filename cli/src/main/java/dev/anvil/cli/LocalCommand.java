@@ -27,6 +27,11 @@ final class LocalCommand implements Callable<Integer> {
       + " (default: anvil-runs/local-<time>).")
   Path data;
 
+  @Option(names = "--data-root", paramLabel = "DIR", description = "A folder the nodes may read"
+      + " data files from, besides anvil.data.allowed-roots (/usr/share/datasets); repeat for"
+      + " several. Jobs submitted to the cluster can only name data in these folders.")
+  java.util.List<Path> dataRoots = new java.util.ArrayList<>();
+
   /** A fresh folder under anvil-runs/ for one run's database and logs. */
   static Path runFolder(String name) {
     return Path.of("anvil-runs", name + "-"
@@ -40,7 +45,8 @@ final class LocalCommand implements Callable<Integer> {
     }
     Path folder = data == null ? runFolder("local") : data;
     System.out.println("starting " + nodes + " node JVMs; database and logs in " + folder);
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, slots, folder));
+    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, slots, folder)
+        .allowingDataIn(DataRoots.existing(dataRoots)));
     CountDownLatch stopped = new CountDownLatch(1);
     CompletableFuture<String> ended = new CompletableFuture<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -57,6 +57,11 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--slots", defaultValue = "2", description = "Worker slots on this node.")
   int slots;
 
+  @Option(names = "--data-root", paramLabel = "DIR", description = "A folder jobs may read data"
+      + " files from, besides anvil.data.allowed-roots (/usr/share/datasets); repeat for"
+      + " several. Every node that runs the job's workers or coordinator needs it.")
+  List<java.nio.file.Path> dataRoots = new java.util.ArrayList<>();
+
   @Override
   public Integer call() {
     if (db == null && hostDb == null) {
@@ -102,6 +107,12 @@ final class NodeCommand implements Callable<Integer> {
     settings.put("anvil.persistence.url", db);
     settings.put("anvil.persistence.user", dbUser);
     settings.put("anvil.worker.slots", slots);
+    if (!dataRoots.isEmpty()) {
+      List<String> roots = new java.util.ArrayList<>(ConfigFactory.load()
+          .getStringList("anvil.data.allowed-roots"));
+      DataRoots.existing(dataRoots).forEach(r -> roots.add(r.toString()));
+      settings.put("anvil.data.allowed-roots", roots);
+    }
     if (httpPort < 0 || httpPort > 65535) {
       throw new UserError("--http-port = " + httpPort + ": must be from 0 to 65535");
     }

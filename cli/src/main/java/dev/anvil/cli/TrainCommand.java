@@ -111,7 +111,7 @@ final class TrainCommand implements Callable<Integer> {
       bar.message("starting a local cluster of " + n + " node JVMs (" + slots
           + " worker slots each; logs in " + data + ")");
       try (var local = dev.anvil.runtime.LocalCluster.start(
-          dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data))) {
+          dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data).allowingDataOf(spec))) {
         bar.message("live dashboard and HTTP API: " + local.httpUrls().get(0) + "/");
         resultJson = ClusterRun.run(local.client(), spec, total, bar);
       }

@@ -108,7 +108,7 @@ class MainTest {
         "type = synthetic, samples = 24000, features = 32, classes = 8, seed = 11",
         "type = idx, path = \"" + data + "\"").toString());
     assertEquals(2, o.code());
-    assertTrue(o.err().contains("has magic number 0x01020304, expected 0x00000803"), o.err());
+    assertTrue(o.err().contains("does not start with the IDX magic number 0x00000803"), o.err());
     assertFalse(o.err().contains("\tat "), o.err());
   }
 

@@ -31,6 +31,7 @@ import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.core.spec.SpecRules;
 import dev.anvil.core.train.Canary;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ParameterUpdate;
@@ -193,6 +194,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final ActorRef<Ack> acks;
   private final Executor blocking;
   private final CoordinatorSettings settings;
+  /** What this node accepts in a job: every spec it reads came from elsewhere. */
+  private final SpecRules specRules;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Set<ActorRef<JobUpdate>> watchers = new HashSet<>();
   /** A resumed (or imported) job: its take-over is not a recovery. */
@@ -328,6 +331,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     this.acks = context.messageAdapter(Ack.class, Recorded::new);
     this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.settings = CoordinatorSettings.from(context.getSystem().settings().config());
+    this.specRules = SpecRules.from(context.getSystem().settings().config());
     this.metrics = JobMetrics.get(context.getSystem());
     this.shard = shard;
     recoveries.addAll(recorded.recoveries());
@@ -361,7 +365,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   private void takeOver() {
     try {
-      spec = JobSpecParser.parse(recorded.spec(), "job " + jobId, null);
+      spec = JobSpecParser.parseUntrusted(recorded.spec(), "job " + jobId, specRules);
     } catch (JobSpecException e) {
       fail("the journaled spec no longer parses: " + e.getMessage());
       return;
@@ -402,7 +406,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         ? importedJob : null;
     importedJob = null;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      PreparedJob p = checked != null ? checked : PreparedJob.prepare(toLoad, "job " + jobId);
+      PreparedJob p = checked != null ? checked : PreparedJob.prepare(toLoad, "job " + jobId,
+          specRules);
       return new Loaded(p, Canary.of(p), null);
     }, blocking), (loaded, error) -> loaded != null ? loaded
         : new Loaded(null, null, rootMessage(error)));
@@ -479,7 +484,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         return this;  // already running: the submitter is now a watcher
     }
     try {
-      spec = JobSpecParser.parse(s.spec(), "job " + jobId, null);
+      spec = JobSpecParser.parseUntrusted(s.spec(), "job " + jobId, specRules);
     } catch (JobSpecException e) {
       watchers.remove(s.replyTo());
       s.replyTo().tell(new Rejected(jobId, e.getMessage()));
@@ -1860,8 +1865,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     String id = jobId;
     byte[] bytes = i.checkpoint();
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
-      JobSpec imported = JobSpecParser.parse(c.spec(), "the checkpoint's job", null);
-      PreparedJob p = PreparedJob.prepare(imported, "the checkpoint's job");
+      JobSpec imported = JobSpecParser.parseUntrusted(c.spec(), "the checkpoint's job",
+          specRules);
+      PreparedJob p = PreparedJob.prepare(imported, "the checkpoint's job", specRules);
       if (!p.dataFingerprint().equals(c.dataFingerprint())) {
         return new ImportChecked(null, null, 0, null, "the checkpoint was made on data with"
             + " fingerprint " + c.dataFingerprint() + " but the data here ("

@@ -7,6 +7,7 @@ import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.SpecRules;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.JournalSchema;
 import dev.anvil.runtime.http.HttpApi;
@@ -22,6 +23,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -81,11 +83,14 @@ public final class AnvilNode implements AutoCloseable {
 
   private static Behavior<Void> guardian(int slots) {
     return Behaviors.setup(ctx -> {
-      PreparedJobs prepared = new PreparedJobs();
+      PreparedJobs prepared = new PreparedJobs(
+          SpecRules.from(ctx.getSystem().settings().config()));
       String address = ctx.getSystem().address().hostPort();
       for (int i = 0; i < slots; i++) {
         ActorRef<WorkerCommand> worker = ctx.spawn(
-            Worker.create(address + "/worker-" + i, prepared), "worker-" + i,
+            // A worker that fails is restarted empty: the coordinator prepares it again.
+            Behaviors.supervise(Worker.create(address + "/worker-" + i, prepared))
+                .onFailure(SupervisorStrategy.restart()), "worker-" + i,
             DispatcherSelector.fromConfig("anvil.worker.compute-dispatcher"));
         ctx.getSystem().receptionist().tell(Receptionist.register(TrainingProtocol.WORKERS,
             worker));

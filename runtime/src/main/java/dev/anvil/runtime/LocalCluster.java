@@ -94,6 +94,37 @@ public final class LocalCluster implements AutoCloseable {
           startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, down);
     }
 
+    /**
+     * Lets the nodes read data files in {@code folders} as well as in the configured
+     * {@code anvil.data.allowed-roots}: the folders of a job file of the user's own, which the
+     * nodes otherwise treat as a job from elsewhere.
+     */
+    public Settings allowingDataIn(List<Path> folders) {
+      if (folders.isEmpty()) {
+        return this;
+      }
+      List<String> roots = new ArrayList<>(com.typesafe.config.ConfigFactory.load()
+          .getStringList("anvil.data.allowed-roots"));
+      folders.forEach(f -> roots.add(f.toAbsolutePath().normalize().toString()));
+      List<String> options = new ArrayList<>(commonJvmOptions);
+      options.removeIf(o -> o.startsWith("-Danvil.data.allowed-roots."));
+      for (int i = 0; i < roots.size(); i++) {
+        options.add("-Danvil.data.allowed-roots." + i + "=" + roots.get(i));
+      }
+      return withCommonJvmOptions(options);
+    }
+
+    /** Lets the nodes read the data of {@code spec} (see {@link #allowingDataIn}). */
+    public Settings allowingDataOf(dev.anvil.core.spec.JobSpec spec) {
+      if (spec.data() instanceof dev.anvil.core.spec.DataSpec.Idx idx) {
+        return allowingDataIn(List.of(idx.path()));
+      } else if (spec.data() instanceof dev.anvil.core.spec.DataSpec.Csv csv
+          && csv.path().toAbsolutePath().getParent() != null) {
+        return allowingDataIn(List.of(csv.path().toAbsolutePath().getParent()));
+      }
+      return this;
+    }
+
     List<String> jvmOptionsOf(int index) {
       return index < nodeJvmOptions.size() ? nodeJvmOptions.get(index) : List.of();
     }

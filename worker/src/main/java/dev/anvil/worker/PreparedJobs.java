@@ -1,6 +1,7 @@
 package dev.anvil.worker;
 
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.core.spec.SpecRules;
 import dev.anvil.core.train.PreparedJob;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,6 +12,16 @@ import java.util.Map;
  */
 public final class PreparedJobs {
   private final Map<String, Entry> jobs = new HashMap<>();
+  private final SpecRules rules;
+
+  /** {@code rules}: what this node accepts in a job (its size limits, folders and classes). */
+  public PreparedJobs(SpecRules rules) {
+    this.rules = rules;
+  }
+
+  public SpecRules rules() {
+    return rules;
+  }
 
   private static final class Entry {
     final PreparedJob job;
@@ -25,7 +36,7 @@ public final class PreparedJobs {
   public synchronized PreparedJob acquire(String jobId, JobSpec spec) {
     Entry e = jobs.get(jobId);
     if (e == null || !e.job.spec().equals(spec)) {
-      e = new Entry(PreparedJob.prepare(spec, "job " + jobId));
+      e = new Entry(PreparedJob.prepare(spec, "job " + jobId, rules));
       jobs.put(jobId, e);
     }
     e.users++;

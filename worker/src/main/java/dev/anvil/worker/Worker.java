@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -42,6 +43,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private final PreparedJobs prepared;
   private final Map<String, JobContext> jobs = new HashMap<>();
   private long staleRequests;
+  /** Messages dropped as malformed; the first of each kind is logged at WARN. */
+  private long malformed;
+  private final java.util.Set<String> malformedKinds = new java.util.HashSet<>();
   /** Requests the fault hook held back, by identity: when they come round again, they run. */
   private final java.util.Set<ComputeNodes> delayed =
       java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -84,10 +88,15 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
         .onMessage(ComputeNodes.class, this::onArrival)
         .onMessage(ReleaseJob.class, this::onRelease)
         .onSignal(PostStop.class, s -> releaseAll())
+        .onSignal(PreRestart.class, s -> releaseAll())
         .build();
   }
 
   private Behavior<WorkerCommand> onPrepare(PrepareJob p) {
+    if (p.replyTo() == null || !validJobId(p.jobId()) || p.spec() == null || p.epoch() < 0) {
+      return dropMalformed("PrepareJob without a reply address, a job id (1-" + MAX_JOB_ID
+          + " characters), a spec or an epoch >= 0");
+    }
     JobContext known = jobs.get(p.jobId());
     if (known != null && known.epoch > p.epoch()) {
       staleRequests++;
@@ -98,7 +107,8 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       prepared.release(p.jobId());
     }
     try {
-      JobSpec spec = JobSpecParser.parse(p.spec(), "job " + p.jobId(), null);
+      JobSpec spec = JobSpecParser.parseUntrusted(p.spec(), "job " + p.jobId(),
+          prepared.rules());
       PreparedJob job = prepared.acquire(p.jobId(), spec);
       jobs.put(p.jobId(), new JobContext(p.epoch(), job));
       p.replyTo().tell(new Prepared(p.jobId(), p.epoch(), name, job.dataFingerprint(),
@@ -107,12 +117,64 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       getContext().getLog().warn("worker {} cannot prepare job {}: {}", name, p.jobId(),
           e.getMessage());
       p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), name, e.getMessage()));
+    } catch (RuntimeException e) {
+      // Not one of the errors written for the submitter: its message may hold anything.
+      getContext().getLog().warn("worker {} cannot prepare job {}", name, p.jobId(), e);
+      p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), name, "the worker could not"
+          + " prepare the job (" + e.getClass().getSimpleName() + "; the node's log has more)"));
+    }
+    return this;
+  }
+
+  static final int MAX_JOB_ID = 200;
+
+  private static boolean validJobId(String jobId) {
+    return jobId != null && !jobId.isEmpty() && jobId.length() <= MAX_JOB_ID;
+  }
+
+  /**
+   * Why {@code c} cannot be computed for {@code ctx}'s job, or null when it can: the coordinator
+   * of this epoch never sends such a request, so it came from elsewhere or was corrupted.
+   */
+  static String malformed(ComputeNodes c, PreparedJob job, long paramsRound) {
+    if (c.round() < 0 || c.round() >= job.totalRounds()) {
+      return "round outside the job's " + job.totalRounds() + " rounds";
+    }
+    if (c.params() != null && c.params().length != job.model().parameterCount()) {
+      return "parameters of the wrong length (the model has " + job.model().parameterCount()
+          + ")";
+    }
+    if (c.params() == null && paramsRound != c.round()) {
+      return null;  // answered with ParamsMissing
+    }
+    int shards = job.spec().logicalShards();
+    if (c.nodes() == null || c.nodes().length == 0 || c.nodes().length > shards) {
+      return "no tree nodes, or more than the job's " + shards + " logical shards";
+    }
+    for (TreeNode node : c.nodes()) {
+      if (node == null || node.level() < 0 || node.level() > 30 || node.index() < 0
+          || ((long) node.index() << node.level()) >= shards) {
+        return "a tree node outside the job's reduction tree of " + shards + " shards";
+      }
+    }
+    return null;
+  }
+
+  /** Drops a message that no coordinator sends; logs the first of each kind. */
+  private Behavior<WorkerCommand> dropMalformed(String why) {
+    malformed++;
+    if (malformedKinds.size() < 64 && malformedKinds.add(why)) {
+      getContext().getLog().warn("worker {} dropped a malformed message ({}); further ones of"
+          + " this kind are dropped silently", name, why);
     }
     return this;
   }
 
   /** A request arrives: the fault hook (a no-op outside chaos runs) may drop or delay it. */
   private Behavior<WorkerCommand> onArrival(ComputeNodes c) {
+    if (c.replyTo() == null || !validJobId(c.jobId())) {
+      return dropMalformed("ComputeNodes without a reply address or a job id");
+    }
     if (delayed.remove(c)) {
       return onCompute(c);
     }
@@ -132,17 +194,23 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
 
   private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
     JobContext ctx = jobs.get(c.jobId());
-    if (ctx == null || ctx.epoch != c.epoch()) {
-      if (ctx == null || ctx.epoch > c.epoch()) {
-        staleRequests++;
-        getContext().getLog().debug("worker {} ignores round {} of job {} epoch {}", name,
-            c.round(), c.jobId(), c.epoch());
-        if (ctx == null) {
-          c.replyTo().tell(new PrepareFailed(c.jobId(), c.epoch(), name,
-              "worker " + name + " has not prepared job " + c.jobId()));
-        }
-        return this;
+    if (ctx == null || ctx.epoch > c.epoch()) {
+      staleRequests++;
+      getContext().getLog().debug("worker {} ignores round {} of job {} epoch {}", name,
+          c.round(), c.jobId(), c.epoch());
+      if (ctx == null) {
+        c.replyTo().tell(new PrepareFailed(c.jobId(), c.epoch(), name,
+            "worker " + name + " has not prepared job " + c.jobId()));
       }
+      return this;
+    }
+    if (ctx.epoch < c.epoch()) {
+      // A coordinator prepares its workers in its epoch before it sends them work.
+      return dropMalformed("ComputeNodes for an epoch the worker was not prepared in");
+    }
+    String wrong = malformed(c, ctx.job, ctx.paramsRound);
+    if (wrong != null) {
+      return dropMalformed("ComputeNodes with " + wrong);
     }
     if (c.params() != null) {
       ctx.params = c.params();
@@ -180,5 +248,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
 
   long staleRequests() {
     return staleRequests;
+  }
+
+  long malformed() {
+    return malformed;
   }
 }

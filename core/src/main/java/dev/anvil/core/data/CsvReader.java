@@ -26,13 +26,55 @@ public final class CsvReader {
     }
   }
 
+  /** Bytes {@link #probe} reads at most. */
+  static final int PROBE_BYTES = 1 << 20;
+
+  /**
+   * Checks the start of {@code file} (its first row, and the header row if any; at most 1 MiB)
+   * as {@link #read} would, so that a job whose CSV cannot be read is refused when it is
+   * submitted rather than when a node loads it. Throws the same {@link DataException}s.
+   */
+  public static void probe(Path file, String labelColumn) {
+    byte[] head = new byte[PROBE_BYTES];
+    int n = 0;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      int read;
+      while (n < head.length && (read = in.read(head, n, head.length - n)) > 0) {
+        n += read;
+      }
+    } catch (IOException e) {
+      throw new DataException(file + " cannot be read: " + e.getMessage(), e);
+    }
+    String text = new String(head, 0, n, StandardCharsets.UTF_8);
+    if (n == PROBE_BYTES) {
+      int lastLine = text.lastIndexOf('\n');
+      text = lastLine < 0 ? "" : text.substring(0, lastLine + 1);
+      if (text.isBlank()) {
+        throw new DataException(file + " line 1 is longer than " + PROBE_BYTES
+            + " bytes: not a CSV data set");
+      }
+    }
+    try {
+      parse(new BufferedReader(new java.io.StringReader(text)), file.toString(), labelColumn,
+          1);
+    } catch (IOException e) {
+      throw new DataException(file + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
   static Dataset parse(BufferedReader in, String name, String labelColumn) throws IOException {
+    return parse(in, name, labelColumn, Integer.MAX_VALUE);
+  }
+
+  /** Parses up to {@code maxRows} data rows; with fewer than all, only checks them. */
+  private static Dataset parse(BufferedReader in, String name, String labelColumn, int maxRows)
+      throws IOException {
     String line;
     int lineNo = 0;
     int columns = -1;
     int label = -1;
     List<float[]> rows = new ArrayList<>();
-    while ((line = in.readLine()) != null) {
+    while (rows.size() < maxRows && (line = in.readLine()) != null) {
       lineNo++;
       if (line.isBlank()) {
         continue;
@@ -60,15 +102,21 @@ public final class CsvReader {
         try {
           row[c] = Float.parseFloat(f);
         } catch (NumberFormatException e) {
-          throw new DataException(name + " line " + lineNo + " column " + c + " holds '" + f
-              + "', expected a number");
+          throw new DataException(name + " line " + lineNo + " column " + c
+              + " is not a number");
         }
         if (!Float.isFinite(row[c])) {
-          throw new DataException(name + " line " + lineNo + " column " + c + " holds '" + f
-              + "', expected a finite number");
+          throw new DataException(name + " line " + lineNo + " column " + c
+              + " is not a finite number");
         }
       }
       rows.add(row);
+    }
+    if (maxRows < Integer.MAX_VALUE) {
+      if (rows.isEmpty()) {
+        throw new DataException(name + " holds no data row");
+      }
+      return null;
     }
     if (rows.size() < 2) {
       throw new DataException(name + " holds " + rows.size()
@@ -127,11 +175,7 @@ public final class CsvReader {
       }
     }
     throw new DataException("job.data.label-column = \"" + labelColumn + "\": " + name
-        + " has no such column; its header has " + Arrays.toString(trimAll(header)));
-  }
-
-  private static String[] trimAll(String[] values) {
-    return Arrays.stream(values).map(String::trim).toArray(String[]::new);
+        + " has no column of that name in its header row of " + header.length + " columns");
   }
 
   private static boolean isNumber(String field) {

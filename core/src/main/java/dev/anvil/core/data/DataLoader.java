@@ -33,6 +33,19 @@ public final class DataLoader {
     return data;
   }
 
+  /**
+   * A quick look at the job's data files (the IDX files are there; a CSV's first rows parse),
+   * for a submission to be refused at once rather than when a node loads the data. Throws the
+   * {@link DataException} loading would.
+   */
+  public static void probe(DataSpec spec) {
+    if (spec instanceof DataSpec.Idx idx) {
+      IdxReader.probe(idx.path());
+    } else if (spec instanceof DataSpec.Csv csv) {
+      CsvReader.probe(csv.path(), csv.labelColumn());
+    }
+  }
+
   /** {@code jobSeed} seeds the test split of a CSV file; synthetic data uses its own seed. */
   public static TrainTestData load(DataSpec spec, long jobSeed) {
     if (spec instanceof DataSpec.Idx idx) {

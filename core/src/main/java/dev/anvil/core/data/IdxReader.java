@@ -35,6 +35,14 @@ public final class IdxReader {
         "idx " + folder);
   }
 
+  /** Whether the folder holds the four IDX files (plain or gzipped); throws when not. */
+  static void probe(Path folder) {
+    for (String prefix : new String[] {"train", "t10k"}) {
+      find(folder, prefix + "-images-idx3-ubyte");
+      find(folder, prefix + "-labels-idx1-ubyte");
+    }
+  }
+
   static Dataset loadPair(Path folder, String prefix) {
     Path imagesFile = find(folder, prefix + "-images-idx3-ubyte");
     Path labelsFile = find(folder, prefix + "-labels-idx1-ubyte");
@@ -120,16 +128,16 @@ public final class IdxReader {
     int found = bytes.getInt();
     if (found != magic) {
       throw new DataException(String.format(
-          "%s has magic number 0x%08X, expected 0x%08X (%s); is it the right file?",
-          file, found, magic, magic == IMAGES_MAGIC ? "unsigned bytes, 3 dimensions"
+          "%s does not start with the IDX magic number 0x%08X (%s); is it the right file?",
+          file, magic, magic == IMAGES_MAGIC ? "unsigned bytes, 3 dimensions"
               : "unsigned bytes, 1 dimension"));
     }
     int[] out = new int[dims];
     for (int i = 0; i < dims; i++) {
       out[i] = bytes.getInt();
       if (out[i] <= 0) {
-        throw new DataException(file + " header gives dimension " + i + " = " + out[i]
-            + ", expected a size > 0");
+        throw new DataException(file + " header gives dimension " + i
+            + " a size <= 0, expected a size > 0");
       }
     }
     return out;

@@ -5,6 +5,8 @@ import dev.anvil.core.kernel.Kernel;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.ModelSpec;
 import dev.anvil.core.spec.Problem;
+import dev.anvil.core.spec.Sizes;
+import dev.anvil.core.spec.SpecRules;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
@@ -19,6 +21,24 @@ public final class Models {
    * the data; sizes it gives must match the data, or a {@link JobSpecException} names them.
    */
   public static Model create(ModelSpec spec, DataShape shape, Kernel kernel, String origin) {
+    return create(spec, shape, kernel, origin, SpecRules.defaults().maxParameters());
+  }
+
+  /**
+   * Like {@link #create(ModelSpec, DataShape, Kernel, String)}, refusing (before anything is
+   * allocated) a model of more than {@code maxParameters} parameters at the data's sizes.
+   */
+  public static Model create(ModelSpec spec, DataShape shape, Kernel kernel, String origin,
+      long maxParameters) {
+    int outputs = spec instanceof ModelSpec.Linear && shape.outputs() > 0 ? shape.outputs()
+        : shape.classes();
+    long parameters = Sizes.parameters(spec, shape.features(), outputs);
+    if (parameters > maxParameters) {
+      throw new JobSpecException(origin, List.of(new Problem("job.model",
+          parameters + " parameters at the data's sizes", "at most " + maxParameters
+              + " (anvil.limits.parameters, and what one message of"
+              + " pekko.remote.artery.advanced.maximum-frame-size carries)")));
+    }
     List<Problem> problems = new ArrayList<>();
     Model model = build(spec, shape, kernel, problems);
     if (!problems.isEmpty()) {
@@ -75,7 +95,9 @@ public final class Models {
   private static Model custom(String className, DataShape shape, Kernel kernel,
       List<Problem> problems) {
     try {
-      Class<?> type = Class.forName(className, true, Thread.currentThread()
+      // Loaded without running its static initialiser: nothing of a class runs before it is
+      // known to be a Model.
+      Class<?> type = Class.forName(className, false, Thread.currentThread()
           .getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
           : Models.class.getClassLoader());
       if (!Model.class.isAssignableFrom(type)) {

@@ -4,60 +4,156 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Turns a job file (HOCON, the public contract documented in the README) into a {@link JobSpec},
- * or throws a {@link JobSpecException} listing every invalid field with its path, value and what
- * is allowed. Relative data paths are resolved against the job file's folder.
+ * Turns a job (HOCON, the public contract documented in the README) into a {@link JobSpec}, or
+ * throws a {@link JobSpecException} listing every invalid field with its path, what is wrong and
+ * what is allowed.
+ *
+ * <p>Two trust levels. A job file the CLI reads from the user's own disk ({@link #parse(Path)},
+ * {@link #parse(String, String, Path)}) may use HOCON includes and substitutions (of other keys,
+ * system properties and environment variables), and its errors quote its values. A job that
+ * arrives from another process ({@link #parseUntrusted}: HTTP bodies, cluster messages, the job
+ * inside a checkpoint file, the journal) is parsed with every include refused and every
+ * substitution refused before anything is resolved; its errors name keys and never echo values;
+ * its data must lie in the node's allowed folders and its model class on the node's allow list.
+ * Both check the size limits of {@link SpecRules} with exact arithmetic before anything is
+ * allocated. Relative data paths of a file are resolved against the file's folder.
  */
 public final class JobSpecParser {
   private static final Set<String> JOB_KEYS = Set.of("name", "seed", "model", "data", "optimizer",
       "schedule", "clip-norm", "batch-size", "logical-shards", "epochs", "rounds", "kernel",
       "checkpoint");
   private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+  private static final String SPEC = "job spec";
 
   private JobSpecParser() {}
 
-  /** Reads and validates a job file. */
+  /**
+   * Reads and validates a job file from the user's own disk. Includes and substitutions are
+   * allowed; a relative include is found next to the file.
+   */
   public static JobSpec parse(Path file) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new JobSpecException(file.toString(),
-          List.of(new Problem("job file", file.toString(), "cannot be read: " + e.getMessage())));
+    if (!Files.isReadable(file)) {
+      throw new JobSpecException(file.toString(), List.of(new Problem("job file",
+          file.toString(), Files.exists(file) ? "cannot be read: no permission"
+          : "cannot be read: no such file")));
     }
     Path base = file.toAbsolutePath().getParent();
-    return parse(text, file.toString(), base);
+    return parseTrusted(() -> ConfigFactory.parseFile(file.toFile(), trustedOptions(
+        file.toString())), file.toString(), base);
   }
 
   /**
-   * Validates job text. {@code origin} names it in messages; {@code baseDir} resolves relative
-   * data paths.
+   * Validates job text the user wrote (includes and substitutions allowed). {@code origin} names
+   * it in messages; {@code baseDir} resolves relative data paths.
    */
   public static JobSpec parse(String text, String origin, Path baseDir) {
+    return parseTrusted(() -> ConfigFactory.parseString(text, trustedOptions(origin)), origin,
+        baseDir);
+  }
+
+  private static ConfigParseOptions trustedOptions(String origin) {
+    return ConfigParseOptions.defaults().setOriginDescription(origin)
+        .setSyntax(ConfigSyntax.CONF).setAllowMissing(false);
+  }
+
+  private static JobSpec parseTrusted(java.util.function.Supplier<Config> parser, String origin,
+      Path baseDir) {
     Config config;
     try {
-      config = ConfigFactory.parseString(text,
-              ConfigParseOptions.defaults().setOriginDescription(origin)
-                  .setSyntax(ConfigSyntax.CONF).setAllowMissing(false))
-          .resolve();
+      config = parser.get().resolve();
     } catch (ConfigException e) {
       int line = e.origin() == null ? -1 : e.origin().lineNumber();
       String where = line > 0 ? "line " + line : "unknown line";
       throw new JobSpecException(origin,
           List.of(new Problem("job file", where, "not valid HOCON: " + stripOrigin(e))));
     }
-    return validate(config, origin, baseDir);
+    return validate(config, origin, baseDir, SpecRules.defaults(), false);
+  }
+
+  /**
+   * Validates a job that came from another process, under a node's {@code rules}: the text must
+   * be within {@code anvil.limits.spec-bytes}, hold no include and no substitution, and name data
+   * and classes the rules allow. Errors name keys, never values. The returned spec's data path
+   * is the real path that was checked.
+   */
+  public static JobSpec parseUntrusted(String text, String origin, SpecRules rules) {
+    long bytes = text.length() > rules.maxSpecBytes() ? text.length()
+        : text.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > rules.maxSpecBytes()) {
+      throw new JobSpecException(origin, List.of(new Problem(SPEC, "over " + rules.maxSpecBytes()
+          + " bytes", "at most anvil.limits.spec-bytes = " + rules.maxSpecBytes() + " bytes")));
+    }
+    Config config;
+    try {
+      config = ConfigFactory.parseString(text, ConfigParseOptions.defaults()
+          .setOriginDescription(origin).setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
+          .setIncluder(new NoIncludes()));
+    } catch (ConfigException e) {
+      int line = e.origin() == null ? -1 : e.origin().lineNumber();
+      String where = line > 0 ? "line " + line : "unknown line";
+      String why = String.valueOf(e.getMessage()).contains(NoIncludes.REFUSED)
+          ? "holds an include, which a job sent to a node may not use; send the job as one"
+              + " text (anvil train and anvil validate resolve includes on your machine)"
+          : "not valid HOCON or JSON (the parser's message is not shown for a job from"
+              + " elsewhere; anvil validate FILE shows it)";
+      throw new JobSpecException(origin, List.of(new Problem(SPEC, where, why)));
+    }
+    List<String> substituted = new ArrayList<>();
+    unresolved(config.root(), "", substituted);
+    if (!substituted.isEmpty()) {
+      List<Problem> problems = new ArrayList<>();
+      for (String path : substituted) {
+        problems.add(new Problem(path, "a substitution", "a job sent to a node may not use"
+            + " substitutions (${...}, +=); send it resolved (anvil train and anvil validate"
+            + " resolve them on your machine)"));
+      }
+      throw new JobSpecException(origin, problems);
+    }
+    return validate(config, origin, null, rules, true);
+  }
+
+  /** Adds the paths of values under {@code object} that are substitutions or hold one. */
+  private static void unresolved(ConfigObject object, String prefix, List<String> out) {
+    for (String key : new TreeSet<>(object.keySet())) {
+      String path = prefix.isEmpty() ? SpecReader.quoteIfNeeded(key)
+          : prefix + "." + SpecReader.quoteIfNeeded(key);
+      unresolved(object.get(key), path, out);
+    }
+  }
+
+  private static void unresolved(ConfigValue value, String path, List<String> out) {
+    ConfigValueType type;
+    try {
+      type = value.valueType();
+    } catch (ConfigException.NotResolved e) {
+      out.add(path);
+      return;
+    }
+    if (type == ConfigValueType.OBJECT) {
+      unresolved((ConfigObject) value, path, out);
+    } else if (type == ConfigValueType.LIST) {
+      ConfigList list = (ConfigList) value;
+      for (int i = 0; i < list.size(); i++) {
+        unresolved(list.get(i), path + "[" + i + "]", out);
+      }
+    }
   }
 
   /** The parser's message without the "origin: line:" prefix that the problem already shows. */
@@ -67,8 +163,9 @@ public final class JobSpecParser {
     return prefix != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
   }
 
-  static JobSpec validate(Config config, String origin, Path baseDir) {
-    SpecReader r = new SpecReader(config);
+  static JobSpec validate(Config config, String origin, Path baseDir, SpecRules rules,
+      boolean untrusted) {
+    SpecReader r = new SpecReader(config, !untrusted);
     if (!r.section("job")) {
       throw new JobSpecException(origin, r.problems());
     }
@@ -80,8 +177,9 @@ public final class JobSpecParser {
           "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     long seed = r.wholeNumber("job.seed", 0L, v -> true, "a whole number");
-    ModelSpec model = readModel(r);
-    DataSpec data = readData(r, baseDir);
+    ModelSpec model = readModel(r, rules, untrusted);
+    DataSpec data = readData(r, baseDir, rules, untrusted);
+    Sizes.check(r, model, data, rules);
     OptimizerSpec optimizer = readOptimizer(r);
     ScheduleSpec schedule = readSchedule(r);
     double clipNorm = r.number("job.clip-norm", 0.0, v -> v >= 0 && Double.isFinite(v),
@@ -119,7 +217,7 @@ public final class JobSpecParser {
     return below > 0 ? below + " or " + above : String.valueOf(above);
   }
 
-  private static ModelSpec readModel(SpecReader r) {
+  private static ModelSpec readModel(SpecReader r, SpecRules rules, boolean untrusted) {
     if (!r.section("job.model")) {
       return new ModelSpec.Custom("");
     }
@@ -150,6 +248,11 @@ public final class JobSpecParser {
             && !className.matches("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*")) {
           r.problem("job.model.class", r.render("job.model.class"),
               "a fully qualified Java class name implementing dev.anvil.core.model.Model");
+        } else if (untrusted && r.has("job.model.class")
+            && !rules.allowedClasses().contains(className)) {
+          r.problem("job.model.class", r.render("job.model.class"), "not a class this node"
+              + " allows in jobs sent to it; its operator lists them in"
+              + " anvil.models.allowed-classes");
         }
         return new ModelSpec.Custom(className);
       }
@@ -160,7 +263,8 @@ public final class JobSpecParser {
     return v.map(OptionalInt::of).orElse(OptionalInt.empty());
   }
 
-  private static DataSpec readData(SpecReader r, Path baseDir) {
+  private static DataSpec readData(SpecReader r, Path baseDir, SpecRules rules,
+      boolean untrusted) {
     if (!r.section("job.data")) {
       return new DataSpec.Synthetic(0, 0, 0, 0, 0);
     }
@@ -172,6 +276,9 @@ public final class JobSpecParser {
       case "idx": {
         r.rejectUnknownKeys("job.data", Set.of("type", "path"));
         Path path = resolve(baseDir, r.string("job.data.path", null));
+        if (untrusted) {
+          return new DataSpec.Idx(DataRoots.check(r, path, rules, true));
+        }
         if (r.has("job.data.path") && !Files.isDirectory(path)) {
           r.problem("job.data.path", r.render("job.data.path"), "a folder holding the IDX files"
               + " (train-images-idx3-ubyte[.gz] ...), but " + path + " is not a folder;"
@@ -182,7 +289,9 @@ public final class JobSpecParser {
       case "csv": {
         r.rejectUnknownKeys("job.data", Set.of("type", "path", "label-column", "test-fraction"));
         Path path = resolve(baseDir, r.string("job.data.path", null));
-        if (r.has("job.data.path") && !Files.isRegularFile(path)) {
+        if (untrusted) {
+          path = DataRoots.check(r, path, rules, false);
+        } else if (r.has("job.data.path") && !Files.isRegularFile(path)) {
           r.problem("job.data.path", r.render("job.data.path"),
               "a readable CSV file, but " + path + " is not a file");
         }

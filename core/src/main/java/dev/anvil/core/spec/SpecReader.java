@@ -20,10 +20,16 @@ import java.util.function.LongPredicate;
  */
 final class SpecReader {
   private final Config config;
+  private final boolean echoValues;
   private final List<Problem> problems = new ArrayList<>();
 
-  SpecReader(Config config) {
+  /**
+   * {@code echoValues}: whether problems quote the values found (a job file of the user's own)
+   * or only say what kind of value it was (a job from elsewhere).
+   */
+  SpecReader(Config config, boolean echoValues) {
     this.config = config;
+    this.echoValues = echoValues;
   }
 
   boolean ok() {
@@ -42,11 +48,32 @@ final class SpecReader {
     return config.hasPathOrNull(path) && !config.getIsNull(path);
   }
 
+  /** The value at {@code path} as written, or only its kind when values are not echoed. */
   String render(String path) {
     if (!has(path)) {
       return "missing";
     }
-    return config.getValue(path).render(ConfigRenderOptions.concise());
+    return render(config.getValue(path));
+  }
+
+  String render(ConfigValue v) {
+    if (echoValues) {
+      return v.render(ConfigRenderOptions.concise());
+    }
+    switch (v.valueType()) {
+      case OBJECT:
+        return "a section";
+      case LIST:
+        return "a list";
+      case NUMBER:
+        return "a number";
+      case BOOLEAN:
+        return "a boolean";
+      case NULL:
+        return "null";
+      default:
+        return "a string";
+    }
   }
 
   /** Reports keys under {@code path} that are not in {@code allowed} (usually typos). */
@@ -56,13 +83,13 @@ final class SpecReader {
     }
     for (String key : new TreeSet<>(config.getObject(path).keySet())) {
       if (!allowed.contains(key)) {
-        problem(path + "." + key, render(path + "." + quoteIfNeeded(key)),
+        problem(path + "." + (echoValues ? key : quoteIfNeeded(key)), render(path + "." + quoteIfNeeded(key)),
             "unknown key; allowed here: " + String.join(", ", new TreeSet<>(allowed)));
       }
     }
   }
 
-  private static String quoteIfNeeded(String key) {
+  static String quoteIfNeeded(String key) {
     return key.matches("[A-Za-z0-9_-]+") ? key : "\"" + key.replace("\"", "\\\"") + "\"";
   }
 
@@ -218,7 +245,7 @@ final class SpecReader {
           && num.doubleValue() > 0 && num.doubleValue() <= 1_000_000) {
         out.add(num.intValue());
       } else {
-        problem(path + "[" + i + "]", v.render(ConfigRenderOptions.concise()),
+        problem(path + "[" + i + "]", render(v),
             "a whole number > 0 (and at most 1000000)");
       }
     }

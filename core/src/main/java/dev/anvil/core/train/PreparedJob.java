@@ -11,6 +11,7 @@ import dev.anvil.core.optim.Optimizer;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.Problem;
+import dev.anvil.core.spec.SpecRules;
 import java.util.List;
 
 /**
@@ -42,13 +43,24 @@ public final class PreparedJob {
 
   /** Loads the data, builds the model and checks sizes; {@code origin} names the spec in errors. */
   public static PreparedJob prepare(JobSpec spec, String origin) {
+    return prepare(spec, origin, SpecRules.defaults());
+  }
+
+  /** Loads the job's data and builds its model, within the size limits of {@code rules}. */
+  public static PreparedJob prepare(JobSpec spec, String origin, SpecRules rules) {
     TrainTestData data = DataLoader.loadShared(spec.data(), spec.seed());
-    return prepare(spec, data, origin);
+    return prepare(spec, data, origin, rules);
   }
 
   public static PreparedJob prepare(JobSpec spec, TrainTestData data, String origin) {
+    return prepare(spec, data, origin, SpecRules.defaults());
+  }
+
+  public static PreparedJob prepare(JobSpec spec, TrainTestData data, String origin,
+      SpecRules rules) {
     Kernel kernel = Kernels.select(spec.kernel());
-    Model model = Models.create(spec.model(), data.shape(), kernel, origin);
+    Model model = Models.create(spec.model(), data.shape(), kernel, origin,
+        rules.maxParameters());
     ShardSampler sampler = new ShardSampler(spec.seed(), data.train().rows(),
         spec.logicalShards(), spec.perShardBatch());
     if (sampler.roundsPerEpoch() == 0) {

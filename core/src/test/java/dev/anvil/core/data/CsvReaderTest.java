@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,8 +51,7 @@ class CsvReaderTest {
   void nonNumericValueIsRejectedWithLineAndColumn() throws Exception {
     DataException e = assertThrows(DataException.class,
         () -> CsvReader.read(csv("x,y,label\n1,2,0\n3,abc,1\n"), "label"));
-    assertEquals(dir.resolve("d.csv") + " line 3 column 1 holds 'abc', expected a number",
-        e.getMessage());
+    assertEquals(dir.resolve("d.csv") + " line 3 column 1 is not a number", e.getMessage());
   }
 
   @Test
@@ -63,10 +63,27 @@ class CsvReaderTest {
   }
 
   @Test
-  void unknownLabelNameListsTheHeader() throws Exception {
+  void unknownLabelNameIsRejectedWithoutQuotingTheFile() throws Exception {
     DataException e = assertThrows(DataException.class,
         () -> CsvReader.read(csv("a,b,c\n1,2,0\n3,4,1\n"), "class"));
     assertEquals("job.data.label-column = \"class\": " + dir.resolve("d.csv")
-        + " has no such column; its header has [a, b, c]", e.getMessage());
+        + " has no column of that name in its header row of 3 columns", e.getMessage());
+  }
+
+  @Test
+  void theProbeChecksTheFirstRowsOnly() throws Exception {
+    CsvReader.probe(csv("x,y,label\n1,2,0\n" + "oops\n".repeat(10)), "label");
+    DataException header = assertThrows(DataException.class,
+        () -> CsvReader.probe(csv("x,y,label\n1,2,0\n"), "class"));
+    assertTrue(header.getMessage().contains("has no column of that name"), header::getMessage);
+    DataException row = assertThrows(DataException.class,
+        () -> CsvReader.probe(csv("x,y,label\n1,secret,0\n"), "label"));
+    assertEquals(dir.resolve("d.csv") + " line 2 column 1 is not a number", row.getMessage());
+    DataException empty = assertThrows(DataException.class,
+        () -> CsvReader.probe(csv("x,y,label\n"), "label"));
+    assertTrue(empty.getMessage().contains("holds no data row"), empty::getMessage);
+    DataException longLine = assertThrows(DataException.class,
+        () -> CsvReader.probe(csv("1".repeat(CsvReader.PROBE_BYTES + 10)), "0"));
+    assertTrue(longLine.getMessage().contains("longer than"), longLine::getMessage);
   }
 }

@@ -9,6 +9,7 @@ import dev.anvil.runtime.JobListener;
 import dev.anvil.runtime.SingleNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -44,13 +45,16 @@ public final class EmbeddedService implements AutoCloseable {
   }
 
   /**
-   * Starts the database and the node (two worker slots), keeping their files in {@code dir}.
+   * Starts the database and the node (two worker slots), keeping their files in {@code dir}. The
+   * node treats every job it gets as coming from elsewhere, so the service's own model class is
+   * on its {@code anvil.models.allowed-classes}.
    * {@link SingleNode} is the short way; with the service's own database it would be
    * {@code AnvilNode.start} with {@code anvil.persistence.url}, {@code .user} and, from the
    * environment, {@code ANVIL_DB_PASSWORD}.
    */
   public static EmbeddedService start(Path dir) {
-    return new EmbeddedService(SingleNode.start(dir, Map.of("anvil.worker.slots", 2)));
+    return new EmbeddedService(SingleNode.start(dir, Map.of("anvil.worker.slots", 2,
+        "anvil.models.allowed-classes", List.of(SoftmaxRegression.class.getName()))));
   }
 
   public JobSpec spec() {

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.anvil.coordinator.JobProtocol;
+import dev.anvil.core.data.DataException;
+import dev.anvil.core.data.DataLoader;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.core.spec.SpecRules;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.JobClient;
 import java.io.ByteArrayOutputStream;
@@ -67,6 +70,7 @@ public final class HttpApi implements AutoCloseable {
   private final ExecutorService executor;
   private final ActorSystem<?> system;
   private final HttpSettings settings;
+  private final SpecRules specRules;
   private final JobRecords records;
   private final IntSupplier workers;
   private final java.util.function.Supplier<String> metrics;
@@ -96,6 +100,7 @@ public final class HttpApi implements AutoCloseable {
     this.executor = executor;
     this.system = system;
     this.settings = settings;
+    this.specRules = SpecRules.from(system.settings().config());
     this.records = new JobRecords(system, db);
     this.feed = new DashboardFeed(system, records);
     this.stream = new Pages.EventStream(feed, json);
@@ -319,11 +324,10 @@ public final class HttpApi implements AutoCloseable {
     }
     JobSpec spec;
     try {
-      spec = JobSpecParser.parse(text, "the request body", null);
-    } catch (JobSpecException e) {
+      spec = JobSpecParser.parseUntrusted(text, "the request body", specRules);
+      DataLoader.probe(spec.data());
+    } catch (JobSpecException | DataException e) {
       throw new HttpError(400, e.getMessage().strip());
-    } catch (RuntimeException e) {
-      throw new HttpError(400, "the body is not a readable job spec: " + e.getMessage());
     }
     int count = query.containsKey("workers") ? positive("workers", query.get("workers"))
         : workers.getAsInt();

@@ -13,6 +13,7 @@ import dev.anvil.core.train.LocalTrainer;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingListener;
 import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.HostileSpecs;
 import dev.anvil.runtime.SingleNode;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -55,8 +56,10 @@ class HttpApiTest {
   static final ObjectMapper json = new ObjectMapper();
 
   @BeforeAll
-  static void start() {
-    anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", TOKEN));
+  static void start() throws Exception {
+    Path data = HostileSpecs.prepare(dir);
+    anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", TOKEN,
+        "anvil.data.allowed-roots", List.of(data.toString())));
     node = anvil.node();
   }
 
@@ -166,6 +169,28 @@ class HttpApiTest {
       String error = r.body().path("error").asText();
       assertTrue(error.contains((String) c[5]), what);
       assertFalse(error.contains("\tat ") || error.contains("Exception"), what);
+    }
+    assertEquals(200, send("GET", "/api/cluster", null, null).status());
+  }
+
+  @Test
+  void hostileSpecsGet4xxWithinASecondAndLeakNothing() throws Exception {
+    for (var hostile : HostileSpecs.all(dir).entrySet()) {
+      long start = System.nanoTime();
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+          + "/api/jobs")).header("Authorization", "Bearer " + TOKEN)
+          .header("Content-Type", "application/hocon")
+          .POST(HttpRequest.BodyPublishers.ofString(hostile.getValue())).build(),
+          HttpResponse.BodyHandlers.ofString());
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      String what = hostile.getKey() + " -> " + r.statusCode() + " " + r.body();
+      assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, what);
+      assertTrue(millis < 1000, what + " after " + millis + " ms");
+      HostileSpecs.assertClean(r.body());
+    }
+    for (String probe : List.of("/health/alive", "/health/ready")) {
+      assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(node.httpUrl() + probe))
+          .build(), HttpResponse.BodyHandlers.ofString()).statusCode(), probe);
     }
     assertEquals(200, send("GET", "/api/cluster", null, null).status());
   }
