@@ -34,13 +34,24 @@ final class ApiCommands {
         description = "HTTP API of a node of the cluster (default: ${DEFAULT-VALUE}).")
     String api;
 
-    @Option(names = "--token", description = "Bearer token for submit, pause, resume and"
-        + " cancel (default: ANVIL_HTTP_TOKEN).")
-    String token;
+    @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the"
+        + " API's bearer token (default: ANVIL_HTTP_TOKEN, else ~/.anvil/http-token, which"
+        + " nodes started by this user on this machine create). Not an option holding the"
+        + " token itself: ps would show it.")
+    java.nio.file.Path tokenFile;
 
     @Option(names = "--timeout", defaultValue = "60",
         description = "Seconds to wait for the answer (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
+
+    private static String readToken(java.nio.file.Path file) {
+      try {
+        return Files.readString(file).trim();
+      } catch (IOException e) {
+        throw new UserError("--token-file = " + file + ": cannot be read (" + e.getMessage()
+            + ")");
+      }
+    }
 
     JsonNode call(String method, String path, String body) {
       if (!api.matches("[^:/\\s]+:\\d{1,5}")) {
@@ -49,13 +60,18 @@ final class ApiCommands {
       if (timeoutSeconds <= 0) {
         throw new UserError("--timeout = " + timeoutSeconds + ": must be a whole number > 0");
       }
-      String bearer = token != null ? token : System.getenv("ANVIL_HTTP_TOKEN");
+      String bearer = tokenFile != null ? readToken(tokenFile)
+          : dev.anvil.runtime.http.ApiToken.forClient(
+              dev.anvil.runtime.http.ApiToken.defaultFile());
       HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + api + path))
           .timeout(Duration.ofSeconds(timeoutSeconds))
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
               : HttpRequest.BodyPublishers.ofString(body));
       if (bearer != null && !bearer.isBlank()) {
         request.header("Authorization", "Bearer " + bearer.trim());
+      }
+      if (body != null) {
+        request.header("Content-Type", "application/hocon");
       }
       HttpResponse<String> response;
       try {

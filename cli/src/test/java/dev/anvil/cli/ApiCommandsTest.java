@@ -28,10 +28,13 @@ class ApiCommandsTest {
   static SingleNode cluster;
   static AnvilNode node;
   static String api;
+  static String tokenFile;
 
   @BeforeAll
-  static void start() {
-    cluster = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", "t0ken"));
+  static void start() throws Exception {
+    String token = "api-commands-test-" + Long.toHexString(System.nanoTime());
+    tokenFile = Files.writeString(dir.resolve("token"), token + "\n").toString();
+    cluster = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", token));
     node = cluster.node();
     api = node.httpUrl().replace("http://", "");
   }
@@ -68,21 +71,21 @@ class ApiCommandsTest {
     assertTrue(denied.err().contains("Authorization: Bearer"), denied.err());
 
     Outcome submitted = anvil("submit", "--job", job.toString(), "--job-id", "api-job",
-        "--workers", "2", "--cluster", api, "--token", "t0ken");
+        "--workers", "2", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, submitted.code(), submitted.err());
     assertTrue(submitted.out().contains("submitted job api-job on 2 workers"),
         submitted.out());
 
-    Outcome paused = anvil("pause", "api-job", "--cluster", api, "--token", "t0ken");
+    Outcome paused = anvil("pause", "api-job", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, paused.code(), paused.err());
     assertTrue(paused.out().contains("job api-job is paused"), paused.out());
     Outcome status = anvil("status", "api-job", "--cluster", api);
     assertTrue(status.out().contains("job api-job: paused, round "), status.out());
 
-    Outcome resumed = anvil("resume", "api-job", "--cluster", api, "--token", "t0ken");
+    Outcome resumed = anvil("resume", "api-job", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, resumed.code(), resumed.err());
     Outcome cancelled = anvil("cancel", "api-job", "--reason", "enough", "--cluster", api,
-        "--token", "t0ken");
+        "--token-file", tokenFile);
     assertEquals(0, cancelled.code(), cancelled.err());
     Outcome after = anvil("status", "api-job", "--cluster", api);
     assertTrue(after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
@@ -103,7 +106,7 @@ class ApiCommandsTest {
     Outcome all = anvil("status", "--cluster", api);
     assertTrue(all.out().contains("api-job") && all.out().contains("cancelled"), all.out());
 
-    Outcome unknown = anvil("pause", "nope", "--cluster", api, "--token", "t0ken");
+    Outcome unknown = anvil("pause", "nope", "--cluster", api, "--token-file", tokenFile);
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("no job nope"), unknown.err());
   }

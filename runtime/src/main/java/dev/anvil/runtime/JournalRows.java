@@ -38,17 +38,30 @@ public final class JournalRows {
     }
   }
 
-  /** Job {@code jobId}'s newest {@code limit} events, newest first (empty: no such job). */
-  public static List<Row> newest(ActorSystem<?> system, DatabaseSettings db, String jobId,
+  /**
+   * Job {@code jobId}'s newest {@code limit} events, newest first (empty: no such job), through
+   * a connection of {@code pool}.
+   */
+  public static List<Row> newest(ActorSystem<?> system, javax.sql.DataSource pool, String jobId,
       int limit) throws SQLException {
-    return read(system, db, jobId, "ORDER BY sequence_number DESC", limit);
+    return read(system, pool::getConnection, jobId, "ORDER BY sequence_number DESC", limit);
+  }
+
+  /** Opens a connection. */
+  private interface Connector {
+    Connection open() throws SQLException;
   }
 
   private static List<Row> read(ActorSystem<?> system, DatabaseSettings db, String jobId,
       String order, int limit) throws SQLException {
+    return read(system, db::connect, jobId, order, limit);
+  }
+
+  private static List<Row> read(ActorSystem<?> system, Connector connector, String jobId,
+      String order, int limit) throws SQLException {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
     List<Row> rows = new ArrayList<>();
-    try (Connection c = db.connect();
+    try (Connection c = connector.open();
         PreparedStatement q = c.prepareStatement("SELECT sequence_number, event_ser_id,"
             + " event_ser_manifest, event_payload FROM event_journal WHERE persistence_id = ?"
             + " AND NOT deleted " + order + " LIMIT ?")) {

@@ -1,6 +1,7 @@
 package dev.anvil.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -70,5 +71,24 @@ class KubernetesManifestsTest {
     assertEquals(8080, conf.getInt("anvil.http.port"));
     assertTrue(yaml.contains("path: /health/ready") && yaml.contains("path: /health/alive"));
     assertTrue(yaml.contains("name: ANVIL_HTTP_TOKEN"), "off loopback the API needs a token");
+  }
+
+  @Test
+  void noPlaceholderSecretsNoRootAndOnlyNodesReachTheClusterPort() throws Exception {
+    String postgres = Files.readString(Path.of("..", "deploy", "kubernetes", "postgres.yaml"));
+    for (String yaml : List.of(Files.readString(MANIFEST), postgres)) {
+      assertFalse(yaml.contains("kind: Secret"), "a shipped Secret is a placeholder");
+      assertFalse(yaml.toLowerCase(java.util.Locale.ROOT).contains("change-me"));
+      assertTrue(yaml.contains("runAsNonRoot: true"));
+      assertTrue(yaml.contains("readOnlyRootFilesystem: true"));
+      assertTrue(yaml.contains("allowPrivilegeEscalation: false"));
+      assertTrue(yaml.contains("kind: NetworkPolicy"));
+    }
+    String anvil = Files.readString(MANIFEST);
+    String policy = anvil.substring(anvil.indexOf("kind: NetworkPolicy"));
+    assertTrue(policy.contains("port: 25520") && policy.contains("app: anvil"), policy);
+    assertTrue(postgres.substring(postgres.indexOf("kind: NetworkPolicy")).contains(
+        "port: 5432"), postgres);
+    assertTrue(Files.readString(Path.of("..", "deploy", "Dockerfile")).contains("USER 10001"));
   }
 }

@@ -86,7 +86,29 @@ final class DashboardFeed {
     }
   }
 
+  /** The newest snapshot and when it was taken (nanoTime), shared by every dashboard. */
+  private Map<String, Object> cached;
+  private long cachedAt;
+  /** Not this object's monitor: membership events take that one, and must never wait long. */
+  private final Object cacheLock = new Object();
+  private static final long FRESH_NANOS = 900_000_000L;
+
+  /**
+   * What the dashboard shows now: one snapshot a second at most, however many dashboards and
+   * requests ask for it (each costs the journal a query per job).
+   */
   Map<String, Object> snapshot() throws SQLException {
+    synchronized (cacheLock) {
+      long now = System.nanoTime();
+      if (cached == null || now - cachedAt > FRESH_NANOS) {
+        cached = java.util.Collections.unmodifiableMap(take());
+        cachedAt = System.nanoTime();
+      }
+      return cached;
+    }
+  }
+
+  private Map<String, Object> take() throws SQLException {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("time", System.currentTimeMillis());
     Cluster cluster = Cluster.get(system);

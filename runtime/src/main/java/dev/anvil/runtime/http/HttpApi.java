@@ -19,7 +19,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,12 +64,15 @@ public final class HttpApi implements AutoCloseable {
   private static final int STATUS_ROUNDS = 50;
   /** Most bytes of an oversized body read (and dropped) before answering 413. */
   private static final long DRAIN_LIMIT = 16L << 20;
+  /** Threads for requests besides the dashboards' streams. */
+  private static final int THREADS = 16;
 
   private final HttpServer server;
   private final ExecutorService executor;
   private final ActorSystem<?> system;
   private final HttpSettings settings;
   private final SpecRules specRules;
+  private final RequestGuard guard;
   private final JobRecords records;
   private final IntSupplier workers;
   private final java.util.function.Supplier<String> metrics;
@@ -101,6 +103,7 @@ public final class HttpApi implements AutoCloseable {
     this.system = system;
     this.settings = settings;
     this.specRules = SpecRules.from(system.settings().config());
+    this.guard = new RequestGuard(settings);
     this.records = new JobRecords(system, db);
     this.feed = new DashboardFeed(system, records);
     this.stream = new Pages.EventStream(feed, json);
@@ -113,6 +116,10 @@ public final class HttpApi implements AutoCloseable {
    */
   public static HttpApi start(ActorSystem<?> system, HttpSettings settings,
       DatabaseSettings db, IntSupplier workers, java.util.function.Supplier<String> metrics) {
+    // The JDK server reads these once, when it is first used; a JVM that set them keeps its own.
+    // A client has 10 s to send its request (headers and body): slow ones cannot hold threads.
+    System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "10");
+    System.getProperties().putIfAbsent("sun.net.httpserver.maxReqHeaders", "64");
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 50);
@@ -120,17 +127,20 @@ public final class HttpApi implements AutoCloseable {
       throw new IllegalStateException("cannot serve the HTTP API on " + settings.host() + ":"
           + settings.port() + ": " + e.getMessage(), e);
     }
-    ExecutorService executor = Executors.newFixedThreadPool(Pages.EventStream.MAX + 4, r -> {
-      Thread t = new Thread(r, "anvil-http");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService executor = Executors.newFixedThreadPool(Pages.EventStream.MAX + THREADS,
+        HttpApi::daemon);
     HttpApi api = new HttpApi(server, executor, system, settings, db, workers, metrics);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
     server.start();
     log.info("HTTP API on {}", api.url());
     return api;
+  }
+
+  private static Thread daemon(Runnable r) {
+    Thread t = new Thread(r, "anvil-http");
+    t.setDaemon(true);
+    return t;
   }
 
   /** The API's base URL, http://host:port. */
@@ -144,6 +154,12 @@ public final class HttpApi implements AutoCloseable {
 
   private void handle(HttpExchange exchange) {
     String path = exchange.getRequestURI().getRawPath();
+    RequestGuard.Refusal refused = guard.refusal(exchange, path);
+    if (refused != null) {
+      drain(exchange);
+      answer(exchange, refused.status(), Map.of("error", refused.message()));
+      return;
+    }
     if (exchange.getRequestMethod().equals("GET")) {
       switch (path) {
         case "/metrics" -> {
@@ -172,29 +188,48 @@ public final class HttpApi implements AutoCloseable {
         default -> { }
       }
     }
-    try (exchange) {
-      int status;
-      Object body;
-      try {
-        body = route(exchange);
-        status = exchange.getRequestMethod().equals("POST") ? 202 : 200;
-        if (body instanceof Answer a) {
-          status = a.status();
-          body = a.body();
-        }
-      } catch (HttpError e) {
-        status = e.status;
-        body = Map.of("error", e.getMessage());
-      } catch (RuntimeException | SQLException | IOException e) {
-        log.warn("HTTP {} {} failed: {}", exchange.getRequestMethod(),
-            exchange.getRequestURI().getRawPath(), e.toString());
-        status = 500;
-        body = Map.of("error", "the node could not answer: " + e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        status = 503;
-        body = Map.of("error", "the node is stopping");
+    int status;
+    Object body;
+    try {
+      body = route(exchange);
+      status = exchange.getRequestMethod().equals("POST") ? 202 : 200;
+      if (body instanceof Answer a) {
+        status = a.status();
+        body = a.body();
       }
+    } catch (HttpError e) {
+      status = e.status;
+      body = Map.of("error", e.getMessage());
+    } catch (RuntimeException | SQLException | IOException e) {
+      log.warn("HTTP {} {} failed: {}", exchange.getRequestMethod(),
+          exchange.getRequestURI().getRawPath(), e.toString());
+      status = 500;
+      body = Map.of("error", "the node could not answer (its log says why)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status = 503;
+      body = Map.of("error", "the node is stopping");
+    }
+    answer(exchange, status, body);
+  }
+
+  /** Reads and drops a refused request's body (up to the limit), so the client hears why. */
+  private void drain(HttpExchange x) {
+    try (InputStream in = x.getRequestBody()) {
+      byte[] buffer = new byte[8192];
+      long seen = 0;
+      int n;
+      while (seen < DRAIN_LIMIT && (n = in.read(buffer)) > 0) {
+        seen += n;
+      }
+    } catch (IOException e) {
+      // The answer may still get through.
+    }
+  }
+
+  /** Sends {@code body} as JSON with {@code status} and closes the exchange. */
+  private void answer(HttpExchange exchange, int status, Object body) {
+    try (exchange) {
       byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
       exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
       exchange.sendResponseHeaders(status, bytes.length);
@@ -250,17 +285,10 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  /** Mutating requests carry the bearer token once one is set (compared in constant time). */
+  /** Mutating requests carry the bearer token. */
   private void authorize(HttpExchange x) {
-    if (settings.token().isEmpty()) {
-      return;
-    }
-    String given = x.getRequestHeaders().getFirst("Authorization");
-    String expected = "Bearer " + settings.token();
-    if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-        expected.getBytes(StandardCharsets.UTF_8))) {
-      throw new HttpError(401, "this request changes things: it needs the header"
-          + " Authorization: Bearer <anvil.http.token>");
+    if (!guard.authorized(x)) {
+      throw new HttpError(401, RequestGuard.NEEDS_TOKEN);
     }
   }
 
@@ -454,5 +482,6 @@ public final class HttpApi implements AutoCloseable {
     stream.close();
     server.stop(0);
     executor.shutdownNow();
+    records.close();
   }
 }

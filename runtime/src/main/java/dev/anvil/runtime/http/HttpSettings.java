@@ -3,14 +3,24 @@ package dev.anvil.runtime.http;
 import com.typesafe.config.Config;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
- * {@code anvil.http}: where a node's HTTP API listens and who may change things through it.
- * Bound to a non-loopback address, a bearer token is required (the node refuses to start
- * without one); mutating requests must carry it wherever the API is bound, once one is set.
+ * {@code anvil.http}: where a node's HTTP API listens, its bearer token and the host names it
+ * answers to. Mutating requests always need the token; bound to any other address than
+ * loopback, every request but the health probes does. The token comes from
+ * {@code anvil.http.token}, {@code ANVIL_HTTP_TOKEN} or the token file ({@link ApiToken}).
+ *
+ * @param allowedHosts names (besides the bound address and loopback's) that requests may give
+ *     in {@code Host} and {@code Origin}; one starting with a dot allows a domain's hosts
  */
 public record HttpSettings(boolean enabled, String host, int port, String token,
-    int maxBodyBytes) {
+    Path tokenFile, int maxBodyBytes, List<String> allowedHosts) {
+
+  public HttpSettings {
+    allowedHosts = List.copyOf(allowedHosts);
+  }
 
   public static HttpSettings from(Config config) {
     Config c = config.getConfig("anvil.http");
@@ -21,23 +31,33 @@ public record HttpSettings(boolean enabled, String host, int port, String token,
       throw new IllegalArgumentException("anvil.http.port = " + port
           + ": must be a port from 0 (any free one) to 65535");
     }
-    String token = c.getString("token");
-    if (token.isEmpty()) {
-      String fromEnv = System.getenv("ANVIL_HTTP_TOKEN");
-      token = fromEnv == null ? "" : fromEnv.trim();
-    }
     int maxBody = c.getInt("max-body-bytes");
     if (maxBody < 1024) {
       throw new IllegalArgumentException("anvil.http.max-body-bytes = " + maxBody
           + ": must be at least 1024");
     }
-    HttpSettings s = new HttpSettings(enabled, host, port, token, maxBody);
-    if (enabled && !s.loopback() && token.isEmpty()) {
-      throw new IllegalArgumentException("anvil.http.host = " + host + " is not a loopback"
-          + " address: the HTTP API needs a bearer token there (anvil.http.token or"
-          + " ANVIL_HTTP_TOKEN), or bind it to 127.0.0.1");
+    String file = c.getString("token-file");
+    Path tokenFile = file.isEmpty() ? ApiToken.defaultFile() : Path.of(file);
+    String token = "";
+    if (enabled) {
+      token = c.getString("token").trim();
+      String key = "anvil.http.token";
+      if (token.isEmpty()) {
+        String fromEnv = System.getenv("ANVIL_HTTP_TOKEN");
+        token = fromEnv == null ? "" : fromEnv.trim();
+        key = "ANVIL_HTTP_TOKEN";
+      }
+      if (token.isEmpty()) {
+        token = ApiToken.fromFile(tokenFile);
+      } else {
+        String problem = ApiToken.problem(key, token);
+        if (problem != null) {
+          throw new IllegalArgumentException(problem);
+        }
+      }
     }
-    return s;
+    return new HttpSettings(enabled, host, port, token, tokenFile, maxBody,
+        c.getStringList("allowed-hosts"));
   }
 
   /** Whether the API listens on this machine only. */
@@ -47,5 +67,10 @@ public record HttpSettings(boolean enabled, String host, int port, String token,
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("anvil.http.host = " + host + ": unknown host", e);
     }
+  }
+
+  @Override
+  public String toString() {
+    return "HttpSettings[host=" + host + ", port=" + port + ", token file=" + tokenFile + "]";
   }
 }

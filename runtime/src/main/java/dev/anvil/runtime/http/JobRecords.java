@@ -1,5 +1,7 @@
 package dev.anvil.runtime.http;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.JournalRows;
@@ -23,13 +25,29 @@ final class JobRecords {
   private static final int EXTRA_EVENTS = 100;
 
   private final ActorSystem<?> system;
-  private final DatabaseSettings db;
+  /** A few connections shared by every request: a busy API never opens more than these. */
+  private final HikariDataSource pool;
   private final String prefix;
 
   JobRecords(ActorSystem<?> system, DatabaseSettings db) {
     this.system = system;
-    this.db = db;
+    HikariConfig c = new HikariConfig();
+    c.setJdbcUrl(db.url());
+    c.setUsername(db.user());
+    c.setPassword(db.password());
+    c.setMaximumPoolSize(POOL_SIZE);
+    c.setMinimumIdle(0);
+    c.setConnectionTimeout(5_000);
+    c.setInitializationFailTimeout(-1);  // the database may come later; requests then fail
+    c.setPoolName("anvil-http");
+    this.pool = new HikariDataSource(c);
     this.prefix = JobJournal.persistenceId("").id();
+  }
+
+  static final int POOL_SIZE = 3;
+
+  void close() {
+    pool.close();
   }
 
   /** One committed round. */
@@ -42,7 +60,7 @@ final class JobRecords {
   /** Ids of the jobs the journal holds, sorted, at most {@code limit}. */
   List<String> ids(int limit) throws SQLException {
     List<String> ids = new ArrayList<>();
-    try (Connection c = db.connect();
+    try (Connection c = pool.getConnection();
         PreparedStatement q = c.prepareStatement("SELECT DISTINCT persistence_id FROM"
             + " event_journal WHERE persistence_id LIKE ? ORDER BY persistence_id LIMIT ?")) {
       q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
@@ -58,7 +76,7 @@ final class JobRecords {
 
   /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
   boolean exists(String jobId) throws SQLException {
-    try (Connection c = db.connect();
+    try (Connection c = pool.getConnection();
         PreparedStatement q = c.prepareStatement(
             "SELECT 1 FROM event_journal WHERE persistence_id = ? LIMIT 1")) {
       q.setString(1, JobJournal.persistenceId(jobId).id());
@@ -70,7 +88,7 @@ final class JobRecords {
 
   /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
   Status status(String jobId, int rounds) throws SQLException {
-    List<JobJournal.Event> newestFirst = JournalRows.newest(system, db, jobId,
+    List<JobJournal.Event> newestFirst = JournalRows.newest(system, pool, jobId,
         rounds + EXTRA_EVENTS).stream().map(JournalRows.Row::event).toList();
     if (newestFirst.isEmpty()) {
       return null;

@@ -15,16 +15,13 @@ import dev.anvil.core.train.TrainingListener;
 import dev.anvil.runtime.AnvilNode;
 import dev.anvil.runtime.HostileSpecs;
 import dev.anvil.runtime.SingleNode;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * loopback refuses to start without a token and refuses mutating calls without it.
  */
 class HttpApiTest {
-  static final String TOKEN = "s3cret-token";
+  static final String TOKEN = "http-api-test-token-" + Long.toHexString(System.nanoTime());
   static final String JOB = """
       {"job": {"name": "http-job", "seed": 5,
         "model": {"type": "mlp", "layers": [8, 16, 3]},
@@ -79,6 +76,9 @@ class HttpApiTest {
             : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json");
     }
     HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(r.statusCode(), json.readTree(r.body()));
@@ -206,36 +206,105 @@ class HttpApiTest {
   }
 
   @Test
-  void offLoopbackTheApiNeedsAToken() throws Exception {
-    String host = nonLoopbackAddress();
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> HttpSettings.from(ConfigFactory.parseMap(Map.of("anvil.http.host", host))
-            .withFallback(ConfigFactory.defaultReference())));
-    assertTrue(refused.getMessage().contains("anvil.http.host = " + host), refused::getMessage);
+  void offLoopbackEveryRequestButTheProbesNeedsTheToken() throws Exception {
+    // Bound to every address and reached through 127.0.0.1: off loopback all the same, and no
+    // traffic leaves loopback.
+    Path tokenFile = dir.resolve("off-loopback/http-token");
     HttpSettings settings = HttpSettings.from(ConfigFactory.parseMap(Map.of(
-        "anvil.http.host", host, "anvil.http.token", TOKEN))
+        "anvil.http.host", "0.0.0.0", "anvil.http.token-file", tokenFile.toString()))
         .withFallback(ConfigFactory.defaultReference()));
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(tokenFile)));
+    String generated = Files.readString(tokenFile).trim();
+    assertEquals(generated, settings.token());
+    assertTrue(generated.length() >= 40, "a 32-byte random token: " + generated.length());
     try (HttpApi api = HttpApi.start(node.system(), settings, dev.anvil.persistence
         .DatabaseSettings.from(node.system().settings().config()), () -> 1, () -> "")) {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(api.url()
-          + "/api/jobs")).POST(HttpRequest.BodyPublishers.ofString(JOB)).build(),
+      String base = "http://127.0.0.1:" + api.port();
+      for (String path : List.of("/api/cluster", "/api/jobs", "/metrics", "/api/events")) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + path))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode(), path + ": " + r.body());
+        assertFalse(r.body().contains(generated), r.body());
+      }
+      HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create(base
+          + "/api/jobs")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(),
           HttpResponse.BodyHandlers.ofString());
-      assertEquals(401, r.statusCode(), r.body());
-      HttpResponse<String> get = client.send(HttpRequest.newBuilder(URI.create(api.url()
-          + "/api/cluster")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, post.statusCode(), post.body());
+      HttpResponse<String> get = client.send(HttpRequest.newBuilder(URI.create(base
+          + "/api/cluster")).header("Authorization", "Bearer " + generated).build(),
+          HttpResponse.BodyHandlers.ofString());
       assertEquals(200, get.statusCode(), get.body());
+      HttpResponse<String> alive = client.send(HttpRequest.newBuilder(URI.create(base
+          + "/health/alive")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, alive.statusCode(), alive.body());
     }
   }
 
-  /** An IPv4 address of this machine that is not loopback (every CI machine has one). */
-  static String nonLoopbackAddress() throws Exception {
-    for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-      for (InetAddress a : Collections.list(n.getInetAddresses())) {
-        if (a instanceof Inet4Address && !a.isLoopbackAddress() && n.isUp()) {
-          return a.getHostAddress();
-        }
-      }
+  @Test
+  void tokensMustBeSecretsAndTheirFileTheOwnersAlone() throws Exception {
+    for (String weak : List.of("short", "change-me", "changemechangeme", "CHANGE-ME-CHANGE-ME")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> HttpSettings.from(ConfigFactory.parseMap(Map.of("anvil.http.token", weak))
+              .withFallback(ConfigFactory.defaultReference())));
+      assertTrue(e.getMessage().startsWith("anvil.http.token is "), e::getMessage);
+      assertFalse(e.getMessage().contains(weak), e::getMessage);
     }
-    throw new AssertionError("this machine has no non-loopback IPv4 address to bind to");
+    Path shared = dir.resolve("shared/http-token");
+    String first = ApiToken.fromFile(shared);
+    assertEquals(first, ApiToken.fromFile(shared), "a second node takes the same token");
+    Files.setPosixFilePermissions(shared,
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    IllegalArgumentException open = assertThrows(IllegalArgumentException.class,
+        () -> ApiToken.fromFile(shared));
+    assertTrue(open.getMessage().contains("chmod 600"), open::getMessage);
+  }
+
+  /** A raw request, so that Host can be anything (the JDK client sets it itself). */
+  static String raw(String request) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1",
+        java.net.URI.create(node.httpUrl()).getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new String(s.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void browserAttacksAreRefused() throws Exception {
+    String body = JOB.replace("http-job", "csrf-job");
+    HttpResponse<String> foreignOrigin = client.send(HttpRequest.newBuilder(URI.create(
+        node.httpUrl() + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
+        .header("Content-Type", "application/json").header("Origin", "http://evil.example")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, foreignOrigin.statusCode(), foreignOrigin.body());
+    HttpResponse<String> nullOrigin = client.send(HttpRequest.newBuilder(URI.create(
+        node.httpUrl() + "/api/jobs")).header("Origin", "null").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, nullOrigin.statusCode(), nullOrigin.body());
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x")) {
+      HttpResponse<String> simple = client.send(HttpRequest.newBuilder(URI.create(
+          node.httpUrl() + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
+          .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(415, simple.statusCode(), type + ": " + simple.body());
+    }
+    String rebound = raw("GET /api/jobs HTTP/1.1\r\nHost: evil.example:8080\r\n"
+        + "Connection: close\r\n\r\n");
+    assertTrue(rebound.startsWith("HTTP/1.1 403"), rebound);
+    String foreignPost = raw("POST /api/jobs?id=csrf-job HTTP/1.1\r\nHost: evil.example\r\n"
+        + "Authorization: Bearer " + TOKEN + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        + "\r\nConnection: close\r\n\r\n" + body);
+    assertTrue(foreignPost.startsWith("HTTP/1.1 403"), foreignPost);
+    String own = raw("GET /api/jobs HTTP/1.1\r\nHost: localhost\r\nOrigin: "
+        + node.httpUrl() + "\r\nConnection: close\r\n\r\n");
+    assertTrue(own.startsWith("HTTP/1.1 200"), own);
+    assertEquals(404, send("GET", "/api/jobs/csrf-job", null, null).status(),
+        "a refused request started a job");
   }
 }
