@@ -57,10 +57,11 @@ import java.util.TreeMap;
  * [--no-ddp]}.
  */
 public final class ClusterThroughputBench {
-  private static final String DATA = "/usr/share/datasets/fashion-mnist";
+  static final String DATA = "/usr/share/datasets/fashion-mnist";
   private static final int WORKERS = 2;
   private static final long JOB_TIMEOUT_MINUTES = 30;
-  private static final String JOB = """
+  /** The benchmark's job: name, layers, data folder, length (rounds = N or epochs = E). */
+  static final String JOB = """
       job {
         name = "%s", seed = 0
         model { type = mlp, layers = [%s], activation = relu }

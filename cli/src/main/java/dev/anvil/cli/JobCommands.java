@@ -39,11 +39,16 @@ final class JobCommands {
         description = "Seconds to wait for the cluster's answer (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--tls", paramLabel = "DIR", description = "Member credentials for a"
+        + " cluster with mutual TLS (anvil certs issue; a local cluster's RUN/tls).")
+    java.nio.file.Path tls;
+
     <T> T run(Function<ActorSystem<Void>, CompletionStage<T>> call) {
       if (timeoutSeconds <= 0) {
         throw new UserError("--timeout = " + timeoutSeconds + ": must be a whole number > 0");
       }
-      ActorSystem<Void> client = ClusterClient.join(cluster, Duration.ofSeconds(30));
+      ActorSystem<Void> client = ClusterClient.join(cluster, Duration.ofSeconds(30),
+          ClusterClient.tls(tls));
       try {
         return call.apply(client).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

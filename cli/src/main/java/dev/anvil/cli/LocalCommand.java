@@ -63,8 +63,9 @@ final class LocalCommand implements Callable<Integer> {
     }
     System.out.println("journal: " + cluster.database().url());
     System.out.println("submit a job: ./anvil train --cluster "
-        + String.join(",", cluster.addresses()) + " --workers " + (nodes * slots)
-        + " --job examples/synthetic-mlp.conf");
+        + String.join(",", cluster.addresses())
+        + (cluster.tlsFolder() == null ? "" : " --tls " + cluster.tlsFolder())
+        + " --workers " + (nodes * slots) + " --job examples/synthetic-mlp.conf");
     System.out.println("Ctrl-C stops the cluster.");
     String lost;
     try {

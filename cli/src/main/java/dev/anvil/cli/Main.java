@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     subcommands = {TrainCommand.class, LocalCommand.class, NodeCommand.class, DemoCommand.class,
         ValidateCommand.class, ApiCommands.Submit.class, ApiCommands.Status.class,
         ApiCommands.Pause.class, ApiCommands.Resume.class, ApiCommands.Cancel.class,
-        JobCommands.Checkpoints.class, ChaosCommand.class,
+        JobCommands.Checkpoints.class, ChaosCommand.class, CertsCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for input the user must fix: an invalid job spec or unusable data. */

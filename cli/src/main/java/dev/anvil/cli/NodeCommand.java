@@ -57,6 +57,15 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--slots", defaultValue = "2", description = "Worker slots on this node.")
   int slots;
 
+  @Option(names = "--tls", paramLabel = "DIR", description = "This node's credentials for"
+      + " mutual TLS between all members (anvil certs issue --out DIR). Required unless the node"
+      + " listens on loopback or --insecure-transport is given.")
+  java.nio.file.Path tls;
+
+  @Option(names = "--insecure-transport", description = "Run the cluster port as plain TCP"
+      + " off loopback: whoever reaches it can join the cluster (logged at every start).")
+  boolean insecureTransport;
+
   @Option(names = "--data-root", paramLabel = "DIR", description = "A folder jobs may read data"
       + " files from, besides anvil.data.allowed-roots (/usr/share/datasets); repeat for"
       + " several. Every node that runs the job's workers or coordinator needs it.")
@@ -107,6 +116,10 @@ final class NodeCommand implements Callable<Integer> {
     settings.put("anvil.persistence.url", db);
     settings.put("anvil.persistence.user", dbUser);
     settings.put("anvil.worker.slots", slots);
+    if (tls != null) {
+      settings.put("anvil.tls.directory", tls.toAbsolutePath().toString());
+    }
+    settings.put("anvil.tls.insecure-transport", insecureTransport);
     if (!dataRoots.isEmpty()) {
       List<String> roots = new java.util.ArrayList<>(ConfigFactory.load()
           .getStringList("anvil.data.allowed-roots"));

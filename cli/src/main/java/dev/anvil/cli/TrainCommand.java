@@ -27,6 +27,10 @@ final class TrainCommand implements Callable<Integer> {
       description = "Run on a running cluster, joining it through this node.")
   String cluster;
 
+  @Option(names = "--tls", paramLabel = "DIR", description = "With --cluster: member credentials"
+      + " for a cluster with mutual TLS (anvil certs issue; a local cluster's RUN/tls).")
+  java.nio.file.Path tls;
+
   @Option(names = "--out", defaultValue = "result.json",
       description = "Where to write the result (default: ${DEFAULT-VALUE}).")
   Path out;
@@ -96,7 +100,8 @@ final class TrainCommand implements Callable<Integer> {
     String resultJson;
     if (cluster != null) {
       int total = workers == null ? 1 : workers;
-      var client = dev.anvil.runtime.ClusterClient.join(cluster, java.time.Duration.ofSeconds(30));
+      var client = dev.anvil.runtime.ClusterClient.join(cluster, java.time.Duration.ofSeconds(30),
+          dev.anvil.runtime.ClusterClient.tls(tls));
       try {
         resultJson = ClusterRun.run(client, jobId != null ? jobId
             : spec.name() + "-" + System.currentTimeMillis(), spec, total, bar);

@@ -64,7 +64,8 @@ class LostClusterTest {
     ActorSystem<Void> other = null;
     try {
       List<ProcessHandle> nodes = train.awaitRunning();
-      other = ClusterClient.join(String.join(",", train.nodeAddresses()), Duration.ofSeconds(30));
+      other = ClusterClient.join(String.join(",", train.nodeAddresses()), Duration.ofSeconds(30),
+          ClusterClient.tls(dir.resolve("run").resolve("tls")));
       Cluster cluster = Cluster.get(other);
       Member victim = null;
       for (Member m : cluster.state().getMembers()) {

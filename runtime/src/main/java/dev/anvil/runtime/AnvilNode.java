@@ -50,6 +50,7 @@ public final class AnvilNode implements AutoCloseable {
    */
   public static AnvilNode start(Config overrides) {
     Config config = AnvilConfig.load(overrides);
+    checkTransport(config);
     DatabaseSettings db = DatabaseSettings.from(config);
     db.check();
     if (db.createSchema()) {
@@ -79,6 +80,38 @@ public final class AnvilNode implements AutoCloseable {
       }
     }
     return node;
+  }
+
+  /**
+   * A node that others can reach off loopback runs mutual TLS, unless its operator said
+   * otherwise ({@code anvil.tls.insecure-transport}, logged at every start).
+   */
+  static void checkTransport(Config config) {
+    if (dev.anvil.runtime.tls.TlsFiles.enabled(config)) {
+      return;
+    }
+    String bind = config.getString("pekko.remote.artery.bind.hostname");
+    String host = bind.isEmpty() ? config.getString("pekko.remote.artery.canonical.hostname")
+        : bind;
+    boolean loopback;
+    try {
+      loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      loopback = false;
+    }
+    if (loopback) {
+      return;
+    }
+    if (!config.getBoolean("anvil.tls.insecure-transport")) {
+      throw new IllegalArgumentException("this node listens on " + host + " without TLS:"
+          + " anyone who reaches its cluster port could join the cluster. Give it a"
+          + " certificate (anvil.tls.directory, anvil node --tls DIR; anvil certs makes them),"
+          + " or accept plain TCP with anvil.tls.insecure-transport = on"
+          + " (--insecure-transport)");
+    }
+    org.slf4j.LoggerFactory.getLogger(AnvilNode.class).warn("INSECURE: cluster transport is"
+        + " plain TCP on {} (anvil.tls.insecure-transport = on): whoever reaches the cluster"
+        + " port can join the cluster, submit, cancel and read jobs", host);
   }
 
   private static Behavior<Void> guardian(int slots) {

@@ -27,6 +27,15 @@ public final class ClusterClient {
     return join(seeds, timeout, ConfigFactory.empty());
   }
 
+  /**
+   * Configuration for a client with the member credentials in {@code tlsFolder} (anvil certs
+   * issue, or a local cluster's {@code tls} folder); empty for null: plain TCP.
+   */
+  public static Config tls(java.nio.file.Path tlsFolder) {
+    return tlsFolder == null ? ConfigFactory.empty() : ConfigFactory.parseMap(Map.of(
+        "anvil.tls.directory", tlsFolder.toAbsolutePath().toString()));
+  }
+
   /** As {@link #join(String, Duration)}, with {@code extra} configuration for the client. */
   public static ActorSystem<Void> join(String seeds, Duration timeout, Config extra) {
     return join(parseSeeds(seeds), timeout, extra);
@@ -57,7 +66,8 @@ public final class ClusterClient {
         client.terminate();
         throw new IllegalStateException("could not join the cluster at "
             + String.join(", ", seeds) + " within " + timeout.toSeconds()
-            + " s: is a node running there?");
+            + " s: is a node running there? (a cluster with mutual TLS takes a member"
+            + " certificate of its CA: --tls DIR)");
       }
       try {
         TimeUnit.MILLISECONDS.sleep(50);  // polling membership

@@ -46,7 +46,7 @@ public final class LocalCluster implements AutoCloseable {
   public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
       DatabaseSettings externalDatabase, Duration startTimeout,
       List<List<String>> nodeJvmOptions, List<String> commonJvmOptions,
-      com.typesafe.config.Config clientConfig, boolean downExitedNodes) {
+      com.typesafe.config.Config clientConfig, boolean downExitedNodes, boolean tls) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
@@ -59,29 +59,32 @@ public final class LocalCluster implements AutoCloseable {
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
       return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
-          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty(), true);
+          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty(), true, true);
     }
 
     public Settings withNodeJvmOptions(List<List<String>> options) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig, downExitedNodes);
+          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig, downExitedNodes,
+          tls);
     }
 
     /** Adds JVM options for every node, also nodes added or restarted later. */
     public Settings withCommonJvmOptions(List<String> options) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig, downExitedNodes);
+          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig, downExitedNodes,
+          tls);
     }
 
     /** Adds configuration to the launcher's client actor system. */
     public Settings withClientConfig(com.typesafe.config.Config config) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, config, downExitedNodes);
+          startTimeout, nodeJvmOptions, commonJvmOptions, config, downExitedNodes, tls);
     }
 
     public Settings withHeap(String heap) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes);
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes,
+          tls);
     }
 
     /**
@@ -91,7 +94,7 @@ public final class LocalCluster implements AutoCloseable {
      */
     public Settings withDownExitedNodes(boolean down) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, down);
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, down, tls);
     }
 
     /**
@@ -123,6 +126,30 @@ public final class LocalCluster implements AutoCloseable {
         return allowingDataIn(List.of(csv.path().toAbsolutePath().getParent()));
       }
       return this;
+    }
+
+    /**
+     * Whether members talk mutual TLS (default): the launcher makes a throw-away CA for the run
+     * (its key never written), one member certificate in {@code dataDirectory/tls} (0600 files,
+     * 0700 folder) for the nodes and its client. Off: plain TCP on loopback, to measure what
+     * TLS costs.
+     */
+    public Settings withTls(boolean on) {
+      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
+          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes, on);
+    }
+
+    /**
+     * Mutual TLS with the member credentials in {@code folder} (anvil certs issue) instead of a
+     * throw-away CA: for a cluster whose CA is the user's own.
+     */
+    public Settings withTlsFolder(Path folder) {
+      List<String> options = new ArrayList<>(commonJvmOptions);
+      options.removeIf(o -> o.startsWith("-Danvil.tls.directory="));
+      options.add("-Danvil.tls.directory=" + folder.toAbsolutePath());
+      return withCommonJvmOptions(options).withClientConfig(com.typesafe.config.ConfigFactory
+          .parseMap(java.util.Map.of("anvil.tls.directory", folder.toAbsolutePath().toString()))
+          .withFallback(clientConfig));
     }
 
     List<String> jvmOptionsOf(int index) {
@@ -157,12 +184,15 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Starts the database, the node JVMs and the client, and waits until every node is up. */
-  public static LocalCluster start(Settings s) {
+  public static LocalCluster start(Settings settings) {
     try {
-      Files.createDirectories(s.dataDirectory());
+      Files.createDirectories(settings.dataDirectory());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + s.dataDirectory(), e);
+      throw new UncheckedIOException("cannot create " + settings.dataDirectory(), e);
     }
+    Settings s = settings.tls() && !settings.clientConfig().hasPath("anvil.tls.directory")
+        ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
+        : settings;
     EmbeddedDatabase database = null;
     Process reaper = null;
     DatabaseSettings db = s.externalDatabase();
@@ -217,6 +247,18 @@ public final class LocalCluster implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * A new CA for this run only, and one member certificate (for 127.0.0.1) signed by it, written
+   * to {@code folder}. The CA's key stays in memory: no later certificate can be signed with it.
+   */
+  static Path throwAwayCredentials(Path folder) {
+    dev.anvil.runtime.tls.ClusterCa ca = dev.anvil.runtime.tls.ClusterCa.create(
+        "anvil local run", java.time.Duration.ofDays(30));
+    ca.issue("local member", List.of("127.0.0.1"), List.of("localhost"),
+        java.time.Duration.ofDays(30)).save(folder);
+    return folder;
   }
 
   /** Records a launched node process: its ports, its incarnation, and what its exit means. */
@@ -372,6 +414,15 @@ public final class LocalCluster implements AutoCloseable {
     synchronized (lock) {
       return ports.stream().map(p -> "127.0.0.1:" + p).toList();
     }
+  }
+
+  /**
+   * The member credentials the nodes and the client use (a client joining from elsewhere gives
+   * it as --tls), or null when the cluster runs plain TCP.
+   */
+  public Path tlsFolder() {
+    return settings.clientConfig().hasPath("anvil.tls.directory")
+        ? Path.of(settings.clientConfig().getString("anvil.tls.directory")) : null;
   }
 
   /** The data folder: the database, and each node's log {@code node-N.log}. */

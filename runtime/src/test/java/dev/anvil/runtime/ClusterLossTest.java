@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.anvil.core.spec.JobSpec;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +31,7 @@ class ClusterLossTest {
     JobSpec spec = CoordinatorLossTest.spec("orphaned", 5_000_000);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(1, 1, dir))) {
       ActorSystem<Void> outsider = ClusterClient.join(cluster.addresses(),
-          Duration.ofSeconds(30), ConfigFactory.empty());
+          Duration.ofSeconds(30), ClusterClient.tls(cluster.tlsFolder()));
       try {
         CountDownLatch training = new CountDownLatch(1);
         CompletableFuture<JobClient.Outcome> outcome = JobClient.submit(outsider, "orphaned",

@@ -71,6 +71,10 @@ class KubernetesManifestsTest {
     assertEquals(8080, conf.getInt("anvil.http.port"));
     assertTrue(yaml.contains("path: /health/ready") && yaml.contains("path: /health/alive"));
     assertTrue(yaml.contains("name: ANVIL_HTTP_TOKEN"), "off loopback the API needs a token");
+    assertEquals("tls-tcp", conf.getString("pekko.remote.artery.transport"));
+    assertTrue(conf.getString("pekko.remote.artery.ssl.ssl-engine-provider")
+        .endsWith("RotatingKeysSSLEngineProvider"));
+    assertTrue(yaml.contains("secretName: anvil-tls"));
   }
 
   @Test
