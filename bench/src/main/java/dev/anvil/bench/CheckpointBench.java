@@ -237,7 +237,7 @@ public final class CheckpointBench {
     long t0 = System.nanoTime();
     EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("postgres"));
     try {
-      DatabaseSettings db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
+      DatabaseSettings db = database.settings(true);
       JournalSchema.createIfMissing(db);
       Console.say("embedded PostgreSQL up in %.1f s; %s", (System.nanoTime() - t0) / 1e9,
           serverSettings(db));

@@ -54,7 +54,7 @@ import java.util.TreeMap;
  *
  * <p>Usage: {@code ClusterThroughputBench [--repeats R (2)] [--small-epochs E (2)]
  * [--large-rounds N (150)] [--warmup-small-rounds W (1500)] [--warmup-large-rounds W (30)]
- * [--no-ddp]}.
+ * [--no-ddp] [--tls]}: the cluster runs plain TCP, as DDP's gloo does, unless {@code --tls}.
  */
 public final class ClusterThroughputBench {
   static final String DATA = "/usr/share/datasets/fashion-mnist";
@@ -74,7 +74,7 @@ public final class ClusterThroughputBench {
       "reduce", "update", "journalWrite", "roundsPerJournalWrite");
 
   private record Options(int repeats, int smallEpochs, int largeRounds, int warmupSmall,
-      int warmupLarge, boolean ddp) {}
+      int warmupLarge, boolean ddp, boolean tls) {}
 
   /** One model's figures over the repeats. */
   private record Row(String model, String layers, List<Double> cluster, List<Double> local,
@@ -124,7 +124,11 @@ public final class ClusterThroughputBench {
     DdpPeer peer = ddpProblem == null ? DdpPeer.copyScripts() : null;
     boolean clusterFailed = false;
     long t0 = System.nanoTime();
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir));
+    // Plain TCP by default, as DDP's gloo: what TLS costs is TlsCostBench's figure.
+    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir)
+        .withTls(o.tls()));
+    Console.say("cluster transport: %s", o.tls() ? "mutual TLS (tls-tcp)"
+        : "plain TCP, as DDP's gloo (--tls for mutual TLS; bench/run-tls-cost.sh measures it)");
     Console.say("cluster up in %.1f s (data folder %s)", (System.nanoTime() - t0) / 1e9, clusterDir);
     try {
       Console.say("warm-up (not counted): cluster and local, small %d rounds, large %d rounds",
@@ -345,6 +349,7 @@ public final class ClusterThroughputBench {
   private static Options parseArgs(String[] args) {
     int[] v = {2, 2, 150, 1500, 30};
     boolean ddp = true;
+    boolean tls = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -354,6 +359,7 @@ public final class ClusterThroughputBench {
           case "--warmup-small-rounds" -> v[3] = Console.atLeast(args, ++i, 1);
           case "--warmup-large-rounds" -> v[4] = Console.atLeast(args, ++i, 1);
           case "--no-ddp" -> ddp = false;
+          case "--tls" -> tls = true;
           default -> throw new IllegalArgumentException("unknown argument " + args[i]);
         }
       }
@@ -361,10 +367,10 @@ public final class ClusterThroughputBench {
       System.err.println(e.getMessage()
           + "\nusage: ClusterThroughputBench [--repeats R (2)] [--small-epochs E >= 2 (2)]"
           + " [--large-rounds N (150)] [--warmup-small-rounds W (1500)]"
-          + " [--warmup-large-rounds W (30)] [--no-ddp]");
+          + " [--warmup-large-rounds W (30)] [--no-ddp] [--tls]");
       System.exit(2);
     }
-    return new Options(v[0], v[1], v[2], v[3], v[4], ddp);
+    return new Options(v[0], v[1], v[2], v[3], v[4], ddp, tls);
   }
 
   private static String efficiencies(List<Double> rs) {

@@ -32,6 +32,10 @@ final class LocalCommand implements Callable<Integer> {
       + " several. Jobs submitted to the cluster can only name data in these folders.")
   java.util.List<Path> dataRoots = new java.util.ArrayList<>();
 
+  @Option(names = "--insecure-transport", description = "Plain TCP between the nodes instead"
+      + " of mutual TLS with a throw-away CA (faster on few cores; any local user could join).")
+  boolean insecureTransport;
+
   /** A fresh folder under anvil-runs/ for one run's database and logs. */
   static Path runFolder(String name) {
     return Path.of("anvil-runs", name + "-"
@@ -46,7 +50,7 @@ final class LocalCommand implements Callable<Integer> {
     Path folder = data == null ? runFolder("local") : data;
     System.out.println("starting " + nodes + " node JVMs; database and logs in " + folder);
     LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(nodes, slots, folder)
-        .allowingDataIn(DataRoots.existing(dataRoots)));
+        .allowingDataIn(DataRoots.existing(dataRoots)).withTls(!insecureTransport));
     CountDownLatch stopped = new CountDownLatch(1);
     CompletableFuture<String> ended = new CompletableFuture<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -43,7 +43,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "Port of the database --host-db starts (default: ${DEFAULT-VALUE}).")
   int dbPort;
 
-  @Option(names = "--db-user", defaultValue = "postgres", description = "Database user.")
+  @Option(names = "--db-user", defaultValue = "anvil", description = "Database user (default:"
+      + " ${DEFAULT-VALUE}; give it no superuser rights).")
   String dbUser;
 
   @Option(names = "--http-host", defaultValue = "127.0.0.1", description = "Address of the"
@@ -96,10 +97,10 @@ final class NodeCommand implements Callable<Integer> {
       }
       hosted = dev.anvil.persistence.EmbeddedDatabase.startShared(hostDb, host, dbPort,
           password);
-      db = "jdbc:postgresql://" + host + ":" + dbPort + "/postgres";
-      dbUser = "postgres";
+      db = "jdbc:postgresql://" + host + ":" + dbPort + "/anvil";
+      dbUser = "anvil";
       System.out.println("journal database hosted here, data in " + hostDb + "; other nodes:"
-          + " --db " + db + " (with the same ANVIL_DB_PASSWORD)");
+          + " --db " + db + " --db-user anvil (with the same ANVIL_DB_PASSWORD)");
     }
     if (port < 1 || port > 65535) {
       throw new UserError("--port = " + port + ": must be from 1 to 65535");

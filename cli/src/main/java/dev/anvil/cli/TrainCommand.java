@@ -31,6 +31,10 @@ final class TrainCommand implements Callable<Integer> {
       + " for a cluster with mutual TLS (anvil certs issue; a local cluster's RUN/tls).")
   java.nio.file.Path tls;
 
+  @Option(names = "--insecure-transport", description = "With --nodes: plain TCP between the"
+      + " local nodes instead of mutual TLS (faster on few cores; any local user could join).")
+  boolean insecureTransport;
+
   @Option(names = "--out", defaultValue = "result.json",
       description = "Where to write the result (default: ${DEFAULT-VALUE}).")
   Path out;
@@ -116,7 +120,8 @@ final class TrainCommand implements Callable<Integer> {
       bar.message("starting a local cluster of " + n + " node JVMs (" + slots
           + " worker slots each; logs in " + data + ")");
       try (var local = dev.anvil.runtime.LocalCluster.start(
-          dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data).allowingDataOf(spec))) {
+          dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data).allowingDataOf(spec)
+              .withTls(!insecureTransport))) {
         bar.message("live dashboard and HTTP API: " + local.httpUrls().get(0) + "/");
         resultJson = ClusterRun.run(local.client(), spec, total, bar);
       }

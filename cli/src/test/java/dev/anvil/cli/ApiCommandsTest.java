@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
 import dev.anvil.coordinator.JobJournal;
-import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.AnvilNode;
 import dev.anvil.runtime.JournalRows;
 import dev.anvil.runtime.SingleNode;
@@ -91,8 +90,8 @@ class ApiCommandsTest {
     assertTrue(after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
         after.out());
     // The cancel is the job's last word: no round is recorded committed after it.
-    List<JournalRows.Row> rows = JournalRows.all(node.system(), new DatabaseSettings(
-        cluster.database().jdbcUrl(), cluster.database().user(), "", false), "api-job");
+    List<JournalRows.Row> rows = JournalRows.all(node.system(), cluster.database()
+        .settings(false), "api-job");
     int cancelledAt = -1;
     for (int i = 0; i < rows.size(); i++) {
       if (rows.get(i).event() instanceof JobJournal.JobCancelled) {

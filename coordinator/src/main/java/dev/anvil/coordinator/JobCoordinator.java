@@ -256,6 +256,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final Map<ActorRef<WorkerCommand>, UniqueAddress> joining = new HashMap<>();
   /** Node incarnations unreachable or leaving: their workers are not admitted again. */
   private final LostNodes lostNodes = new LostNodes();
+  /** Who was sent what this round: results are taken only from them. */
+  private final Dispatches dispatches = new Dispatches();
+  /** Results of the current round from a worker not sent that work (dropped). */
+  private long undispatched;
   /** The node incarnation of each worker recruited or admitted (not of a later one there). */
   private final Map<ActorRef<WorkerCommand>, UniqueAddress> nodeOf = new HashMap<>();
 
@@ -950,7 +954,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       assignment = Assignment.of(job.tree(), active);
     }
     float[] params = state.params().clone();
+    dispatches.newRound(state.round());
     for (ActorRef<WorkerCommand> w : active) {
+      dispatches.sent(nameOf(w), assignment.nodesOf(w));
       w.tell(new ComputeNodes(jobId, epoch, state.round(), params, assignment.nodesOf(w),
           replies));
     }
@@ -1025,8 +1031,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       share.computeIfAbsent(to.get(i % to.size()), k -> new ArrayList<>()).add(nodes.get(i));
     }
     float[] params = state.params().clone();
-    share.forEach((w, n) -> w.tell(new ComputeNodes(jobId, epoch, state.round(), params,
-        n.toArray(new dev.anvil.core.train.TreeNode[0]), replies)));
+    share.forEach((w, n) -> {
+      dev.anvil.core.train.TreeNode[] sent = n.toArray(new dev.anvil.core.train.TreeNode[0]);
+      dispatches.sent(nameOf(w), sent);
+      w.tell(new ComputeNodes(jobId, epoch, state.round(), params, sent, replies));
+    });
   }
 
   private String nameOf(ActorRef<WorkerCommand> w) {
@@ -1189,6 +1198,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private Behavior<Command> onResult(NodeResult n) {
     if (phase != Phase.TRAINING || n.epoch() != epoch) {
+      return this;
+    }
+    if (n.round() == state.round() && !dispatches.expected(n.round(), n.worker(), n.node())) {
+      if (undispatched++ == 0) {
+        getContext().getLog().warn("job {}: round {}: dropped a result for {} from {}, which was"
+            + " not sent that work (further ones are dropped silently)", jobId, n.round() + 1,
+            n.node(), n.worker());
+      }
       return this;
     }
     String bad = n.round() == state.round() ? ResultCheck.problem(n.grad(), n.lossSum(),

@@ -3,21 +3,46 @@ package dev.anvil.persistence;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Base64;
+import java.util.Properties;
 
 /**
  * A real PostgreSQL server started from the binaries shipped as a Maven artifact, with its data
  * under a folder of the cluster (so it survives restarts of the cluster). Node JVMs reach it over
  * TCP on loopback, so killing a node never takes the journal with it.
+ *
+ * <p>Nothing trusts a connection for where it comes from: every login is SCRAM with a password,
+ * on loopback too (any local user can reach loopback). The superuser {@code postgres} gets a
+ * generated password that never leaves this process and the data folder; Anvil's nodes log in as
+ * {@code anvil}, a role that owns database {@code anvil} and nothing else (no superuser, so no
+ * {@code COPY ... TO PROGRAM}). Passwords live in the data folder, mode 0600 (the folder is
+ * 0700).
  */
 public final class EmbeddedDatabase implements AutoCloseable {
+  static final String ROLE = "anvil";
+  static final String DATABASE = "anvil";
+  private static final String SUPERUSER_FILE = "anvil-superuser.password";
+  private static final String ROLE_FILE = "anvil-role.password";
+  private static final String HBA_MARK = "# anvil:";
+
   private final EmbeddedPostgres postgres;
   private final Path dataDirectory;
+  private final String password;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory, String password) {
     this.postgres = postgres;
     this.dataDirectory = dataDirectory;
+    this.password = password;
   }
 
   /** Starts PostgreSQL on a free port with its data in {@code dataDirectory} (created if new). */
@@ -26,30 +51,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   /**
-   * Starts PostgreSQL on {@code port} (0: a free one) with its data in {@code dataDirectory};
-   * started again on the same folder and port after {@link #close()}, it is the same database.
+   * Starts PostgreSQL on {@code port} (0: a free one), on loopback only, with its data in
+   * {@code dataDirectory}; started again on the same folder and port after {@link #close()}, it
+   * is the same database. Role {@code anvil}'s password is generated once and kept.
    */
   public static EmbeddedDatabase start(Path dataDirectory, int port) {
-    try {
-      Files.createDirectories(dataDirectory);
-      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDirectory)
-          .setCleanDataDirectory(false);
-      if (port > 0) {
-        builder.setPort(port);
-      }
-      EmbeddedPostgres pg = builder.start();
-      return new EmbeddedDatabase(pg, dataDirectory);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDirectory
-          + ": " + e.getMessage(), e);
-    }
+    return start(dataDirectory, "127.0.0.1", port, null);
   }
 
   /**
    * Starts PostgreSQL for a cluster that spans hosts: it listens on {@code host} (and loopback)
-   * at {@code port}, and other hosts must log in as {@code postgres} with {@code password}
-   * (SCRAM); this host's loopback keeps the embedded default (trust). The data stays in
+   * at {@code port}; other hosts log in as {@code anvil} to database {@code anvil} with
+   * {@code password} (the superuser only ever from this host). The data stays in
    * {@code dataDirectory} across restarts.
    */
   public static EmbeddedDatabase startShared(Path dataDirectory, String host, int port,
@@ -58,46 +71,143 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalArgumentException("a database other hosts reach needs a password"
           + " (ANVIL_DB_PASSWORD)");
     }
+    return start(dataDirectory, host, port, password);
+  }
+
+  private static EmbeddedDatabase start(Path dataDirectory, String host, int port,
+      String rolePassword) {
+    boolean shared = !host.equals("127.0.0.1");
     try {
       Files.createDirectories(dataDirectory);
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+      String superuser = readSecret(dataDirectory.resolve(SUPERUSER_FILE));
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDirectory)
           .setCleanDataDirectory(false)
-          .setPort(port)
-          .setServerConfig("listen_addresses", host.equals("127.0.0.1") ? host
-              : host + ",127.0.0.1")
-          .setServerConfig("password_encryption", "scram-sha-256")
-          .start();
-      EmbeddedDatabase db = new EmbeddedDatabase(pg, dataDirectory);
-      db.requirePasswordFromOtherHosts(password);
-      return db;
-    } catch (IOException e) {
+          .setServerConfig("listen_addresses", !shared ? "127.0.0.1"
+              : host.equals("0.0.0.0") || host.equals("*") ? "*" : host + ",127.0.0.1")
+          .setServerConfig("password_encryption", "scram-sha-256");
+      if (superuser != null) {
+        builder.setConnectConfig("password", superuser);
+      }
+      if (port > 0) {
+        builder.setPort(port);
+      }
+      EmbeddedPostgres pg = builder.start();
+      try {
+        String role = secure(pg, dataDirectory, superuser, rolePassword, shared);
+        return new EmbeddedDatabase(pg, dataDirectory, role);
+      } catch (IOException | SQLException | RuntimeException e) {
+        pg.close();
+        throw e;
+      }
+    } catch (IOException | SQLException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDirectory
-          + " on " + host + ":" + port + ": " + e.getMessage(), e);
+          + (shared ? " on " + host + ":" + port : "") + ": " + e.getMessage(),
+          e instanceof IOException io ? io : new IOException(e));
     }
   }
 
-  private void requirePasswordFromOtherHosts(String password) throws IOException {
-    Path hba = dataDirectory.resolve("pg_hba.conf");
-    String rule = "host all all all scram-sha-256  # anvil: other hosts log in with a password";
-    if (!Files.readString(hba).contains(rule)) {
-      Files.writeString(hba, "\n" + rule + "\n", java.nio.file.StandardOpenOption.APPEND);
-    }
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), user(), "");
-        java.sql.Statement s = c.createStatement()) {
-      s.execute("ALTER USER postgres PASSWORD '" + password.replace("'", "''") + "'");
-      s.execute("SELECT pg_reload_conf()");
-    } catch (java.sql.SQLException e) {
-      throw new IOException("cannot set the database password: " + e.getMessage(), e);
+  /**
+   * Gives the superuser a password (first start), makes role and database {@code anvil}, and
+   * requires passwords of every connection; returns the role's password.
+   */
+  private static String secure(EmbeddedPostgres pg, Path dir, String superuser,
+      String rolePassword, boolean shared) throws IOException, SQLException {
+    Properties login = new Properties();
+    login.setProperty("user", "postgres");
+    login.setProperty("password", superuser == null ? "" : superuser);
+    String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+    try (Connection c = DriverManager.getConnection(url, login);
+        Statement s = c.createStatement()) {
+      if (superuser == null) {
+        String generated = newSecret();
+        s.execute("ALTER ROLE postgres PASSWORD " + literal(generated));
+        writeSecret(dir.resolve(SUPERUSER_FILE), generated);
+      }
+      String role = rolePassword != null ? rolePassword : readSecret(dir.resolve(ROLE_FILE));
+      if (role == null) {
+        role = newSecret();
+      }
+      boolean exists;
+      try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + ROLE
+          + "'")) {
+        exists = r.next();
+      }
+      s.execute((exists ? "ALTER ROLE " : "CREATE ROLE ") + ROLE + " LOGIN NOSUPERUSER"
+          + " NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD " + literal(role));
+      if (rolePassword == null) {
+        writeSecret(dir.resolve(ROLE_FILE), role);
+      }
+      try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '"
+          + DATABASE + "'")) {
+        if (!r.next()) {
+          s.execute("CREATE DATABASE " + DATABASE + " OWNER " + ROLE);
+        }
+      }
+      requirePasswords(dir.resolve("pg_hba.conf"), shared);
+      try (ResultSet r = s.executeQuery("SELECT pg_reload_conf()")) {
+        r.next();
+      }
+      return role;
     }
   }
 
+  /**
+   * pg_hba.conf: SCRAM for every connection (no trust, on loopback neither); other hosts only as
+   * {@code anvil} to database {@code anvil}, and only when shared.
+   */
+  private static void requirePasswords(Path hba, boolean shared) throws IOException {
+    StringBuilder rules = new StringBuilder(HBA_MARK + " every login needs its password (SCRAM)\n"
+        + "local all all scram-sha-256\n"
+        + "host all all 127.0.0.1/32 scram-sha-256\n"
+        + "host all all ::1/128 scram-sha-256\n");
+    if (shared) {
+      rules.append("host " + DATABASE + " " + ROLE + " 0.0.0.0/0 scram-sha-256\n"
+          + "host " + DATABASE + " " + ROLE + " ::/0 scram-sha-256\n");
+    }
+    Files.writeString(hba, rules.toString());
+  }
+
+  private static String literal(String value) {
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  private static String newSecret() {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+  }
+
+  private static String readSecret(Path file) throws IOException {
+    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim()
+        : null;
+  }
+
+  private static void writeSecret(Path file, String secret) throws IOException {
+    Files.deleteIfExists(file);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, secret + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** The URL of database {@code anvil} on loopback. */
   public String jdbcUrl() {
-    return postgres.getJdbcUrl("postgres", "postgres").replace("localhost", "127.0.0.1");
+    return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE;
   }
 
+  /** The role nodes log in as: {@code anvil}, not a superuser. */
   public String user() {
-    return "postgres";
+    return ROLE;
+  }
+
+  /** The role's password (give it to nodes as ANVIL_DB_PASSWORD, never on a command line). */
+  public String password() {
+    return password;
+  }
+
+  /** How a node reaches this database; {@code createSchema}: whether it creates the tables. */
+  public DatabaseSettings settings(boolean createSchema) {
+    return new DatabaseSettings(jdbcUrl(), user(), password, createSchema);
   }
 
   public int port() {

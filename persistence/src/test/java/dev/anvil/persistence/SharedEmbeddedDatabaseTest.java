@@ -5,38 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Collections;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The embedded database hosted by one node of a multi-host cluster ({@code anvil node
- * --host-db}): reached on the machine's network address with the password, refused without it.
- * Needs a non-loopback IPv4 address, which every CI and cluster machine has.
+ * The embedded database trusts no connection for where it comes from: every login needs its
+ * password (on loopback too), nodes log in as {@code anvil}, which is no superuser and cannot run
+ * programs on the database host, and the superuser's password never leaves the data folder. The
+ * database one node hosts for a multi-host cluster ({@code anvil node --host-db}) listens on
+ * every address; it is reached here through 127.0.0.1 only.
  */
 class SharedEmbeddedDatabaseTest {
   @TempDir
   Path dir;
-
-  private static String networkAddress() throws Exception {
-    for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-      for (InetAddress a : Collections.list(n.getInetAddresses())) {
-        if (a instanceof Inet4Address && !a.isLoopbackAddress() && n.isUp()) {
-          return a.getHostAddress();
-        }
-      }
-    }
-    throw new AssertionError("this machine has no non-loopback IPv4 address to test with");
-  }
 
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -44,28 +33,77 @@ class SharedEmbeddedDatabaseTest {
     }
   }
 
+  private static Connection login(String url, String user, String password) throws SQLException {
+    return DriverManager.getConnection(url, user, password);
+  }
+
   @Test
-  void otherHostsNeedThePassword() throws Exception {
-    String host = networkAddress();
+  void everyLoginNeedsItsPasswordAndNodesAreNoSuperusers() throws Exception {
     int port = freePort();
-    String url = "jdbc:postgresql://" + host + ":" + port + "/postgres";
-    try (EmbeddedDatabase db = EmbeddedDatabase.startShared(dir, host, port, "s3cret")) {
-      try (Connection c = DriverManager.getConnection(url, "postgres", "s3cret");
-          ResultSet r = c.createStatement().executeQuery("SELECT inet_server_addr()::text")) {
+    String url = "jdbc:postgresql://127.0.0.1:" + port + "/anvil";
+    try (EmbeddedDatabase db = EmbeddedDatabase.startShared(dir, "0.0.0.0", port, "s3cret")) {
+      assertEquals(url, db.jdbcUrl());
+      assertEquals("anvil", db.user());
+      try (Connection c = login(url, "anvil", "s3cret");
+          ResultSet r = c.createStatement().executeQuery("SELECT rolsuper, rolcreaterole,"
+              + " current_setting('listen_addresses') FROM pg_roles WHERE rolname = current_user")) {
         r.next();
-        assertTrue(r.getString(1).startsWith(host), r.getString(1));
+        assertFalse(r.getBoolean(1), "anvil is a superuser");
+        assertFalse(r.getBoolean(2), "anvil creates roles");
+        assertEquals("*", r.getString(3));
+        SQLException program = assertThrows(SQLException.class, () -> c.createStatement()
+            .execute("COPY (SELECT 1) TO PROGRAM 'touch " + dir.resolve("pwned") + "'"));
+        assertTrue(program.getMessage().contains("permission denied")
+            || program.getMessage().contains("must be superuser")
+            || program.getMessage().contains("pg_execute_server_program"), program::getMessage);
+        assertFalse(Files.exists(dir.resolve("pwned")));
       }
-      SQLException refused = assertThrows(SQLException.class,
-          () -> DriverManager.getConnection(url, "postgres", "wrong").close());
-      assertTrue(refused.getMessage().contains("password authentication failed"),
-          refused.getMessage());
+      for (String[] attempt : new String[][] {{"anvil", "wrong"}, {"anvil", ""},
+          {"postgres", ""}, {"postgres", "s3cret"}}) {
+        SQLException refused = assertThrows(SQLException.class,
+            () -> login(url.replace("/anvil", "/postgres"), attempt[0], attempt[1]).close(),
+            attempt[0] + " with \"" + attempt[1] + "\"");
+        assertTrue(refused.getMessage().contains("password authentication failed")
+            || refused.getMessage().contains("the password is an empty string"),
+            refused::getMessage);
+      }
       DatabaseException e = assertThrows(DatabaseException.class, () -> new DatabaseSettings(
-          url, "postgres", "wrong", true).check());
+          url, "anvil", "wrong", true).check());
       assertFalse(e.getMessage().contains("wrong"), "the password is never shown");
+      for (String secret : new String[] {"anvil-superuser.password"}) {
+        assertEquals("rw-------", PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve(secret))));
+      }
+      try (Connection c = login(url, "anvil", "s3cret")) {
+        c.createStatement().execute("CREATE TABLE kept (x int)");
+      }
     }
-    try (EmbeddedDatabase again = EmbeddedDatabase.startShared(dir, host, port, "s3cret")) {
+    try (EmbeddedDatabase again = EmbeddedDatabase.startShared(dir, "0.0.0.0", port, "s3cret")) {
       assertEquals(port, again.port(), "restarted on the same data and port");
-      new DatabaseSettings(url, "postgres", "s3cret", true).check();
+      try (Connection c = login(url, "anvil", "s3cret");
+          ResultSet r = c.createStatement().executeQuery("SELECT count(*) FROM kept")) {
+        r.next();
+        assertEquals(0, r.getInt(1));
+      }
+    }
+  }
+
+  @Test
+  void aLoopbackDatabaseGeneratesTheRolesPasswordAndKeepsIt() throws Exception {
+    String first;
+    int port;
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dir)) {
+      first = db.password();
+      port = db.port();
+      assertTrue(first.length() >= 24, "a generated password");
+      db.settings(true).check();
+      assertEquals("rw-------", PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(dir.resolve("anvil-role.password"))));
+      assertThrows(SQLException.class, () -> login(db.jdbcUrl(), "anvil", "").close());
+    }
+    try (EmbeddedDatabase again = EmbeddedDatabase.start(dir, port)) {
+      assertEquals(first, again.password());
+      again.settings(true).check();
     }
   }
 

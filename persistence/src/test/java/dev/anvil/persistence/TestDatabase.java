@@ -52,7 +52,7 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
     if (url.isEmpty()) {
       directory = Files.createTempDirectory("anvil-test-pg-");
       embedded = EmbeddedDatabase.start(directory);
-      settings = new DatabaseSettings(embedded.jdbcUrl(), embedded.user(), "", true);
+      settings = embedded.settings(true);
       where = "embedded PostgreSQL in " + directory;
     } else {
       server = new DatabaseSettings(url, System.getProperty(USER, "postgres"),

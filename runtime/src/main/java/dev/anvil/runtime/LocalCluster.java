@@ -199,7 +199,7 @@ public final class LocalCluster implements AutoCloseable {
     if (db == null) {
       database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
       reaper = NodeProcesses.reaper(database.dataDirectory());
-      db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
+      db = database.settings(true);
     }
     db.check();
     JournalSchema.createIfMissing(db);

@@ -40,6 +40,7 @@ public final class SingleNode implements AutoCloseable {
       Config defaults = ConfigFactory.parseMap(Map.of(
           "anvil.persistence.url", database.jdbcUrl(),
           "anvil.persistence.user", database.user(),
+          "anvil.persistence.password", database.password(),
           "anvil.persistence.create-schema", true,
           "pekko.remote.artery.canonical.hostname", "127.0.0.1",
           "pekko.remote.artery.canonical.port", 0,

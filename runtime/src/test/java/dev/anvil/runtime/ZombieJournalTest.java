@@ -33,10 +33,11 @@ class ZombieJournalTest {
   @Test
   void aZombieIncarnationCannotWrite() {
     try (EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("pg"))) {
-      DatabaseSettings db = new DatabaseSettings(database.jdbcUrl(), database.user(), "", true);
+      DatabaseSettings db = database.settings(true);
       JournalSchema.createIfMissing(db);
       ActorTestKit kit = ActorTestKit.create("zombie", AnvilConfig.load(ConfigFactory.parseMap(
           Map.of("anvil.persistence.url", db.url(), "anvil.persistence.user", db.user(),
+              "anvil.persistence.password", db.password(),
               "pekko.remote.artery.canonical.port", 0))));
       try {
         TestProbe<Ack> probe = kit.createTestProbe(Ack.class);
