@@ -69,6 +69,8 @@ class KubernetesManifestsTest {
     assertTrue(conf.getStringList("pekko.cluster.seed-nodes").get(0)
         .equals("pekko://anvil@anvil-0.anvil-nodes:25520"));
     assertEquals(8080, conf.getInt("anvil.http.port"));
+    assertEquals(8081, conf.getInt("anvil.http.probe-port"));
+    assertTrue(yaml.contains("containerPort: 8081") && yaml.contains("port: probes"));
     assertTrue(yaml.contains("path: /health/ready") && yaml.contains("path: /health/alive"));
     assertTrue(yaml.contains("name: ANVIL_HTTP_TOKEN"), "off loopback the API needs a token");
     assertEquals("tls-tcp", conf.getString("pekko.remote.artery.transport"));

@@ -73,6 +73,8 @@ public final class HttpApi implements AutoCloseable {
   private final HttpSettings settings;
   private final SpecRules specRules;
   private final RequestGuard guard;
+  /** The probes' own server (anvil.http.probe-port), or null. */
+  private HttpServer probes;
   private final JobRecords records;
   private final IntSupplier workers;
   private final java.util.function.Supplier<String> metrics;
@@ -132,6 +134,18 @@ public final class HttpApi implements AutoCloseable {
     HttpApi api = new HttpApi(server, executor, system, settings, db, workers, metrics);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
+    if (settings.probePort() >= 0) {
+      try {
+        api.probes = HttpServer.create(new InetSocketAddress(settings.host(),
+            settings.probePort()), 8);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot serve the health probes on " + settings.host()
+            + ":" + settings.probePort() + ": " + e.getMessage(), e);
+      }
+      api.probes.setExecutor(Executors.newFixedThreadPool(2, HttpApi::daemon));
+      api.probes.createContext("/", x -> api.probe(x, x.getRequestURI().getRawPath()));
+      api.probes.start();
+    }
     server.start();
     log.info("HTTP API on {}", api.url());
     return api;
@@ -150,6 +164,11 @@ public final class HttpApi implements AutoCloseable {
 
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /** The probes' own port, or -1 when they have none. */
+  public int probePort() {
+    return probes == null ? -1 : probes.getAddress().getPort();
   }
 
   private void handle(HttpExchange exchange) {
@@ -174,15 +193,8 @@ public final class HttpApi implements AutoCloseable {
           stream.serve(exchange);
           return;
         }
-        case "/health/alive" -> {
-          Pages.health(exchange, !system.whenTerminated().isCompleted(),
-              "the node is stopping");
-          return;
-        }
-        case "/health/ready" -> {
-          var self = Cluster.get(system).selfMember();
-          Pages.health(exchange, self.status() == org.apache.pekko.cluster.MemberStatus.up(),
-              "this node is " + self.status() + " in the cluster, not Up");
+        case "/health/alive", "/health/ready" -> {
+          probe(exchange, path);
           return;
         }
         default -> { }
@@ -238,6 +250,19 @@ public final class HttpApi implements AutoCloseable {
       }
     } catch (IOException e) {
       log.debug("HTTP response not sent: {}", e.toString());
+    }
+  }
+
+  /** Answers a health probe: alive while the node runs, ready while it is Up in the cluster. */
+  private void probe(HttpExchange exchange, String path) {
+    if (path.equals("/health/alive")) {
+      Pages.health(exchange, !system.whenTerminated().isCompleted(), "the node is stopping");
+    } else if (path.equals("/health/ready")) {
+      var self = Cluster.get(system).selfMember();
+      Pages.health(exchange, self.status() == org.apache.pekko.cluster.MemberStatus.up(),
+          "this node is " + self.status() + " in the cluster, not Up");
+    } else {
+      answer(exchange, 404, Map.of("error", "this port serves /health/alive and /health/ready"));
     }
   }
 
@@ -480,6 +505,10 @@ public final class HttpApi implements AutoCloseable {
   @Override
   public void close() {
     stream.close();
+    if (probes != null) {
+      probes.stop(0);
+      ((ExecutorService) probes.getExecutor()).shutdownNow();
+    }
     server.stop(0);
     executor.shutdownNow();
     records.close();

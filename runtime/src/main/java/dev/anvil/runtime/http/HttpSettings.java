@@ -14,9 +14,10 @@ import java.util.List;
  *
  * @param allowedHosts names (besides the bound address and loopback's) that requests may give
  *     in {@code Host} and {@code Origin}; one starting with a dot allows a domain's hosts
+ * @param probePort a port serving only the health probes, on threads of their own (-1: none)
  */
 public record HttpSettings(boolean enabled, String host, int port, String token,
-    Path tokenFile, int maxBodyBytes, List<String> allowedHosts) {
+    Path tokenFile, int maxBodyBytes, List<String> allowedHosts, int probePort) {
 
   public HttpSettings {
     allowedHosts = List.copyOf(allowedHosts);
@@ -56,8 +57,13 @@ public record HttpSettings(boolean enabled, String host, int port, String token,
         }
       }
     }
+    int probePort = c.getInt("probe-port");
+    if (probePort < -1 || probePort > 65535) {
+      throw new IllegalArgumentException("anvil.http.probe-port = " + probePort
+          + ": must be -1 (none), 0 (any free port) or a port up to 65535");
+    }
     return new HttpSettings(enabled, host, port, token, tokenFile, maxBody,
-        c.getStringList("allowed-hosts"));
+        c.getStringList("allowed-hosts"), probePort);
   }
 
   /** Whether the API listens on this machine only. */

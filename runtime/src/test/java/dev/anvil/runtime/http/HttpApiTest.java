@@ -242,6 +242,42 @@ class HttpApiTest {
     }
   }
 
+  /**
+   * Forty clients that never finish their request hold every thread of the API (each waits up to
+   * the 10 s a request may take); the probes' own port still answers at once.
+   */
+  @Test
+  void slowClientsCannotStarveTheProbes() throws Exception {
+    HttpSettings settings = HttpSettings.from(ConfigFactory.parseMap(Map.of(
+        "anvil.http.token", TOKEN, "anvil.http.probe-port", 0))
+        .withFallback(ConfigFactory.defaultReference()));
+    List<java.net.Socket> slow = new java.util.ArrayList<>();
+    try (HttpApi api = HttpApi.start(node.system(), settings, dev.anvil.persistence
+        .DatabaseSettings.from(node.system().settings().config()), () -> 1, () -> "")) {
+      for (int i = 0; i < 40; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", api.port());
+        s.getOutputStream().write("GET /api/cluster HTTP/1.1\r\nHost: 127".getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII));
+        slow.add(s);
+      }
+      assertThrows(java.net.http.HttpTimeoutException.class, () -> client.send(HttpRequest
+          .newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/health/alive"))
+          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()),
+          "the slow clients did not hold the API's threads: this test shows nothing");
+      long start = System.nanoTime();
+      HttpResponse<String> alive = client.send(HttpRequest.newBuilder(URI.create(
+          "http://127.0.0.1:" + api.probePort() + "/health/alive"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(200, alive.statusCode(), alive.body());
+      assertTrue(millis < 1000, "the probe took " + millis + " ms");
+    } finally {
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
   @Test
   void tokensMustBeSecretsAndTheirFileTheOwnersAlone() throws Exception {
     for (String weak : List.of("short", "change-me", "changemechangeme", "CHANGE-ME-CHANGE-ME")) {
