@@ -122,6 +122,8 @@ final class DemoCommand implements Callable<Integer> {
       history = cluster.history();
       System.out.println("nodes up at " + String.join(", ", cluster.local().addresses())
           + "; logs in " + clusterData);
+      System.out.println("members talk mutual TLS with a CA made for this run (certificate in "
+          + cluster.local().tlsFolder() + ")");
       System.out.println("live dashboard on every node (some of them will be killed): "
           + String.join(", ", cluster.local().httpUrls().stream().map(u -> u + "/").toList()));
       String jobId = spec.name() + "-" + System.currentTimeMillis();
