@@ -40,6 +40,11 @@ final class ApiCommands {
         + " token itself: ps would show it.")
     java.nio.file.Path tokenFile;
 
+    @Option(names = "--tls", paramLabel = "DIR", description = "For an API served over HTTPS"
+        + " (anvil.http.https): a member folder of the cluster's CA, whose CA the client"
+        + " trusts (anvil certs issue).")
+    java.nio.file.Path tls;
+
     @Option(names = "--timeout", defaultValue = "60",
         description = "Seconds to wait for the answer (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
@@ -63,7 +68,8 @@ final class ApiCommands {
       String bearer = tokenFile != null ? readToken(tokenFile)
           : dev.anvil.runtime.http.ApiToken.forClient(
               dev.anvil.runtime.http.ApiToken.defaultFile());
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + api + path))
+      String scheme = tls != null ? "https://" : "http://";
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(scheme + api + path))
           .timeout(Duration.ofSeconds(timeoutSeconds))
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
               : HttpRequest.BodyPublishers.ofString(body));
@@ -75,13 +81,20 @@ final class ApiCommands {
       }
       HttpResponse<String> response;
       try {
-        response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
-            .send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (tls != null) {
+          try {
+            http.sslContext(dev.anvil.runtime.tls.TlsFiles.sslContext(tls));
+          } catch (IllegalArgumentException e) {
+            throw new UserError("--tls = " + tls + ": " + e.getMessage());
+          }
+        }
+        response = http.build().send(request.build(), HttpResponse.BodyHandlers.ofString());
       } catch (ConnectException e) {
-        throw new IllegalStateException("no Anvil HTTP API at http://" + api + ": is a node"
+        throw new IllegalStateException("no Anvil HTTP API at " + scheme + api + ": is a node"
             + " running there? (anvil local and anvil node print each node's API address)");
       } catch (IOException e) {
-        throw new IllegalStateException("http://" + api + path + ": " + e.getMessage(), e);
+        throw new IllegalStateException(scheme + api + path + ": " + e.getMessage(), e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
@@ -90,7 +103,7 @@ final class ApiCommands {
       try {
         answer = JSON.readTree(response.body());
       } catch (IOException e) {
-        throw new IllegalStateException("http://" + api + " answered " + response.statusCode()
+        throw new IllegalStateException(scheme + api + " answered " + response.statusCode()
             + " with something that is not Anvil's JSON");
       }
       if (response.statusCode() >= 500) {

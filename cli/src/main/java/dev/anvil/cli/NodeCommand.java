@@ -63,6 +63,10 @@ final class NodeCommand implements Callable<Integer> {
       + " listens on loopback or --insecure-transport is given.")
   java.nio.file.Path tls;
 
+  @Option(names = "--https", description = "Serve the HTTP API over HTTPS with the node's"
+      + " certificate (needs --tls; clients give --tls with a certificate of the same CA).")
+  boolean https;
+
   @Option(names = "--insecure-transport", description = "Run the cluster port as plain TCP"
       + " off loopback: whoever reaches it can join the cluster (logged at every start).")
   boolean insecureTransport;
@@ -121,6 +125,7 @@ final class NodeCommand implements Callable<Integer> {
       settings.put("anvil.tls.directory", tls.toAbsolutePath().toString());
     }
     settings.put("anvil.tls.insecure-transport", insecureTransport);
+    settings.put("anvil.http.https", https);
     if (!dataRoots.isEmpty()) {
       List<String> roots = new java.util.ArrayList<>(ConfigFactory.load()
           .getStringList("anvil.data.allowed-roots"));

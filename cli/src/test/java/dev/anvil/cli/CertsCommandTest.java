@@ -66,6 +66,28 @@ class CertsCommandTest {
     assertTrue(noCa.err().contains("holds no ca.p12"), noCa.err());
   }
 
+  /** A node with its certificate serves the API over HTTPS; the CLI trusts it with --tls. */
+  @Test
+  void theCliTalksHttpsToANodeWithItsCertificate() throws Exception {
+    Path ca = dir.resolve("ca");
+    Path member = dir.resolve("member");
+    assertEquals(0, MainTest.anvil("certs", "init", "--dir", ca.toString()).code());
+    assertEquals(0, MainTest.anvil("certs", "issue", "--ca", ca.toString(), "--name", "n1",
+        "--ip", "127.0.0.1", "--out", member.toString()).code());
+    try (dev.anvil.runtime.SingleNode node = dev.anvil.runtime.SingleNode.start(
+        dir.resolve("node"), java.util.Map.of("anvil.worker.slots", 1,
+            "anvil.tls.directory", member.toString(), "anvil.http.https", true,
+            "anvil.http.token", "certs-command-test-" + System.nanoTime()))) {
+      String api = node.node().httpUrl().replace("https://", "");
+      assertTrue(node.node().httpUrl().startsWith("https://"), node.node().httpUrl());
+      Outcome ok = MainTest.anvil("status", "--cluster", api, "--tls", member.toString());
+      assertEquals(0, ok.code(), ok.err());
+      assertTrue(ok.out().contains("no jobs"), ok.out());
+      Outcome plain = MainTest.anvil("status", "--cluster", api, "--timeout", "10");
+      assertTrue(plain.code() != 0, "plain HTTP to an HTTPS API answered: " + plain.out());
+    }
+  }
+
   @Test
   void aNodeOffLoopbackWithoutACertificateDoesNotStart() {
     Outcome o = MainTest.anvil("node", "--host", "10.9.9.9", "--port", "25520", "--seed",

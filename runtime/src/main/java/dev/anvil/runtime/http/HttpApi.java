@@ -124,7 +124,17 @@ public final class HttpApi implements AutoCloseable {
     System.getProperties().putIfAbsent("sun.net.httpserver.maxReqHeaders", "64");
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 50);
+      InetSocketAddress at = new InetSocketAddress(settings.host(), settings.port());
+      if (settings.httpsFolder() != null) {
+        javax.net.ssl.SSLContext tls = dev.anvil.runtime.tls.TlsFiles.sslContext(
+            settings.httpsFolder());
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+            at, 50);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+        server = https;
+      } else {
+        server = HttpServer.create(at, 50);
+      }
     } catch (IOException e) {
       throw new IllegalStateException("cannot serve the HTTP API on " + settings.host() + ":"
           + settings.port() + ": " + e.getMessage(), e);
@@ -159,7 +169,8 @@ public final class HttpApi implements AutoCloseable {
 
   /** The API's base URL, http://host:port. */
   public String url() {
-    return "http://" + settings.host() + ":" + server.getAddress().getPort();
+    return (settings.httpsFolder() != null ? "https://" : "http://") + settings.host() + ":"
+        + server.getAddress().getPort();
   }
 
   public int port() {

@@ -15,9 +15,12 @@ import java.util.List;
  * @param allowedHosts names (besides the bound address and loopback's) that requests may give
  *     in {@code Host} and {@code Origin}; one starting with a dot allows a domain's hosts
  * @param probePort a port serving only the health probes, on threads of their own (-1: none)
+ * @param httpsFolder the node's TLS folder when the API speaks HTTPS with its certificate, or
+ *     null for plain HTTP
  */
 public record HttpSettings(boolean enabled, String host, int port, String token,
-    Path tokenFile, int maxBodyBytes, List<String> allowedHosts, int probePort) {
+    Path tokenFile, int maxBodyBytes, List<String> allowedHosts, int probePort,
+    Path httpsFolder) {
 
   public HttpSettings {
     allowedHosts = List.copyOf(allowedHosts);
@@ -62,8 +65,17 @@ public record HttpSettings(boolean enabled, String host, int port, String token,
       throw new IllegalArgumentException("anvil.http.probe-port = " + probePort
           + ": must be -1 (none), 0 (any free port) or a port up to 65535");
     }
+    Path https = null;
+    if (c.getBoolean("https")) {
+      String folder = config.getString("anvil.tls.directory");
+      if (folder.isEmpty()) {
+        throw new IllegalArgumentException("anvil.http.https = on serves the API with the"
+            + " node's certificate: it needs anvil.tls.directory (anvil node --tls DIR)");
+      }
+      https = Path.of(folder);
+    }
     return new HttpSettings(enabled, host, port, token, tokenFile, maxBody,
-        c.getStringList("allowed-hosts"), probePort);
+        c.getStringList("allowed-hosts"), probePort, https);
   }
 
   /** Whether the API listens on this machine only. */

@@ -95,6 +95,33 @@ public final class TlsFiles {
     }
   }
 
+  /**
+   * A TLSv1.3 context with the folder's key (for a server) and its CA as the only trusted root:
+   * for the HTTP API's HTTPS and for clients of it.
+   */
+  public static javax.net.ssl.SSLContext sslContext(Path folder) {
+    String password = check(folder);
+    try (InputStream keys = Files.newInputStream(folder.resolve(KEY_STORE));
+        InputStream trust = Files.newInputStream(folder.resolve(TRUST_STORE))) {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(keys, password.toCharArray());
+      KeyStore ts = KeyStore.getInstance("PKCS12");
+      ts.load(trust, password.toCharArray());
+      javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+          javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, password.toCharArray());
+      javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+          javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ts);
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+      context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      return context;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read the TLS folder " + folder + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   /** Whether {@code config} runs Artery over TLS. */
   public static boolean enabled(Config config) {
     return config.getString("pekko.remote.artery.transport").equals("tls-tcp");

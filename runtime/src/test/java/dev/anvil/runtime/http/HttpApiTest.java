@@ -278,6 +278,38 @@ class HttpApiTest {
     }
   }
 
+  /** HTTPS with the node's certificate: a client trusting the cluster's CA gets answers. */
+  @Test
+  void theApiSpeaksHttpsWithTheNodesCertificate() throws Exception {
+    Path tls = dir.resolve("https-node");
+    dev.anvil.runtime.tls.ClusterCa.create("https test", Duration.ofDays(1)).issue("node",
+        List.of("127.0.0.1"), List.of(), Duration.ofDays(1)).save(tls);
+    HttpSettings settings = HttpSettings.from(ConfigFactory.parseMap(Map.of(
+        "anvil.http.token", TOKEN, "anvil.http.https", true,
+        "anvil.tls.directory", tls.toString()))
+        .withFallback(ConfigFactory.defaultReference()));
+    try (HttpApi api = HttpApi.start(node.system(), settings, dev.anvil.persistence
+        .DatabaseSettings.from(node.system().settings().config()), () -> 1, () -> "")) {
+      assertTrue(api.url().startsWith("https://127.0.0.1:"), api.url());
+      HttpClient trusting = HttpClient.newBuilder()
+          .sslContext(dev.anvil.runtime.tls.TlsFiles.sslContext(tls)).build();
+      HttpResponse<String> r = trusting.send(HttpRequest.newBuilder(URI.create(api.url()
+          + "/api/cluster")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      assertThrows(java.io.IOException.class, () -> client.send(HttpRequest.newBuilder(
+          URI.create(api.url() + "/api/cluster")).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString()), "a client without the CA must not connect");
+      assertThrows(java.io.IOException.class, () -> client.send(HttpRequest.newBuilder(
+          URI.create(api.url().replace("https", "http") + "/api/cluster"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()),
+          "plain HTTP is not served");
+    }
+    IllegalArgumentException noCert = assertThrows(IllegalArgumentException.class,
+        () -> HttpSettings.from(ConfigFactory.parseMap(Map.of("anvil.http.token", TOKEN,
+            "anvil.http.https", true)).withFallback(ConfigFactory.defaultReference())));
+    assertTrue(noCert.getMessage().contains("needs anvil.tls.directory"), noCert::getMessage);
+  }
+
   @Test
   void tokensMustBeSecretsAndTheirFileTheOwnersAlone() throws Exception {
     for (String weak : List.of("short", "change-me", "changemechangeme", "CHANGE-ME-CHANGE-ME")) {
