@@ -127,10 +127,8 @@ final class NodeCommand implements Callable<Integer> {
     settings.put("anvil.tls.insecure-transport", insecureTransport);
     settings.put("anvil.http.https", https);
     if (!dataRoots.isEmpty()) {
-      List<String> roots = new java.util.ArrayList<>(ConfigFactory.load()
-          .getStringList("anvil.data.allowed-roots"));
-      DataRoots.existing(dataRoots).forEach(r -> roots.add(r.toString()));
-      settings.put("anvil.data.allowed-roots", roots);
+      settings.put("anvil.data.allowed-roots",
+          dev.anvil.core.spec.SpecRules.rootsWith(DataRoots.existing(dataRoots)));
     }
     if (httpPort < 0 || httpPort > 65535) {
       throw new UserError("--http-port = " + httpPort + ": must be from 0 to 65535");

@@ -153,7 +153,6 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private record GradientsLogged(List<RoundCommitted> batch, String error) implements Command {}
 
   /** Room for a message's fields besides its parameter vector. */
-  private static final long FRAME_OVERHEAD = 64 * 1024;
 
   /** Registers the entity type; {@code role} is the cluster role that hosts coordinators. */
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String role) {
@@ -527,7 +526,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (l.error() != null) {
       return fail("cannot prepare the job: " + l.error());
     }
-    long bytes = 4L * l.job().model().parameterCount() + FRAME_OVERHEAD;
+    long bytes = 4L * l.job().model().parameterCount() + SpecRules.FRAME_OVERHEAD;
     long frame = getContext().getSystem().settings().config()
         .getBytes("pekko.remote.artery.advanced.maximum-frame-size");
     if (bytes > frame) {

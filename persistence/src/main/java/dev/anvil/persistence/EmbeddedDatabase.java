@@ -1,19 +1,16 @@
 package dev.anvil.persistence;
 
+import dev.anvil.core.io.OwnerOnlyFiles;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Base64;
 import java.util.Properties;
 
 /**
@@ -79,7 +76,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     boolean shared = !host.equals("127.0.0.1");
     try {
       Files.createDirectories(dataDirectory);
-      String superuser = readSecret(dataDirectory.resolve(SUPERUSER_FILE));
+      String superuser = OwnerOnlyFiles.read(dataDirectory.resolve(SUPERUSER_FILE));
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDirectory)
           .setCleanDataDirectory(false)
@@ -120,13 +117,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
     try (Connection c = DriverManager.getConnection(url, login);
         Statement s = c.createStatement()) {
       if (superuser == null) {
-        String generated = newSecret();
+        String generated = OwnerOnlyFiles.newSecret(24);
         s.execute("ALTER ROLE postgres PASSWORD " + literal(generated));
-        writeSecret(dir.resolve(SUPERUSER_FILE), generated);
+        OwnerOnlyFiles.write(dir.resolve(SUPERUSER_FILE), generated);
       }
-      String role = rolePassword != null ? rolePassword : readSecret(dir.resolve(ROLE_FILE));
+      String role = rolePassword != null ? rolePassword
+          : OwnerOnlyFiles.read(dir.resolve(ROLE_FILE));
       if (role == null) {
-        role = newSecret();
+        role = OwnerOnlyFiles.newSecret(24);
       }
       boolean exists;
       try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + ROLE
@@ -136,7 +134,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       s.execute((exists ? "ALTER ROLE " : "CREATE ROLE ") + ROLE + " LOGIN NOSUPERUSER"
           + " NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD " + literal(role));
       if (rolePassword == null) {
-        writeSecret(dir.resolve(ROLE_FILE), role);
+        OwnerOnlyFiles.write(dir.resolve(ROLE_FILE), role);
       }
       try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '"
           + DATABASE + "'")) {
@@ -170,24 +168,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private static String literal(String value) {
     return "'" + value.replace("'", "''") + "'";
-  }
-
-  private static String newSecret() {
-    byte[] random = new byte[24];
-    new SecureRandom().nextBytes(random);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-  }
-
-  private static String readSecret(Path file) throws IOException {
-    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim()
-        : null;
-  }
-
-  private static void writeSecret(Path file, String secret) throws IOException {
-    Files.deleteIfExists(file);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, secret + "\n", StandardCharsets.UTF_8);
   }
 
   /** The URL of database {@code anvil} on loopback. */

@@ -106,9 +106,7 @@ public final class LocalCluster implements AutoCloseable {
       if (folders.isEmpty()) {
         return this;
       }
-      List<String> roots = new ArrayList<>(com.typesafe.config.ConfigFactory.load()
-          .getStringList("anvil.data.allowed-roots"));
-      folders.forEach(f -> roots.add(f.toAbsolutePath().normalize().toString()));
+      List<String> roots = dev.anvil.core.spec.SpecRules.rootsWith(folders);
       List<String> options = new ArrayList<>(commonJvmOptions);
       options.removeIf(o -> o.startsWith("-Danvil.data.allowed-roots."));
       for (int i = 0; i < roots.size(); i++) {

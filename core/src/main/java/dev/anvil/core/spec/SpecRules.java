@@ -83,15 +83,15 @@ public record SpecRules(int maxSpecBytes, long maxParameters, long maxDataBytes,
         .withoutPath("pekko"));
   }
 
-  /** These rules with {@code root} (a folder the user trusts) allowed as well. */
-  public SpecRules allowingRoot(Path root) {
-    List<Path> roots = new ArrayList<>(allowedDataRoots);
-    try {
-      roots.add(root.toRealPath());
-    } catch (IOException e) {
-      return this;
-    }
-    return new SpecRules(maxSpecBytes, maxParameters, maxDataBytes, roots, allowedClasses);
+  /**
+   * The configured {@code anvil.data.allowed-roots} of this JVM and {@code folders} (absolute,
+   * normalised): the setting for nodes that may also read a user's own data folders.
+   */
+  public static List<String> rootsWith(List<Path> folders) {
+    List<String> roots = new ArrayList<>(ConfigFactory.load()
+        .getStringList("anvil.data.allowed-roots"));
+    folders.forEach(f -> roots.add(f.toAbsolutePath().normalize().toString()));
+    return roots;
   }
 
   /** Whether {@code realPath} (symbolic links already resolved) lies in an allowed root. */

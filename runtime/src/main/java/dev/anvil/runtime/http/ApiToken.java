@@ -1,15 +1,13 @@
 package dev.anvil.runtime.http;
 
+import dev.anvil.core.io.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Locale;
 import java.util.Set;
 
@@ -27,8 +25,6 @@ public final class ApiToken {
   private static final Set<String> PLACEHOLDERS = Set.of("changeme", "change-me", "change_me",
       "changeit", "secret", "password", "token", "anvil", "admin", "default", "example",
       "replace-me", "replaceme", "todo", "xxx", "test");
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      PosixFilePermissions.fromString("rw-------");
 
   private ApiToken() {}
 
@@ -65,8 +61,8 @@ public final class ApiToken {
       if (!Files.exists(file)) {
         create(file);
       }
-      checkOwnerOnly(file);
-      String token = Files.readString(file, StandardCharsets.UTF_8).trim();
+      OwnerOnlyFiles.requireOwnerOnly(file, "the HTTP API token file ");
+      String token = OwnerOnlyFiles.read(file);
       String problem = problem("the token in " + file, token);
       if (problem != null) {
         throw new IllegalArgumentException(problem);
@@ -86,8 +82,7 @@ public final class ApiToken {
       return env.trim();
     }
     try {
-      return Files.isReadable(file) ? Files.readString(file, StandardCharsets.UTF_8).trim()
-          : null;
+      return Files.isReadable(file) ? OwnerOnlyFiles.read(file) : null;
     } catch (IOException e) {
       return null;
     }
@@ -95,15 +90,10 @@ public final class ApiToken {
 
   private static void create(Path file) throws IOException {
     Path folder = file.toAbsolutePath().getParent();
-    if (!Files.isDirectory(folder)) {
-      Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(
-          PosixFilePermissions.fromString("rwx------")));
-    }
-    byte[] random = new byte[32];
-    new SecureRandom().nextBytes(random);
-    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    OwnerOnlyFiles.createFolder(folder);
+    String token = OwnerOnlyFiles.newSecret(32);
     Path temp = Files.createTempFile(folder, ".http-token", ".tmp",
-        PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        OwnerOnlyFiles.fileAttribute());
     try {
       Files.writeString(temp, token + "\n", StandardCharsets.UTF_8,
           StandardOpenOption.TRUNCATE_EXISTING);
@@ -113,14 +103,6 @@ public final class ApiToken {
       // The other node's token is kept.
     } finally {
       Files.deleteIfExists(temp);
-    }
-  }
-
-  private static void checkOwnerOnly(Path file) throws IOException {
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-    if (!OWNER_ONLY.containsAll(perms)) {
-      throw new IllegalArgumentException("the HTTP API token file " + file + " can be read by"
-          + " others (" + PosixFilePermissions.toString(perms) + "): chmod 600 it");
     }
   }
 }

@@ -238,16 +238,31 @@ public final class HttpApi implements AutoCloseable {
 
   /** Reads and drops a refused request's body (up to the limit), so the client hears why. */
   private void drain(HttpExchange x) {
-    try (InputStream in = x.getRequestBody()) {
-      byte[] buffer = new byte[8192];
-      long seen = 0;
-      int n;
-      while (seen < DRAIN_LIMIT && (n = in.read(buffer)) > 0) {
-        seen += n;
-      }
+    try {
+      read(x, 0, new ByteArrayOutputStream());
     } catch (IOException e) {
       // The answer may still get through.
     }
+  }
+
+  /**
+   * Reads the request body up to {@link #DRAIN_LIMIT} bytes, keeping the first {@code keep} in
+   * {@code out}; returns how many it read.
+   */
+  private static long read(HttpExchange x, long keep, ByteArrayOutputStream out)
+      throws IOException {
+    byte[] buffer = new byte[8192];
+    long seen = 0;
+    try (InputStream in = x.getRequestBody()) {
+      int n;
+      while ((n = in.read(buffer)) > 0 && seen <= DRAIN_LIMIT) {
+        seen += n;
+        if (seen <= keep) {
+          out.write(buffer, 0, n);
+        }
+      }
+    }
+    return seen;
   }
 
   /** Sends {@code body} as JSON with {@code status} and closes the exchange. */
@@ -461,18 +476,7 @@ public final class HttpApi implements AutoCloseable {
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    byte[] buffer = new byte[8192];
-    long seen = 0;
-    try (InputStream in = x.getRequestBody()) {
-      int n;
-      while ((n = in.read(buffer)) > 0 && seen <= DRAIN_LIMIT) {
-        seen += n;
-        if (seen <= settings.maxBodyBytes()) {
-          out.write(buffer, 0, n);
-        }
-      }
-    }
-    if (seen > settings.maxBodyBytes()) {
+    if (read(x, settings.maxBodyBytes(), out) > settings.maxBodyBytes()) {
       throw tooLarge();
     }
     return out.toString(StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package dev.anvil.runtime.tls;
 
+import dev.anvil.core.io.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -138,12 +139,12 @@ public final class ClusterCa {
   /** Writes the CA's files into {@code dir} (created 0700; files 0600). */
   public void save(Path dir) {
     try {
-      Secrets.folder(dir);
+      OwnerOnlyFiles.folder(dir);
       char[] password = Secrets.newPassword(dir.resolve("password"));
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(null, null);
       ks.setKeyEntry("ca", key, password, new Certificate[] {certificate});
-      try (OutputStream out = Secrets.create(dir.resolve("ca.p12"))) {
+      try (OutputStream out = OwnerOnlyFiles.create(dir.resolve("ca.p12"))) {
         ks.store(out, password);
       }
       Secrets.writePem(dir.resolve("ca.crt"), "CERTIFICATE", certificate.getEncoded());

@@ -1,5 +1,6 @@
 package dev.anvil.runtime.tls;
 
+import dev.anvil.core.io.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -21,20 +22,20 @@ public record MemberCredentials(PrivateKey key, X509Certificate certificate,
   /** Writes the files into {@code dir}. */
   public void save(Path dir) {
     try {
-      Secrets.folder(dir);
+      OwnerOnlyFiles.folder(dir);
       char[] password = Secrets.newPassword(dir.resolve(TlsFiles.PASSWORD));
       KeyStore keys = KeyStore.getInstance("PKCS12");
       keys.load(null, null);
       Certificate[] chain = certificate.equals(ca) ? new Certificate[] {certificate}
           : new Certificate[] {certificate, ca};
       keys.setKeyEntry("member", key, password, chain);
-      try (OutputStream out = Secrets.create(dir.resolve(TlsFiles.KEY_STORE))) {
+      try (OutputStream out = OwnerOnlyFiles.create(dir.resolve(TlsFiles.KEY_STORE))) {
         keys.store(out, password);
       }
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
       trust.setCertificateEntry("ca", ca);
-      try (OutputStream out = Secrets.create(dir.resolve(TlsFiles.TRUST_STORE))) {
+      try (OutputStream out = OwnerOnlyFiles.create(dir.resolve(TlsFiles.TRUST_STORE))) {
         trust.store(out, password);
       }
       Secrets.writePem(dir.resolve("tls.key"), "PRIVATE KEY", key.getEncoded());

@@ -1,5 +1,6 @@
 package dev.anvil.runtime.tls;
 
+import dev.anvil.core.io.OwnerOnlyFiles;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -7,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -57,8 +57,19 @@ public final class TlsFiles {
         .withFallback(config);
   }
 
+  /** A member folder's password and its loaded key store. */
+  private record Loaded(String password, KeyStore keys) {}
+
   /** Checks the folder's files; returns the stores' password. */
   static String check(Path folder) {
+    return load(folder).password();
+  }
+
+  /**
+   * Reads the folder once its files are there and only their owner's; refuses an expired
+   * certificate.
+   */
+  private static Loaded load(Path folder) {
     for (String name : List.of(KEY_STORE, TRUST_STORE, PASSWORD)) {
       Path f = folder.resolve(name);
       if (!Files.isRegularFile(f)) {
@@ -66,11 +77,7 @@ public final class TlsFiles {
             + " (anvil certs issue writes a member's folder)");
       }
       try {
-        var perms = Files.getPosixFilePermissions(f);
-        if (!Secrets.OWNER_FILE.containsAll(perms)) {
-          throw new IllegalArgumentException(f + " can be read by others ("
-              + PosixFilePermissions.toString(perms) + "): chmod 600 it");
-        }
+        OwnerOnlyFiles.requireOwnerOnly(f, "");
       } catch (IOException e) {
         throw new IllegalArgumentException("cannot read " + f + ": " + e.getMessage(), e);
       }
@@ -88,7 +95,7 @@ public final class TlsFiles {
             + " expired on " + own.getNotAfter().toInstant() + ": issue a new one (anvil certs"
             + " issue)");
       }
-      return new String(password);
+      return new Loaded(new String(password), ks);
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot read " + folder.resolve(KEY_STORE) + ": "
           + e.getMessage(), e);
@@ -100,16 +107,14 @@ public final class TlsFiles {
    * for the HTTP API's HTTPS and for clients of it.
    */
   public static javax.net.ssl.SSLContext sslContext(Path folder) {
-    String password = check(folder);
-    try (InputStream keys = Files.newInputStream(folder.resolve(KEY_STORE));
-        InputStream trust = Files.newInputStream(folder.resolve(TRUST_STORE))) {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(keys, password.toCharArray());
+    Loaded member = load(folder);
+    char[] password = member.password().toCharArray();
+    try (InputStream trust = Files.newInputStream(folder.resolve(TRUST_STORE))) {
       KeyStore ts = KeyStore.getInstance("PKCS12");
-      ts.load(trust, password.toCharArray());
+      ts.load(trust, password);
       javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
           javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(ks, password.toCharArray());
+      kmf.init(member.keys(), password);
       javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
           javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ts);
