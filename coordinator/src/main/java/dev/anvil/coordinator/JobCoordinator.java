@@ -849,6 +849,12 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (p.epoch() != epoch) {
       return this;
     }
+    if (job == null) {
+      // The job ended (cancelled, failed) while this worker prepared it: the release sent at
+      // the end may have reached the worker before its preparation finished.
+      p.self().tell(new ReleaseJob(jobId));
+      return this;
+    }
     var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
         job.dataFingerprint(), canary, job.kernel().name(),
         getContext().getSystem().address().toString());
