@@ -39,8 +39,13 @@ public final class RecoveryBench {
 
   private RecoveryBench() {}
 
-  private record AnvilRun(String kind, long killToNextRoundMs, long replayMs, long redone,
-      double backWithinS, boolean hashOk, String journal) {}
+  /**
+   * One kill: measured from the kill by this benchmark ({@code killToNextRoundMs}), and as the
+   * job reports it ({@code stallMs}, the longest {@code stallMillis} of its recoveries after the
+   * kill; {@code detectMs}, the {@code detectMillis} of the first of them).
+   */
+  private record AnvilRun(String kind, long killToNextRoundMs, long stallMs, long detectMs,
+      long replayMs, long redone, double backWithinS, boolean hashOk, String journal) {}
 
   public static void main(String[] args) throws Exception {
     int runs = 5;
@@ -79,9 +84,10 @@ public final class RecoveryBench {
           n++;
           AnvilRun run = runOnce(cluster, kind, "run-" + n, referenceHash);
           results.add(run);
-          Console.say("run %2d  %-16s kill -> next committed round %6d ms  replay %5d ms"
-              + "  rounds redone %4d  back to survivors' rate within %s  hash %s  journal %s", n,
-              kind, run.killToNextRoundMs(), run.replayMs(), run.redone(),
+          Console.say("run %2d  %-16s kill -> next committed round %6d ms  reported stall %6d ms"
+              + " (detect %5d ms)  replay %5d ms  rounds redone %4d  back to survivors' rate"
+              + " within %s  hash %s  journal %s", n, kind, run.killToNextRoundMs(),
+              run.stallMs(), run.detectMs(), run.replayMs(), run.redone(),
               Double.isNaN(run.backWithinS()) ? "-" : String.format(Locale.ROOT, "%.1f s",
                   run.backWithinS()), run.hashOk() ? "= reference" : "DIFFERS", run.journal());
           cluster.addNode();
@@ -123,10 +129,13 @@ public final class RecoveryBench {
     double replay = median(results, "coordinator-node", AnvilRun::replayMs);
     double back = Stats.median(results.stream().filter(x -> x.kind().equals("worker-node"))
         .map(AnvilRun::backWithinS).filter(d -> !Double.isNaN(d)).toList());
-    Console.say("anvil worker-node kill       -> next committed round %6.0f ms, rounds redone 0,"
-        + " back to survivors' rate within %.1f s", worker, back);
+    Console.say("anvil worker-node kill       -> next committed round %6.0f ms, reported stall"
+        + " %6.0f ms, rounds redone 0, back to survivors' rate within %.1f s", worker,
+        median(results, "worker-node", AnvilRun::stallMs), back);
     Console.say("anvil coordinator-node kill  -> next committed round %6.0f ms (replay %.0f ms"
-        + " of it), rounds redone %.0f", coordinator, replay,
+        + " of it), reported stall %6.0f ms (detect %.0f ms), rounds redone %.0f", coordinator,
+        replay, median(results, "coordinator-node", AnvilRun::stallMs),
+        median(results, "coordinator-node", AnvilRun::detectMs),
         median(results, "coordinator-node", AnvilRun::redone));
     if (!torchRecovery.isEmpty()) {
       double torch = Stats.median(torchRecovery);
@@ -184,8 +193,14 @@ public final class RecoveryBench {
     long next = Long.MAX_VALUE;
     long replay = 0;
     long redone = 0;
+    long stall = 0;
+    long detect = -1;
     for (JsonNode r : result.path("recoveries")) {
       if (r.path("firstCommitMillis").asLong() >= killedAt) {
+        if (r.path("firstCommitMillis").asLong() - killedAt < next) {
+          detect = r.path("detectMillis").asLong();
+        }
+        stall = Math.max(stall, r.path("stallMillis").asLong());
         next = Math.min(next, r.path("firstCommitMillis").asLong() - killedAt);
         replay += r.path("replayMillis").asLong();
         redone += r.path("redoneRounds").asLong();
@@ -197,7 +212,7 @@ public final class RecoveryBench {
       back = backWithin(progress, killedAt, survivors);
     }
     JournalCheck.Report journal = JournalCheck.check(cluster.client(), cluster.database(), jobId);
-    return new AnvilRun(kind, next, replay, redone, back,
+    return new AnvilRun(kind, next, stall, detect, replay, redone, back,
         referenceHash.equals(result.path("paramsSha256").asText()),
         journal.exactlyOnce(ROUNDS) ? "ok" : journal.toString());
   }

@@ -189,6 +189,7 @@ final class ApiCommands {
       if (s.has("reason")) {
         System.out.println("  " + s.path("reason").asText());
       }
+      printPlacement(s.path("placement"));
       JsonNode result = s.path("result");
       if (!result.isMissingNode()) {
         System.out.printf(Locale.ROOT, "  %d rounds, train loss %.4f%s, paramsSha256 %s%n",
@@ -196,8 +197,33 @@ final class ApiCommands {
             result.has("testAccuracy") ? String.format(Locale.ROOT, ", test accuracy %.4f",
                 result.path("testAccuracy").asDouble()) : "",
             result.path("paramsSha256").asText());
+        for (JsonNode r : result.path("recoveries")) {
+          System.out.printf(Locale.ROOT, "  recovered from %s (%s): stalled %d ms%n",
+              r.path("kind").asText(), r.path("detail").asText(), r.path("stallMillis").asLong());
+        }
       }
       return 0;
+    }
+
+    /** The coordinator's node and the workers per node of a running job. */
+    private static void printPlacement(JsonNode placement) {
+      if (placement.isMissingNode()) {
+        return;
+      }
+      if (placement.has("error")) {
+        System.out.println("  placement unknown: " + placement.path("error").asText());
+        return;
+      }
+      JsonNode c = placement.path("coordinator");
+      System.out.printf(Locale.ROOT, "  coordinator: %s (uid %d)%n", c.path("node").asText(),
+          c.path("uid").asLong());
+      StringBuilder workers = new StringBuilder();
+      for (JsonNode n : placement.path("workers")) {
+        workers.append(workers.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT,
+            "%s (uid %d) x%d", n.path("node").asText(), n.path("uid").asLong(),
+            n.path("workers").asInt()));
+      }
+      System.out.println("  workers: " + (workers.length() == 0 ? "none yet" : workers));
     }
   }
 

@@ -83,6 +83,22 @@ class ApiCommandsTest {
 
     Outcome resumed = anvil("resume", "api-job", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, resumed.code(), resumed.err());
+    // Running again: where it runs is shown (this node coordinates and has both workers).
+    var address = node.system().address();
+    String self = address.getHost().get() + ":" + address.getPort().get();
+    long uid = org.apache.pekko.cluster.typed.Cluster.get(node.system()).selfMember()
+        .uniqueAddress().longUid();
+    String placed = "  workers: " + self + " (uid " + uid + ") x2";
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+    Outcome running = anvil("status", "api-job", "--cluster", api);
+    while (!running.out().contains(placed)) {
+      assertTrue(System.nanoTime() < deadline, "no placement after the resume: "
+          + running.out());
+      Thread.sleep(200);  // polling the API until the workers are prepared again
+      running = anvil("status", "api-job", "--cluster", api);
+    }
+    assertTrue(running.out().contains("  coordinator: " + self + " (uid " + uid + ")"),
+        running.out());
     Outcome cancelled = anvil("cancel", "api-job", "--reason", "enough", "--cluster", api,
         "--token-file", tokenFile);
     assertEquals(0, cancelled.code(), cancelled.err());

@@ -33,6 +33,8 @@ public final class CoordinatorWire implements WireRegistrar {
     r.register(JobProtocol.Degraded.class, 316);
     r.register(JobProtocol.Exported.class, 317);
     r.register(JobProtocol.Recovered.class, 318);
+    r.register(JobProtocol.GetPlacement.class, 319);
+    r.register(JobProtocol.Placement.class, 320);
     for (JournalFormat.Entry<?> e : JournalFormat.ENTRIES) {
       r.register(e.type(), e.id(), e.format());
     }

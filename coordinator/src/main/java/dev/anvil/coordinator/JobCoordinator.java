@@ -238,6 +238,16 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Rounds committed by earlier incarnations, recomputed (not recorded again) by this one. */
   private long replayUntil;
   private long incarnationStartMillis;
+  /** When the job's first coordinator started (the journal's), or this one for a new job. */
+  private long jobStartMillis;
+  /** When the newest round was committed (the time its journal event holds). */
+  private long lastCommittedMillis;
+  /** When the journal last acknowledged rounds. */
+  private long lastRoundsAckMillis;
+  /** When each worker (by name) was last heard from: its newest result or Prepared. */
+  private final Map<String, Long> lastHeard = new HashMap<>();
+  /** The workers by node as last logged (logPlacement). */
+  private String loggedPlacement = "";
   /** When this incarnation dispatched its first round (wall clock). */
   private long resumedMillis;
   /** Recoveries waiting for the first durable round after them. */
@@ -289,7 +299,6 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final List<RoundCommitted> unrecorded = new ArrayList<>();
   private boolean writing;
   private long durableRound;
-  private long startNanos;
   private long trainNanos;
   private long roundStartNanos;
   private double epochLoss;
@@ -376,6 +385,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     wantedWorkers = recorded.workers();
     replayUntil = recorded.lastRound();
     incarnationStartMillis = System.currentTimeMillis();
+    lastCommittedMillis = recorded.lastRoundMillis();
     CheckpointCommitted newest = recorded.newestCheckpoint();
     if (resuming) {
       getContext().getLog().info("job {}: resuming from the checkpoint of round {}", jobId,
@@ -386,6 +396,60 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           ? "round 0 (no checkpoint)" : "the checkpoint of round " + newest.round());
     }
     startEpochAndLoad();
+  }
+
+  private Behavior<Command> onGetPlacement(JobProtocol.GetPlacement g) {
+    g.replyTo().tell(placement());
+    return this;
+  }
+
+  /** Where the job runs now: this node, and the workers taking part by node incarnation. */
+  private JobProtocol.Placement placement() {
+    List<ActorRef<WorkerCommand>> taking = phase == Phase.TRAINING ? live
+        : phase == Phase.PREPARING ? recruits : List.of();
+    Map<UniqueAddress, Integer> byNode = new java.util.TreeMap<>(
+        java.util.Comparator.comparing((UniqueAddress u) -> hostAndPort(u.address()))
+            .thenComparingLong(UniqueAddress::longUid));
+    for (ActorRef<WorkerCommand> w : taking) {
+      UniqueAddress node = incarnationOf(w);
+      if (node != null) {
+        byNode.merge(node, 1, Integer::sum);
+      }
+    }
+    String[] nodes = new String[byNode.size()];
+    long[] uids = new long[byNode.size()];
+    int[] counts = new int[byNode.size()];
+    int i = 0;
+    for (Map.Entry<UniqueAddress, Integer> e : byNode.entrySet()) {
+      nodes[i] = hostAndPort(e.getKey().address());
+      uids[i] = e.getKey().longUid();
+      counts[i++] = e.getValue();
+    }
+    UniqueAddress self = Cluster.get(getContext().getSystem()).selfMember().uniqueAddress();
+    return new JobProtocol.Placement(jobId, phase.name().toLowerCase(java.util.Locale.ROOT),
+        durableRound, hostAndPort(self.address()), self.longUid(), nodes, uids, counts);
+  }
+
+  /** Logs where the job's workers are, when that changed since the last time. */
+  private void logPlacement(String why) {
+    JobProtocol.Placement p = placement();
+    StringBuilder workers = new StringBuilder();
+    for (int i = 0; i < p.nodes().length; i++) {
+      workers.append(i == 0 ? "" : ", ").append(p.nodes()[i]).append(" (uid ")
+          .append(p.nodeUids()[i]).append(") x").append(p.workers()[i]);
+    }
+    String now = workers.toString();
+    metrics.jobWorkers(jobId, java.util.Arrays.stream(p.workers()).sum());
+    if (!now.equals(loggedPlacement)) {
+      loggedPlacement = now;
+      getContext().getLog().info("job {}: {}; coordinator on {}, workers on {}", jobId, why,
+          p.coordinator(), now.isEmpty() ? "no node" : now);
+    }
+  }
+
+  /** When the newest of {@code workers} was last heard from; 0 if none ever was. */
+  private long lastHeardFrom(List<String> workers) {
+    return workers.stream().mapToLong(w -> lastHeard.getOrDefault(w, 0L)).max().orElse(0);
   }
 
   /** Sends {@code command} to the journal; unacknowledged, it is sent again (onJournalTimeout). */
@@ -403,7 +467,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private void startEpochAndLoad() {
     startEpoch();
     phase = Phase.LOADING;
-    startNanos = System.nanoTime();
+    jobStartMillis = recorded.startedMillis() > 0 ? recorded.startedMillis()
+        : System.currentTimeMillis();
     JobSpec toLoad = spec;
     PreparedJob checked = importedJob != null && importedJob.spec().equals(toLoad)
         ? importedJob : null;
@@ -458,6 +523,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         .onMessage(JobProtocol.Cancel.class, this::onCancel)
         .onMessage(JobProtocol.Import.class, this::onImport)
         .onMessage(JobProtocol.Export.class, this::onExport)
+        .onMessage(JobProtocol.GetPlacement.class, this::onGetPlacement)
         .onMessage(ImportChecked.class, this::onImportChecked)
         .onMessage(JournalLoaded.class, this::onJournalReloaded)
         .onMessage(CheckpointWritten.class, this::onCheckpointWritten)
@@ -501,7 +567,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     wantedWorkers = s.workers();
     recorded = new JobJournal.State(s.spec(), s.workers(), 0, 0, Double.NaN, 0, List.of(),
-        List.of(), false, 0, null, null);
+        List.of(), false, 0, null, null, 0);
     journal.tell(new JobJournal.RecordSubmitted(s.spec(), s.workers(), acks));
     startEpochAndLoad();
     return this;
@@ -879,6 +945,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         getContext().getLog().info("job {}: worker {} joins from round {}", jobId, p.worker(),
             state.round() + 2);
       }
+      logPlacement("worker " + p.worker() + " joins from round " + (state.round() + 2));
       return this;
     }
     if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
@@ -917,7 +984,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     pendingRecoveries.add(new PendingRecovery(new Recovery("node-rejoined", hostPort
         + " (a new incarnation, uid " + node.longUid() + ") is back in the job from round "
         + fromRound + "; its process started " + (now - started) + " ms before its worker was"
-        + " admitted", started, now, 0, 0, 0, 0, 0), fromRound));
+        + " admitted", 0, started, now, 0, 0, 0, 0, 0), fromRound));
     getContext().getLog().info("job {}: node {} is back (new incarnation {}): worker {} takes"
         + " part from round {}", jobId, hostPort, node.longUid(), p.worker(), fromRound);
     return true;
@@ -930,6 +997,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       assigned = List.copyOf(recruits);  // recruits grows when workers join
       phase = Phase.TRAINING;
       live = new ArrayList<>(recruits);
+      logPlacement("training from round " + (state.round() + 1));
       notifyWatchers(accepted());
       resumedMillis = System.currentTimeMillis();
       if (replayUntil > 0 && state.round() == replayUntil) {
@@ -1014,9 +1082,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       redispatchedNodes += missing.size();
       metrics.redispatched(missing.size());
       long now = System.currentTimeMillis();
-      pendingRecoveries.add(new PendingRecovery(new Recovery("deadline", "round "
-          + (state.round() + 1) + ": " + late + " late", now, now, 0, 0, 0, 0, missing.size()),
-          state.round() + 1));
+      pendingRecoveries.add(new PendingRecovery(Recovery.seen("deadline", "round "
+          + (state.round() + 1) + ": " + late + " late", lastHeardFrom(late), now,
+          lastCommittedMillis, missing.size()), state.round() + 1));
       getContext().getLog().info("job {}: round {} not complete after {} ms; {} late past its"
           + " deadline; {} tree nodes re-dispatched to {} workers", jobId, state.round() + 1,
           (System.nanoTime() - roundStartNanos) / 1_000_000, late, missing.size(),
@@ -1110,14 +1178,16 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     live = List.copyOf(remaining);
     gone.forEach(suspects::remove);
+    logPlacement("node " + hostPort + " " + how + " in round " + (state.round() + 1));
     redispatchedNodes += missing.size();
     metrics.redispatched(missing.size());
     metrics.nodeLost();
     long now = System.currentTimeMillis();
-    pendingRecoveries.add(new PendingRecovery(new Recovery(how.equals("unreachable")
+    pendingRecoveries.add(new PendingRecovery(Recovery.seen(how.equals("unreachable")
         ? "node-unreachable" : "node-downed", hostPort + " (uid " + lostNode.longUid() + ") "
-        + how + " in round " + (state.round() + 1) + ", " + gone.size() + " workers", now, now,
-        0, 0, 0, 0, missing.size()), state.round() + 1));
+        + how + " in round " + (state.round() + 1) + ", " + gone.size() + " workers",
+        lastHeardFrom(gone.stream().map(this::nameOf).toList()), now, lastCommittedMillis,
+        missing.size()), state.round() + 1));
     getContext().getLog().warn("job {}: node {} {} in round {}; {} workers left, {} tree"
         + " nodes of this round re-dispatched", jobId, hostPort, how, state.round() + 1,
         live.size(), missing.size());
@@ -1161,11 +1231,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     List<ActorRef<WorkerCommand>> remaining = new ArrayList<>(live);
     remaining.removeAll(gone);
     live = List.copyOf(remaining);
+    logPlacement("node " + hostAndPort(leaving) + " is leaving after round " + state.round());
     long now = System.currentTimeMillis();
-    pendingRecoveries.add(new PendingRecovery(new Recovery("node-left", hostAndPort(leaving)
-        + " (uid " + leavingNode.longUid() + ") after round "
-        + state.round() + ", " + gone.size() + " workers", now, now, 0, 0, 0, 0, 0),
-        state.round() + 2));
+    pendingRecoveries.add(new PendingRecovery(Recovery.seen("node-left", hostAndPort(leaving)
+        + " (uid " + leavingNode.longUid() + ") after round " + state.round() + ", "
+        + gone.size() + " workers", 0, now, lastCommittedMillis, 0), state.round() + 2));
     getContext().getLog().info("job {}: node {} is leaving; its {} workers finish round {} and"
         + " the {} others take over from round {}", jobId, leaving, gone.size(),
         state.round() + 1, live.size(), state.round() + 2);
@@ -1205,6 +1275,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (phase != Phase.TRAINING || n.epoch() != epoch) {
       return this;
     }
+    lastHeard.put(n.worker(), System.currentTimeMillis());
     if (n.round() == state.round() && !dispatches.expected(n.round(), n.worker(), n.node())) {
       if (undispatched++ == 0) {
         getContext().getLog().warn("job {}: round {}: dropped a result for {} from {}, which was"
@@ -1265,8 +1336,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     lastLoss = loss;
     if (state.round() > replayUntil) {
       trainNanosAt.put(state.round(), trainNanos);
+      lastCommittedMillis = System.currentTimeMillis();
       unrecorded.add(new RoundCommitted(state.round(), loss, total.samples(),
-          System.currentTimeMillis(), epoch));
+          lastCommittedMillis, epoch));
       flushRecords();
     } else if (state.round() == replayUntil && !replayed(loss)) {
       return Behaviors.same();
@@ -1328,9 +1400,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     if (rejectedThisRound == 1) {
       long now = System.currentTimeMillis();
-      pendingRecoveries.add(new PendingRecovery(new Recovery("bad-gradient", "round "
-          + (n.round() + 1) + ": worker " + n.worker() + " returned " + problem, now, now, 0, 0,
-          0, 0, 1), n.round() + 1));
+      pendingRecoveries.add(new PendingRecovery(Recovery.seen("bad-gradient", "round "
+          + (n.round() + 1) + ": worker " + n.worker() + " returned " + problem, 0, now,
+          lastCommittedMillis, 1), n.round() + 1));
     }
     if (!round.covers(n.node())) {
       redispatchedNodes++;
@@ -1383,10 +1455,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         + " round " + restoredFrom : "") + (replayedFromLog > 0 ? ", replaying "
         + replayedFromLog + " logged gradients" : "") + ", recomputing " + redone
         + " committed rounds",
-        incarnationStartMillis, resumedMillis, 0, recorded.lastRoundMillis(), redone, millis, 0),
+        recorded.lastRoundMillis(), incarnationStartMillis, resumedMillis, 0,
+        recorded.lastRoundMillis(), redone, millis, 0),
         replayUntil + 1));
     if (replayUntil == job.totalRounds()) {
-      completeRecoveries(replayUntil + 1);
+      completeRecoveries(replayUntil + 1, Map.of());
     }
   }
 
@@ -1645,6 +1718,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         checkpointWithRoundsAnswered(ack);
         split.journalWrite(System.nanoTime() - journalSentNanos);
         roundsDurable(ack.lastRound());
+        lastRoundsAckMillis = System.currentTimeMillis();
         flushRecords();
         maybeFinish();
         return this;
@@ -1658,7 +1732,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           phase = Phase.PAUSED;
           recorded = new JobJournal.State(recorded.spec(), recorded.workers(), ack.epoch(),
               ack.lastRound(), lastLoss, 0, List.copyOf(recoveries), recorded.checkpoints(),
-              true, recorded.importedAt(), null, null);
+              true, recorded.importedAt(), null, null, recorded.startedMillis());
           getContext().getLog().info("job {}: paused after round {}; its workers are free",
               jobId, pauseAt);
           release();
@@ -1706,8 +1780,10 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Rounds up to {@code last} are in the journal: report them committed. */
   private void roundsDurable(long last) {
     RoundCommitted newest = null;
+    Map<Long, Long> committedMillis = new HashMap<>();
     while (!unrecorded.isEmpty() && unrecorded.get(0).round() <= last) {
       newest = unrecorded.remove(0);
+      committedMillis.put(newest.round(), newest.epochMillis());
     }
     if (newest == null || last <= durableRound) {
       return;
@@ -1717,13 +1793,13 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (degraded) {
       degraded = false;
       long now = System.currentTimeMillis();
-      pendingRecoveries.add(new PendingRecovery(new Recovery("journal-outage", "the journal"
+      pendingRecoveries.add(new PendingRecovery(Recovery.seen("journal-outage", "the journal"
           + " did not record rounds for " + (now - degradedSinceMillis) + " ms",
-          degradedSinceMillis, now, 0, 0, 0, 0, 0), last));
+          lastRoundsAckMillis, degradedSinceMillis, lastRoundsAckMillis, 0), last));
       getContext().getLog().info("job {}: the journal records rounds again (up to round {})",
           jobId, last);
     }
-    completeRecoveries(last);
+    completeRecoveries(last, committedMillis);
     journalCheckpoint();
     Long nanos = trainNanosAt.remove(newest.round());
     trainNanosAt.headMap(newest.round()).clear();
@@ -1961,21 +2037,29 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         watchers, true);
   }
 
-  /** Recoveries waiting for a round up to {@code last} are complete: record them. */
-  private void completeRecoveries(long last) {
+  /**
+   * Recoveries waiting for a round up to {@code last} are complete: record them. Each is
+   * complete at the time the journal records for the round it waited for
+   * ({@code committedMillis}, by round), or when the work was handed out again if that is
+   * later (rounds computed during a journal outage became durable only after it); now for a
+   * round not in {@code committedMillis}.
+   */
+  private void completeRecoveries(long last, Map<Long, Long> committedMillis) {
     long now = System.currentTimeMillis();
     var it = pendingRecoveries.iterator();
     while (it.hasNext()) {
       PendingRecovery p = it.next();
       if (p.round() <= last) {
         it.remove();
-        Recovery done = p.recovery().committedAt(now);
+        Recovery done = p.recovery().committedAt(Math.max(committedMillis.getOrDefault(
+            p.round(), now), p.recovery().redispatchedMillis()));
         recoveries.add(done);
         unackedRecoveries.add(done);
         toJournal(new JobJournal.RecordRecovery(done, acks), JobJournal.Recorded.RECOVERY);
-        getContext().getLog().info("job {}: recovered from {} ({}) in {} ms", jobId,
-            done.kind(), done.detail(), done.recoveryMillis());
-        metrics.recovered(done.kind(), done.recoveryMillis());
+        getContext().getLog().info("job {}: recovered from {} ({}): training stalled {} ms"
+            + " (detected after {} ms, recovered {} ms after that)", jobId, done.kind(),
+            done.detail(), done.stallMillis(), done.detectMillis(), done.recoveryMillis());
+        metrics.recovered(done.kind(), done.recoveryMillis(), done.stallMillis());
         notifyWatchers(new JobProtocol.Recovered(jobId, done));
       }
     }
@@ -2050,8 +2134,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         spec.batchSize(), live.size(), assignment.nodes(), last.trainLoss(),
         last.testAccuracy(), last.testLoss(),
         dev.anvil.core.data.Digests.sha256(state.params()), job.dataFingerprint(),
-        (System.nanoTime() - startNanos) / 1e9, trainSeconds,
-        job.totalRounds() * spec.batchSize() / trainSeconds, history,
+        (System.currentTimeMillis() - jobStartMillis) / 1e3, trainSeconds,
+        (job.totalRounds() - restoredFrom - replayedFromLog) * spec.batchSize() / trainSeconds,
+        history,
         new dev.anvil.core.train.ClusterFacts(split.meansMs(), epoch, lateResults,
             rejectedResults, redispatchedNodes, recoveries)).toJson();
     toJournal(new JobJournal.RecordCompleted(resultJson, acks), JobJournal.Recorded.COMPLETED);

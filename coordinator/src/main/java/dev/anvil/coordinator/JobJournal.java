@@ -175,14 +175,15 @@ public final class JobJournal
    * The job as the journal knows it: the newest epoch, the newest committed round with its loss
    * and wall-clock time, the recoveries so far, the newest checkpoints (newest last, at most
    * {@value #CHECKPOINT_REFS}), whether it is paused, the round it was imported at (0: it
-   * started here), and the outcome once there is one ({@code failure} also for a cancelled job).
+   * started here), the outcome once there is one ({@code failure} also for a cancelled job),
+   * and when the job's first coordinator started ({@code startedMillis}, 0 before it did).
    */
   public record State(String spec, int workers, long epoch, long lastRound, double lastLoss,
       long lastRoundMillis, List<Recovery> recoveries, List<CheckpointCommitted> checkpoints,
-      boolean paused, long importedAt, String result, String failure) {
+      boolean paused, long importedAt, String result, String failure, long startedMillis) {
     static final int CHECKPOINT_REFS = 16;
     static final State EMPTY = new State(null, 0, 0, 0, Double.NaN, 0, List.of(), List.of(),
-        false, 0, null, null);
+        false, 0, null, null, 0);
 
     public boolean submitted() {
       return spec != null;
@@ -205,41 +206,44 @@ public final class JobJournal
     State apply(Event e) {
       if (e instanceof JobSubmitted s) {
         return new State(s.spec(), s.workers(), epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, paused, importedAt, result, failure);
+            recoveries, checkpoints, paused, importedAt, result, failure, startedMillis);
       } else if (e instanceof JobImported i) {
         return new State(i.spec(), i.workers(), epoch, i.round(), i.loss(), 0, recoveries,
-            checkpoints, paused, i.round(), result, failure);
+            checkpoints, paused, i.round(), result, failure, startedMillis);
       } else if (e instanceof CoordinatorStarted c) {
         return new State(spec, workers, Math.max(epoch, c.epoch()), lastRound, lastLoss,
-            lastRoundMillis, recoveries, checkpoints, paused, importedAt, result, failure);
+            lastRoundMillis, recoveries, checkpoints, paused, importedAt, result, failure,
+            startedMillis > 0 ? startedMillis : c.epochMillis());
       } else if (e instanceof RoundCommitted r) {
         if (r.round() <= lastRound) {
           return this;
         }
         return new State(spec, workers, epoch, r.round(), r.loss(), r.epochMillis(),
-            recoveries, checkpoints, paused, importedAt, result, failure);
+            recoveries, checkpoints, paused, importedAt, result, failure, startedMillis);
       } else if (e instanceof RecoveryRecorded r) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
             append(recoveries, r.recovery(), Integer.MAX_VALUE), checkpoints, paused,
-            importedAt, result, failure);
+            importedAt, result, failure, startedMillis);
       } else if (e instanceof CheckpointCommitted c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
             recoveries, append(checkpoints, c, CHECKPOINT_REFS), paused, importedAt, result,
-            failure);
+            failure, startedMillis);
       } else if (e instanceof JobPaused || e instanceof JobResumed) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, e instanceof JobPaused, importedAt, result, failure);
+            recoveries, checkpoints, e instanceof JobPaused, importedAt, result, failure,
+            startedMillis);
       } else if (e instanceof JobCompleted c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, false, importedAt, c.resultJson(), failure);
+            recoveries, checkpoints, false, importedAt, c.resultJson(), failure,
+            startedMillis);
       } else if (e instanceof JournalCompacted c) {
         return c.summary();
       } else if (e instanceof JobCancelled c) {
         return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, false, importedAt, result, c.reason());
+            recoveries, checkpoints, false, importedAt, result, c.reason(), startedMillis);
       }
       return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis, recoveries,
-          checkpoints, false, importedAt, result, ((JobFailed) e).reason());
+          checkpoints, false, importedAt, result, ((JobFailed) e).reason(), startedMillis);
     }
 
     private static <T> List<T> append(List<T> list, T item, int keep) {

@@ -38,6 +38,7 @@ public final class JobMetrics implements Extension {
   private final DistributionSummary checkpointBytes;
   private final Counter journalErrors;
   private final Map<String, AtomicLong> samplesPerSecond = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> jobWorkers = new ConcurrentHashMap<>();
 
   private JobMetrics() {
     rounds = Counter.builder("anvil.rounds.committed")
@@ -84,11 +85,27 @@ public final class JobMetrics implements Extension {
     }).set(Math.round(samplesPerSec));
   }
 
-  /** A finished job's gauge goes (so that finished jobs do not pile up in the registry). */
+  /**
+   * The job's workers taking part now, published by the node hosting its coordinator (so the
+   * series' instance says where the coordinator is).
+   */
+  void jobWorkers(String jobId, int workers) {
+    jobWorkers.computeIfAbsent(jobId, id -> {
+      AtomicLong holder = new AtomicLong();
+      registry.gauge("anvil.job.workers", io.micrometer.core.instrument.Tags.of("job", id),
+          holder, AtomicLong::get);
+      return holder;
+    }).set(workers);
+  }
+
+  /** A finished job's gauges go (so that finished jobs do not pile up in the registry). */
   void jobEnded(String jobId) {
     if (samplesPerSecond.remove(jobId) != null) {
       registry.find("anvil.samples.per.second").tag("job", jobId).meters()
           .forEach(registry::remove);
+    }
+    if (jobWorkers.remove(jobId) != null) {
+      registry.find("anvil.job.workers").tag("job", jobId).meters().forEach(registry::remove);
     }
   }
 
@@ -108,9 +125,13 @@ public final class JobMetrics implements Extension {
     nodesLost.increment();
   }
 
-  void recovered(String kind, long millis) {
-    Timer.builder("anvil.recovery.time").description("Time from a fault to the next committed"
-        + " round").tag("kind", kind).register(registry).record(Duration.ofMillis(millis));
+  void recovered(String kind, long recoveryMillis, long stallMillis) {
+    Timer.builder("anvil.recovery.time").description("Time from a fault's detection to the next"
+        + " durable round").tag("kind", kind).register(registry)
+        .record(Duration.ofMillis(recoveryMillis));
+    Timer.builder("anvil.recovery.stall").description("Gap in committed rounds across a fault:"
+        + " the last commit before it to the first durable one after").tag("kind", kind)
+        .register(registry).record(Duration.ofMillis(Math.max(0, stallMillis)));
   }
 
   void checkpointWritten(long nanos, long bytes) {

@@ -41,6 +41,20 @@ public final class JobProtocol {
   /** Send back the job's newest checkpoint that verifies, as {@link Exported}. */
   public record Export(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
 
+  /** Send back where the job runs now, as {@link Placement}. */
+  public record GetPlacement(ActorRef<Placement> replyTo) implements JobCoordinator.Command {}
+
+  /**
+   * Where job {@code jobId} runs: its coordinator's node ({@code coordinator}, host:port, and
+   * that incarnation's uid) and, index by index, each node incarnation with its workers in the
+   * job ({@code nodes}, {@code nodeUids}, {@code workers}; empty before the workers are
+   * recruited and after the job ended). {@code phase}: the coordinator's phase (e.g. training,
+   * preparing, paused, done); {@code round}: the newest committed round.
+   */
+  public record Placement(String jobId, String phase, long round, String coordinator,
+      long coordinatorUid, String[] nodes, long[] nodeUids, int[] workers)
+      implements AnvilSerializable {}
+
   /** What a watcher hears. */
   public sealed interface JobUpdate extends AnvilSerializable
       permits Accepted, Rejected, Progress, Finished, Failed, Paused, Degraded, Exported,

@@ -78,8 +78,12 @@ final class JournalFormat {
       (k, in, v) -> new CoordinatorStarted(in.readVarLong(true), readString(k, in),
           in.readVarLong(true), v >= 2 ? in.readVarLong(true) : 0));
 
-  /** Version 1: recovery (its own versioned encoding), epoch. */
-  static final Persisted<RecoveryRecorded> RECOVERY = Persisted.of(RecoveryRecorded.class, 1,
+  /**
+   * Version 2: recovery (its own versioned encoding), epoch; its recovery is written in
+   * {@code Recovery}'s version 2 (with lastHeardMillis). Version 1 holds a version 1 recovery:
+   * the same fields, read the same way.
+   */
+  static final Persisted<RecoveryRecorded> RECOVERY = Persisted.of(RecoveryRecorded.class, 2,
       (k, out, e) -> {
         k.writeObject(out, e.recovery());
         out.writeVarLong(e.epoch(), true);
@@ -139,10 +143,11 @@ final class JournalFormat {
           in.readVarLong(true), in.readDouble(), readString(k, in)));
 
   /**
-   * Version 1: the state (spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-   * recoveries, checkpoints, paused, importedAt, result, failure), deletedBefore, epoch.
+   * Version 2: the state (spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
+   * recoveries, checkpoints, paused, importedAt, result, failure, startedMillis),
+   * deletedBefore, epoch. Version 1 had no startedMillis: read as 0 (unknown).
    */
-  static final Persisted<JournalCompacted> COMPACTED = Persisted.of(JournalCompacted.class, 1,
+  static final Persisted<JournalCompacted> COMPACTED = Persisted.of(JournalCompacted.class, 2,
       (k, out, e) -> {
         JobJournal.State s = e.summary();
         writeString(k, out, s.spec());
@@ -159,6 +164,7 @@ final class JournalFormat {
         out.writeVarLong(s.importedAt(), true);
         writeString(k, out, s.result());
         writeString(k, out, s.failure());
+        out.writeVarLong(s.startedMillis(), true);
         out.writeVarLong(e.deletedBefore(), true);
         out.writeVarLong(e.epoch(), true);
       },
@@ -181,9 +187,11 @@ final class JournalFormat {
         long importedAt = in.readVarLong(true);
         String result = readString(k, in);
         String failure = readString(k, in);
+        long startedMillis = v >= 2 ? in.readVarLong(true) : 0;
         return new JournalCompacted(new JobJournal.State(spec, workers, epoch, lastRound,
             lastLoss, lastRoundMillis, List.copyOf(recoveries), List.copyOf(checkpoints),
-            paused, importedAt, result, failure), in.readVarLong(true), in.readVarLong(true));
+            paused, importedAt, result, failure, startedMillis), in.readVarLong(true),
+            in.readVarLong(true));
       });
 
   /** Every stored type with its wire id (fixed forever) and encoding. */

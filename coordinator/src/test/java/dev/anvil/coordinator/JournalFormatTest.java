@@ -57,7 +57,7 @@ class JournalFormatTest {
     m.put(CoordinatorStarted.class, new CoordinatorStarted(2, "127.0.0.1:25520",
         1_790_000_000_000L, 0));
     m.put(RecoveryRecorded.class, new RecoveryRecorded(new Recovery("node-unreachable",
-        "127.0.0.1:25521 in round 40", 1_790_000_000_100L, 1_790_000_000_150L,
+        "127.0.0.1:25521 in round 40", 0, 1_790_000_000_100L, 1_790_000_000_150L,
         1_790_000_000_250L, 1_790_000_000_050L, 0, 0, 4), 2));
     m.put(CheckpointCommitted.class, new CheckpointCommitted(1200,
         "postgres:anvil_checkpoint/g/1200", "0f".repeat(32), 21_845, 2));
@@ -70,7 +70,7 @@ class JournalFormatTest {
         new JobJournal.State("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
             List.of(((RecoveryRecorded) m.get(RecoveryRecorded.class)).recovery()),
             List.of((CheckpointCommitted) m.get(CheckpointCommitted.class)), false, 0, null,
-            null), 87, 2));
+            null, 0), 87, 2));
     return m;
   }
 
@@ -79,6 +79,14 @@ class JournalFormatTest {
     Map<Class<?>, Object> m = version1();
     m.put(CoordinatorStarted.class, new CoordinatorStarted(2, "127.0.0.1:25520",
         1_790_000_000_000L, 41));
+    Recovery recovery = new Recovery("node-unreachable", "127.0.0.1:25521 in round 40",
+        1_790_000_000_080L, 1_790_000_000_100L, 1_790_000_000_150L, 1_790_000_000_250L,
+        1_790_000_000_050L, 0, 0, 4);
+    m.put(RecoveryRecorded.class, new RecoveryRecorded(recovery, 2));
+    m.put(JobJournal.JournalCompacted.class, new JobJournal.JournalCompacted(
+        new JobJournal.State("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
+            List.of(recovery), List.of((CheckpointCommitted) m.get(CheckpointCommitted.class)),
+            false, 0, null, null, 1_789_999_990_000L), 87, 2));
     return m;
   }
 
@@ -113,6 +121,8 @@ class JournalFormatTest {
       Object value = current().get(e.type());
       Path file = fixture(e.type().getSimpleName() + ".v" + e.format().version() + ".bin",
           kryo.toBinary(value));
+      assertEquals(value, kryo.fromBinaryJava(Files.readAllBytes(file), null),
+          file + " no longer loads to the same value");
       assertArrayEquals(Files.readAllBytes(file), kryo.toBinary(value), e.type().getSimpleName()
           + " is written differently than its fixture of the same version: a changed encoding"
           + " needs a new version");

@@ -43,8 +43,12 @@ class CoordinatorLossTest {
     String reference = DistributedTrainingTest.referenceHash(spec);
     // No launcher downing: the path of nodes on hosts without one (detection, then the
     // split-brain resolver).
+    // Old events are kept, so that the commit times around the kill can be read at the end
+    // (deleting them across a take-over is tested by SuccessiveKillsTest and the demo).
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir)
-        .withDownExitedNodes(false))) {
+        .withDownExitedNodes(false)
+        .withCommonJvmOptions(List.of("-Danvil.checkpoint.delete-old-events=off")))) {
+      long submittedAt = System.currentTimeMillis();
       JobWatch job = JobWatch.submitWithoutRenewal(cluster, "coordinator-loss", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
       int victim = job.coordinatorNode();
@@ -88,6 +92,33 @@ class CoordinatorLossTest {
 
       JournalCheck.Report journal = job.journal();
       assertTrue(journal.exactlyOnce(6000), journal::toString);
+
+      // What users feel: the gap in the journal's commit times across the kill, reported as
+      // the restart's stall; the job's wall time counts both incarnations.
+      long lastBefore = 0;
+      long firstAfter = Long.MAX_VALUE;
+      for (JournalRows.Row row : JournalRows.all(cluster.client(), cluster.database(),
+          "coordinator-loss")) {
+        if (row.event() instanceof dev.anvil.coordinator.JobJournal.RoundCommitted r) {
+          if (r.epoch() == 1) {
+            lastBefore = Math.max(lastBefore, r.epochMillis());
+          } else {
+            firstAfter = Math.min(firstAfter, r.epochMillis());
+          }
+        }
+      }
+      long gap = firstAfter - lastBefore;
+      long stall = restart.get("stallMillis").asLong();
+      System.out.printf("journal gap %d ms, reported stall %d ms, detection %d ms%n", gap,
+          stall, restart.get("detectMillis").asLong());
+      assertTrue(Math.abs(stall - gap) <= 100, "stallMillis " + stall + " but the journal's"
+          + " commit times have a gap of " + gap + " ms: " + restart);
+      assertTrue(killedAt - lastBefore < 1000, "the last commit before the kill is "
+          + (killedAt - lastBefore) + " ms before it");
+      double wall = result.get("wallSeconds").asDouble();
+      assertTrue(wall * 1000 > killedAt - submittedAt
+          && wall * 1000 < System.currentTimeMillis() - submittedAt,
+          "wallSeconds " + wall + " must count from the job's start, before the kill");
       assertEquals(2, journal.epochs(), journal::toString);
       assertTrue(journal.completed(), journal::toString);
     }

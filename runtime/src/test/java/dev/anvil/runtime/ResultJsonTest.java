@@ -20,7 +20,8 @@ class ResultJsonTest {
         List.of(new EpochReport(1.0, 20, 0.5, 0.4, 0.75), new EpochReport(2.0, 40, 0.25, 0.3,
             0.875)),
         new ClusterFacts(new TreeMap<>(java.util.Map.of("compute", 1.5)), 2, 3, 4, 5,
-            List.of(new Recovery("coordinator-restart", "epoch 2", 10, 20, 30, 5, 7, 8, 9))));
+            List.of(new Recovery("coordinator-restart", "epoch 2", 4, 10, 20, 30, 5, 7, 8,
+                9))));
     TrainingResult back = ResultJson.parse(r.toJson());
     assertEquals(r.toJson(), back.toJson());
     assertEquals(r, back);

@@ -111,6 +111,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
           prepared.rules());
       PreparedJob job = prepared.acquire(p.jobId(), spec);
       jobs.put(p.jobId(), new JobContext(p.epoch(), job));
+      getContext().getLog().info("worker {} is ready for job {} (coordinator epoch {} on {})",
+          name, p.jobId(), p.epoch(), p.replyTo().path().address().hasLocalScope()
+              ? "this node" : p.replyTo().path().address().hostPort());
       p.replyTo().tell(new Prepared(p.jobId(), p.epoch(), name, job.dataFingerprint(),
           Canary.of(job), job.kernel().name(), getContext().getSelf(), PROCESS_STARTED));
     } catch (JobSpecException | DataException | IllegalStateException e) {
@@ -234,6 +237,8 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private Behavior<WorkerCommand> onRelease(ReleaseJob r) {
     if (jobs.remove(r.jobId()) != null) {
       prepared.release(r.jobId());
+      getContext().getLog().info("worker {} left job {} (released by its coordinator)", name,
+          r.jobId());
     }
     return this;
   }

@@ -1,5 +1,6 @@
 package dev.anvil.runtime.http;
 
+import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.train.Recovery;
 import dev.anvil.runtime.WorkerListing;
 import java.sql.SQLException;
@@ -136,12 +137,24 @@ final class DashboardFeed {
     }
     out.put("nodes", nodes);
     List<Map<String, Object>> jobs = new ArrayList<>();
+    List<JobRecords.Status> statuses = new ArrayList<>();
     for (String id : records.ids(50)) {
       JobRecords.Status s = records.status(id, CURVE_ROUNDS);
-      if (s == null) {
-        continue;
+      if (s != null) {
+        statuses.add(s);
       }
+    }
+    Map<String, JobProtocol.Placement> placements = Placements.ask(system, statuses.stream()
+        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList());
+    Placements.annotate(nodes.stream().filter(n -> n.containsKey("uid")).toList(),
+        placements);
+    for (JobRecords.Status s : statuses) {
+      String id = s.jobId();
       Map<String, Object> job = JobRecords.describe(s);
+      if (Placements.running(s.state())) {
+        JobProtocol.Placement p = placements.get(id);
+        job.put("placement", p == null ? Placements.unknown() : Placements.describe(p));
+      }
       job.remove("recentRounds");
       job.put("rounds", s.recent());
       jobs.add(job);
@@ -149,8 +162,9 @@ final class DashboardFeed {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("time", r.faultSeenMillis());
         e.put("kind", "recovery");
-        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), recovered in "
-            + r.recoveryMillis() + " ms");
+        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), training"
+            + " stalled " + r.stallMillis() + " ms (detected after " + r.detectMillis()
+            + " ms, recovered " + r.recoveryMillis() + " ms after that)");
         timeline.add(e);
       }
     }

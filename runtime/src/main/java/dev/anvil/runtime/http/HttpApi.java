@@ -352,7 +352,7 @@ public final class HttpApi implements AutoCloseable {
     return id;
   }
 
-  private Object cluster() {
+  private Object cluster() throws SQLException {
     Cluster cluster = Cluster.get(system);
     var state = cluster.state();
     List<Map<String, Object>> members = new ArrayList<>();
@@ -365,6 +365,14 @@ public final class HttpApi implements AutoCloseable {
       e.put("reachable", !state.getUnreachable().contains(m));
       members.add(e);
     }
+    List<String> running = new ArrayList<>();
+    for (String id : records.ids(200)) {
+      JobRecords.Status s = records.status(id, 1);
+      if (s != null && Placements.running(s.state())) {
+        running.add(id);
+      }
+    }
+    Placements.annotate(members, Placements.ask(system, running));
     return Map.of("self", cluster.selfMember().address().hostPort(), "members", members);
   }
 
@@ -388,6 +396,10 @@ public final class HttpApi implements AutoCloseable {
       throw new HttpError(404, "no job " + id);
     }
     Map<String, Object> m = JobRecords.describe(s);
+    if (Placements.running(s.state())) {
+      JobProtocol.Placement p = Placements.ask(system, List.of(id)).get(id);
+      m.put("placement", p == null ? Placements.unknown() : Placements.describe(p));
+    }
     if (s.resultJson() != null) {
       m.put("result", json.readTree(s.resultJson()));
     }
