@@ -80,7 +80,7 @@ public record ClientAddress(String host, int port) {
     try (DatagramSocket probe = new DatagramSocket()) {
       probe.connect(new InetSocketAddress(seed, 9));  // UDP connect: a route lookup, no packet
       return Optional.ofNullable(probe.getLocalAddress());
-    } catch (SocketException | java.io.UncheckedIOException e) {
+    } catch (SocketException e) {
       return Optional.empty();
     }
   }
