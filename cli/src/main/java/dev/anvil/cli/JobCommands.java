@@ -5,7 +5,6 @@ import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.core.checkpoint.Checkpoint;
 import dev.anvil.core.checkpoint.CheckpointFormat;
 import dev.anvil.core.checkpoint.CorruptCheckpointException;
-import dev.anvil.runtime.ClusterClient;
 import dev.anvil.runtime.JobClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,18 +38,16 @@ final class JobCommands {
         description = "Seconds to wait for the cluster's answer (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
-    @Option(names = "--tls", paramLabel = "DIR", description = "Member credentials for a"
-        + " cluster with mutual TLS (anvil certs issue; a local cluster's RUN/tls).")
-    java.nio.file.Path tls;
+    @picocli.CommandLine.Mixin
+    ClientOptions client;
 
     <T> T run(Function<ActorSystem<Void>, CompletionStage<T>> call) {
       if (timeoutSeconds <= 0) {
         throw new UserError("--timeout = " + timeoutSeconds + ": must be a whole number > 0");
       }
-      ActorSystem<Void> client = ClusterClient.join(cluster, Duration.ofSeconds(30),
-          ClusterClient.tls(tls));
+      ActorSystem<Void> member = client.join(cluster);
       try {
-        return call.apply(client).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
+        return call.apply(member).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
@@ -60,7 +57,7 @@ final class JobCommands {
         throw new IllegalStateException("no answer from the cluster at " + cluster + " within "
             + timeoutSeconds + " s");
       } finally {
-        client.terminate();
+        member.terminate();
       }
     }
   }

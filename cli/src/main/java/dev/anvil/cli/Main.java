@@ -3,8 +3,8 @@ package dev.anvil.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code anvil} command. */
-@Command(name = "anvil", mixinStandardHelpOptions = true,
+/** The {@code anvil} command; it and every subcommand take --help (and --version). */
+@Command(name = "anvil", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
     versionProvider = Main.Version.class,
     description = "Fault-tolerant, deterministic data-parallel training on Apache Pekko.",
     subcommands = {TrainCommand.class, LocalCommand.class, NodeCommand.class, DemoCommand.class,

@@ -10,18 +10,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code anvil node}: one node of a cluster that spans machines. Needs an external PostgreSQL
- * that every node reaches ({@code --db}); an embedded database lives in one launcher's process
- * and cannot serve several hosts.
+ * {@code anvil node}: one node of a cluster that spans machines. Every node uses the same
+ * PostgreSQL: an external one ({@code --db}), or the embedded one that exactly one node hosts
+ * ({@code --host-db}) and the others reach with {@code --db}.
  */
 @Command(name = "node", description = "Run one cluster node in this process (several machines:"
-    + " every node lists the others as seeds and uses the same external PostgreSQL).")
+    + " every node lists the others as seeds and uses the same PostgreSQL, an external one or"
+    + " the one a node hosts with --host-db).")
 final class NodeCommand implements Callable<Integer> {
-  @Option(names = "--host", defaultValue = "127.0.0.1",
+  @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
       description = "Address other nodes reach this one at (default: ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", required = true, description = "Cluster port of this node.")
+  @Option(names = "--port", paramLabel = "PORT", required = true, description = "Cluster port of this node.")
   int port;
 
   @Option(names = "--seed", required = true, paramLabel = "HOST:PORT", split = ",",
@@ -30,8 +31,9 @@ final class NodeCommand implements Callable<Integer> {
           + " node that forms the cluster lists its own address, first.")
   List<String> seeds;
 
-  @Option(names = "--db", description = "JDBC URL of the journal's PostgreSQL,"
-      + " jdbc:postgresql://HOST:PORT/DATABASE (required).")
+  @Option(names = "--db", paramLabel = "URL", description = "JDBC URL of the journal's"
+      + " PostgreSQL, jdbc:postgresql://HOST:PORT/DATABASE; the password comes from"
+      + " ANVIL_DB_PASSWORD. Give --db or --host-db.")
   String db;
 
   @Option(names = "--host-db", paramLabel = "DIR", description = "Host the cluster's journal in"
@@ -39,23 +41,25 @@ final class NodeCommand implements Callable<Integer> {
       + " URL this node prints; the password comes from ANVIL_DB_PASSWORD).")
   java.nio.file.Path hostDb;
 
-  @Option(names = "--db-port", defaultValue = "5432",
+  @Option(names = "--db-port", paramLabel = "PORT", defaultValue = "5432",
       description = "Port of the database --host-db starts (default: ${DEFAULT-VALUE}).")
   int dbPort;
 
-  @Option(names = "--db-user", defaultValue = "anvil", description = "Database user (default:"
-      + " ${DEFAULT-VALUE}; give it no superuser rights).")
+  @Option(names = "--db-user", paramLabel = "USER", defaultValue = "anvil", description = "User"
+      + " of --db (default: ${DEFAULT-VALUE}; give it no superuser rights). A node that hosts"
+      + " the database (--host-db) logs in as anvil.")
   String dbUser;
 
-  @Option(names = "--http-host", defaultValue = "127.0.0.1", description = "Address of the"
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address of the"
       + " HTTP API (default: ${DEFAULT-VALUE}); any other than loopback needs ANVIL_HTTP_TOKEN.")
   String httpHost;
 
-  @Option(names = "--http-port", defaultValue = "8080",
+  @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
       description = "Port of the HTTP API (default: ${DEFAULT-VALUE}; 0: any free port).")
   int httpPort;
 
-  @Option(names = "--slots", defaultValue = "2", description = "Worker slots on this node.")
+  @Option(names = "--slots", paramLabel = "N", defaultValue = "2",
+      description = "Worker slots on this node (default: ${DEFAULT-VALUE}).")
   int slots;
 
   @Option(names = "--tls", paramLabel = "DIR", description = "This node's credentials for"
@@ -101,10 +105,9 @@ final class NodeCommand implements Callable<Integer> {
       }
       hosted = dev.anvil.persistence.EmbeddedDatabase.startShared(hostDb, host, dbPort,
           password);
-      db = "jdbc:postgresql://" + host + ":" + dbPort + "/anvil";
-      dbUser = "anvil";
-      System.out.println("journal database hosted here, data in " + hostDb + "; other nodes:"
-          + " --db " + db + " --db-user anvil (with the same ANVIL_DB_PASSWORD)");
+      db = hosted.jdbcUrl(host);
+      dbUser = hosted.user();
+      System.out.println(hostedDatabaseLine(hostDb, db, dbUser, hosted.database()));
     }
     if (port < 1 || port > 65535) {
       throw new UserError("--port = " + port + ": must be from 1 to 65535");
@@ -147,5 +150,13 @@ final class NodeCommand implements Callable<Integer> {
     }));
     node.system().getWhenTerminated().toCompletableFuture().join();
     return 0;
+  }
+
+  /** What the other nodes need to use the database this node hosts. */
+  static String hostedDatabaseLine(java.nio.file.Path dir, String url, String user,
+      String database) {
+    return "journal database hosted here (data in " + dir + "): URL " + url + ", user " + user
+        + ", database " + database + ". Start the other nodes with --db " + url + " --db-user "
+        + user + " and the same password in their environment: ANVIL_DB_PASSWORD";
   }
 }

@@ -27,9 +27,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "Run on a running cluster, joining it through this node.")
   String cluster;
 
-  @Option(names = "--tls", paramLabel = "DIR", description = "With --cluster: member credentials"
-      + " for a cluster with mutual TLS (anvil certs issue; a local cluster's RUN/tls).")
-  java.nio.file.Path tls;
+  @picocli.CommandLine.Mixin
+  ClientOptions client;
 
   @Option(names = "--insecure-transport", description = "With --nodes: plain TCP between the"
       + " local nodes instead of mutual TLS (faster on few cores; any local user could join).")
@@ -70,6 +69,10 @@ final class TrainCommand implements Callable<Integer> {
       throw new UserError("--nodes starts a local cluster, --cluster joins a running one:"
           + " give one of them");
     }
+    if (cluster == null && (client.host != null || client.tls != null)) {
+      throw new UserError("--host and --tls are how this process joins a running cluster:"
+          + " they go with --cluster (a local cluster from --nodes makes its own credentials)");
+    }
     if (nodes != null && nodes < 1) {
       throw new UserError("--nodes = " + nodes + ": must be a whole number >= 1");
     }
@@ -104,13 +107,12 @@ final class TrainCommand implements Callable<Integer> {
     String resultJson;
     if (cluster != null) {
       int total = workers == null ? 1 : workers;
-      var client = dev.anvil.runtime.ClusterClient.join(cluster, java.time.Duration.ofSeconds(30),
-          dev.anvil.runtime.ClusterClient.tls(tls));
+      var member = client.join(cluster);
       try {
-        resultJson = ClusterRun.run(client, jobId != null ? jobId
+        resultJson = ClusterRun.run(member, jobId != null ? jobId
             : spec.name() + "-" + System.currentTimeMillis(), spec, total, bar);
       } finally {
-        client.terminate();
+        member.terminate();
       }
     } else {
       int n = nodes == null ? 2 : nodes;

@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Properties;
 
 /**
@@ -24,6 +25,11 @@ import java.util.Properties;
  * {@code anvil}, a role that owns database {@code anvil} and nothing else (no superuser, so no
  * {@code COPY ... TO PROGRAM}). Passwords live in the data folder, mode 0600 (the folder is
  * 0700).
+ *
+ * <p>The server is a process of its own, so it would outlive a host process killed with SIGKILL
+ * (which runs no shutdown hook). A watchdog (a shell reading a pipe from this process) stops it
+ * when that pipe closes, even then; and should the watchdog die too, the next start on the same
+ * folder stops the server left running there ({@link StalePostmaster}) before starting afresh.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   static final String ROLE = "anvil";
@@ -32,12 +38,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private static final String ROLE_FILE = "anvil-role.password";
   private static final String HBA_MARK = "# anvil:";
 
+  /** How long a server left running by a killed process gets for its fast shutdown. */
+  private static final Duration STALE_SERVER_STOP = Duration.ofSeconds(30);
+
   private final EmbeddedPostgres postgres;
+  private final Process watchdog;
   private final Path dataDirectory;
   private final String password;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory, String password) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Process watchdog, Path dataDirectory,
+      String password) {
     this.postgres = postgres;
+    this.watchdog = watchdog;
     this.dataDirectory = dataDirectory;
     this.password = password;
   }
@@ -76,9 +88,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
     boolean shared = !host.equals("127.0.0.1");
     try {
       Files.createDirectories(dataDirectory);
+      StalePostmaster.stopIfRunning(dataDirectory, STALE_SERVER_STOP);
       String superuser = OwnerOnlyFiles.read(dataDirectory.resolve(SUPERUSER_FILE));
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDirectory)
+          .setDataDirectory(dataDirectory.toAbsolutePath())
           .setCleanDataDirectory(false)
           .setServerConfig("listen_addresses", !shared ? "127.0.0.1"
               : host.equals("0.0.0.0") || host.equals("*") ? "*" : host + ",127.0.0.1")
@@ -90,11 +103,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
         builder.setPort(port);
       }
       EmbeddedPostgres pg = builder.start();
+      Process watchdog = null;
       try {
+        watchdog = watchdog(dataDirectory);
         String role = secure(pg, dataDirectory, superuser, rolePassword, shared);
-        return new EmbeddedDatabase(pg, dataDirectory, role);
+        return new EmbeddedDatabase(pg, watchdog, dataDirectory, role);
       } catch (IOException | SQLException | RuntimeException e) {
         pg.close();
+        if (watchdog != null) {
+          watchdog.destroy();
+        }
         throw e;
       }
     } catch (IOException | SQLException e) {
@@ -102,6 +120,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
           + (shared ? " on " + host + ":" + port : "") + ": " + e.getMessage(),
           e instanceof IOException io ? io : new IOException(e));
     }
+  }
+
+  /**
+   * A shell that waits for its standard input (a pipe from this process) to close, which
+   * happens when this process exits or is killed, and then stops the server (fast shutdown).
+   */
+  private static Process watchdog(Path dataDirectory) throws IOException {
+    String pidFile = dataDirectory.toAbsolutePath().resolve("postmaster.pid").toString()
+        .replace("'", "'\\''");
+    return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
+        + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 
   /**
@@ -172,7 +204,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** The URL of database {@code anvil} on loopback. */
   public String jdbcUrl() {
-    return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE;
+    return jdbcUrl("127.0.0.1");
+  }
+
+  /** The URL of database {@code anvil} for nodes that reach this host at {@code host}. */
+  public String jdbcUrl(String host) {
+    return "jdbc:postgresql://" + host + ":" + postgres.getPort() + "/" + DATABASE;
+  }
+
+  /** The database nodes use: {@code anvil}, owned by {@link #user()}. */
+  public String database() {
+    return DATABASE;
   }
 
   /** The role nodes log in as: {@code anvil}, not a superuser. */
@@ -198,12 +240,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return dataDirectory;
   }
 
+  /** Stops the server (fast shutdown), then its watchdog. */
   @Override
   public void close() {
     try {
       postgres.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stop the embedded PostgreSQL: " + e.getMessage(), e);
+    } finally {
+      watchdog.destroy();
     }
   }
 }

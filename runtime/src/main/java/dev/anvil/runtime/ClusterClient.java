@@ -3,6 +3,7 @@ package dev.anvil.runtime;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.coordinator.JobCoordinator;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,17 +23,20 @@ import org.apache.pekko.cluster.typed.Cluster;
 public final class ClusterClient {
   private ClusterClient() {}
 
-  /** Joins through {@code seeds} (host:port, comma-separated) and returns once this member is up. */
+  /**
+   * Joins through {@code seeds} (host:port, comma-separated) and returns once this member is up;
+   * it advertises the local address that routes to the first seed ({@link ClientAddress}).
+   */
   public static ActorSystem<Void> join(String seeds, Duration timeout) {
     return join(seeds, timeout, ConfigFactory.empty());
   }
 
   /**
    * Configuration for a client with the member credentials in {@code tlsFolder} (anvil certs
-   * issue, or a local cluster's {@code tls} folder); empty for null: plain TCP.
+   * issue, or a local cluster's {@code tls} folder); without it a client talks plain TCP.
    */
-  public static Config tls(java.nio.file.Path tlsFolder) {
-    return tlsFolder == null ? ConfigFactory.empty() : ConfigFactory.parseMap(Map.of(
+  public static Config tls(Path tlsFolder) {
+    return ConfigFactory.parseMap(Map.of(
         "anvil.tls.directory", tlsFolder.toAbsolutePath().toString()));
   }
 
@@ -41,19 +45,27 @@ public final class ClusterClient {
     return join(parseSeeds(seeds), timeout, extra);
   }
 
-  /**
-   * Joins through any of {@code seeds} (host:port each) and returns once this member is up;
-   * fails with the seeds' addresses after {@code timeout}.
-   */
+  /** As {@link #join(List, ClientAddress, Duration, Config)}, advertising the routed address. */
   public static ActorSystem<Void> join(List<String> seeds, Duration timeout, Config extra) {
-    if (seeds.isEmpty()) {
-      throw new IllegalArgumentException("--cluster: no node address given; expected"
-          + " HOST:PORT[,HOST:PORT...]");
-    }
+    requireSeeds(seeds);
+    return join(seeds, ClientAddress.routingTo(seeds), timeout, extra);
+  }
+
+  /**
+   * Joins through any of {@code seeds} (host:port each), advertising {@code self} (the nodes
+   * connect back to it), and returns once this member is up. After {@code timeout} it fails
+   * with the seeds, the address it advertised and what to check.
+   */
+  public static ActorSystem<Void> join(List<String> seeds, ClientAddress self, Duration timeout,
+      Config extra) {
+    requireSeeds(seeds);
     ActorSystem<Void> client = ActorSystem.create(Behaviors.empty(), "anvil",
         AnvilConfig.load(ConfigFactory.parseMap(Map.of(
             "anvil.node.role", "client",
-            "pekko.remote.artery.canonical.port", 0,
+            "pekko.remote.artery.canonical.hostname", self.host(),
+            "pekko.remote.artery.canonical.port", self.port(),
+            "pekko.remote.artery.bind.hostname",
+            ClientAddress.bindHost(self, ClientAddress.isLocal(self.host())),
             "pekko.cluster.seed-nodes", seeds.stream().map(s -> "pekko://anvil@" + s).toList(),
             "pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",
             timeout.toMillis() + 5000 + "ms"))
@@ -63,11 +75,9 @@ public final class ClusterClient {
     Cluster cluster = Cluster.get(client);
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > deadline) {
+        String advertised = cluster.selfMember().address().toString();
         client.terminate();
-        throw new IllegalStateException("could not join the cluster at "
-            + String.join(", ", seeds) + " within " + timeout.toSeconds()
-            + " s: is a node running there? (a cluster with mutual TLS takes a member"
-            + " certificate of its CA: --tls DIR)");
+        throw new IllegalStateException(joinTimedOut(seeds, advertised, timeout));
       }
       try {
         TimeUnit.MILLISECONDS.sleep(50);  // polling membership
@@ -82,8 +92,24 @@ public final class ClusterClient {
     return client;
   }
 
+  /** What went wrong when no node let this client in: where to look, on both sides. */
+  static String joinTimedOut(List<String> seeds, String advertised, Duration timeout) {
+    return "could not join the cluster at " + String.join(", ", seeds) + " within "
+        + timeout.toSeconds() + " s. Is a node running there? This client advertised "
+        + advertised + ": the nodes must reach it back at that address and port (a firewall"
+        + " must let them in; --host HOST[:PORT] sets what this client advertises). A cluster"
+        + " with mutual TLS takes a member certificate of its CA: --tls DIR.";
+  }
+
+  private static void requireSeeds(List<String> seeds) {
+    if (seeds.isEmpty()) {
+      throw new IllegalArgumentException("--cluster: no node address given; expected"
+          + " HOST:PORT[,HOST:PORT...]");
+    }
+  }
+
   /** {@code HOST:PORT[,HOST:PORT...]} as a list; a malformed entry is named in the error. */
-  static List<String> parseSeeds(String seeds) {
+  public static List<String> parseSeeds(String seeds) {
     List<String> out = new java.util.ArrayList<>();
     for (String s : seeds.split(",", -1)) {
       String seed = s.trim();

@@ -161,7 +161,6 @@ public final class LocalCluster implements AutoCloseable {
   /** Guards the node lists, incarnations and exit bookkeeping (never held while waiting). */
   private final Object lock = new Object();
   private final List<Process> processes = new ArrayList<>();
-  private Process databaseReaper;
   private final List<Integer> ports = new ArrayList<>();
   private final List<Integer> httpPorts = new ArrayList<>();
   private final Incarnations incarnations = new Incarnations();
@@ -192,11 +191,9 @@ public final class LocalCluster implements AutoCloseable {
         ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
         : settings;
     EmbeddedDatabase database = null;
-    Process reaper = null;
     DatabaseSettings db = s.externalDatabase();
     if (db == null) {
       database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
-      reaper = NodeProcesses.reaper(database.dataDirectory());
       db = database.settings(true);
     }
     db.check();
@@ -224,7 +221,6 @@ public final class LocalCluster implements AutoCloseable {
             s.dataDirectory().resolve("node-1.log"), 30), e);
       }
       cluster = new LocalCluster(s, database, db, client);
-      cluster.databaseReaper = reaper;
       for (int i = 0; i < s.nodes(); i++) {
         cluster.adopt(started.get(i), ports.get(i), httpPorts.get(i));
       }
@@ -238,9 +234,6 @@ public final class LocalCluster implements AutoCloseable {
         started.forEach(Process::destroyForcibly);
         if (database != null) {
           database.close();
-        }
-        if (reaper != null) {
-          reaper.destroy();
         }
       }
       throw e;
@@ -512,16 +505,6 @@ public final class LocalCluster implements AutoCloseable {
     }
     if (database != null) {
       database.close();
-    }
-    if (databaseReaper != null) {
-      try {
-        databaseReaper.getOutputStream().close();
-        databaseReaper.waitFor(5, TimeUnit.SECONDS);
-      } catch (IOException e) {
-        databaseReaper.destroy();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 

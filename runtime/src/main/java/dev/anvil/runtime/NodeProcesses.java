@@ -11,28 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The processes of a local cluster: how a node JVM is started (its command line, seeds, log
- * file, environment), the database's watchdog, signals, and log tails.
+ * file, environment), signals, and log tails.
  */
 final class NodeProcesses {
   private NodeProcesses() {}
-
-  /**
-   * A watchdog for the embedded PostgreSQL: a shell that waits for its standard input to close
-   * (this launcher exited or was killed) and then stops the server, so that not even a SIGKILL
-   * of the launcher leaves it running.
-   */
-  static Process reaper(Path dataDirectory) {
-    String pidFile = dataDirectory.resolve("postmaster.pid").toString().replace("'", "'\\''");
-    try {
-      return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
-          + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the database watchdog: " + e.getMessage(), e);
-    }
-  }
 
   /**
    * The seed nodes of node {@code index}: every other node, and itself first when it
