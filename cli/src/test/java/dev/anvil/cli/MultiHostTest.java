@@ -29,14 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link NetworkNamespaces}); {@code anvil certs} makes the CA and a certificate per node and
  * for the client; each host runs {@code anvil node --tls} (host 1 hosts the journal's PostgreSQL
  * with {@code --host-db}, hosts 2 and 3 connect to the URL it prints), and a client on host 2
- * runs {@code anvil train --cluster ... --tls client-tls --workers 3}. Each node has one worker
+ * runs {@code anvil train --cluster ... --tls client-tls --workers 3}, advertising the address
+ * that routes to the nodes (no {@code --host}); {@code anvil status} on host 1 shows the
+ * coordinator's node and one worker on each host. Each node has one worker
  * slot, so the job's third worker can only be host 3's.
  *
  * <p>Once the job trains on 3 workers, host 3's node JVM is killed with SIGKILL and started
  * again with the same command. After that the job must complete, its {@code paramsSha256} must
  * be the single-process reference's ({@code anvil train --local}), and host 3's new incarnation
  * must be back in it: a {@code node-rejoined} recovery naming 10.77.0.3:25520, and 3 workers at
- * the end.
+ * the end; {@code anvil status} shows host 3's worker again, on its new incarnation (a new uid).
+ * Then {@code anvil checkpoint export} from host 2 with {@code --host ADDRESS:PORT}.
  *
  * <p>Tag {@code multihost} ({@code -Pfull}): it needs root and iproute2. Where network
  * namespaces cannot be made it is skipped with the reason, or fails with it when
@@ -44,15 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("multihost")
 class MultiHostTest {
-  /**
-   * How the client on host 2 tells the cluster its address. {@code anvil train --cluster} has
-   * no {@code --host} yet (branch i16-client adds it, and picks the address that routes to the
-   * seeds when it is not given): until it lands, the client sets Artery's canonical hostname in
-   * ANVIL_JAVA_OPTS. Switching is this line: {@code ClientAddress.FLAG} or
-   * {@code ClientAddress.AUTO}.
-   */
-  static final ClientAddress CLIENT_ADDRESS = ClientAddress.JAVA_OPTION;
-
   static final int HOSTS = 3;
   static final int CLIENT_HOST = 2;
   static final int KILLED_HOST = 3;
@@ -60,10 +54,14 @@ class MultiHostTest {
   /** The example job, longer (kernel java: the same bits on every host and in the reference). */
   static final int EPOCHS = 25;
   static final Pattern NODE_UP = Pattern.compile("anvil node up at ");
-  static final Pattern DB_URL = Pattern.compile("other nodes: --db (\\S+) --db-user anvil");
+  static final Pattern DB_URL = Pattern.compile("other nodes with --db (\\S+) --db-user anvil");
   static final Pattern TRAINING = Pattern.compile("rounds on 3 workers \\(3 nodes\\)");
-  static final Pattern COORDINATOR = Pattern.compile("coordinator epoch \\d+ on (\\S+)");
+  static final Pattern COORDINATOR = Pattern.compile(
+      "job \\S+: coordinator epoch \\d+ on (\\S+)$", Pattern.MULTILINE);
   static final Duration START = Duration.ofSeconds(120);
+  static final String JOB_ID = "multi-host";
+  static final Pattern WORKERS_LINE = Pattern.compile("\\n  workers: ([^\\n]*)");
+  static final Pattern NODE_WORKERS = Pattern.compile("(\\S+) \\(uid (-?\\d+)\\) x1");
   static final List<String> NODE_JAVA_OPTIONS = List.of("-Xmx512m", "-Danvil.log.level=INFO",
       "-Danvil.pekko.log.level=INFO");
 
@@ -127,6 +125,9 @@ class MultiHostTest {
 
     AnvilProcess train = startClient();
     train.awaitLine(TRAINING, START, MultiHostTest::failure);
+    Map<String, Long> before = placement(3);
+    assertEquals(List.of(address(1), address(2), address(3)), List.copyOf(before.keySet()),
+        failure("workers per node before the kill: " + before));
     String command = victim.process().info().command().orElse("?");
     assertTrue(command.endsWith("/java"), "`ip netns exec` did not exec java: pid "
         + victim.process().pid() + " runs " + command);
@@ -138,6 +139,11 @@ class MultiHostTest {
     train.awaitLine(Pattern.compile("node " + Pattern.quote(address(KILLED_HOST)) + " is back"
         + " in the job"), START, MultiHostTest::failure);
     long rejoinMillis = (System.nanoTime() - killed) / 1_000_000;
+    Map<String, Long> after = placement(3);
+    assertEquals(before.keySet(), after.keySet(), failure("workers per node after: " + after));
+    assertTrue(!after.get(address(KILLED_HOST)).equals(before.get(address(KILLED_HOST))),
+        failure("host " + KILLED_HOST + "'s workers are not its new incarnation's: before "
+        + before + ", after " + after));
     int code = train.awaitExit(Duration.ofSeconds(240), MultiHostTest::failure);
     assertEquals(0, code, failure("anvil train exited " + code));
 
@@ -154,6 +160,17 @@ class MultiHostTest {
     assertEquals(1, rejoined.size(), failure("node-rejoined recoveries of "
         + address(KILLED_HOST) + ": " + result.get("recoveries").toPrettyString()));
     assertEquals(3, result.get("workers").asInt(), failure("workers at the end"));
+
+    // docs/multi-host.md, "Clients on other machines": a checkpoint export from host 2 with the
+    // address and port the nodes reach the client at.
+    AnvilProcess export = launch(CLIENT_HOST, "anvil checkpoint export",
+        List.of("-Xmx256m"), List.of("checkpoint", "export", JOB_ID, "multi-host.ckpt",
+            "--cluster", address(1), "--host", ip(CLIENT_HOST) + ":25600", "--tls",
+            "client-tls"));
+    assertEquals(0, export.awaitExit(Duration.ofSeconds(120), MultiHostTest::failure),
+        failure("anvil checkpoint export failed"));
+    assertTrue(Files.size(host(CLIENT_HOST).resolve("multi-host.ckpt")) > 0,
+        failure("no checkpoint file"));
     System.out.printf("multi-host: coordinator on %s; %s killed, back %d ms later: %s; job"
         + " %.1f s, paramsSha256 %s (the reference's); %.1f s in all%n", coordinator(),
         address(KILLED_HOST), rejoinMillis, rejoined.get(0).get("detail").asText(),
@@ -194,17 +211,46 @@ class MultiHostTest {
     return launch(host, name, NODE_JAVA_OPTIONS, args);
   }
 
-  /** docs/multi-host.md, "Then submit from anywhere that reaches a node", from host 2. */
+  /**
+   * docs/multi-host.md, "Clients on other machines", from host 2: no {@code --host}, so the
+   * client advertises its address that routes to the first node (10.77.0.2).
+   */
   static AnvilProcess startClient() throws Exception {
-    List<String> javaOptions = new ArrayList<>(List.of("-Xmx512m"));
-    javaOptions.addAll(CLIENT_ADDRESS.javaOptions(ip(CLIENT_HOST)));
-    List<String> args = new ArrayList<>(List.of("train", "--cluster",
-        IntStream.rangeClosed(1, HOSTS).mapToObj(MultiHostTest::address)
-            .collect(Collectors.joining(","))));
-    args.addAll(CLIENT_ADDRESS.flags(ip(CLIENT_HOST)));
-    args.addAll(List.of("--tls", "client-tls", "--workers", "3", "--job", "job.conf", "--out",
-        "result.json"));
-    return launch(CLIENT_HOST, "anvil train", javaOptions, args);
+    List<String> args = List.of("train", "--cluster", IntStream.rangeClosed(1, HOSTS)
+        .mapToObj(MultiHostTest::address).collect(Collectors.joining(",")), "--tls",
+        "client-tls", "--workers", "3", "--job", "job.conf", "--out", "result.json",
+        "--job-id", JOB_ID);
+    return launch(CLIENT_HOST, "anvil train", List.of("-Xmx512m"), args);
+  }
+
+  /**
+   * {@code anvil status JOB} on host 1 (its node's HTTP API on 127.0.0.1:8080 there), until it
+   * lists {@code nodes} nodes with workers: node address to the uid of its incarnation, sorted.
+   */
+  static Map<String, Long> placement(int nodes) throws Exception {
+    long deadline = System.nanoTime() + START.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      AnvilProcess status = launch(1, "anvil status", List.of("-Xmx128m"),
+          List.of("status", JOB_ID, "--cluster", "127.0.0.1:8080"));
+      assertEquals(0, status.awaitExit(Duration.ofSeconds(60), MultiHostTest::failure),
+          failure("anvil status failed"));
+      last = status.output();
+      Matcher workers = WORKERS_LINE.matcher(last);
+      if (last.contains("  coordinator: ") && workers.find()) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        Matcher each = NODE_WORKERS.matcher(workers.group(1));
+        while (each.find()) {
+          out.put(each.group(1), Long.parseLong(each.group(2)));
+        }
+        if (out.size() == nodes) {
+          return out;
+        }
+      }
+      Thread.sleep(500);  // polling: the placement changes at round boundaries
+    }
+    throw new AssertionError(failure("anvil status never listed " + nodes + " nodes with"
+        + " workers; last:\n" + last));
   }
 
   static AnvilProcess launch(int host, String name, List<String> javaOptions, List<String> args)
@@ -255,24 +301,5 @@ class MultiHostTest {
 
   static void assertOk(Outcome o) {
     assertEquals(0, o.code(), o.err());
-  }
-
-  /** How the client on host 2 makes the cluster reach it at its address (see CLIENT_ADDRESS). */
-  enum ClientAddress {
-    /** {@code ANVIL_JAVA_OPTS=-Dpekko.remote.artery.canonical.hostname=ADDRESS}. */
-    JAVA_OPTION,
-    /** {@code anvil train --host ADDRESS}. */
-    FLAG,
-    /** Neither: the client picks its address that routes to the seeds. */
-    AUTO;
-
-    List<String> javaOptions(String address) {
-      return this == JAVA_OPTION
-          ? List.of("-Dpekko.remote.artery.canonical.hostname=" + address) : List.of();
-    }
-
-    List<String> flags(String address) {
-      return this == FLAG ? List.of("--host", address) : List.of();
-    }
   }
 }
