@@ -188,28 +188,20 @@ public final class AnvilNode implements AutoCloseable {
 
   /**
    * Submits {@code spec} as job {@code jobId} on {@code workers} workers; {@code listener} hears
-   * its progress. A job id already known to the cluster's journal is not started again: the
-   * handle follows that job.
+   * its progress (on which thread, and what it may do there: {@link JobListener}). A job id
+   * already known to the cluster's journal is not started again: the handle follows that job.
+   * The handle's futures complete on an actor thread as well: chain blocking work with the
+   * {@code ...Async} methods and an executor of the service.
    */
   public JobHandle submit(String jobId, JobSpec spec, int workers, JobListener listener) {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(listener, "listener (JobListener.NONE to hear nothing)");
     if (workers < 1) {
       throw new IllegalArgumentException("workers = " + workers + ": must be at least 1");
     }
-    boolean[] started = {false};
-    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers, u -> {
-      if (u instanceof JobProtocol.Progress p) {
-        listener.onProgress(p.round(), p.totalRounds(), p.loss(), p.samplesPerSecond());
-      } else if (u instanceof JobProtocol.Accepted a) {
-        listener.onCoordinator(a.coordinator(), started[0]);
-        started[0] = true;
-      } else if (u instanceof JobProtocol.Degraded d) {
-        listener.onDegraded(d.reason());
-      } else if (u instanceof JobProtocol.Paused p) {
-        listener.onPaused(p.round());
-      } else if (u instanceof JobProtocol.Recovered r) {
-        listener.onRecovery(r.recovery());
-      }
-    }));
+    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers,
+        new ListenerCalls(jobId, listener)));
   }
 
   /** Worker slots registered in the cluster now (at least this node's, once registered). */
@@ -223,9 +215,9 @@ public final class AnvilNode implements AutoCloseable {
     return system.address().hostPort();
   }
 
-  /** The HTTP API's base URL (http://host:port), or null when it is off. */
-  public String httpUrl() {
-    return http == null ? null : http.url();
+  /** The HTTP API's base URL (http://host:port, https://... with HTTPS); empty when it is off. */
+  public Optional<String> httpUrl() {
+    return http == null ? Optional.empty() : Optional.of(http.url());
   }
 
   /** Leaves the cluster and stops the actor system; waits up to {@code timeout}. */
