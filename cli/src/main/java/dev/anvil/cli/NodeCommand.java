@@ -140,7 +140,8 @@ final class NodeCommand implements Callable<Integer> {
     settings.put("anvil.http.port", httpPort);
     AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(settings));
     System.out.println("anvil node up at " + node.address() + " with " + slots
-        + " worker slots; journal at " + db + "; HTTP API on " + node.httpUrl());
+        + " worker slots; journal at " + db
+        + node.httpUrl().map(url -> "; HTTP API on " + url).orElse("; HTTP API off"));
     dev.anvil.persistence.EmbeddedDatabase database = hosted;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();

@@ -35,7 +35,7 @@ class ApiCommandsTest {
     tokenFile = Files.writeString(dir.resolve("token"), token + "\n").toString();
     cluster = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", token));
     node = cluster.node();
-    api = node.httpUrl().replace("http://", "");
+    api = node.httpUrl().orElseThrow().replace("http://", "");
   }
 
   @AfterAll

@@ -78,8 +78,9 @@ class CertsCommandTest {
         dir.resolve("node"), java.util.Map.of("anvil.worker.slots", 1,
             "anvil.tls.directory", member.toString(), "anvil.http.https", true,
             "anvil.http.token", "certs-command-test-" + System.nanoTime()))) {
-      String api = node.node().httpUrl().replace("https://", "");
-      assertTrue(node.node().httpUrl().startsWith("https://"), node.node().httpUrl());
+      String url = node.node().httpUrl().orElseThrow();
+      String api = url.replace("https://", "");
+      assertTrue(url.startsWith("https://"), url);
       Outcome ok = MainTest.anvil("status", "--cluster", api, "--tls", member.toString());
       assertEquals(0, ok.code(), ok.err());
       assertTrue(ok.out().contains("no jobs"), ok.out());

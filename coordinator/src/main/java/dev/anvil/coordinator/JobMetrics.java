@@ -6,9 +6,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.setup.Setup;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -16,16 +18,37 @@ import org.apache.pekko.actor.typed.ExtensionId;
 /**
  * The coordinators' meters in one actor system (Micrometer): rounds committed, round times,
  * samples/s, re-dispatched work, late and rejected results, lost nodes, recovery times,
- * checkpoint times and sizes, journal errors. The registry is a composite: the node adds the
- * Prometheus registry it serves at /metrics; an embedding service may add its own.
+ * checkpoint times and sizes, journal errors. The registry is a composite whose registries are
+ * fixed when the actor system starts ({@link Publish}, in its setup): the node's Prometheus
+ * registry served at /metrics, and any an embedding service gives. They are in place before the
+ * first meter is registered, so every registry sees every recording. A registry added later
+ * through {@link #registry()} misses what was recorded before (Micrometer warns about it).
  */
 public final class JobMetrics implements Extension {
   private static final ExtensionId<JobMetrics> ID = new ExtensionId<>() {
     @Override
     public JobMetrics createExtension(ActorSystem<?> system) {
-      return new JobMetrics();
+      return new JobMetrics(system.settings().setup().get(Publish.class)
+          .map(Publish::registries).orElse(List.of()));
     }
   };
+
+  /**
+   * The registries the meters of an actor system are published to: give it in the system's
+   * {@code ActorSystemSetup}. Without it the meters are kept by no registry (recordings are
+   * dropped) until one is added.
+   */
+  public static final class Publish extends Setup {
+    private final List<MeterRegistry> registries;
+
+    public Publish(List<MeterRegistry> registries) {
+      this.registries = List.copyOf(registries);
+    }
+
+    public List<MeterRegistry> registries() {
+      return registries;
+    }
+  }
 
   private final CompositeMeterRegistry registry = new CompositeMeterRegistry();
   private final Counter rounds;
@@ -40,7 +63,8 @@ public final class JobMetrics implements Extension {
   private final Map<String, AtomicLong> samplesPerSecond = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> jobWorkers = new ConcurrentHashMap<>();
 
-  private JobMetrics() {
+  private JobMetrics(List<MeterRegistry> publishTo) {
+    publishTo.forEach(registry::add);
     rounds = Counter.builder("anvil.rounds.committed")
         .description("Rounds committed (durable in the journal)").register(registry);
     roundTime = Timer.builder("anvil.round.time").description("Wall time of a round")

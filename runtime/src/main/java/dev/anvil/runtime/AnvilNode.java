@@ -14,11 +14,18 @@ import dev.anvil.runtime.http.HttpApi;
 import dev.anvil.runtime.http.HttpSettings;
 import dev.anvil.worker.PreparedJobs;
 import dev.anvil.worker.Worker;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -28,6 +35,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One Anvil cluster node in this JVM: the actor system, the node's worker slots (registered with
@@ -35,6 +44,13 @@ import org.apache.pekko.cluster.typed.Join;
  * {@link #start(Config)}; {@link #close()} leaves the cluster gracefully.
  */
 public final class AnvilNode implements AutoCloseable {
+  /**
+   * Created with the class, so that SLF4J initializes on the thread that starts the node, before
+   * the actor system's threads log: two threads initializing it at once make SLF4J replay the
+   * second one's calls, with a warning.
+   */
+  private static final Logger LOG = LoggerFactory.getLogger(AnvilNode.class);
+
   private final ActorSystem<Void> system;
   private HttpApi http;
 
@@ -44,11 +60,31 @@ public final class AnvilNode implements AutoCloseable {
 
   /**
    * Starts a node from {@code overrides} on top of system properties, application.conf and the
-   * modules' reference.conf. Checks the journal database first (a clear error with its URL when
-   * it does not answer) and creates the schema when asked. Without seed nodes
-   * ({@code pekko.cluster.seed-nodes} empty) the node forms a one-node cluster by itself.
+   * modules' reference.conf ({@link NodeSettings} builds them with checked values). Checks the
+   * journal database first (a clear error with its URL when it does not answer) and creates the
+   * schema when asked. Without seed nodes ({@code pekko.cluster.seed-nodes} empty) the node forms
+   * a one-node cluster by itself.
+   *
+   * <p>The node runs in an actor system of its own, named {@code anvil}, which is one member of
+   * the Anvil cluster. It cannot be started inside an actor system the service already has: that
+   * system would have to be a cluster member of Anvil's cluster with Anvil's Artery transport
+   * (its port, TLS), serializers, cluster roles, split-brain resolver and sharding settings, and
+   * its own actors would then share the failure detector, downing and shutdown of the training
+   * cluster (downing the member stops the service's system). A service that has an actor system
+   * keeps it and starts this node beside it; the two talk through {@link JobHandle} and
+   * {@link JobListener}, never through each other's actors.
    */
   public static AnvilNode start(Config overrides) {
+    return start(overrides, List.of());
+  }
+
+  /**
+   * As {@link #start(Config)}, and the node's job meters (rounds, round times, recoveries,
+   * checkpoints; {@link JobMetrics}) are also published to {@code meterRegistries}, e.g. the
+   * service's own registry. They are attached before the first meter exists, so they see every
+   * recording.
+   */
+  public static AnvilNode start(Config overrides, List<MeterRegistry> meterRegistries) {
     Config config = AnvilConfig.load(overrides);
     checkTransport(config);
     DatabaseSettings db = DatabaseSettings.from(config);
@@ -59,7 +95,15 @@ public final class AnvilNode implements AutoCloseable {
     HttpSettings httpSettings = HttpSettings.from(config);
     int slots = config.getInt("anvil.worker.slots");
     String role = config.getString("anvil.node.role");
-    ActorSystem<Void> system = ActorSystem.create(guardian(slots), "anvil", config);
+    List<MeterRegistry> publishTo = new ArrayList<>(meterRegistries);
+    PrometheusMeterRegistry prometheus = null;
+    if (httpSettings.enabled()) {
+      prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      publishTo.add(prometheus);
+    }
+    ActorSystem<Void> system = ActorSystem.create(guardian(slots), "anvil",
+        ActorSystemSetup.create(BootstrapSetup.create(config))
+            .and(new JobMetrics.Publish(publishTo)));
     JobCoordinator.init(system, role);
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       // No seed nodes: this node forms a cluster of its own (an embedding service, a test);
@@ -67,11 +111,8 @@ public final class AnvilNode implements AutoCloseable {
       Cluster.get(system).manager().tell(Join.create(system.address()));
     }
     AnvilNode node = new AnvilNode(system);
-    if (httpSettings.enabled()) {
+    if (prometheus != null) {
       try {
-        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(
-            PrometheusConfig.DEFAULT);
-        JobMetrics.get(system).registry().add(prometheus);
         node.http = HttpApi.start(system, httpSettings, db, node::workersInCluster,
             prometheus::scrape);
       } catch (RuntimeException e) {
@@ -109,7 +150,7 @@ public final class AnvilNode implements AutoCloseable {
           + " or accept plain TCP with anvil.tls.insecure-transport = on"
           + " (--insecure-transport)");
     }
-    org.slf4j.LoggerFactory.getLogger(AnvilNode.class).warn("INSECURE: cluster transport is"
+    LOG.warn("INSECURE: cluster transport is"
         + " plain TCP on {} (anvil.tls.insecure-transport = on): whoever reaches the cluster"
         + " port can join the cluster, submit, cancel and read jobs", host);
   }
@@ -147,28 +188,20 @@ public final class AnvilNode implements AutoCloseable {
 
   /**
    * Submits {@code spec} as job {@code jobId} on {@code workers} workers; {@code listener} hears
-   * its progress. A job id already known to the cluster's journal is not started again: the
-   * handle follows that job.
+   * its progress (on which thread, and what it may do there: {@link JobListener}). A job id
+   * already known to the cluster's journal is not started again: the handle follows that job.
+   * The handle's futures complete on an actor thread as well: chain blocking work with the
+   * {@code ...Async} methods and an executor of the service.
    */
   public JobHandle submit(String jobId, JobSpec spec, int workers, JobListener listener) {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(listener, "listener (JobListener.NONE to hear nothing)");
     if (workers < 1) {
       throw new IllegalArgumentException("workers = " + workers + ": must be at least 1");
     }
-    boolean[] started = {false};
-    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers, u -> {
-      if (u instanceof JobProtocol.Progress p) {
-        listener.onProgress(p.round(), p.totalRounds(), p.loss(), p.samplesPerSecond());
-      } else if (u instanceof JobProtocol.Accepted a) {
-        listener.onCoordinator(a.coordinator(), started[0]);
-        started[0] = true;
-      } else if (u instanceof JobProtocol.Degraded d) {
-        listener.onDegraded(d.reason());
-      } else if (u instanceof JobProtocol.Paused p) {
-        listener.onPaused(p.round());
-      } else if (u instanceof JobProtocol.Recovered r) {
-        listener.onRecovery(r.recovery());
-      }
-    }));
+    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers,
+        new ListenerCalls(jobId, listener)));
   }
 
   /** Worker slots registered in the cluster now (at least this node's, once registered). */
@@ -182,9 +215,9 @@ public final class AnvilNode implements AutoCloseable {
     return system.address().hostPort();
   }
 
-  /** The HTTP API's base URL (http://host:port), or null when it is off. */
-  public String httpUrl() {
-    return http == null ? null : http.url();
+  /** The HTTP API's base URL (http://host:port, https://... with HTTPS); empty when it is off. */
+  public Optional<String> httpUrl() {
+    return http == null ? Optional.empty() : Optional.of(http.url());
   }
 
   /** Leaves the cluster and stops the actor system; waits up to {@code timeout}. */

@@ -8,7 +8,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * A job submitted through {@link AnvilNode#submit}: its id, its result once it finishes (failed
- * with {@link JobFailedException} when it does not), and its controls.
+ * with {@link JobFailedException} when it does not, with {@link ClusterLostException} when this
+ * node loses the cluster first), and its controls. Its futures complete on a thread of the
+ * node's actor system: stages chained to them with the plain (not {@code ...Async}) methods
+ * run there and must not block.
  */
 public final class JobHandle {
   private final ActorSystem<?> system;
@@ -46,8 +49,12 @@ public final class JobHandle {
         .thenAccept(u -> expect(u, JobProtocol.Accepted.class));
   }
 
-  /** Cancels the job; completes once it has ended. */
+  /**
+   * Cancels the job; completes once it has ended. {@code reason} is recorded with it and is the
+   * message of the {@link JobFailedException} that {@link #result()} then fails with.
+   */
   public CompletionStage<Void> cancel(String reason) {
+    java.util.Objects.requireNonNull(reason, "reason");
     return JobClient.cancel(system, jobId, reason).thenAccept(u -> { });
   }
 

@@ -25,7 +25,7 @@ public final class NodeMain {
         + org.apache.pekko.cluster.typed.Cluster.get(node.system()).selfMember().uniqueAddress()
         .longUid() + ", seeds " + node.system().settings().config().getStringList(
         "pekko.cluster.seed-nodes") + ")"
-        + (node.httpUrl() == null ? "" : "; HTTP API on " + node.httpUrl()));
+        + node.httpUrl().map(url -> "; HTTP API on " + url).orElse(""));
     if (Boolean.getBoolean("anvil.node.watch-stdin")) {
       Thread watcher = new Thread(() -> {
         try {

@@ -46,7 +46,7 @@ final class NodeProcesses {
     command.addAll(s.jvmOptionsOf(index));
     command.addAll(List.of("-Xmx" + s.heap(),
         "-XX:+UseG1GC",
-        "-Dlogback.configurationFile=logback-node.xml",
+        "-Dlogback.configurationFile=" + logConfig(s.dataDirectory()),
         "-cp", System.getProperty("java.class.path"),
         "-Danvil.node.watch-stdin=true",
         "-Danvil.worker.slots=" + s.slotsPerNode(),
@@ -71,6 +71,41 @@ final class NodeProcesses {
       throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * The logging configuration of the node JVMs: INFO for Anvil and Pekko's cluster, warnings for
+   * the rest, to the node's log file. It is written into the run folder, not shipped in a jar:
+   * a library's jar carries no logging configuration (an application that embeds Anvil
+   * configures its own).
+   */
+  static final String NODE_LOG_CONFIG = """
+      <configuration>
+        <!-- Written by the launcher of this local cluster; its node JVMs read it. Edit it to
+             change what the next nodes started from this folder log. -->
+        <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+          <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
+        </appender>
+        <logger name="dev.anvil" level="${anvil.log.level:-INFO}"/>
+        <logger name="org.apache.pekko.cluster" level="INFO"/>
+        <logger name="org.apache.pekko.stream.Materializer" level="ERROR"/>
+        <root level="WARN"><appender-ref ref="STDOUT"/></root>
+      </configuration>
+      """;
+
+  /** {@code runDirectory/logback-node.xml}, written with {@link #NODE_LOG_CONFIG} if missing. */
+  static Path logConfig(Path runDirectory) {
+    Path file = runDirectory.resolve("logback-node.xml");
+    try {
+      if (!Files.exists(file)) {
+        Files.createDirectories(runDirectory);
+        Files.writeString(file, NODE_LOG_CONFIG);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the nodes' logging configuration " + file
+          + ": " + e.getMessage(), e);
+    }
+    return file.toAbsolutePath();
   }
 
   static String tailOf(Path file, int lines) {

@@ -15,7 +15,7 @@ import java.util.Map;
  * {@code anvil.persistence.url} at its own database and starts an {@link AnvilNode} itself.
  *
  * <pre>{@code
- * try (SingleNode anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2))) {
+ * try (SingleNode anvil = SingleNode.start(dir, NodeSettings.builder().slots(2))) {
  *   TrainingResult r = anvil.node().submit(spec).result().toCompletableFuture().get();
  * }
  * }</pre>
@@ -30,11 +30,27 @@ public final class SingleNode implements AutoCloseable {
   }
 
   /**
-   * Starts the database (its files in {@code dir/postgres}, kept across restarts) and the node;
-   * {@code settings} (e.g. {@code anvil.worker.slots}, {@code anvil.http.token}) go on top of
-   * the defaults. When the node does not start, the database is stopped again.
+   * Starts the database (its files in {@code dir/postgres}, kept across restarts) and the node
+   * with {@code settings} (its slots, HTTP API, allowed model classes...); the database is the
+   * embedded one, whatever {@code settings} say. The node listens on 127.0.0.1, an ephemeral
+   * port, unless {@code settings} give a host and port. When the node does not start, the
+   * database is stopped again.
+   */
+  public static SingleNode start(Path dir, NodeSettings.Builder settings) {
+    return start(dir, database -> settings.database(database.jdbcUrl(), database.user(),
+        database.password()).build());
+  }
+
+  /**
+   * As {@link #start(Path, NodeSettings.Builder)} with raw keys: {@code settings} (e.g.
+   * {@code anvil.worker.slots}, {@code anvil.http.token}) go on top of the defaults.
    */
   public static SingleNode start(Path dir, Map<String, ?> settings) {
+    return start(dir, database -> ConfigFactory.parseMap(settings));
+  }
+
+  private static SingleNode start(Path dir,
+      java.util.function.Function<EmbeddedDatabase, Config> settings) {
     EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("postgres"));
     try {
       Config defaults = ConfigFactory.parseMap(Map.of(
@@ -46,7 +62,7 @@ public final class SingleNode implements AutoCloseable {
           "pekko.remote.artery.canonical.port", 0,
           "pekko.cluster.seed-nodes", List.of()));
       return new SingleNode(database, AnvilNode.start(
-          ConfigFactory.parseMap(settings).withFallback(defaults)));
+          settings.apply(database).withFallback(defaults)));
     } catch (RuntimeException e) {
       database.close();
       throw e;

@@ -6,12 +6,11 @@ import dev.anvil.core.train.TrainingResult;
 import dev.anvil.runtime.AnvilNode;
 import dev.anvil.runtime.JobHandle;
 import dev.anvil.runtime.JobListener;
+import dev.anvil.runtime.NodeSettings;
 import dev.anvil.runtime.SingleNode;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,23 +44,32 @@ public final class EmbeddedService implements AutoCloseable {
   }
 
   /**
-   * Starts the database and the node (two worker slots), keeping their files in {@code dir}. The
-   * node treats every job it gets as coming from elsewhere, so the service's own model class is
-   * on its {@code anvil.models.allowed-classes}.
-   * {@link SingleNode} is the short way; with the service's own database it would be
-   * {@code AnvilNode.start} with {@code anvil.persistence.url}, {@code .user} and, from the
-   * environment, {@code ANVIL_DB_PASSWORD}.
+   * Starts the database and the node (two worker slots, no HTTP API), keeping their files in
+   * {@code dir}. The node treats every job it gets as coming from elsewhere, so the service's
+   * own model class is on its allowed classes. {@link SingleNode} is the short way; with the
+   * service's own database it would be
+   * {@code AnvilNode.start(settings().database(url, user, password).build())}.
    */
   public static EmbeddedService start(Path dir) {
-    return new EmbeddedService(SingleNode.start(dir, Map.of("anvil.worker.slots", 2,
-        "anvil.models.allowed-classes", List.of(SoftmaxRegression.class.getName()))));
+    return new EmbeddedService(SingleNode.start(dir, settings()));
+  }
+
+  /** The node's settings, all but the database. */
+  static NodeSettings.Builder settings() {
+    return NodeSettings.builder()
+        .slots(2)
+        .httpOff()
+        .allowModelClasses(SoftmaxRegression.class);
   }
 
   public JobSpec spec() {
     return JobSpecParser.parse(JOB, "embedded-softmax", null);
   }
 
-  /** Trains the service's model and returns the result; progress goes to {@code listener}. */
+  /**
+   * Trains the service's model and returns the result; progress goes to {@code listener}, called
+   * on one of the node's actor threads (it must not block: {@link JobListener}).
+   */
   public TrainingResult train(JobListener listener, Duration timeout) throws Exception {
     JobHandle job = anvil.node().submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2,
         listener);

@@ -49,6 +49,8 @@ class HttpApiTest {
   static Path dir;
   static SingleNode anvil;
   static AnvilNode node;
+  /** The node's API, http://127.0.0.1:PORT. */
+  static String url;
   static final HttpClient client = HttpClient.newHttpClient();
   static final ObjectMapper json = new ObjectMapper();
 
@@ -58,6 +60,7 @@ class HttpApiTest {
     anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2, "anvil.http.token", TOKEN,
         "anvil.data.allowed-roots", List.of(data.toString())));
     node = anvil.node();
+    url = node.httpUrl().orElseThrow();
   }
 
   @AfterAll
@@ -70,7 +73,7 @@ class HttpApiTest {
   record Reply(int status, JsonNode body) {}
 
   static Reply send(String method, String path, String body, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path))
         .timeout(Duration.ofSeconds(60))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body));
@@ -115,11 +118,11 @@ class HttpApiTest {
     assertEquals(2, self.path("workers").asInt(), dashboard.body()::toString);
     assertEquals("http-job", dashboard.body().path("jobs").get(0).path("jobId").asText());
     assertEquals(300, dashboard.body().path("jobs").get(0).path("rounds").size());
-    HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+    HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(url
         + "/")).build(), HttpResponse.BodyHandlers.ofString());
     assertTrue(page.body().contains("new EventSource(\"/api/events\")"), page.body());
     HttpResponse<java.util.stream.Stream<String>> events = client.send(HttpRequest
-        .newBuilder(URI.create(node.httpUrl() + "/api/events")).build(),
+        .newBuilder(URI.create(url + "/api/events")).build(),
         HttpResponse.BodyHandlers.ofLines());
     assertEquals("text/event-stream; charset=utf-8",
         events.headers().firstValue("Content-Type").orElse(""));
@@ -129,7 +132,7 @@ class HttpApiTest {
     }
 
     HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create(
-        node.httpUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        url + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());
     String text = metrics.body();
     assertTrue(text.contains("anvil_rounds_committed_total 300.0"), text);
@@ -177,7 +180,7 @@ class HttpApiTest {
   void hostileSpecsGet4xxWithinASecondAndLeakNothing() throws Exception {
     for (var hostile : HostileSpecs.all(dir).entrySet()) {
       long start = System.nanoTime();
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url
           + "/api/jobs")).header("Authorization", "Bearer " + TOKEN)
           .header("Content-Type", "application/hocon")
           .POST(HttpRequest.BodyPublishers.ofString(hostile.getValue())).build(),
@@ -189,7 +192,7 @@ class HttpApiTest {
       HostileSpecs.assertClean(r.body());
     }
     for (String probe : List.of("/health/alive", "/health/ready")) {
-      assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(node.httpUrl() + probe))
+      assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(url + probe))
           .build(), HttpResponse.BodyHandlers.ofString()).statusCode(), probe);
     }
     assertEquals(200, send("GET", "/api/cluster", null, null).status());
@@ -198,7 +201,7 @@ class HttpApiTest {
   @Test
   void probesAnswer() throws Exception {
     for (String probe : List.of("/health/alive", "/health/ready")) {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(node.httpUrl()
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url
           + probe)).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), probe + ": " + r.body());
       assertEquals("ok", r.body());
@@ -332,7 +335,7 @@ class HttpApiTest {
   /** A raw request, so that Host can be anything (the JDK client sets it itself). */
   static String raw(String request) throws Exception {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1",
-        java.net.URI.create(node.httpUrl()).getPort())) {
+        java.net.URI.create(url).getPort())) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return new String(s.getInputStream().readAllBytes(),
@@ -344,19 +347,19 @@ class HttpApiTest {
   void browserAttacksAreRefused() throws Exception {
     String body = JOB.replace("http-job", "csrf-job");
     HttpResponse<String> foreignOrigin = client.send(HttpRequest.newBuilder(URI.create(
-        node.httpUrl() + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
+        url + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
         .header("Content-Type", "application/json").header("Origin", "http://evil.example")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(403, foreignOrigin.statusCode(), foreignOrigin.body());
     HttpResponse<String> nullOrigin = client.send(HttpRequest.newBuilder(URI.create(
-        node.httpUrl() + "/api/jobs")).header("Origin", "null").build(),
+        url + "/api/jobs")).header("Origin", "null").build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(403, nullOrigin.statusCode(), nullOrigin.body());
     for (String type : List.of("text/plain", "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x")) {
       HttpResponse<String> simple = client.send(HttpRequest.newBuilder(URI.create(
-          node.httpUrl() + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
+          url + "/api/jobs?id=csrf-job")).header("Authorization", "Bearer " + TOKEN)
           .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
           HttpResponse.BodyHandlers.ofString());
       assertEquals(415, simple.statusCode(), type + ": " + simple.body());
@@ -370,7 +373,7 @@ class HttpApiTest {
         + "\r\nConnection: close\r\n\r\n" + body);
     assertTrue(foreignPost.startsWith("HTTP/1.1 403"), foreignPost);
     String own = raw("GET /api/jobs HTTP/1.1\r\nHost: localhost\r\nOrigin: "
-        + node.httpUrl() + "\r\nConnection: close\r\n\r\n");
+        + url + "\r\nConnection: close\r\n\r\n");
     assertTrue(own.startsWith("HTTP/1.1 200"), own);
     assertEquals(404, send("GET", "/api/jobs/csrf-job", null, null).status(),
         "a refused request started a job");
