@@ -60,10 +60,8 @@ final class ClusterRun {
           r.recovery().recoveryMillis()));
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
         && !r.recovery().kind().equals("deadline")) {  // late work re-sent: routine, not shown
-      bar.message(String.format(Locale.ROOT, "job %s recovered from %s (%s): training stalled"
-          + " %d ms (detected after %d ms, recovered %d ms after that)", r.jobId(),
-          r.recovery().kind(), r.recovery().detail(), r.recovery().stallMillis(),
-          r.recovery().detectMillis(), r.recovery().recoveryMillis()));
+      bar.message("job " + r.jobId() + " recovered from " + r.recovery().kind() + " ("
+          + r.recovery().detail() + "): " + r.recovery().costs());
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Degraded d) {
       bar.message("job " + d.jobId() + " is degraded: " + d.reason());
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Paused p) {

@@ -22,7 +22,8 @@ final class NodeCommand implements Callable<Integer> {
       description = "Address other nodes reach this one at (default: ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", required = true, description = "Cluster port of this node.")
+  @Option(names = "--port", paramLabel = "PORT", required = true,
+      description = "Cluster port of this node.")
   int port;
 
   @Option(names = "--seed", required = true, paramLabel = "HOST:PORT", split = ",",
@@ -50,8 +51,9 @@ final class NodeCommand implements Callable<Integer> {
       + " the database (--host-db) logs in as anvil.")
   String dbUser;
 
-  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address of the"
-      + " HTTP API (default: ${DEFAULT-VALUE}); any other than loopback needs ANVIL_HTTP_TOKEN.")
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+      description = "Address of the HTTP API (default: ${DEFAULT-VALUE}); any other than"
+          + " loopback needs ANVIL_HTTP_TOKEN.")
   String httpHost;
 
   @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",

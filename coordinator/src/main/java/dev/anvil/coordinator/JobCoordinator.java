@@ -152,8 +152,6 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Incremental mode: these rounds' gradients are in the log; their rounds may be journaled. */
   private record GradientsLogged(List<RoundCommitted> batch, String error) implements Command {}
 
-  /** Room for a message's fields besides its parameter vector. */
-
   /** Registers the entity type; {@code role} is the cluster role that hosts coordinators. */
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, String role) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
@@ -246,7 +244,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private long lastRoundsAckMillis;
   /** When each worker (by name) was last heard from: its newest result or Prepared. */
   private final Map<String, Long> lastHeard = new HashMap<>();
-  /** The workers by node as last logged (logPlacement). */
+  /** The workers by node as last logged (placementChanged). */
   private String loggedPlacement = "";
   /** When this incarnation dispatched its first round (wall clock). */
   private long resumedMillis;
@@ -430,8 +428,11 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         durableRound, hostAndPort(self.address()), self.longUid(), nodes, uids, counts);
   }
 
-  /** Logs where the job's workers are, when that changed since the last time. */
-  private void logPlacement(String why) {
+  /**
+   * The job's workers changed ({@code why}): publishes their number and logs where they are,
+   * when that differs from the last time.
+   */
+  private void placementChanged(String why) {
     JobProtocol.Placement p = placement();
     StringBuilder workers = new StringBuilder();
     for (int i = 0; i < p.nodes().length; i++) {
@@ -945,7 +946,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         getContext().getLog().info("job {}: worker {} joins from round {}", jobId, p.worker(),
             state.round() + 2);
       }
-      logPlacement("worker " + p.worker() + " joins from round " + (state.round() + 2));
+      placementChanged("worker " + p.worker() + " joins from round " + (state.round() + 2));
       return this;
     }
     if (phase != Phase.PREPARING || !recruits.contains(p.self())) {
@@ -997,7 +998,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       assigned = List.copyOf(recruits);  // recruits grows when workers join
       phase = Phase.TRAINING;
       live = new ArrayList<>(recruits);
-      logPlacement("training from round " + (state.round() + 1));
+      placementChanged("training from round " + (state.round() + 1));
       notifyWatchers(accepted());
       resumedMillis = System.currentTimeMillis();
       if (replayUntil > 0 && state.round() == replayUntil) {
@@ -1178,7 +1179,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     }
     live = List.copyOf(remaining);
     gone.forEach(suspects::remove);
-    logPlacement("node " + hostPort + " " + how + " in round " + (state.round() + 1));
+    placementChanged("node " + hostPort + " " + how + " in round " + (state.round() + 1));
     redispatchedNodes += missing.size();
     metrics.redispatched(missing.size());
     metrics.nodeLost();
@@ -1231,7 +1232,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     List<ActorRef<WorkerCommand>> remaining = new ArrayList<>(live);
     remaining.removeAll(gone);
     live = List.copyOf(remaining);
-    logPlacement("node " + hostAndPort(leaving) + " is leaving after round " + state.round());
+    placementChanged("node " + hostAndPort(leaving) + " is leaving after round " + state.round());
     long now = System.currentTimeMillis();
     pendingRecoveries.add(new PendingRecovery(Recovery.seen("node-left", hostAndPort(leaving)
         + " (uid " + leavingNode.longUid() + ") after round " + state.round() + ", "
@@ -1780,10 +1781,14 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   /** Rounds up to {@code last} are in the journal: report them committed. */
   private void roundsDurable(long last) {
     RoundCommitted newest = null;
-    Map<Long, Long> committedMillis = new HashMap<>();
+    // The journal's times of these rounds, kept only for recoveries waiting for one of them.
+    boolean recovering = !pendingRecoveries.isEmpty();
+    Map<Long, Long> committedMillis = recovering ? new HashMap<>() : Map.of();
     while (!unrecorded.isEmpty() && unrecorded.get(0).round() <= last) {
       newest = unrecorded.remove(0);
-      committedMillis.put(newest.round(), newest.epochMillis());
+      if (recovering) {
+        committedMillis.put(newest.round(), newest.epochMillis());
+      }
     }
     if (newest == null || last <= durableRound) {
       return;
@@ -2056,9 +2061,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         recoveries.add(done);
         unackedRecoveries.add(done);
         toJournal(new JobJournal.RecordRecovery(done, acks), JobJournal.Recorded.RECOVERY);
-        getContext().getLog().info("job {}: recovered from {} ({}): training stalled {} ms"
-            + " (detected after {} ms, recovered {} ms after that)", jobId, done.kind(),
-            done.detail(), done.stallMillis(), done.detectMillis(), done.recoveryMillis());
+        getContext().getLog().info("job {}: recovered from {} ({}): {}", jobId, done.kind(),
+            done.detail(), done.costs());
         metrics.recovered(done.kind(), done.recoveryMillis(), done.stallMillis());
         notifyWatchers(new JobProtocol.Recovered(jobId, done));
       }

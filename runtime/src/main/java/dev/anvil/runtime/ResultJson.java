@@ -37,7 +37,8 @@ public final class ResultJson {
       List<Recovery> recoveries = new ArrayList<>();
       for (JsonNode v : r.path("recoveries")) {
         recoveries.add(new Recovery(v.path("kind").asText(), v.path("detail").asText(),
-            v.path("lastHeardMillis").asLong(), v.path("faultSeenMillis").asLong(), v.path("redispatchedMillis").asLong(),
+            v.path("lastHeardMillis").asLong(), v.path("faultSeenMillis").asLong(),
+            v.path("redispatchedMillis").asLong(),
             v.path("firstCommitMillis").asLong(), v.path("lastCommitBeforeMillis").asLong(),
             v.path("redoneRounds").asLong(), v.path("replayMillis").asLong(),
             v.path("treeNodesRedispatched").asInt()));

@@ -68,6 +68,12 @@ public record Recovery(String kind, String detail, long lastHeardMillis, long fa
         ? firstCommitMillis - lastCommitBeforeMillis : 0;
   }
 
+  /** What the recovery cost, in words: the stall, then detection and the recovery itself. */
+  public String costs() {
+    return "training stalled " + stallMillis() + " ms (detected after " + detectMillis()
+        + " ms, recovered " + recoveryMillis() + " ms after that)";
+  }
+
   /** This recovery completed by the commit of a round at {@code millis}. */
   public Recovery committedAt(long millis) {
     return new Recovery(kind, detail, lastHeardMillis, faultSeenMillis, redispatchedMillis,

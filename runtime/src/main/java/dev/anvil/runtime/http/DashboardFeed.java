@@ -162,9 +162,8 @@ final class DashboardFeed {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("time", r.faultSeenMillis());
         e.put("kind", "recovery");
-        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), training"
-            + " stalled " + r.stallMillis() + " ms (detected after " + r.detectMillis()
-            + " ms, recovered " + r.recoveryMillis() + " ms after that)");
+        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), "
+            + r.costs());
         timeline.add(e);
       }
     }

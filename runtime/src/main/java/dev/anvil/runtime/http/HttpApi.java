@@ -365,26 +365,29 @@ public final class HttpApi implements AutoCloseable {
       e.put("reachable", !state.getUnreachable().contains(m));
       members.add(e);
     }
-    List<String> running = new ArrayList<>();
-    for (String id : records.ids(200)) {
-      JobRecords.Status s = records.status(id, 1);
-      if (s != null && Placements.running(s.state())) {
-        running.add(id);
-      }
-    }
-    Placements.annotate(members, Placements.ask(system, running));
+    Placements.annotate(members, Placements.ask(system, latest().stream()
+        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList()));
     return Map.of("self", cluster.selfMember().address().hostPort(), "members", members);
   }
 
   private Object jobs() throws SQLException {
     List<Object> out = new ArrayList<>();
+    for (JobRecords.Status s : latest()) {
+      out.add(Map.of("jobId", s.jobId(), "state", s.state(), "lastRound", s.lastRound()));
+    }
+    return Map.of("jobs", out);
+  }
+
+  /** The state of each job the journal holds (at most 200), without its recent rounds. */
+  private List<JobRecords.Status> latest() throws SQLException {
+    List<JobRecords.Status> out = new ArrayList<>();
     for (String id : records.ids(200)) {
       JobRecords.Status s = records.status(id, 1);
       if (s != null) {
-        out.add(Map.of("jobId", id, "state", s.state(), "lastRound", s.lastRound()));
+        out.add(s);
       }
     }
-    return Map.of("jobs", out);
+    return out;
   }
 
   private Object status(String id) throws SQLException, IOException {
