@@ -39,6 +39,7 @@ import dev.anvil.core.train.Recovery;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingState;
 import dev.anvil.core.wire.AnvilSerializable;
+import dev.anvil.persistence.CheckpointRepository;
 import dev.anvil.persistence.CheckpointStore;
 import dev.anvil.persistence.DatabaseSettings;
 import java.time.Duration;
@@ -167,6 +168,17 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    */
   public static Behavior<Command> create(String jobId,
       ActorRef<ClusterSharding.ShardCommand> shard) {
+    return create(jobId, shard, config -> new CheckpointStore(DatabaseSettings.from(config),
+        CoordinatorSettings.from(config).checkpointDirectory()));
+  }
+
+  /**
+   * As {@link #create(String, ActorRef)}, with the checkpoints in the repository that
+   * {@code repositories} opens from the node's config (on first use).
+   */
+  public static Behavior<Command> create(String jobId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      java.util.function.Function<com.typesafe.config.Config, CheckpointRepository> repositories) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.withStash(10_000, stash -> {
           ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId,
@@ -175,7 +187,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
               JournalLoaded::new)));
           return Behaviors.<Command>receive(Command.class)
               .onMessage(JournalLoaded.class, loaded -> stash.unstashAll(
-                  new JobCoordinator(ctx, timers, jobId, journal, shard, loaded.state())))
+                  new JobCoordinator(ctx, timers, jobId, journal, shard, repositories,
+                      loaded.state())))
               .onAnyMessage(m -> {
                 stash.stash(m);
                 return Behaviors.same();
@@ -197,7 +210,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private final Set<ActorRef<JobUpdate>> watchers = new HashSet<>();
   /** A resumed (or imported) job: its take-over is not a recovery. */
   private final boolean resuming;
-  private CheckpointStore store;
+  private final java.util.function.Function<com.typesafe.config.Config, CheckpointRepository>
+      repositories;
+  private CheckpointRepository store;
   /** Evaluations not back yet, by round: a checkpoint waits for those at or before its round. */
   private final java.util.TreeSet<Long> evaluating = new java.util.TreeSet<>();
   private Captured captured;
@@ -321,15 +336,19 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String jobId, ActorRef<JobJournal.Command> journal,
-      ActorRef<ClusterSharding.ShardCommand> shard, JobJournal.State recorded) {
-    this(context, timers, jobId, journal, shard, recorded, Set.of(), false);
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      java.util.function.Function<com.typesafe.config.Config, CheckpointRepository> repositories,
+      JobJournal.State recorded) {
+    this(context, timers, jobId, journal, shard, repositories, recorded, Set.of(), false);
   }
 
   private JobCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String jobId, ActorRef<JobJournal.Command> journal,
-      ActorRef<ClusterSharding.ShardCommand> shard, JobJournal.State recorded,
-      Set<ActorRef<JobUpdate>> watchers, boolean resuming) {
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      java.util.function.Function<com.typesafe.config.Config, CheckpointRepository> repositories,
+      JobJournal.State recorded, Set<ActorRef<JobUpdate>> watchers, boolean resuming) {
     super(context);
+    this.repositories = repositories;
     this.resuming = resuming;
     this.watchers.addAll(watchers);
     context.setLoggerName(JobCoordinator.class);
@@ -617,10 +636,9 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     return this;
   }
 
-  private CheckpointStore store() {
+  private CheckpointRepository store() {
     if (store == null) {
-      store = new CheckpointStore(DatabaseSettings.from(
-          getContext().getSystem().settings().config()), settings.checkpointDirectory());
+      store = repositories.apply(getContext().getSystem().settings().config());
     }
     return store;
   }
@@ -633,7 +651,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
   private void restore() {
     restoring = true;
     List<CheckpointCommitted> refs = newestFirst();
-    CheckpointStore from = store();
+    CheckpointRepository from = store();
     String id = jobId;
     String fingerprint = job.dataFingerprint();
     boolean logged = incremental();
@@ -685,7 +703,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
    * {@code problem} (null: none); each one passed over is described in {@code skipped}. Null
    * when none qualifies. Blocking: call off the actor's thread.
    */
-  private static Verified newestVerified(CheckpointStore store, String jobId,
+  private static Verified newestVerified(CheckpointRepository store, String jobId,
       List<CheckpointCommitted> refs, java.util.function.Function<Checkpoint, String> problem,
       List<String> skipped) {
     for (CheckpointCommitted ref : refs) {
@@ -1517,7 +1535,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
         job.dataFingerprint(), job.kernel().name(), c.state(), c.loss(),
         history.stream().filter(h -> h.round() <= round).toList(), c.epochLossSum(),
         c.epochRounds());
-    CheckpointStore to = store();
+    CheckpointRepository to = store();
     String id = jobId;
     long start = System.nanoTime();
     long writer = epoch;
@@ -1577,7 +1595,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
       if (keptCheckpoints.size() >= 2 * keep) {
         long oldestKept = keptCheckpoints.get(keptCheckpoints.size() - keep).round();
         keptCheckpoints.subList(0, keptCheckpoints.size() - keep).clear();
-        CheckpointStore from = store();
+        CheckpointRepository from = store();
         String id = jobId;
         journal.tell(new JobJournal.Compact(oldestKept));
         boolean logged = incremental();
@@ -1667,7 +1685,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     long last = batch.get(batch.size() - 1).round();
     List<CheckpointStore.RoundGradient> gradients = unloggedGradients.stream()
         .filter(g -> g.round() <= last).toList();
-    CheckpointStore to = store();
+    CheckpointRepository to = store();
     String id = jobId;
     getContext().pipeToSelf(CompletableFuture.runAsync(() -> to.writeGradients(id, gradients),
         blocking), (ok, error) -> new GradientsLogged(batch, error == null ? null
@@ -1842,7 +1860,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
 
   /** A finished job is never replayed: its gradient log goes (its checkpoints stay). */
   private void forgetGradients() {
-    CheckpointStore from = store();
+    CheckpointRepository from = store();
     String id = jobId;
     CompletableFuture.runAsync(() -> from.deleteGradientsThrough(id, Long.MAX_VALUE), blocking)
         .exceptionally(e -> {
@@ -1964,7 +1982,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     int workers = i.workers() > 0 ? i.workers() : c.workers();
     watchers.add(i.replyTo());
     phase = Phase.IMPORTING;
-    CheckpointStore to = store();
+    CheckpointRepository to = store();
     String id = jobId;
     byte[] bytes = i.checkpoint();
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
@@ -2021,7 +2039,7 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
           + " rounds; pause it to checkpoint now)"));
       return this;
     }
-    CheckpointStore from = store();
+    CheckpointRepository from = store();
     String id = jobId;
     List<CheckpointCommitted> refs = newestFirst();
     CompletableFuture.runAsync(() -> {
@@ -2038,8 +2056,8 @@ public final class JobCoordinator extends AbstractBehavior<JobCoordinator.Comman
     if (phase != Phase.RESUMING) {
       return this;
     }
-    return new JobCoordinator(getContext(), timers, jobId, journal, shard, loaded.state(),
-        watchers, true);
+    return new JobCoordinator(getContext(), timers, jobId, journal, shard, repositories,
+        loaded.state(), watchers, true);
   }
 
   /**

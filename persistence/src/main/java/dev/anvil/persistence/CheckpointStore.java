@@ -31,7 +31,7 @@ import java.util.List;
  * new connection: every call may be repeated ({@link #deleteBefore} then counts only the rows the
  * second try deleted). Calls are blocking (run them off actor threads) and serialized.
  */
-public final class CheckpointStore implements AutoCloseable {
+public final class CheckpointStore implements CheckpointRepository {
   public static final String TABLE = "anvil_checkpoint";
 
   static final String DDL = "CREATE TABLE IF NOT EXISTS " + TABLE + " ("
@@ -104,6 +104,7 @@ public final class CheckpointStore implements AutoCloseable {
    * Stores rounds' gradients in one transaction (a round already stored is left as it is: the
    * same round always has the same gradient).
    */
+  @Override
   public synchronized void writeGradients(String jobId, List<RoundGradient> rounds) {
     if (rounds.isEmpty()) {
       return;
@@ -132,6 +133,7 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   /** Job {@code jobId}'s stored gradients of rounds {@code from..to}, in round order. */
+  @Override
   public synchronized List<RoundGradient> readGradients(String jobId, long from, long to) {
     return run("read the gradients of rounds " + from + ".." + to + " of job " + jobId, c -> {
       try (PreparedStatement p = c.prepareStatement("SELECT round, loss_sum, samples, data FROM "
@@ -152,6 +154,7 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   /** Deletes job {@code jobId}'s gradients of rounds up to {@code round}; returns how many. */
+  @Override
   public synchronized int deleteGradientsThrough(String jobId, long round) {
     return run("delete old gradients of job " + jobId, c -> {
       try (PreparedStatement p = c.prepareStatement("DELETE FROM " + GRADIENTS
@@ -167,6 +170,7 @@ public final class CheckpointStore implements AutoCloseable {
    * Stores {@code bytes} as job {@code jobId}'s checkpoint of round {@code round} (replacing a
    * row of the same round: rewriting a round writes the same bits) and returns its row.
    */
+  @Override
   public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
     Path file = directory == null ? null : writeFile(jobId, round, bytes);
     byte[] inRow = file == null ? bytes : new byte[0];
@@ -231,6 +235,7 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   /** The bytes of job {@code jobId}'s checkpoint of round {@code round}, or null if none. */
+  @Override
   public synchronized byte[] read(String jobId, long round) {
     return run("read the checkpoint of round " + round + " of job " + jobId, c -> {
       try (PreparedStatement p = c.prepareStatement("SELECT data, size FROM " + TABLE
@@ -284,6 +289,7 @@ public final class CheckpointStore implements AutoCloseable {
   }
 
   /** Deletes job {@code jobId}'s checkpoints of rounds before {@code round}; returns how many. */
+  @Override
   public synchronized int deleteBefore(String jobId, long round) {
     if (directory != null) {
       deleteFilesBefore(jobId, round);
