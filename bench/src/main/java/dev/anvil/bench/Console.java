@@ -38,6 +38,12 @@ final class Console {
     return "[" + String.join(" ", out) + "]";
   }
 
+  /** Each value in {@code format}, space-separated in brackets. */
+  static String list(java.util.List<Double> values, String format) {
+    return "[" + String.join(" ", values.stream()
+        .map(v -> String.format(Locale.ROOT, format, v)).toList()) + "]";
+  }
+
   /** The integer at {@code args[i]}, which must be at least {@code min}. */
   static int atLeast(String[] args, int i, int min) {
     int n;

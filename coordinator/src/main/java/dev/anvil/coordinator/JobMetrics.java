@@ -18,11 +18,12 @@ import org.apache.pekko.actor.typed.ExtensionId;
 /**
  * The coordinators' meters in one actor system (Micrometer): rounds committed, round times,
  * samples/s, re-dispatched work, late and rejected results, lost nodes, recovery times,
- * checkpoint times and sizes, journal errors. The registry is a composite whose registries are
- * fixed when the actor system starts ({@link Publish}, in its setup): the node's Prometheus
- * registry served at /metrics, and any an embedding service gives. They are in place before the
- * first meter is registered, so every registry sees every recording. A registry added later
- * through {@link #registry()} misses what was recorded before (Micrometer warns about it).
+ * checkpoint times and sizes, checkpoints committed and not written, journal errors. The
+ * registry is a composite whose registries are fixed when the actor system starts
+ * ({@link Publish}, in its setup): the node's Prometheus registry served at /metrics, and any an
+ * embedding service gives. They are in place before the first meter is registered, so every
+ * registry sees every recording. A registry added later through {@link #registry()} misses what
+ * was recorded before (Micrometer warns about it).
  */
 public final class JobMetrics implements Extension {
   private static final ExtensionId<JobMetrics> ID = new ExtensionId<>() {
@@ -59,6 +60,8 @@ public final class JobMetrics implements Extension {
   private final Counter nodesLost;
   private final Timer checkpointTime;
   private final DistributionSummary checkpointBytes;
+  private final Counter checkpointsCommitted;
+  private final Counter checkpointWriteFailures;
   private final Counter journalErrors;
   private final Map<String, AtomicLong> samplesPerSecond = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> jobWorkers = new ConcurrentHashMap<>();
@@ -78,10 +81,19 @@ public final class JobMetrics implements Extension {
         .description("Results rejected as bad (non-finite, wrong length)").register(registry);
     nodesLost = Counter.builder("anvil.node.failures")
         .description("Nodes a job's coordinator saw become unreachable").register(registry);
+    // a histogram: write-time quantiles between any two scrapes (e.g. before and after a job)
     checkpointTime = Timer.builder("anvil.checkpoint.write.time")
-        .description("Time to encode and store a checkpoint").register(registry);
+        .description("Time to encode and store a checkpoint").publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
+        .register(registry);
     checkpointBytes = DistributionSummary.builder("anvil.checkpoint.size").baseUnit("bytes")
         .description("Size of a stored checkpoint").register(registry);
+    checkpointsCommitted = Counter.builder("anvil.checkpoints.committed")
+        .description("Checkpoints stored and journaled (a restart can use them)")
+        .register(registry);
+    checkpointWriteFailures = Counter.builder("anvil.checkpoint.write.failures")
+        .description("Checkpoints not stored (encoding or the store failed); training went on")
+        .register(registry);
     journalErrors = Counter.builder("anvil.journal.errors")
         .description("Journal writes not acknowledged in time").register(registry);
   }
@@ -161,6 +173,16 @@ public final class JobMetrics implements Extension {
   void checkpointWritten(long nanos, long bytes) {
     checkpointTime.record(Duration.ofNanos(nanos));
     checkpointBytes.record(bytes);
+  }
+
+  /** A written checkpoint's journal event is durable. */
+  void checkpointCommitted() {
+    checkpointsCommitted.increment();
+  }
+
+  /** A checkpoint was not written (its encoding or store failed). */
+  void checkpointWriteFailed() {
+    checkpointWriteFailures.increment();
   }
 
   void journalError() {

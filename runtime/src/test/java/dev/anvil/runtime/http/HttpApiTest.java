@@ -140,8 +140,9 @@ class HttpApiTest {
     assertTrue(text.contains("anvil_round_time_seconds_bucket"), text);
     for (String name : List.of("anvil_redispatched_tree_nodes_total",
         "anvil_late_results_total", "anvil_rejected_results_total",
-        "anvil_node_failures_total", "anvil_checkpoint_write_time_seconds",
-        "anvil_checkpoint_size_bytes", "anvil_journal_errors_total")) {
+        "anvil_node_failures_total", "anvil_checkpoint_write_time_seconds_bucket",
+        "anvil_checkpoint_size_bytes", "anvil_checkpoints_committed_total",
+        "anvil_checkpoint_write_failures_total", "anvil_journal_errors_total")) {
       assertTrue(text.contains(name), name + " missing from /metrics:\n" + text);
     }
   }
