@@ -137,13 +137,14 @@ final class CheckpointPipeline {
   /**
    * The journaling checkpoint is journaled. Retention runs once every {@code keep} checkpoints
    * (a journal event and deletes each time), so between {@code keep} and {@code 2 keep - 1}
-   * exist: returns the oldest round to keep when it runs now, else -1.
+   * exist: returns the oldest round to keep when it runs now, else -1 (and -2 when no
+   * checkpoint was being journaled).
    */
   long journaled() {
     CheckpointCommitted done = journaling;
     journaling = null;
     if (done == null) {
-      return -1;
+      return -2;
     }
     kept.add(done);
     if (kept.size() < 2 * keep) {

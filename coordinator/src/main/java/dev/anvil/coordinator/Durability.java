@@ -233,6 +233,7 @@ final class Durability {
   private Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
     if (w.error() != null) {
       run.checkpoints.writeFailed();
+      c.metrics.checkpointWriteFailed();
       c.log().warn("job {}: the checkpoint of round {} was not written ({}); training goes"
           + " on, the next one is due in {} rounds", c.jobId, w.ref().round(), w.error(),
           run.spec.checkpoint().everyRounds());
@@ -262,6 +263,9 @@ final class Durability {
   /** A checkpoint is journaled: retention deletes those beyond the newest kept ones. */
   private void checkpointJournaled() {
     long oldestKept = run.checkpoints.journaled();
+    if (oldestKept > -2) {
+      c.metrics.checkpointCommitted();
+    }
     if (oldestKept >= 0) {
       c.journal.tell(new JobJournal.Compact(oldestKept));
       boolean logged = run.incremental();
