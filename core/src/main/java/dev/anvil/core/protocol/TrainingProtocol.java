@@ -6,7 +6,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * The messages between a job's coordinator and the workers (DESIGN.md, "The round protocol").
+ * The messages between a job's coordinator and the workers (docs/design.md, "The round protocol").
  * Every message carries the job id and the coordinator's {@code epoch} (its incarnation): a
  * worker answers an older epoch's requests never again once it has seen a newer one.
  */
