@@ -54,7 +54,7 @@ final class Durability {
       run.commits.toLog(step.logged());
     }
     run.commits.computed(new RoundCommitted(step.round(), step.loss(), step.samples(),
-        run.lastCommittedMillis, run.inc.epoch()), run.stats.trainNanos());
+        run.lastCommittedMillis, run.inc.coordinatorEpoch()), run.stats.trainNanos());
     flush();
   }
 
@@ -223,7 +223,7 @@ final class Durability {
         run.job().dataFingerprint(), run.job().kernel().name(), k.state(), k.loss(),
         run.loop.historyThrough(round), k.epochLossSum(), k.epochRounds());
     long start = System.nanoTime();
-    long writer = run.inc.epoch();
+    long writer = run.inc.coordinatorEpoch();
     c.pipe(() -> c.io.write(checkpoint, writer),
         ref -> new CheckpointWritten(ref, System.nanoTime() - start, null),
         error -> new CheckpointWritten(new CheckpointCommitted(round, null, null, 0, writer),
@@ -315,7 +315,7 @@ final class Durability {
         run.pool.live().size(), run.pool.assignment().nodes(), run.loop.history(),
         (System.currentTimeMillis() - run.inc.jobStartMillis()) / 1e3,
         run.job().totalRounds() - run.inc.restoredFrom() - run.inc.replayedFromLog(),
-        run.inc.epoch(), run.recoveries.all());
+        run.inc.coordinatorEpoch(), run.recoveries.all());
     c.journal.send(new JobJournal.RecordCompleted(resultJson, c.acks),
         JobJournal.Recorded.COMPLETED);
     return training;

@@ -37,8 +37,12 @@ final class Incarnation {
     return resuming;
   }
 
-  /** This incarnation's epoch: 0 until the journal has recorded it. */
-  long epoch() {
+  /**
+   * This incarnation's coordinator epoch (the fencing token every journal event and worker
+   * message carries): 0 until the journal has recorded it. Not a training epoch (a pass over
+   * the data), nor the Unix epoch of the {@code ...Millis} times.
+   */
+  long coordinatorEpoch() {
     return epoch;
   }
 

@@ -108,14 +108,14 @@ final class JobRun {
   void prepare(List<ActorRef<WorkerCommand>> workers) {
     String text = JobSpecWriter.toHocon(spec);
     for (ActorRef<WorkerCommand> w : workers) {
-      w.tell(new PrepareJob(c.jobId, inc.epoch(), text, c.replies));
+      w.tell(new PrepareJob(c.jobId, inc.coordinatorEpoch(), text, c.replies));
     }
   }
 
   /** Evaluates the parameters after round {@code done} off the actor's thread. */
   void evaluate(long done) {
     float[] params = loop.state().params().clone();
-    double trainLoss = loop.takeEpochLoss();
+    double trainLoss = loop.takeTrainingEpochLoss();
     checkpoints.evaluationStarted(done);
     PreparedJob j = loop.job();
     c.pipe(() -> {
@@ -184,7 +184,7 @@ final class JobRun {
     }
     c.log().info("job {}: epoch {} restored rounds {}..{} ({} from the gradient log, the rest"
         + " recomputed) in {} ms; the loss of round {} matches the journal bit for bit",
-        c.jobId, inc.epoch(), inc.restoredFrom() + 1, inc.replayUntil(), inc.replayedFromLog(),
+        c.jobId, inc.coordinatorEpoch(), inc.restoredFrom() + 1, inc.replayUntil(), inc.replayedFromLog(),
         System.currentTimeMillis() - inc.resumedMillis(), inc.replayUntil());
     finishReplay();
     return null;
@@ -247,7 +247,7 @@ final class JobRun {
       commits.clear();
     }
     loop = null;
-    return new Ended(c, outcome, inc.recorded(), inc.epoch(), checkpoints.newestFirst(),
+    return new Ended(c, outcome, inc.recorded(), inc.coordinatorEpoch(), checkpoints.newestFirst(),
         String.valueOf(spec.checkpoint().everyRounds()), this);
   }
 }

@@ -42,8 +42,8 @@ final class RoundLoop {
   private TrainingState state;
   private RoundState round;
   private double lastLoss = Double.NaN;
-  private double epochLoss;
-  private long epochRounds;
+  private double trainingEpochLossSum;
+  private long trainingEpochRounds;
   private final List<EpochReport> history = new ArrayList<>();
 
   RoundLoop(PreparedJob job) {
@@ -104,8 +104,8 @@ final class RoundLoop {
     lastLoss = c.loss();
     history.clear();
     history.addAll(c.history());
-    epochLoss = c.epochLossSum();
-    epochRounds = c.epochRounds();
+    trainingEpochLossSum = c.epochLossSum();
+    trainingEpochRounds = c.epochRounds();
   }
 
   /** Applies a logged round's gradient (no recomputation). */
@@ -147,8 +147,8 @@ final class RoundLoop {
   /** Counts a completed round's loss in the epoch's mean. */
   void counted(double loss) {
     lastLoss = loss;
-    epochLoss += loss;
-    epochRounds++;
+    trainingEpochLossSum += loss;
+    trainingEpochRounds++;
   }
 
   /** Whether the round just completed ends an epoch (or the job): evaluate then. */
@@ -158,16 +158,17 @@ final class RoundLoop {
   }
 
   /** The epoch's mean training loss, starting the next epoch's sum. */
-  double takeEpochLoss() {
-    double mean = epochLoss / epochRounds;
-    epochLoss = 0;
-    epochRounds = 0;
+  double takeTrainingEpochLoss() {
+    double mean = trainingEpochLossSum / trainingEpochRounds;
+    trainingEpochLossSum = 0;
+    trainingEpochRounds = 0;
     return mean;
   }
 
   /** A copy of this round boundary's state, for a checkpoint. */
   CheckpointPipeline.Captured capture() {
-    return new CheckpointPipeline.Captured(state.copy(), lastLoss, epochLoss, epochRounds);
+    return new CheckpointPipeline.Captured(state.copy(), lastLoss, trainingEpochLossSum,
+        trainingEpochRounds);
   }
 
   void evaluated(EpochReport report) {

@@ -248,7 +248,7 @@ final class Starting extends CoordinatorBehavior {
 
   /** Recruits workers once the job is loaded and restored, and the epoch is recorded. */
   private Behavior<Command> recruitWhenReady() {
-    if (step != Step.LOADING || run.loop == null || run.inc.epoch() == 0 || restoring) {
+    if (step != Step.LOADING || run.loop == null || run.inc.coordinatorEpoch() == 0 || restoring) {
       return this;
     }
     step = Step.RECRUITING;
@@ -280,10 +280,10 @@ final class Starting extends CoordinatorBehavior {
   }
 
   private Behavior<Command> onWorkerReply(FromWorker f) {
-    if (f.reply() instanceof Prepared p && p.epoch() == run.inc.epoch()) {
+    if (f.reply() instanceof Prepared p && p.epoch() == run.inc.coordinatorEpoch()) {
       return onPrepared(p);
     }
-    if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.epoch()) {
+    if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.coordinatorEpoch()) {
       return run.fail("worker " + pf.worker() + " cannot take part: " + pf.reason());
     }
     return this;
@@ -356,7 +356,7 @@ final class Starting extends CoordinatorBehavior {
   Behavior<Command> resend(JobJournal.Recorded what) {
     switch (what) {
       case STARTED -> {
-        if (run.inc.epoch() == 0) {
+        if (run.inc.coordinatorEpoch() == 0) {
           c.journal.resend(what);
         }
       }

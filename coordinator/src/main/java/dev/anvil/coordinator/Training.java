@@ -134,7 +134,7 @@ final class Training extends CoordinatorBehavior {
     float[] params = run.loop.state().params().clone();
     long round = run.loop.done();
     for (WorkerPool.Dispatch d : work) {
-      d.worker().tell(new ComputeNodes(c.jobId, run.inc.epoch(), round, params, d.nodes(),
+      d.worker().tell(new ComputeNodes(c.jobId, run.inc.coordinatorEpoch(), round, params, d.nodes(),
           c.replies));
     }
   }
@@ -237,10 +237,10 @@ final class Training extends CoordinatorBehavior {
 
   private Behavior<Command> onWorkerReply(FromWorker f) {
     if (f.reply() instanceof NodeResult n) {
-      return stage == Stage.TRAINING && n.epoch() == run.inc.epoch() ? onResult(n) : this;
-    } else if (f.reply() instanceof Prepared p && p.epoch() == run.inc.epoch()) {
+      return stage == Stage.TRAINING && n.epoch() == run.inc.coordinatorEpoch() ? onResult(n) : this;
+    } else if (f.reply() instanceof Prepared p && p.epoch() == run.inc.coordinatorEpoch()) {
       return onJoinerPrepared(p);
-    } else if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.epoch()) {
+    } else if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.coordinatorEpoch()) {
       run.pool.joinFailed(pf.worker());
       c.log().warn("job {}: worker {} cannot join: {}", c.jobId, pf.worker(), pf.reason());
     } else if (f.reply() instanceof ParamsMissing pm && stage == Stage.TRAINING

@@ -42,9 +42,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private final String name;
   private final PreparedJobs prepared;
   private final Map<String, JobContext> jobs = new HashMap<>();
-  private long staleRequests;
-  /** Messages dropped as malformed; the first of each kind is logged at WARN. */
-  private long malformed;
+  /** Kinds of malformed messages dropped: the first of each kind is logged at WARN. */
   private final java.util.Set<String> malformedKinds = new java.util.HashSet<>();
   /** Requests the fault hook held back, by identity: when they come round again, they run. */
   private final java.util.Set<ComputeNodes> delayed =
@@ -99,8 +97,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     }
     JobContext known = jobs.get(p.jobId());
     if (known != null && known.epoch > p.epoch()) {
-      staleRequests++;
-      return this;
+      return this;  // an answer to an earlier incarnation
     }
     if (known != null) {
       jobs.remove(p.jobId());
@@ -165,7 +162,6 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
 
   /** Drops a message that no coordinator sends; logs the first of each kind. */
   private Behavior<WorkerCommand> dropMalformed(String why) {
-    malformed++;
     if (malformedKinds.size() < 64 && malformedKinds.add(why)) {
       getContext().getLog().warn("worker {} dropped a malformed message ({}); further ones of"
           + " this kind are dropped silently", name, why);
@@ -198,7 +194,6 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
     JobContext ctx = jobs.get(c.jobId());
     if (ctx == null || ctx.epoch > c.epoch()) {
-      staleRequests++;
       getContext().getLog().debug("worker {} ignores round {} of job {} epoch {}", name,
           c.round(), c.jobId(), c.epoch());
       if (ctx == null) {
@@ -249,13 +244,5 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     }
     jobs.clear();
     return this;
-  }
-
-  long staleRequests() {
-    return staleRequests;
-  }
-
-  long malformed() {
-    return malformed;
   }
 }

@@ -67,10 +67,6 @@ public final class ShardSampler {
     return perShardBatch;
   }
 
-  public int shardSize(int shard) {
-    return members[shard].length;
-  }
-
   /**
    * The order of shard {@code shard}'s samples in {@code epoch}; round {@code r}'s minibatch is
    * {@code order[step * b .. (step + 1) * b)} with {@code step = r mod R}. Do not modify.
