@@ -130,13 +130,16 @@ class JobCoordinatorTest {
 
   /**
    * A second node joins and hosts one of the two workers, which stops answering in round 6;
-   * the node is then downed. Deadlines are an hour here, so only the loss can move the work.
+   * the node is then downed. Deadlines are an hour here, so only the loss can move the work,
+   * and the failure detector waits 20 s, so only the downing can report the loss.
    */
   @Test
   void theTreeNodesOfADownedWorkerNodeGoToTheOtherWorker() {
     JobSpec spec = TinyJob.spec(0);
-    try (TestNode first = TestNode.first(Map.of("anvil.coordinator.deadline.minimum", "1h"));
-        TestNode second = first.join(Map.of())) {
+    Map<String, String> onlyTheDowning = Map.of("anvil.coordinator.deadline.minimum", "1h",
+        "pekko.cluster.failure-detector.acceptable-heartbeat-pause", "20s");
+    try (TestNode first = TestNode.first(onlyTheDowning);
+        TestNode second = first.join(onlyTheDowning)) {
       TestWorker local = TestWorker.start(first.kit(), "local-worker", Script.HONEST);
       TestWorker remote = TestWorker.start(second.kit(), "remote-worker", Script.holdFrom(5));
       first.awaitListed(Set.of(local.ref(), remote.ref()));

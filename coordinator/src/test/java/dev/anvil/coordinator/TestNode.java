@@ -140,7 +140,7 @@ final class TestNode implements AutoCloseable {
     listing.awaitAssert(CLUSTER_WAIT, () -> {
       kit.system().receptionist().tell(Receptionist.find(TrainingProtocol.WORKERS,
           listing.ref()));
-      assertEquals(identities(workers), identities(listing.receiveMessage()
+      assertEquals(identities(workers), identities(listing.receiveMessage(CLUSTER_WAIT)
           .getServiceInstances(TrainingProtocol.WORKERS)));
       return null;
     });

@@ -49,7 +49,8 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  *
  * <p>Every message the slot gets also goes to {@link #probe()}, for assertions. A {@link Script}
  * decides, request by request, whether the slot answers honestly, holds the request back (the
- * test may answer it later with {@link #answer}), or answers with a NaN gradient.
+ * test may answer it later with {@link #answer}), answers with a NaN gradient, or first sends a
+ * forged result of the previous epoch.
  */
 final class TestWorker {
   /** What the slot does with a request it could compute. */
