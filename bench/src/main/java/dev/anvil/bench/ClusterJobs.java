@@ -1,22 +1,17 @@
 package dev.anvil.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.runtime.JobClient;
+import dev.anvil.runtime.FollowedJob;
 import dev.anvil.runtime.LocalCluster;
-import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** Runs jobs on a {@link LocalCluster} the way the cluster benchmarks do. */
 final class ClusterJobs {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private ClusterJobs() {}
 
   /**
@@ -31,39 +26,37 @@ final class ClusterJobs {
       Console.say("cluster job %s not submitted: %s", jobId, dead);
       return null;
     }
-    CompletableFuture<JobClient.Outcome> future = JobClient.submit(cluster.client(), jobId, spec,
-        workers, update -> { }).toCompletableFuture();
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(timeoutMinutes);
-    JobClient.Outcome outcome = null;
+    FollowedJob.Ending end;
     try {
-      while (outcome == null) {
-        try {
-          outcome = future.get(1, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-          // A node that died (e.g. OutOfMemoryError) leaves the job waiting for a worker.
-          dead = deadNode(cluster);
-          if (dead != null || System.nanoTime() > deadline) {
-            Console.say("cluster job %s abandoned: %s", jobId, dead != null ? dead
-                : "did not end within " + timeoutMinutes + " min; node 1:\n"
-                + cluster.tail(0, 30) + "\nnode 2:\n" + cluster.tail(1, 30));
-            return null;
-          }
-        }
-      }
-    } catch (Exception e) {
+      // A node that died (e.g. OutOfMemoryError) leaves the job waiting for a worker.
+      end = FollowedJob.submit(cluster.client(), jobId, spec, workers, u -> { })
+          .awaitEnding(Duration.ofMinutes(timeoutMinutes), () -> deadNode(cluster));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       Console.say("cluster job %s: %s", jobId, e);
       return null;
     }
-    if (!outcome.succeeded()) {
-      Console.say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId, outcome.failure(),
-          cluster.tail(0, 30), cluster.tail(1, 30));
-      return null;
+    switch (end.kind()) {
+      case TIMED_OUT -> Console.say("cluster job %s abandoned: did not end within %d min;"
+          + " node 1:\n%s\nnode 2:\n%s", jobId, timeoutMinutes, cluster.tail(0, 30),
+          cluster.tail(1, 30));
+      case ABANDONED -> Console.say("cluster job %s abandoned: %s", jobId, end.reason());
+      case FAILED -> Console.say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId,
+          end.reason(), cluster.tail(0, 30), cluster.tail(1, 30));
+      case FINISHED -> {
+        return result(end);
+      }
     }
+    return null;
+  }
+
+  /** The result of a finished job, or null after saying it is unreadable. */
+  private static JsonNode result(FollowedJob.Ending finished) {
     try {
-      return JSON.readTree(outcome.resultJson());
-    } catch (IOException e) {
-      Console.say("cluster job %s: unreadable result (%s): %s", jobId, e.getMessage(),
-          outcome.resultJson());
+      return finished.result();
+    } catch (UncheckedIOException e) {
+      Console.say("cluster job %s: unreadable result (%s): %s", finished.jobId(),
+          e.getCause().getMessage(), finished.resultJson());
       return null;
     }
   }

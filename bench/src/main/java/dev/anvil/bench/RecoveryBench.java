@@ -2,21 +2,21 @@ package dev.anvil.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.coordinator.JobProtocol.Accepted;
 import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.kernel.Kernels;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.JobClient;
+import dev.anvil.runtime.FollowedJob;
 import dev.anvil.runtime.JournalCheck;
 import dev.anvil.runtime.LocalCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Recovery after a SIGKILL: Anvil's time from the kill of a node to the next committed round,
@@ -151,31 +151,14 @@ public final class RecoveryBench {
 
   private static AnvilRun runOnce(LocalCluster cluster, String kind, String jobId,
       String referenceHash) throws Exception {
-    List<long[]> progress = java.util.Collections.synchronizedList(new ArrayList<>());
-    String[] coordinator = new String[1];
-    Object lock = new Object();
-    var outcome = JobClient.submit(cluster.client(), jobId, spec(jobId), 3, u -> {
-      synchronized (lock) {
-        if (u instanceof Accepted a && coordinator[0] == null) {
-          coordinator[0] = a.coordinator();
-        } else if (u instanceof Progress p) {
-          progress.add(new long[] {System.currentTimeMillis(), p.round()});
-        }
-        lock.notifyAll();
+    List<long[]> progress = Collections.synchronizedList(new ArrayList<>());
+    FollowedJob job = FollowedJob.submit(cluster.client(), jobId, spec(jobId), 3, u -> {
+      if (u instanceof Progress p) {
+        progress.add(new long[] {System.currentTimeMillis(), p.round()});
       }
-    }).toCompletableFuture();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    synchronized (lock) {
-      while (coordinator[0] == null || progress.isEmpty()
-          || progress.get(progress.size() - 1)[1] < KILL_AT) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || outcome.isDone()) {
-          throw new IllegalStateException(jobId + ": round " + KILL_AT + " not reached");
-        }
-        TimeUnit.NANOSECONDS.timedWait(lock, left);
-      }
-    }
-    int hosting = cluster.addresses().indexOf(coordinator[0]);
+    });
+    job.awaitRound(KILL_AT, Duration.ofSeconds(120));
+    int hosting = cluster.addresses().indexOf(job.coordinator());
     int victim = -1;
     for (int i = 0; i < cluster.size() && victim < 0; i++) {
       boolean alive = cluster.process(i).isAlive();
@@ -185,11 +168,7 @@ public final class RecoveryBench {
     }
     long killedAt = System.currentTimeMillis();
     cluster.kill(victim);  // SIGKILL; the launcher then downs that incarnation
-    JobClient.Outcome o = outcome.get(300, TimeUnit.SECONDS);
-    if (!o.succeeded()) {
-      throw new IllegalStateException(jobId + " failed: " + o.failure());
-    }
-    JsonNode result = new ObjectMapper().readTree(o.resultJson());
+    JsonNode result = job.awaitResult(Duration.ofSeconds(300));
     long next = Long.MAX_VALUE;
     long replay = 0;
     long redone = 0;
@@ -243,18 +222,19 @@ public final class RecoveryBench {
   /** Samples/s of a fault-free job on the two surviving nodes' workers. */
   private static double faultFreeRate(LocalCluster cluster, String jobId) throws Exception {
     JobSpec spec = JobSpecParser.parse(text(jobId, 1500), "bench", null);
-    JobClient.Outcome o = JobClient.submit(cluster.client(), jobId, spec, 2, u -> { })
-        .toCompletableFuture().get(300, TimeUnit.SECONDS);
-    if (!o.succeeded()) {
-      throw new IllegalStateException(jobId + " failed: " + o.failure());
-    }
-    return new ObjectMapper().readTree(o.resultJson()).path("samplesPerSecond").asDouble();
+    return FollowedJob.submit(cluster.client(), jobId, spec, 2, u -> { })
+        .awaitResult(Duration.ofSeconds(300)).path("samplesPerSecond").asDouble();
   }
 
   private static void warmUp(LocalCluster cluster, String jobId) throws Exception {
     JobSpec spec = JobSpecParser.parse(text(jobId, 1500), "bench", null);
-    JobClient.submit(cluster.client(), jobId, spec, 3, u -> { }).toCompletableFuture()
-        .get(300, TimeUnit.SECONDS);
+    FollowedJob.Ending end = FollowedJob.submit(cluster.client(), jobId, spec, 3, u -> { })
+        .awaitEnding(Duration.ofSeconds(300));
+    // What warms is the run (JIT, caches), not its result: a failed warm-up is no error.
+    if (end.kind() == FollowedJob.Ending.Kind.TIMED_OUT
+        || end.kind() == FollowedJob.Ending.Kind.ABANDONED) {
+      throw new IllegalStateException(jobId + ": " + end.reason());
+    }
   }
 
   private static JsonNode torchElastic(Path peer, int run) throws Exception {

@@ -1,5 +1,6 @@
 package dev.anvil.chaos;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.chaos.agent.ChaosAgent;
 import dev.anvil.chaos.agent.ChaosAgentExtension;
@@ -10,7 +11,10 @@ import dev.anvil.chaos.check.Verdict;
 import dev.anvil.chaos.fault.Fault;
 import dev.anvil.chaos.history.History;
 import dev.anvil.chaos.history.JournalReader;
+import dev.anvil.coordinator.JobProtocol.JobUpdate;
+import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.FollowedJob;
 import dev.anvil.runtime.LocalCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -37,7 +42,7 @@ public final class ChaosCluster implements AutoCloseable {
   private final LocalCluster cluster;
   private final History history = new History();
   private final Duration agentTimeout;
-  private final List<ChaosJob> jobs = new ArrayList<>();
+  private final List<FollowedJob> jobs = new ArrayList<>();
 
   private ChaosCluster(LocalCluster cluster, Duration agentTimeout) {
     this.cluster = cluster;
@@ -77,19 +82,29 @@ public final class ChaosCluster implements AutoCloseable {
     return cluster.size();
   }
 
-  /** Submits a job and follows it; its progress goes into the history. */
-  public ChaosJob submit(String jobId, JobSpec spec, int workers) {
+  /**
+   * Submits a job and follows it through the launcher's client (again after
+   * {@link #restartAll}); its progress goes into the history.
+   */
+  public FollowedJob submit(String jobId, JobSpec spec, int workers) {
     return submit(jobId, spec, workers, u -> { });
   }
 
   /** As {@link #submit(String, JobSpec, int)}, passing every update to {@code listener} too. */
-  public ChaosJob submit(String jobId, JobSpec spec, int workers,
-      java.util.function.Consumer<dev.anvil.coordinator.JobProtocol.JobUpdate> listener) {
-    ChaosJob job = new ChaosJob(cluster.client(), jobId, spec, workers, history, listener);
+  public FollowedJob submit(String jobId, JobSpec spec, int workers,
+      Consumer<JobUpdate> listener) {
+    FollowedJob job = FollowedJob.submit(cluster.client(), jobId, spec, workers,
+        listener.andThen(u -> sample(jobId, u)));
     synchronized (jobs) {
       jobs.add(job);
     }
     return job;
+  }
+
+  private void sample(String jobId, JobUpdate u) {
+    if (u instanceof Progress p) {
+      history.progress(jobId, p.round(), p.loss());
+    }
   }
 
   /** Injects {@code fault}, recording the attempt; returns whether it was injected. */
@@ -187,7 +202,7 @@ public final class ChaosCluster implements AutoCloseable {
   public void restartAll() {
     cluster.restartAll();
     synchronized (jobs) {
-      for (ChaosJob j : jobs) {
+      for (FollowedJob j : jobs) {
         j.rewatch(cluster.client());
       }
     }
@@ -283,15 +298,48 @@ public final class ChaosCluster implements AutoCloseable {
    * Reads the job's journal into the history and judges the run against the fault-free
    * reference (its hash and round count: {@link Reference#of}).
    */
-  public Verdict verdict(ChaosJob job, Reference reference, Checker.Outcome outcome) {
+  public Verdict verdict(FollowedJob job, Reference reference, Checker.Outcome outcome) {
     JournalReader.read(cluster.client(), cluster.database(), job.id(), history);
     return Checker.check(history, reference.rounds(), reference.paramsSha256(), outcome);
   }
 
   /** Waits for the job's end (up to {@code timeout}), then judges it: {@link #verdict}. */
-  public Verdict verdict(ChaosJob job, Reference reference, Duration timeout)
+  public Verdict verdict(FollowedJob job, Reference reference, Duration timeout)
       throws InterruptedException {
-    return verdict(job, reference, job.awaitOutcome(timeout));
+    return verdict(job, reference, outcome(job, timeout));
+  }
+
+  /**
+   * The job's end as the checker takes it, waiting up to {@code timeout}: finished (with its
+   * hash, rejected results, workers and rejoins), failed, or unfinished (no end in time, or the
+   * cluster lost: nothing is known of the job).
+   */
+  public static Checker.Outcome outcome(FollowedJob job, Duration timeout)
+      throws InterruptedException {
+    FollowedJob.Ending end = job.awaitEnding(timeout);
+    return switch (end.kind()) {
+      case FINISHED -> finished(end.result(), job.workers());
+      case FAILED -> Checker.Outcome.failed(end.reason());
+      case TIMED_OUT, ABANDONED -> Checker.Outcome.unfinished(end.reason());
+    };
+  }
+
+  private static Checker.Outcome finished(JsonNode result, int workers) {
+    return Checker.Outcome.finished(result.get("paramsSha256").asText(),
+        result.path("rejectedResults").asLong(), workers, result.path("workers").asInt(-1),
+        rejoins(result));
+  }
+
+  /** The nodes that came back into the job, from its result's recoveries. */
+  static List<Verdict.Rejoin> rejoins(JsonNode result) {
+    List<Verdict.Rejoin> out = new ArrayList<>();
+    for (JsonNode r : result.path("recoveries")) {
+      if (r.path("kind").asText().equals("node-rejoined")) {
+        out.add(new Verdict.Rejoin(r.path("detail").asText().split(" ", 2)[0],
+            r.path("faultSeenMillis").asLong(), r.path("recoveryMillis").asLong()));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.anvil.chaos.scenario.Scenario;
 import dev.anvil.chaos.scenario.Schedule;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.runtime.FollowedJob;
 import dev.anvil.runtime.LocalCluster;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ public final class ChaosRun {
         scenario.slotsPerNode(), clusterDir).withHeap("1g").allowingDataOf(spec))) {
       history = cluster.history();
       long deadline = System.nanoTime() + scenario.timeout().toNanos();
-      ChaosJob job = cluster.submit(scenario.name(), spec, scenario.workers());
+      FollowedJob job = cluster.submit(scenario.name(), spec, scenario.workers());
       job.awaitRound(1, Duration.ofSeconds(120));
       long t0 = System.nanoTime();
       Deque<Schedule.Injection> due = new ArrayDeque<>(Schedule.of(scenario));
@@ -126,7 +127,7 @@ public final class ChaosRun {
             plan.target(), job.round(), "never fired: the job ended (or the run timed out)"
             + " first"));
       }
-      Checker.Outcome outcome = job.awaitOutcome(Duration.ofNanos(Math.max(
+      Checker.Outcome outcome = ChaosCluster.outcome(job, Duration.ofNanos(Math.max(
           deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
       verdict = cluster.verdict(job, reference, outcome);
     }

@@ -8,7 +8,8 @@ import dev.anvil.chaos.check.Verdict;
 import dev.anvil.chaos.fault.InProcessFault;
 import dev.anvil.chaos.junit.ChaosTest;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.runtime.FollowedJob;
+import dev.anvil.testsupport.TestJobs;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,25 +22,12 @@ import org.junit.jupiter.api.Test;
  */
 @ChaosTest(nodes = 3)
 class BadGradientsTest {
-  static JobSpec spec(String name, long rounds) {
-    return JobSpecParser.parse("""
-        job {
-          name = "%s", seed = 4
-          model { type = mlp, layers = [16, 64, 4] }
-          data { type = synthetic, samples = 8000, features = 16, classes = 4, seed = 2 }
-          optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
-          batch-size = 96, logical-shards = 12, rounds = %d, kernel = java
-          checkpoint { every-rounds = 100, mode = snapshot }
-        }
-        """.formatted(name, rounds), name, null);
-  }
-
   @Test
   void oneNodesBadResultsAreRejectedAndNeverApplied(ChaosCluster cluster) throws Exception {
-    JobSpec spec = spec("bad-one-node", 2500);
+    JobSpec spec = TestJobs.chaosJob("bad-one-node", 2500);
     Reference reference = Reference.of(spec);
     List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-    ChaosJob job = cluster.submit("bad-one-node", spec, 3, u -> {
+    FollowedJob job = cluster.submit("bad-one-node", spec, 3, u -> {
       if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r) {
         heard.add(r.recovery().kind());
       }
@@ -63,13 +51,13 @@ class BadGradientsTest {
 
   @Test
   void everyNodesBadResultsFailTheJobWithAReason(ChaosCluster cluster) throws Exception {
-    JobSpec spec = spec("bad-everywhere", 100_000);
-    ChaosJob job = cluster.submit("bad-everywhere", spec, 3);
+    JobSpec spec = TestJobs.chaosJob("bad-everywhere", 100_000);
+    FollowedJob job = cluster.submit("bad-everywhere", spec, 3);
     job.awaitRound(100, Duration.ofSeconds(90));
     for (int n = 0; n < cluster.size(); n++) {
       cluster.applyFaults(n, NodeFaults.NONE.withBadGradients("nan", 1.0));
     }
-    var outcome = job.awaitOutcome(Duration.ofSeconds(60));
+    var outcome = ChaosCluster.outcome(job, Duration.ofSeconds(60));
     for (int n = 0; n < cluster.size(); n++) {
       cluster.applyFaults(n, NodeFaults.NONE);
     }

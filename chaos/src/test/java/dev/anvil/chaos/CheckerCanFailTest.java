@@ -11,6 +11,8 @@ import dev.anvil.chaos.history.History;
 import dev.anvil.chaos.junit.ChaosTest;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.FollowedJob;
+import dev.anvil.testsupport.TestJobs;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -28,9 +30,9 @@ import org.junit.jupiter.api.Test;
 class CheckerCanFailTest {
   @Test
   void silentlyCorruptedGradientsAreCaughtByTheHash(ChaosCluster cluster) throws Exception {
-    JobSpec spec = BadGradientsTest.spec("silent-corruption", 1500);
+    JobSpec spec = TestJobs.chaosJob("silent-corruption", 1500);
     Reference reference = Reference.of(spec);
-    ChaosJob job = cluster.submit("silent-corruption", spec, 3);
+    FollowedJob job = cluster.submit("silent-corruption", spec, 3);
     job.awaitRound(200, Duration.ofSeconds(90));
     int victim = (cluster.indexOf(job.coordinator()) + 1) % cluster.size();
     // Every result of the victim for 300 rounds: one flipped low bit is often rounded away in
@@ -51,10 +53,10 @@ class CheckerCanFailTest {
 
   @Test
   void aRoundMissingFromTheJournalIsCaught(ChaosCluster cluster) throws Exception {
-    JobSpec spec = BadGradientsTest.spec("skipped-round", 600);
+    JobSpec spec = TestJobs.chaosJob("skipped-round", 600);
     Reference reference = Reference.of(spec);
-    ChaosJob job = cluster.submit("skipped-round", spec, 3);
-    Checker.Outcome outcome = job.awaitOutcome(Duration.ofMinutes(3));
+    FollowedJob job = cluster.submit("skipped-round", spec, 3);
+    Checker.Outcome outcome = ChaosCluster.outcome(job, Duration.ofMinutes(3));
     assertEquals(Verdict.Validity.TRUE, cluster.verdict(job, reference, outcome).valid());
 
     History.Commit victim = cluster.history().commits().get(300);

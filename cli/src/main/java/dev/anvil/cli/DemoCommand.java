@@ -2,7 +2,6 @@ package dev.anvil.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.chaos.ChaosCluster;
-import dev.anvil.chaos.ChaosJob;
 import dev.anvil.chaos.Reference;
 import dev.anvil.chaos.check.Checker;
 import dev.anvil.chaos.check.Verdict;
@@ -18,6 +17,7 @@ import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.spec.TrainingLength;
 import dev.anvil.core.train.Recovery;
 import dev.anvil.core.train.TrainingResult;
+import dev.anvil.runtime.FollowedJob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("live dashboard on every node (some of them will be killed): "
           + String.join(", ", cluster.local().httpUrls().stream().map(u -> u + "/").toList()));
       String jobId = spec.name() + "-" + System.currentTimeMillis();
-      ChaosJob job = cluster.submit(jobId, spec, nodes, u -> {
+      FollowedJob job = cluster.submit(jobId, spec, nodes, u -> {
         if (!rejoins.heard(u)) {
           ClusterRun.show(u, bar);  // a rejoin is told by killAndRestart, once verified
         }
@@ -148,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
         throw new ClusterRun.JobFailure("job " + jobId + " failed: " + verdict.failure()
             + "; node logs in " + clusterData);
       }
-      resultJson = job.result(Duration.ofSeconds(30)).toString();
+      resultJson = job.awaitResult(Duration.ofSeconds(30)).toString();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -207,7 +207,7 @@ final class DemoCommand implements Callable<Integer> {
    * with SIGKILL, starts it again, and waits until its workers are back in the job. Returns the
    * nodes that did not come back into the job in time (none, normally).
    */
-  private static List<String> killAndRestart(ChaosCluster cluster, ChaosJob job, String target,
+  private static List<String> killAndRestart(ChaosCluster cluster, FollowedJob job, String target,
       int atOnce, long round, ProgressBar bar, Rejoins rejoins) throws InterruptedException {
     if (!job.awaitRound(r -> r >= round, JOB_TIMEOUT) || job.done()) {
       return List.of();
@@ -270,7 +270,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The rejoin of {@code hostPort}, or null when the job ended or {@code timeout} passed. */
-    Recovery await(String hostPort, Duration timeout, ChaosJob job) throws InterruptedException {
+    Recovery await(String hostPort, Duration timeout, FollowedJob job) throws InterruptedException {
       CompletableFuture<Recovery> f = byNode.computeIfAbsent(hostPort,
           k -> new CompletableFuture<>());
       long deadline = System.nanoTime() + timeout.toNanos();

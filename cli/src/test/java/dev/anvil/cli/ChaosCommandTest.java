@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -35,16 +36,8 @@ class ChaosCommandTest {
   void aSuiteWithAnUnknownVerdictExits1AndSummarizes() throws Exception {
     Path suite = dir.resolve("suite");
     Files.createDirectories(suite.resolve("jobs"));
-    Files.writeString(suite.resolve("jobs/small.conf"), """
-        job {
-          name = "small", seed = 3
-          model { type = mlp, layers = [16, 32, 4] }
-          data { type = synthetic, samples = 4000, features = 16, classes = 4, seed = 1 }
-          optimizer { type = sgd, learning-rate = 0.05 }
-          batch-size = 64, logical-shards = 8, rounds = 1500, kernel = java
-          checkpoint { every-rounds = 100 }
-        }
-        """);
+    Files.writeString(suite.resolve("jobs/small.conf"), TestJobs.smallJobText("small", 1500,
+        "job.checkpoint.every-rounds = 100"));
     Files.writeString(suite.resolve("a-kill.conf"), """
         scenario {
           name = a-kill, nodes = 3, job = "jobs/small.conf", timeout = 3m

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.runtime.ClusterClient;
+import dev.anvil.testsupport.TestJobs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,15 +98,7 @@ class LostClusterTest {
   private record Train(Process process, Path dir, Path out, Path err) {
     static Train start(Path dir) throws IOException {
       Path job = dir.resolve("long.conf");
-      Files.writeString(job, """
-          job {
-            name = "long", seed = 3
-            model { type = mlp, layers = [16, 32, 4] }
-            data { type = synthetic, samples = 4000, features = 16, classes = 4, seed = 1 }
-            optimizer { type = sgd, learning-rate = 0.05 }
-            batch-size = 64, logical-shards = 8, rounds = 5000000, kernel = java
-          }
-          """);
+      Files.writeString(job, TestJobs.smallJobText("long", 5_000_000));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       Path out = dir.resolve("stdout.txt");
       Path err = dir.resolve("stderr.txt");

@@ -50,6 +50,19 @@ public final class JobClient {
         watcher -> new JobProtocol.Submit(text, workers, watcher));
   }
 
+  /**
+   * As {@link #submit}, but the follower never renews its watch: nothing but the cluster itself
+   * restarts the job's coordinator after its node is lost (a renewed watch would start it again
+   * on another node), and the job's end is heard only if its first coordinator ends it.
+   */
+  static CompletionStage<Outcome> submitWithoutRenewal(ActorSystem<?> system, String jobId,
+      JobSpec spec, int workers, Consumer<JobUpdate> listener) {
+    String text = JobSpecWriter.toHocon(spec);
+    return watching(system, jobId, "job-client-once-", false,
+        watcher -> new JobProtocol.Submit(text, workers, watcher), listener, u -> false)
+        .thenApply(u -> outcome(jobId, u));
+  }
+
   /** Follows job {@code jobId}, already submitted (running or finished). */
   public static CompletionStage<Outcome> watch(ActorSystem<?> system, String jobId,
       Consumer<JobUpdate> listener) {
@@ -112,38 +125,44 @@ public final class JobClient {
   private static CompletionStage<JobUpdate> control(ActorSystem<?> system, String jobId,
       java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> command,
       java.util.function.Predicate<JobUpdate> answers) {
-    return watching(system, jobId, "job-control-", command, u -> { }, answers);
+    return watching(system, jobId, "job-control-", true, command, u -> { }, answers);
   }
 
   /** Follows the job with {@code listener} from {@code first} to its end. */
   private static CompletionStage<Outcome> follow(ActorSystem<?> system, String jobId,
       Consumer<JobUpdate> listener,
       java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first) {
-    return watching(system, jobId, "job-client-", first, listener, u -> false)
-        .thenApply(u -> {
-          if (u instanceof Finished f) {
-            return new Outcome(jobId, f.resultJson(), null);
-          }
-          return new Outcome(jobId, null, u instanceof Failed f ? f.reason()
-              : ((Rejected) u).reason());
-        });
+    return watching(system, jobId, "job-client-", true, first, listener, u -> false)
+        .thenApply(u -> outcome(jobId, u));
+  }
+
+  /** The outcome of a job that ended with {@code end} (Finished, Failed or Rejected). */
+  private static Outcome outcome(String jobId, JobUpdate end) {
+    if (end instanceof Finished f) {
+      return new Outcome(jobId, f.resultJson(), null);
+    }
+    return new Outcome(jobId, null, end instanceof Failed f ? f.reason()
+        : ((Rejected) end).reason());
   }
 
   private enum Rewatch { INSTANCE }
 
   /**
    * An actor that sends {@code first}, passes every update to {@code listener}, renews its watch
-   * every {@link #REWATCH}, and completes with the first update {@code answers} accepts or that
-   * ends the job.
+   * every {@link #REWATCH} if {@code renew}, and completes with the first update {@code answers}
+   * accepts or that ends the job.
    */
   private static CompletionStage<JobUpdate> watching(ActorSystem<?> system, String jobId,
-      String name, java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first,
+      String name, boolean renew,
+      java.util.function.Function<ActorRef<JobUpdate>, JobCoordinator.Command> first,
       Consumer<JobUpdate> listener, java.util.function.Predicate<JobUpdate> answers) {
     CompletableFuture<JobUpdate> answer = new CompletableFuture<>();
     EntityRef<JobCoordinator.Command> coordinator =
         ClusterSharding.get(system).entityRefFor(JobCoordinator.TYPE_KEY, jobId);
     ActorRef<Object> watcher = system.systemActorOf(Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
+      if (renew) {
+        timers.startTimerWithFixedDelay(Rewatch.INSTANCE, REWATCH);
+      }
       return Behaviors.receive((ctx, message) -> {
         if (answer.isDone()) {
           return Behaviors.stopped();  // answered, or the cluster was lost

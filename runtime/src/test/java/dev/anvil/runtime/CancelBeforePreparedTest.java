@@ -12,9 +12,7 @@ import dev.anvil.core.protocol.TrainingProtocol.ReleaseJob;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.core.train.LocalTrainer;
-import dev.anvil.core.train.PreparedJob;
-import dev.anvil.core.train.TrainingListener;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,8 +84,7 @@ class CancelBeforePreparedTest {
       awaitWorkersListed(anvil, 1);
       var after = anvil.node().submit("after", spec, 1, JobListener.NONE).result()
           .toCompletableFuture().get(120, TimeUnit.SECONDS);
-      assertEquals(new LocalTrainer(PreparedJob.prepare(spec, "ref"), 1, TrainingListener.NONE)
-          .run(0).paramsSha256(), after.paramsSha256());
+      assertEquals(TestJobs.referenceHash(spec), after.paramsSha256());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,18 +30,18 @@ class CheckpointDirectoryTest {
 
   @Test
   void checkpointFilesSurviveACoordinatorLossAndCorruptOnesAreSkipped() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("file-checkpoints", 3000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("file-checkpoints", 3000);
+    String reference = TestJobs.referenceHash(spec);
     Path checkpoints = dir.resolve("checkpoints");
     LocalCluster.Settings settings = LocalCluster.Settings.of(3, 1, dir.resolve("cluster"))
         .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=" + checkpoints));
     try (LocalCluster cluster = LocalCluster.start(settings)) {
-      JobWatch job = JobWatch.submitWithoutRenewal(cluster, "file-checkpoints", spec, 3);
+      FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "file-checkpoints", spec, 3);
       job.awaitRound(400, Duration.ofSeconds(90));
-      int victim = job.coordinatorNode();
+      int victim = cluster.addresses().indexOf(job.coordinator());
       assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
       cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      long roundAtKill = job.lastRound();
+      long roundAtKill = job.round();
 
       Path folder = checkpoints.resolve("job-file-checkpoints");
       List<Path> files;
@@ -65,17 +66,19 @@ class CheckpointDirectoryTest {
       }
       assertEquals(0, tableBytes, "rows without bytes: the bytes are in the files");
 
-      job.awaitCompletedInJournal(Duration.ofSeconds(240));
-      JsonNode result = job.fetchResult(Duration.ofSeconds(60));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
-      JsonNode restart = JobWatch.recoveries(result, "coordinator-restart").get(0);
+      FaultChecks.awaitCompletedInJournal(cluster, job.id(), Duration.ofSeconds(240));
+      job.rewatch(cluster.client());  // a new watch hears the end
+      JsonNode result = job.awaitResult(Duration.ofSeconds(60));
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
+      JsonNode restart = FaultChecks.recoveries(result, "coordinator-restart").get(0);
       long previous = round(files.get(files.size() - 2));
       assertTrue(restart.get("detail").asText().contains("at the checkpoint of round "
           + previous), () -> "restored " + previous + ", the checkpoint before the corrupt "
           + corrupted + " (killed at round " + roundAtKill + "): " + restart);
-      String logs = job.anvilLogs();
+      String logs = FaultChecks.anvilLogs(cluster);
       assertTrue(!logs.contains("restored the checkpoint of round " + corrupted), logs);
-      assertTrue(job.journal().exactlyOnce(3000), job.journal()::toString);
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
+      assertTrue(journal.exactlyOnce(3000), journal::toString);
     }
   }
 

@@ -13,6 +13,7 @@ import dev.anvil.core.checkpoint.CheckpointFormat;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.persistence.CheckpointStore;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -54,11 +55,11 @@ class CheckpointMigrationTest {
           checkpoint { every-rounds = %d, mode = snapshot }
         }
         """.formatted(EVERY), "migrate", null);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    String reference = TestJobs.referenceHash(spec);
     Path exported = dir.resolve("migrate.anvilckpt");
     long pausedAt;
     try (LocalCluster a = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir.resolve("a")))) {
-      JobWatch job = new JobWatch(a, "migrate", spec, 3);
+      FollowedJob job = FollowedJob.submit(a, "migrate", spec, 3);
       job.awaitRound(3 * EVERY, Duration.ofSeconds(90));
       JobUpdate paused = JobClient.pause(a.client(), "migrate").toCompletableFuture()
           .get(60, TimeUnit.SECONDS);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +29,7 @@ class ClusterLossTest {
 
   @Test
   void aClientWhoseNodesAreAllGoneEndsItsWaitsWithin30s() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("orphaned", 5_000_000);
+    JobSpec spec = TestJobs.faultJob("orphaned", 5_000_000);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(1, 1, dir))) {
       ActorSystem<Void> outsider = ClusterClient.join(cluster.addresses(),
           Duration.ofSeconds(30), ClusterClient.tls(cluster.tlsFolder()));

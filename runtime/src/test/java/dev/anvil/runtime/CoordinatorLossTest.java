@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,23 +24,10 @@ class CoordinatorLossTest {
   @TempDir
   Path dir;
 
-  static JobSpec spec(String name, long rounds) {
-    return JobSpecParser.parse("""
-        job {
-          name = "%s", seed = 9
-          model { type = mlp, layers = [24, 256, 4] }
-          data { type = synthetic, samples = 6000, features = 24, classes = 4, seed = 3 }
-          optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
-          batch-size = 96, logical-shards = 12, rounds = %d, kernel = java
-          checkpoint { every-rounds = 50, mode = snapshot }
-        }
-        """.formatted(name, rounds), name, null);
-  }
-
   @Test
   void killingTheCoordinatorsNodeKeepsTheFaultFreeHash() throws Exception {
-    JobSpec spec = spec("coordinator-loss", 6000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("coordinator-loss", 6000);
+    String reference = TestJobs.referenceHash(spec);
     // No launcher downing: the path of nodes on hosts without one (detection, then the
     // split-brain resolver).
     // Old events are kept, so that the commit times around the kill can be read at the end
@@ -49,20 +36,21 @@ class CoordinatorLossTest {
         .withDownExitedNodes(false)
         .withCommonJvmOptions(List.of("-Danvil.checkpoint.delete-old-events=off")))) {
       long submittedAt = System.currentTimeMillis();
-      JobWatch job = JobWatch.submitWithoutRenewal(cluster, "coordinator-loss", spec, 3);
+      FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "coordinator-loss", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
-      int victim = job.coordinatorNode();
+      int victim = cluster.addresses().indexOf(job.coordinator());
       assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
       long killedAt = System.currentTimeMillis();
       cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      long roundAtKill = job.lastRound();
+      long roundAtKill = job.round();
       assertTrue(roundAtKill < 5000, "the kill must come well before the end: round "
           + roundAtKill);
 
-      job.awaitCompletedInJournal(Duration.ofSeconds(240));
-      JsonNode result = job.fetchResult(Duration.ofSeconds(60));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
-      List<JsonNode> restarts = JobWatch.recoveries(result, "coordinator-restart");
+      FaultChecks.awaitCompletedInJournal(cluster, job.id(), Duration.ofSeconds(240));
+      job.rewatch(cluster.client());  // a new watch hears the end
+      JsonNode result = job.awaitResult(Duration.ofSeconds(60));
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
+      List<JsonNode> restarts = FaultChecks.recoveries(result, "coordinator-restart");
       assertEquals(1, restarts.size(), result::toPrettyString);
       JsonNode restart = restarts.get(0);
       long toNextRound = restart.get("firstCommitMillis").asLong() - killedAt;
@@ -90,7 +78,7 @@ class CoordinatorLossTest {
       assertEquals(2, result.get("coordinatorEpochs").asLong());
       assertTrue(toNextRound < 30_000, "recovered in " + toNextRound + " ms");
 
-      JournalCheck.Report journal = job.journal();
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(6000), journal::toString);
 
       // What users feel: the gap in the journal's commit times across the kill, reported as

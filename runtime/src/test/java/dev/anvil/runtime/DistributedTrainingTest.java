@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.core.train.LocalTrainer;
-import dev.anvil.core.train.PreparedJob;
-import dev.anvil.core.train.TrainingListener;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,11 +35,6 @@ class DistributedTrainingTest {
         """.formatted(name, seed), name, null);
   }
 
-  static String referenceHash(JobSpec spec) {
-    return new LocalTrainer(PreparedJob.prepare(spec, "reference"), 1, TrainingListener.NONE)
-        .run(0).paramsSha256();
-  }
-
   @BeforeAll
   static void start() {
     cluster = LocalCluster.start(LocalCluster.Settings.of(2, 2, dir));
@@ -56,31 +48,19 @@ class DistributedTrainingTest {
   }
 
   private static JsonNode train(String jobId, JobSpec spec, int workers) throws Exception {
-    JobClient.Outcome outcome;
-    try {
-      outcome = JobClient.submit(cluster.client(), jobId, spec, workers, u -> { })
-          .toCompletableFuture().get(40, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("job " + jobId + " did not end within 40 s\nnode 1:\n"
-          + cluster.tail(0, 60) + "\nnode 2:\n" + cluster.tail(1, 60), e);
-    }
-    assertTrue(outcome.succeeded(), () -> "job failed: " + outcome.failure() + "\nnode 1:\n"
-        + cluster.tail(0, 40) + "\nnode 2:\n" + cluster.tail(1, 40));
-    return new ObjectMapper().readTree(outcome.resultJson());
+    return FollowedJob.submit(cluster, jobId, spec, workers).awaitResult(Duration.ofSeconds(40));
   }
 
   @Test
   void twoJobsAtOnceEndWithTheirSoloHashes() throws Exception {
     JobSpec a = job("both-a", 11);
     JobSpec b = job("both-b", 12);
-    var first = JobClient.submit(cluster.client(), "both-a", a, 2, u -> { });
-    var second = JobClient.submit(cluster.client(), "both-b", b, 3, u -> { });
-    JobClient.Outcome ra = first.toCompletableFuture().get(60, TimeUnit.SECONDS);
-    JobClient.Outcome rb = second.toCompletableFuture().get(60, TimeUnit.SECONDS);
-    assertTrue(ra.succeeded() && rb.succeeded(), ra.failure() + " / " + rb.failure());
-    ObjectMapper json = new ObjectMapper();
-    assertEquals(referenceHash(a), json.readTree(ra.resultJson()).get("paramsSha256").asText());
-    assertEquals(referenceHash(b), json.readTree(rb.resultJson()).get("paramsSha256").asText());
+    FollowedJob first = FollowedJob.submit(cluster, "both-a", a, 2);
+    FollowedJob second = FollowedJob.submit(cluster, "both-b", b, 3);
+    JsonNode ra = first.awaitResult(Duration.ofSeconds(60));
+    JsonNode rb = second.awaitResult(Duration.ofSeconds(60));
+    assertEquals(TestJobs.referenceHash(a), ra.get("paramsSha256").asText());
+    assertEquals(TestJobs.referenceHash(b), rb.get("paramsSha256").asText());
   }
 
   /** Over a million parameters cross the wire to and from workers on the other JVM. */
@@ -98,7 +78,7 @@ class DistributedTrainingTest {
     JsonNode r = train("big", spec, 4);
     assertTrue(r.get("model").asText().contains("(1071108 parameters)"), r.get("model").asText());
     assertEquals(2, r.get("nodes").asInt());
-    assertEquals(referenceHash(spec), r.get("paramsSha256").asText());
+    assertEquals(TestJobs.referenceHash(spec), r.get("paramsSha256").asText());
   }
 
   @Test
@@ -109,17 +89,17 @@ class DistributedTrainingTest {
             dev.anvil.core.spec.Activation.TANH), spec.data(), spec.optimizer(), spec.schedule(),
         spec.clipNorm(), spec.batchSize(), spec.logicalShards(), spec.length(), spec.kernel(),
         spec.checkpoint());
-    JobClient.Outcome outcome = JobClient.submit(cluster.client(), "bad-layers", wrong, 2,
-        u -> { }).toCompletableFuture().get(60, TimeUnit.SECONDS);
-    assertTrue(!outcome.succeeded());
-    assertTrue(outcome.failure().contains("job.model.layers[0] = 13: must equal the data's 12"
-        + " features"), outcome.failure());
+    FollowedJob.Ending end = FollowedJob.submit(cluster, "bad-layers", wrong, 2)
+        .awaitEnding(Duration.ofSeconds(60));
+    assertEquals(FollowedJob.Ending.Kind.FAILED, end.kind(), end::toString);
+    assertTrue(end.reason().contains("job.model.layers[0] = 13: must equal the data's 12"
+        + " features"), end.reason());
   }
 
   @Test
   void everyWorkerCountOnTwoJvmsGivesTheReferenceHash() throws Exception {
     JobSpec spec = job("dist", 1);
-    String reference = referenceHash(spec);
+    String reference = TestJobs.referenceHash(spec);
     for (int workers = 1; workers <= 4; workers++) {
       JsonNode r = train("dist-" + workers, spec, workers);
       assertEquals(reference, r.get("paramsSha256").asText(), workers + " workers");

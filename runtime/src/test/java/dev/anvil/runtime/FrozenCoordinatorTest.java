@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +26,14 @@ class FrozenCoordinatorTest {
 
   @Test
   void aCoordinatorFrozenPastTheFailureDetectorIsFencedOff() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("frozen", 6000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("frozen", 6000);
+    String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = new JobWatch(cluster, "frozen", spec, 3);
+      FollowedJob job = FollowedJob.submit(cluster, "frozen", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
-      int frozen = job.coordinatorNode();
+      int frozen = cluster.addresses().indexOf(job.coordinator());
       cluster.pause(frozen);
-      long roundAtFreeze = job.lastRound();
+      long roundAtFreeze = job.round();
       assertTrue(roundAtFreeze < 4000, "the freeze must come well before the end: round "
           + roundAtFreeze);
       // The node stays frozen for 15 s of wall-clock time: the fault being injected.
@@ -40,8 +41,8 @@ class FrozenCoordinatorTest {
       cluster.resume(frozen);
 
       JsonNode result = job.awaitResult(Duration.ofSeconds(240));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
-      JournalCheck.Report journal = job.journal();
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       System.out.println("frozen coordinator: " + journal + "; coordinators "
           + job.coordinators());
       assertTrue(journal.exactlyOnce(6000), journal::toString);

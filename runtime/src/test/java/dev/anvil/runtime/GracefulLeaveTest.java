@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -22,29 +23,29 @@ class GracefulLeaveTest {
 
   @Test
   void aLeavingNodeHandsItsWorkOverWithoutRecomputation() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("leave", 4000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("leave", 4000);
+    String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = new JobWatch(cluster, "leave", spec, 3);
+      FollowedJob job = FollowedJob.submit(cluster, "leave", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
-      int leaving = job.coordinatorNode() == 0 ? 1 : 0;
+      int leaving = cluster.addresses().indexOf(job.coordinator()) == 0 ? 1 : 0;
       cluster.leave(leaving);
       assertTrue(cluster.process(leaving).waitFor(60, TimeUnit.SECONDS), "the node did not exit");
-      assertTrue(job.lastRound() < 3500, "the leave must come before the end");
+      assertTrue(job.round() < 3500, "the leave must come before the end");
 
       JsonNode result = job.awaitResult(Duration.ofSeconds(180));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
-      assertEquals(1, JobWatch.recoveries(result, "node-left").size(), result::toPrettyString);
-      assertEquals(0, JobWatch.recoveries(result, "node-left").get(0)
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
+      assertEquals(1, FaultChecks.recoveries(result, "node-left").size(), result::toPrettyString);
+      assertEquals(0, FaultChecks.recoveries(result, "node-left").get(0)
           .get("treeNodesRedispatched").asLong(), result::toPrettyString);
-      assertEquals(0, JobWatch.recoveries(result, "node-unreachable").size(),
+      assertEquals(0, FaultChecks.recoveries(result, "node-unreachable").size(),
           result::toPrettyString);
       // Nothing of the leaving node's was re-dispatched: no deadline names its worker. (A
       // deadline of a remaining worker, a straggler on this busy machine, is another matter.)
       String leavingWorker = cluster.addresses().get(leaving) + "/worker-0";
-      JobWatch.recoveries(result, "deadline").forEach(r -> assertTrue(
+      FaultChecks.recoveries(result, "deadline").forEach(r -> assertTrue(
           !r.get("detail").asText().contains(leavingWorker), result::toPrettyString));
-      JournalCheck.Report journal = job.journal();
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(4000), journal::toString);
       assertEquals(1, journal.epochs());
     }

@@ -15,10 +15,10 @@ import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.core.train.LocalTrainer;
 import dev.anvil.core.train.PreparedJob;
-import dev.anvil.core.train.TrainingListener;
 import dev.anvil.core.train.TreeNode;
+import dev.anvil.testsupport.HostileSpecs;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,8 +110,7 @@ class HostileMessagesTest {
   @Test
   void malformedWorkIsDroppedAndTheJobEndsWithTheReferenceBits() throws Exception {
     JobSpec spec = JobSpecParser.parse(VALID, "job", null);
-    String reference = new LocalTrainer(PreparedJob.prepare(spec, "ref"), 1,
-        TrainingListener.NONE).run(0).paramsSha256();
+    String reference = TestJobs.referenceHash(spec);
     var rounds = new java.util.concurrent.atomic.AtomicLong();
     var outcome = JobClient.submit(other, "victim", spec, 2, u -> {
       if (u instanceof dev.anvil.coordinator.JobProtocol.Progress p) {

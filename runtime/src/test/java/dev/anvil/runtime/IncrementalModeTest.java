@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.persistence.CheckpointStore;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,9 +40,9 @@ class IncrementalModeTest {
           checkpoint { every-rounds = 200, mode = incremental }
         }
         """, "incremental", null);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = JobWatch.submitWithoutRenewal(cluster, "incremental", spec, 3);
+      FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "incremental", spec, 3);
       job.awaitRound(1500, Duration.ofSeconds(120));
       // Checkpoints at 200, 400, ...; retention runs at every 3rd past the 3 kept, deleting the
       // gradients up to the oldest kept checkpoint: the log holds at most 6 checkpoint
@@ -51,16 +52,17 @@ class IncrementalModeTest {
       long rows = count(cluster, "SELECT count(*)" + log);
       assertTrue(oldest > 200, "gradients of old rounds deleted during the run: oldest " + oldest);
       assertTrue(rows <= 6 * 200 + 256, "gradient log bounded during the run: " + rows + " rows");
-      int victim = job.coordinatorNode();
+      int victim = cluster.addresses().indexOf(job.coordinator());
       assertTrue(victim >= 0, () -> "coordinator " + job.coordinators() + " is not a node");
       cluster.process(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      long roundAtKill = job.lastRound();
+      long roundAtKill = job.round();
       assertTrue(roundAtKill < 2600, "the kill must come well before the end: " + roundAtKill);
 
-      job.awaitCompletedInJournal(Duration.ofSeconds(240));
-      JsonNode result = job.fetchResult(Duration.ofSeconds(60));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
-      List<JsonNode> restarts = JobWatch.recoveries(result, "coordinator-restart");
+      FaultChecks.awaitCompletedInJournal(cluster, job.id(), Duration.ofSeconds(240));
+      job.rewatch(cluster.client());  // a new watch hears the end
+      JsonNode result = job.awaitResult(Duration.ofSeconds(60));
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
+      List<JsonNode> restarts = FaultChecks.recoveries(result, "coordinator-restart");
       assertEquals(1, restarts.size(), result::toPrettyString);
       JsonNode restart = restarts.get(0);
       System.out.println("killed at round " + roundAtKill + "; " + restart.get("detail").asText()
@@ -68,7 +70,7 @@ class IncrementalModeTest {
       assertEquals(0, restart.get("redoneRounds").asLong(), restart::toString);
       assertTrue(restart.get("detail").asText().contains("logged gradients"),
           restart::toString);
-      JournalCheck.Report journal = job.journal();
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(3000), journal::toString);
       long kept = count(cluster, "SELECT count(*) FROM " + CheckpointStore.GRADIENTS
           + " WHERE job_id = 'incremental'");

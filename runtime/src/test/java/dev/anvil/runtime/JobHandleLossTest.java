@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -25,7 +26,7 @@ class JobHandleLossTest {
 
   @Test
   void aDownedNodesJobHandleFailsWithClusterLost() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("downed", 1_000_000);
+    JobSpec spec = TestJobs.faultJob("downed", 1_000_000);
     try (SingleNode anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 1,
         "anvil.http.enabled", false))) {
       boolean[] progress = {false};

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.train.TrainingResult;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,7 @@ class JobListenerTest {
 
   @Test
   void callsComeOneAtATimeOnActorThreadsAndAThrowingCallDoesNotStopTheJob() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("listened", 300);
+    JobSpec spec = TestJobs.faultJob("listened", 300);
     AtomicInteger inside = new AtomicInteger();
     AtomicInteger overlaps = new AtomicInteger();
     Set<String> threads = ConcurrentHashMap.newKeySet();

@@ -1,14 +1,15 @@
 package dev.anvil.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -29,37 +30,23 @@ class JournalOutageTest {
 
   @Test
   void aTenSecondDatabaseOutageDelaysTheJobButChangesNothing() throws Exception {
-    JobSpec spec = JobSpecParser.parse("""
-        job {
-          name = "outage", seed = 4
-          model { type = mlp, layers = [24, 256, 4] }
-          data { type = synthetic, samples = 6000, features = 24, classes = 4, seed = 3 }
-          optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
-          batch-size = 96, logical-shards = 12, rounds = 5000, kernel = java
-          checkpoint { every-rounds = 100, mode = snapshot }
-        }
-        """, "outage", null);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("outage", 5000, "job.seed = 4",
+        "job.checkpoint.every-rounds = 100");
+    String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, dir))) {
-      CountDownLatch started = new CountDownLatch(1);
       CountDownLatch degraded = new CountDownLatch(1);
       AtomicLong down = new AtomicLong();
       List<Long> reportedWhileDown = new ArrayList<>();
-      var outcome = JobClient.submit(cluster.client(), "outage", spec, 2, u -> {
-        if (u instanceof JobProtocol.Progress p) {
-          if (p.round() >= 300) {
-            started.countDown();
-          }
-          if (down.get() == 1) {
-            synchronized (reportedWhileDown) {
-              reportedWhileDown.add(p.round());
-            }
+      FollowedJob job = FollowedJob.submit(cluster.client(), "outage", spec, 2, u -> {
+        if (u instanceof JobProtocol.Progress p && down.get() == 1) {
+          synchronized (reportedWhileDown) {
+            reportedWhileDown.add(p.round());
           }
         } else if (u instanceof JobProtocol.Degraded) {
           degraded.countDown();
         }
-      }).toCompletableFuture();
-      assertTrue(started.await(90, TimeUnit.SECONDS), "300 rounds committed");
+      });
+      job.awaitRound(300, Duration.ofSeconds(90));
       cluster.stopDatabase();
       long stoppedAt = System.nanoTime();
       down.set(1);
@@ -69,11 +56,9 @@ class JournalOutageTest {
           - (System.nanoTime() - stoppedAt)));
       down.set(2);
       cluster.startDatabase();
-      assertTrue(outcome.isDone() == false, "the job waits for the journal, it does not fail");
+      assertFalse(job.done(), "the job waits for the journal, it does not fail");
 
-      JobClient.Outcome o = outcome.get(180, TimeUnit.SECONDS);
-      assertTrue(o.succeeded(), o.failure());
-      JsonNode result = new ObjectMapper().readTree(o.resultJson());
+      JsonNode result = job.awaitResult(Duration.ofSeconds(180));
       assertEquals(reference, result.get("paramsSha256").asText());
       synchronized (reportedWhileDown) {
         assertTrue(reportedWhileDown.size() <= 1, "at most a write already acknowledged when"
@@ -81,11 +66,10 @@ class JournalOutageTest {
       }
       // One outage; a stale pooled connection failing once more right after it may add a short
       // second episode. Nothing else happened to the job.
-      int outages = JobWatch.recoveries(result, "journal-outage").size();
+      int outages = FaultChecks.recoveries(result, "journal-outage").size();
       assertTrue(outages >= 1 && outages <= 2, result::toPrettyString);
       assertEquals(outages, result.get("recoveries").size(), result::toPrettyString);
-      JournalCheck.Report journal = JournalCheck.check(cluster.client(), cluster.database(),
-          "outage");
+      JournalCheck.Report journal = FaultChecks.journal(cluster, "outage");
       assertTrue(journal.exactlyOnce(5000), journal.toString());
     }
   }

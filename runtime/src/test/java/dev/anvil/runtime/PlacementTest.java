@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,11 +39,11 @@ class PlacementTest {
   @Test
   void theCoordinatorsNodeAndTheWorkersPerNodeAreShownBeforeAndAfterARestart()
       throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("placement", 100_000);
+    JobSpec spec = TestJobs.faultJob("placement", 100_000);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = new JobWatch(cluster, "placement", spec, 3);
+      FollowedJob job = FollowedJob.submit(cluster, "placement", spec, 3);
       job.awaitRound(100, Duration.ofSeconds(90));
-      int coordinator = job.coordinatorNode();
+      int coordinator = cluster.addresses().indexOf(job.coordinator());
       int worker = (coordinator + 1) % 3;
       String api = cluster.httpUrls().get(coordinator);
       String workerAddress = cluster.addresses().get(worker);

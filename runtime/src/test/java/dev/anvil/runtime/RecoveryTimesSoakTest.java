@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +30,8 @@ class RecoveryTimesSoakTest {
 
   @Test
   void medianRecoveryTimesMeetTheTargets() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("soak", 4000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("soak", 4000);
+    String reference = TestJobs.referenceHash(spec);
     List<Long> worker = new ArrayList<>();
     List<Long> coordinator = new ArrayList<>();
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
@@ -38,9 +39,9 @@ class RecoveryTimesSoakTest {
       for (int run = 0; run < RUNS; run++) {
         for (boolean killCoordinator : new boolean[] {false, true}) {
           String jobId = "soak-" + (++n);
-          JobWatch job = new JobWatch(cluster, jobId, spec, 3);
+          FollowedJob job = FollowedJob.submit(cluster, jobId, spec, 3);
           job.awaitRound(300, Duration.ofSeconds(120));
-          int hosting = job.coordinatorNode();
+          int hosting = cluster.addresses().indexOf(job.coordinator());
           int victim = -1;
           for (int i = 0; i < cluster.size() && victim < 0; i++) {
             if (cluster.process(i).isAlive() && (killCoordinator == (i == hosting))) {
@@ -61,7 +62,7 @@ class RecoveryTimesSoakTest {
           assertTrue(next < Long.MAX_VALUE, () -> jobId + ": no recovery after the kill: "
               + result.get("recoveries"));
           (killCoordinator ? coordinator : worker).add(next);
-          JournalCheck.Report journal = job.journal();
+          JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
           assertTrue(journal.exactlyOnce(4000), journal::toString);
           System.out.printf("%s: %s node killed, next committed round after %d ms%n", jobId,
               killCoordinator ? "coordinator" : "worker", next);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,12 +27,12 @@ class SuccessiveKillsTest {
 
   @Test
   void restartedNodeRejoinsAndTheCoordinatorsNodeCanBeKilledRightAfter() throws Exception {
-    JobSpec spec = CoordinatorLossTest.spec("successive-kills", 6000);
-    String reference = DistributedTrainingTest.referenceHash(spec);
+    JobSpec spec = TestJobs.faultJob("successive-kills", 6000);
+    String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
-      JobWatch job = new JobWatch(cluster, "successive-kills", spec, 3);
+      FollowedJob job = FollowedJob.submit(cluster, "successive-kills", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
-      int coordinator = job.coordinatorNode();
+      int coordinator = cluster.addresses().indexOf(job.coordinator());
       int worker = (coordinator + 1) % 3;
 
       cluster.kill(worker);
@@ -39,21 +40,21 @@ class SuccessiveKillsTest {
       cluster.awaitNodesUp(3);
       assertTrue(cluster.alive(worker), "node " + (worker + 1) + " exited after its restart:\n"
           + cluster.tail(worker, 30));
-      long roundAtSecondKill = job.lastRound();
+      long roundAtSecondKill = job.round();
       cluster.kill(coordinator);
 
       JsonNode result = job.awaitResult(Duration.ofSeconds(240));
-      assertEquals(reference, result.get("paramsSha256").asText(), job.anvilLogs());
+      assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
       assertTrue(roundAtSecondKill < 5000, "the second kill must come well before the end:"
           + " round " + roundAtSecondKill);
-      List<JsonNode> rejoined = JobWatch.recoveries(result, "node-rejoined");
+      List<JsonNode> rejoined = FaultChecks.recoveries(result, "node-rejoined");
       assertFalse(rejoined.isEmpty(), () -> "no node-rejoined recovery: "
-          + result.get("recoveries").toPrettyString() + "\n" + job.anvilLogs());
+          + result.get("recoveries").toPrettyString() + "\n" + FaultChecks.anvilLogs(cluster));
       assertTrue(rejoined.get(0).get("detail").asText().contains(cluster.addresses().get(worker)),
           rejoined.get(0)::toString);
       assertTrue(cluster.alive(worker), "node " + (worker + 1) + " exited:\n"
           + cluster.tail(worker, 30));
-      JournalCheck.Report journal = job.journal();
+      JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(6000), journal::toString);
     }
   }

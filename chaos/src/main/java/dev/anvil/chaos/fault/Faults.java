@@ -1,9 +1,9 @@
 package dev.anvil.chaos.fault;
 
 import dev.anvil.chaos.ChaosCluster;
-import dev.anvil.chaos.ChaosJob;
 import dev.anvil.chaos.agent.NodeFaults;
 import dev.anvil.chaos.scenario.FaultPlan;
+import dev.anvil.runtime.FollowedJob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ public final class Faults {
     };
   }
 
-  public static Fault create(FaultPlan plan, ChaosCluster cluster, ChaosJob job, long seed,
+  public static Fault create(FaultPlan plan, ChaosCluster cluster, FollowedJob job, long seed,
       Duration restartTimeout) {
     SplittableRandom random = new SplittableRandom(seed);
     NodeFaults base = NodeFaults.NONE.withSeed(seed);
@@ -67,7 +67,7 @@ public final class Faults {
    * coordinator (in a seeded random order).
    */
   public static List<Integer> atLeast(int count, List<Integer> chosen, ChaosCluster cluster,
-      ChaosJob job, SplittableRandom random) {
+      FollowedJob job, SplittableRandom random) {
     List<Integer> out = new ArrayList<>(chosen);
     for (int n : targets("all-but-coordinator", cluster, job, random)) {
       if (out.size() >= count) {
@@ -85,7 +85,7 @@ public final class Faults {
    * coordinator); worker (a random node that does not host it); minority or majority (that
    * many nodes, the coordinator's node among the majority); all.
    */
-  public static List<Integer> targets(String target, ChaosCluster cluster, ChaosJob job,
+  public static List<Integer> targets(String target, ChaosCluster cluster, FollowedJob job,
       SplittableRandom random) {
     int coordinator = job == null || job.coordinator() == null ? -1
         : cluster.indexOf(job.coordinator());

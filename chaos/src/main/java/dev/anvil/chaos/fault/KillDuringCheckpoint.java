@@ -1,8 +1,8 @@
 package dev.anvil.chaos.fault;
 
 import dev.anvil.chaos.ChaosCluster;
-import dev.anvil.chaos.ChaosJob;
 import dev.anvil.chaos.agent.NodeFaults;
+import dev.anvil.runtime.FollowedJob;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,14 +14,14 @@ import java.util.List;
  */
 public final class KillDuringCheckpoint extends OnNodes {
   private final int node;
-  private final ChaosJob job;
+  private final FollowedJob job;
   private final int every;
   private final Duration stall;
   private final Duration restartTimeout;
   private long killedAt = -1;
   private long roundAtKill = -1;
 
-  public KillDuringCheckpoint(ChaosCluster cluster, ChaosJob job, int node, int every,
+  public KillDuringCheckpoint(ChaosCluster cluster, FollowedJob job, int node, int every,
       Duration stall, Duration restartTimeout) {
     super(cluster, "kill-during-checkpoint", List.of(node));
     if (every <= 0) {

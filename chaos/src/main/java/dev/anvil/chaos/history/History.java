@@ -1,7 +1,9 @@
 package dev.anvil.chaos.history;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What happened in a chaos run, in wall-clock order: every fault operation the runner attempted
@@ -45,6 +47,7 @@ public final class History {
   private final long startMillis = System.currentTimeMillis();
   private final List<Op> ops = new ArrayList<>();
   private final List<Sample> samples = new ArrayList<>();
+  private final Map<String, Long> newestSampled = new HashMap<>();
   private List<Commit> commits = List.of();
   private List<Written> written = List.of();
 
@@ -58,6 +61,18 @@ public final class History {
 
   public synchronized void sample(long round, double loss) {
     samples.add(new Sample(System.currentTimeMillis(), round, loss));
+  }
+
+  /**
+   * Samples job {@code jobId}'s progress, unless the job had already reached {@code round}:
+   * progress heard again after its coordinator restored a checkpoint is a replay, not progress,
+   * and the charts show progress.
+   */
+  public synchronized void progress(String jobId, long round, double loss) {
+    if (round > newestSampled.getOrDefault(jobId, 0L)) {
+      newestSampled.put(jobId, round);
+      sample(round, loss);
+    }
   }
 
   /** What the journal holds, read back after the run: the rounds, and every event. */

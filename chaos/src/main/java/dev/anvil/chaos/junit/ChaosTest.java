@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * class MyClusterTest {
  *   &#64;Test
  *   void survivesAWorkerCrash(ChaosCluster cluster) throws Exception {
- *     ChaosJob job = cluster.submit("my-job", spec, 3);
+ *     FollowedJob job = cluster.submit("my-job", spec, 3);
  *     job.awaitRound(500, Duration.ofSeconds(60));
  *     cluster.inject(new KillNode(cluster, List.of(2), Duration.ofSeconds(60)), job.round());
  *     Verdict v = cluster.verdict(job, Reference.of(spec), Duration.ofMinutes(3));

@@ -9,12 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.core.train.LocalTrainer;
-import dev.anvil.core.train.PreparedJob;
-import dev.anvil.core.train.TrainingListener;
 import dev.anvil.runtime.AnvilNode;
-import dev.anvil.runtime.HostileSpecs;
 import dev.anvil.runtime.SingleNode;
+import dev.anvil.testsupport.HostileSpecs;
+import dev.anvil.testsupport.TestJobs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,8 +99,7 @@ class HttpApiTest {
       status = send("GET", "/api/jobs/http-job", null, null);
     }
     assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
-    String reference = new LocalTrainer(PreparedJob.prepare(JobSpecParser.parse(JOB, "ref",
-        null), "ref"), 1, TrainingListener.NONE).run(0).paramsSha256();
+    String reference = TestJobs.referenceHash(JobSpecParser.parse(JOB, "ref", null));
     assertEquals(reference, status.body().path("result").path("paramsSha256").asText());
     assertEquals(300, status.body().path("lastRound").asLong());
     assertTrue(status.body().path("recentRounds").size() > 0);

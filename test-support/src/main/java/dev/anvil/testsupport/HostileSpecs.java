@@ -1,4 +1,4 @@
-package dev.anvil.runtime;
+package dev.anvil.testsupport;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
