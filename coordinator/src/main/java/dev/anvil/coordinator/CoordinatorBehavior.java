@@ -101,9 +101,11 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
   /** The journal acknowledged {@code ack}; phases handle what they wait for. */
   Behavior<Command> onRecorded(Ack ack) {
     if (ack.what() == JobJournal.Recorded.SUPERSEDED) {
+      // Its workers are not released: ReleaseJob names no epoch, and they may already be
+      // working for the newer incarnation.
       c.log().warn("job {}: this coordinator incarnation is superseded by epoch {} in the"
           + " journal; it stops without writing", c.jobId, ack.epoch());
-      return onStop();
+      return Behaviors.stopped();
     }
     if (ack.what() != JobJournal.Recorded.RECOVERY) {
       c.journal.acknowledged(ack.what());

@@ -37,6 +37,14 @@ final class Durability {
     this.training = training;
   }
 
+  /**
+   * The job ended: checkpoints already written are still journaled (and retention runs), as
+   * {@link Ended} hands their messages here; nothing new is captured.
+   */
+  void ended() {
+    training.ended();
+  }
+
   ReceiveBuilder<Command> handlers(ReceiveBuilder<Command> b) {
     return b.onMessage(FlushTick.class, t -> {
       run.commits.tick();
@@ -214,6 +222,9 @@ final class Durability {
 
   /** Writes the captured state once every evaluation up to its round is in the history. */
   void writeCheckpoint() {
+    if (training.stage() == Training.Stage.ENDED) {
+      return;
+    }
     CheckpointPipeline.Captured k = run.checkpoints.nextWrite();
     if (k == null) {
       return;
@@ -230,7 +241,7 @@ final class Durability {
             0, error));
   }
 
-  private Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
+  Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
     if (w.error() != null) {
       run.checkpoints.writeFailed();
       c.metrics.checkpointWriteFailed();
@@ -261,10 +272,12 @@ final class Durability {
   }
 
   /** A checkpoint is journaled: retention deletes those beyond the newest kept ones. */
-  private void checkpointJournaled() {
+  void checkpointJournaled() {
     long oldestKept = run.checkpoints.journaled();
     if (oldestKept > -2) {
       c.metrics.checkpointCommitted();
+      c.log().debug("job {}: checkpoint of round {} committed", c.jobId,
+          run.checkpoints.newestKeptRound());
     }
     if (oldestKept >= 0) {
       c.journal.tell(new JobJournal.Compact(oldestKept));

@@ -95,6 +95,12 @@ final class Ended extends CoordinatorBehavior {
         .onMessage(JobProtocol.Export.class, e -> export(e, newestFirst, everyRounds))
         .onMessage(JournalLoaded.class, l -> resuming
             ? JobCoordinator.incarnation(c, l.state(), true, null) : this)
+        .onMessage(JobCoordinator.CheckpointWritten.class, w -> {
+          if (run != null && run.durability != null) {
+            run.durability.onCheckpointWritten(w);
+          }
+          return this;
+        })
         .onMessage(FromWorker.class, f -> {
           if (f.reply() instanceof Prepared p && p.epoch() == epoch && epoch != 0) {
             // The job ended while this worker prepared it: the release sent at the end may
@@ -169,6 +175,11 @@ final class Ended extends CoordinatorBehavior {
       case RECOVERY -> {
         if (run != null) {
           run.recoveryAcknowledged();
+        }
+      }
+      case CHECKPOINT -> {
+        if (run != null && run.durability != null) {
+          run.durability.checkpointJournaled();
         }
       }
       default -> { }

@@ -44,7 +44,9 @@ final class JobRun {
   private String loggedPlacement = "";
   /** When the newest round was committed (the time its journal event holds). */
   long lastCommittedMillis;
-  /** Null until the job is loaded. */
+  /** Null until training starts. */
+  Durability durability;
+  /** Null until the job is loaded, and again once it ended. */
   RoundLoop loop;
   CommitPipeline commits;
   String canary;
@@ -241,6 +243,9 @@ final class JobRun {
    * waiting for passivation must not hold a data set each); the {@link Ended} behavior.
    */
   Behavior<Command> ended(JobProtocol.JobUpdate outcome) {
+    if (durability != null) {
+      durability.ended();
+    }
     c.release(pool.recruits());
     c.metrics.jobEnded(c.jobId);
     if (commits != null) {

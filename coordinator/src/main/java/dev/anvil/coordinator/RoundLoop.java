@@ -54,15 +54,15 @@ final class RoundLoop {
 
   /**
    * What follows round {@code done}: a pause once the replay is over, a stall while the
-   * journal is {@code tooFarAhead} (new rounds only), nothing while {@code cancelled}, else the
-   * next round or the end.
+   * journal is {@code tooFarAhead} (new rounds before the last only), nothing while
+   * {@code cancelled}, else the next round or the end.
    */
   static Next next(long done, long total, long replayUntil, boolean pauseRequested,
       boolean tooFarAhead, boolean cancelled) {
     if (pauseRequested && done >= replayUntil && done < total) {
       return Next.PAUSE;
-    } else if (done > replayUntil && tooFarAhead) {
-      return Next.STALL;
+    } else if (done > replayUntil && done < total && tooFarAhead) {
+      return Next.STALL;  // the last round needs no stall: finishing waits for the journal
     } else if (cancelled) {
       return Next.HOLD;
     }

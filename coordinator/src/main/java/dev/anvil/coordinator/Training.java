@@ -26,8 +26,11 @@ import org.apache.pekko.cluster.UniqueAddress;
  * round is durable and evaluated.
  */
 final class Training extends CoordinatorBehavior {
-  /** Where the rounds are: going on, stopping for a pause, or all computed. */
-  enum Stage { TRAINING, PAUSING, FINISHING }
+  /**
+   * Where the rounds are: going on, stopping for a pause, all computed, or over (the job
+   * ended; checkpoints written by then are still journaled).
+   */
+  enum Stage { TRAINING, PAUSING, FINISHING, ENDED }
 
   private final JobRun run;
   private final Durability durability;
@@ -37,6 +40,7 @@ final class Training extends CoordinatorBehavior {
     super(c);
     this.run = run;
     this.durability = new Durability(c, run, this);
+    run.durability = durability;
   }
 
   /** Every recruit is prepared: the first round of this incarnation goes out. */
@@ -59,6 +63,10 @@ final class Training extends CoordinatorBehavior {
 
   Stage stage() {
     return stage;
+  }
+
+  void ended() {
+    stage = Stage.ENDED;
   }
 
   @Override

@@ -33,6 +33,9 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   private int failingWrites;
   private int writes;
 
+  /** Every checkpoint ever written, as "job/round". */
+  private final java.util.Set<String> everWritten = new java.util.HashSet<>();
+
   /** Where a checkpoint is, as the journal records it. */
   static String location(String jobId, long round) {
     return "memory:" + jobId + "/" + round;
@@ -47,6 +50,8 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
     }
     writes++;
     checkpointsOf(jobId).put(round, new Entry(bytes.clone(), sha256));
+    everWritten.add(jobId + "/" + round);
+    notifyAll();
     return new Stored(jobId, round, sha256, bytes.length, location(jobId, round));
   }
 
@@ -101,6 +106,23 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   /** The next {@code n} checkpoint writes fail (with {@link DatabaseException}). */
   synchronized void failNextWrites(int n) {
     failingWrites = n;
+  }
+
+  /**
+   * Waits until the checkpoint of {@code round} of job {@code jobId} has been written (even if
+   * retention deleted it since); false when {@code timeout} passed first.
+   */
+  synchronized boolean awaitWritten(String jobId, long round, java.time.Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!everWritten.contains(jobId + "/" + round)) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      wait(Math.max(1, left / 1_000_000));
+    }
+    return true;
   }
 
   /** Checkpoint writes that succeeded so far, over all jobs. */

@@ -55,7 +55,6 @@ import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -223,7 +222,8 @@ class JobCoordinatorTest {
   @Test
   void checkpointsAreJournaledAndOnlyTheNewestAreKept() {
     JobSpec spec = TinyJob.spec(2);
-    workers(Script.HONEST, Script.HONEST);
+    Script paced = Script.afterEachCheckpoint(repository, "checkpoints", 2);
+    workers(paced, paced);
     JobWatcher client = submit(coordinator("checkpoints"), spec, 2);
     assertReferenceHash(spec, client.result(WAIT));
 
@@ -334,15 +334,12 @@ class JobCoordinatorTest {
    * which the workers hold; then the zombie's late results arrive, its write is refused and it
    * stops on SUPERSEDED; then round 11's results arrive. The successor must finish.
    *
-   * <p>Bug: on SUPERSEDED the zombie releases "its" workers ({@code ReleaseJob} carries no
-   * epoch), which are its successor's by then: a worker drops the job whatever the epoch and
-   * answers the successor's next request with PrepareFailed, which a training coordinator
-   * ignores, and the successor waits forever. A zombie on a downed node is quarantined, so its
-   * release is dropped; one that can still reach the workers when it learns it is superseded
-   * stops its successor.
+   * <p>Was a bug: on SUPERSEDED the zombie released "its" workers ({@code ReleaseJob} carries
+   * no epoch), which are its successor's by then: a worker dropped the job whatever the epoch
+   * and answered the successor's next request with PrepareFailed, which a training coordinator
+   * ignores, and the successor waited forever. A superseded incarnation now stops without
+   * releasing anyone.
    */
-  @Disabled("JobCoordinator bug: a zombie's release on SUPERSEDED releases its successor's"
-      + " workers (ReleaseJob has no epoch), and the successor never finishes")
   @Test
   void aZombiesReleaseDoesNotTakeTheWorkersOfItsSuccessor() {
     node.journal().withPolicy(new ZombieFence(node.journal()));
@@ -497,14 +494,12 @@ class JobCoordinatorTest {
   // ---- the journal behind at the last round
 
   /**
-   * Bug: the last round, computed while the journal is {@code max-rounds-ahead} rounds behind,
-   * stalls the job ({@code stalled}, still in training) instead of moving it to finishing; the
-   * journal's acknowledgement restarts only rounds before the last, so the job never finishes.
-   * With {@code max-rounds-ahead = 1} every job ends this way; with the default 256 it takes a
+   * Was a bug: the last round, computed while the journal was {@code max-rounds-ahead} rounds
+   * behind, stalled the job (still in training) instead of moving it to finishing; the
+   * journal's acknowledgement restarted only rounds before the last, so the job never finished.
+   * With {@code max-rounds-ahead = 1} every job ended this way; with the default 256 it took a
    * journal outage (or slow writes) during the last 256 rounds.
    */
-  @Disabled("JobCoordinator bug: a job whose last round waits for the journal (max-rounds-ahead"
-      + " reached) never finishes")
   @Test
   void aJobWhoseLastRoundWaitsForTheJournalStillFinishes() {
     JobSpec spec = TinyJob.spec(0);

@@ -85,6 +85,29 @@ final class TestWorker {
     }
 
     /** Holds every request of the job's first incarnation from 0-based round {@code round} on. */
+    /**
+     * Computes the round after each checkpoint round of job {@code jobId} (every {@code every}
+     * rounds) only once that checkpoint is in {@code repository}, so that no capture replaces
+     * a waiting one however slow the writes are (the test of every checkpoint's journaling).
+     */
+    static Script afterEachCheckpoint(InMemoryCheckpointRepository repository, String jobId,
+        int every) {
+      return r -> {
+        long previous = r.round();  // rounds completed before this request's round
+        if (previous > 0 && previous % every == 1 && previous > every) {
+          try {
+            if (!repository.awaitWritten(jobId, previous - 1, Duration.ofSeconds(30))) {
+              throw new IllegalStateException("the checkpoint of round " + (previous - 1)
+                  + " was not written within 30 s");
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return Answer.HONEST;
+      };
+    }
+
     static Script holdFrom(long round) {
       return r -> r.epoch() == 1 && r.round() >= round ? Answer.HOLD : Answer.HONEST;
     }
