@@ -365,29 +365,17 @@ public final class HttpApi implements AutoCloseable {
       e.put("reachable", !state.getUnreachable().contains(m));
       members.add(e);
     }
-    Placements.annotate(members, Placements.ask(system, latest().stream()
+    Placements.annotate(members, Placements.ask(system, records.overview().stream()
         .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList()));
     return Map.of("self", cluster.selfMember().address().hostPort(), "members", members);
   }
 
   private Object jobs() throws SQLException {
     List<Object> out = new ArrayList<>();
-    for (JobRecords.Status s : latest()) {
+    for (JobRecords.Status s : records.overview()) {
       out.add(Map.of("jobId", s.jobId(), "state", s.state(), "lastRound", s.lastRound()));
     }
     return Map.of("jobs", out);
-  }
-
-  /** The state of each job the journal holds (at most 200), without its recent rounds. */
-  private List<JobRecords.Status> latest() throws SQLException {
-    List<JobRecords.Status> out = new ArrayList<>();
-    for (String id : records.ids(200)) {
-      JobRecords.Status s = records.status(id, 1);
-      if (s != null) {
-        out.add(s);
-      }
-    }
-    return out;
   }
 
   private Object status(String id) throws SQLException, IOException {

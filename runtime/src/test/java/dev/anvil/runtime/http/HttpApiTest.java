@@ -14,6 +14,7 @@ import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingListener;
 import dev.anvil.runtime.AnvilNode;
 import dev.anvil.runtime.HostileSpecs;
+import dev.anvil.runtime.JournalRows;
 import dev.anvil.runtime.SingleNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,20 +88,26 @@ class HttpApiTest {
     return new Reply(r.statusCode(), json.readTree(r.body()));
   }
 
+  /** Job {@code id}'s status once it is finished, within two minutes. */
+  static Reply finished(String id) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    Reply status = send("GET", "/api/jobs/" + id, null, null);
+    while (!status.body().path("state").asText().equals("finished")
+        && System.nanoTime() < deadline) {
+      assertEquals(200, status.status(), status.body()::toString);
+      Thread.sleep(200);  // polling the API, as a client would
+      status = send("GET", "/api/jobs/" + id, null, null);
+    }
+    assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
+    return status;
+  }
+
   @Test
   void aJobSubmittedOverHttpFinishesWithTheReferenceBits() throws Exception {
     Reply submitted = send("POST", "/api/jobs?id=http-job&workers=2", JOB, TOKEN);
     assertEquals(202, submitted.status(), submitted.body()::toString);
     assertEquals("http-job", submitted.body().get("jobId").asText());
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    Reply status = send("GET", "/api/jobs/http-job", null, null);
-    while (!status.body().path("state").asText().equals("finished")
-        && System.nanoTime() < deadline) {
-      assertEquals(200, status.status(), status.body()::toString);
-      Thread.sleep(200);  // polling the API, as a client would
-      status = send("GET", "/api/jobs/http-job", null, null);
-    }
-    assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
+    Reply status = finished("http-job");
     String reference = new LocalTrainer(PreparedJob.prepare(JobSpecParser.parse(JOB, "ref",
         null), "ref"), 1, TrainingListener.NONE).run(0).paramsSha256();
     assertEquals(reference, status.body().path("result").path("paramsSha256").asText());
@@ -174,6 +181,42 @@ class HttpApiTest {
       assertFalse(error.contains("\tat ") || error.contains("Exception"), what);
     }
     assertEquals(200, send("GET", "/api/cluster", null, null).status());
+  }
+
+  /**
+   * Two short jobs run; the journal's newest events of every job read in one query are the
+   * ones a query per job reads, and GET /api/jobs (that one query) agrees with each job's own
+   * status.
+   */
+  @Test
+  void theJobListReadsInOneQueryWhatAQueryPerJobReads() throws Exception {
+    for (String id : List.of("list-job-a", "list-job-b")) {
+      Reply r = send("POST", "/api/jobs?id=" + id + "&workers=1",
+          JOB.replace("\"rounds\": 300", "\"rounds\": 20"), TOKEN);
+      assertEquals(202, r.status(), r.body()::toString);
+    }
+    finished("list-job-a");
+    finished("list-job-b");
+    var db = dev.anvil.persistence.DatabaseSettings.from(node.system().settings().config());
+    try (var pool = JournalRows.pool(db, "test", 1)) {
+      Map<String, List<JournalRows.Row>> all = JournalRows.newestOfJobs(node.system(), pool,
+          200, 7);
+      assertTrue(all.keySet().containsAll(List.of("list-job-a", "list-job-b")), all::toString);
+      assertEquals(all.keySet().stream().sorted().toList(), List.copyOf(all.keySet()));
+      for (var job : all.entrySet()) {
+        assertEquals(JournalRows.newest(node.system(), pool, job.getKey(), 7).stream()
+            .map(JournalRows.Row::sequence).toList(), job.getValue().stream()
+            .map(JournalRows.Row::sequence).toList(), job.getKey());
+      }
+      assertEquals(List.copyOf(all.keySet()).subList(0, 1), List.copyOf(JournalRows
+          .newestOfJobs(node.system(), pool, 1, 7).keySet()));
+    }
+    for (JsonNode listed : send("GET", "/api/jobs", null, null).body().path("jobs")) {
+      JsonNode own = send("GET", "/api/jobs/" + listed.path("jobId").asText(), null, null)
+          .body();
+      assertEquals(own.path("state"), listed.path("state"), own::toString);
+      assertEquals(own.path("lastRound"), listed.path("lastRound"), own::toString);
+    }
   }
 
   @Test
