@@ -161,7 +161,8 @@ class HttpApiTest {
         new Object[] {"POST", "/api/jobs", huge, TOKEN, 413, "max-body-bytes"},
         new Object[] {"POST", "/api/jobs", JOB.replace("\"seed\": 5,",
             "\"seed\": 5, \"colour\": \"red\","), TOKEN, 400, "colour"},
-        new Object[] {"POST", "/api/jobs?workers=-3", JOB, TOKEN, 400, "workers = -3"},
+        new Object[] {"POST", "/api/jobs?workers=-3", JOB, TOKEN, 400,
+            "workers: must be a whole number from 1 to 10000"},
         new Object[] {"POST", "/api/jobs", JOB.replace("0.05", "-0.05"), TOKEN, 400,
             "learning-rate"},
         new Object[] {"GET", "/api/jobs/..%2F..%2Fetc%2Fpasswd", null, null, 400, "job id"},
@@ -169,7 +170,7 @@ class HttpApiTest {
         new Object[] {"POST", "/api/jobs/any/pause", null, "wrong", 401, "Bearer"},
         new Object[] {"GET", "/api/jobs/no-such-job", null, null, 404, "no job no-such-job"},
         new Object[] {"DELETE", "/api/jobs", null, TOKEN, 405, "not allowed"},
-        new Object[] {"GET", "/api/jobs/%2e%2e", null, null, 400, "job id \"..\""},
+        new Object[] {"GET", "/api/jobs/%2e%2e", null, null, 400, "job id: must be"},
         new Object[] {"POST", "/api/jobs?colour=red", JOB, TOKEN, 400, "unknown parameter"},
         new Object[] {"GET", "/etc/passwd", null, null, 404, "no such resource"});
     for (Object[] c : cases) {
@@ -179,6 +180,7 @@ class HttpApiTest {
       String error = r.body().path("error").asText();
       assertTrue(error.contains((String) c[5]), what);
       assertFalse(error.contains("\tat ") || error.contains("Exception"), what);
+      assertFalse(error.contains("passwd"), "the request is quoted: " + what);
     }
     assertEquals(200, send("GET", "/api/cluster", null, null).status());
   }
