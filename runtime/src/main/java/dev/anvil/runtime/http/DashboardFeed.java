@@ -29,6 +29,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
 final class DashboardFeed {
   /** Rounds per job in a snapshot: about a second's worth of a fast job, for its loss curve. */
   private static final int CURVE_ROUNDS = 600;
+  /** Jobs in a snapshot. */
+  private static final int JOBS = 50;
   /** Membership changes kept for the timeline. */
   private static final int EVENTS = 200;
 
@@ -96,7 +98,7 @@ final class DashboardFeed {
 
   /**
    * What the dashboard shows now: one snapshot a second at most, however many dashboards and
-   * requests ask for it (each costs the journal a query per job).
+   * requests ask for it (each costs the journal a query).
    */
   Map<String, Object> snapshot() throws SQLException {
     synchronized (cacheLock) {
@@ -112,11 +114,38 @@ final class DashboardFeed {
   private Map<String, Object> take() throws SQLException {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("time", System.currentTimeMillis());
-    Cluster cluster = Cluster.get(system);
-    out.put("self", cluster.selfMember().address().hostPort());
+    out.put("self", Cluster.get(system).selfMember().address().hostPort());
+    List<Map<String, Object>> nodes = members();
+    List<Map<String, Object>> timeline = new ArrayList<>();
+    synchronized (this) {
+      gone.forEach((address, since) -> nodes.add(Map.of("address", address, "status", "down",
+          "roles", List.of(), "workers", 0, "since", since)));
+      timeline.addAll(events);
+    }
+    out.put("nodes", nodes);
+    List<JobRecords.Status> statuses = records.statuses(JOBS, CURVE_ROUNDS);
+    Map<String, JobProtocol.Placement> placements = Placements.ask(system, statuses.stream()
+        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList());
+    Placements.annotate(nodes.stream().filter(n -> n.containsKey("uid")).toList(),
+        placements);
+    List<Map<String, Object>> jobs = new ArrayList<>();
+    for (JobRecords.Status s : statuses) {
+      jobs.add(job(s, placements.get(s.jobId())));
+      for (Recovery r : s.recoveries()) {
+        timeline.add(recovery(s.jobId(), r));
+      }
+    }
+    timeline.sort((a, b) -> Long.compare((Long) b.get("time"), (Long) a.get("time")));
+    out.put("jobs", jobs);
+    out.put("timeline", timeline.size() > EVENTS ? timeline.subList(0, EVENTS) : timeline);
+    return out;
+  }
+
+  /** The cluster's members as this node sees them, with their workers. */
+  private List<Map<String, Object>> members() {
     Map<String, Integer> workers = workersByNode();
     List<Map<String, Object>> nodes = new ArrayList<>();
-    var state = cluster.state();
+    var state = Cluster.get(system).state();
     for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).toList()) {
       String address = m.address().hostPort();
       boolean reachable = !state.getUnreachable().contains(m);
@@ -129,48 +158,28 @@ final class DashboardFeed {
       n.put("workers", workers.getOrDefault(address, 0));
       nodes.add(n);
     }
-    List<Map<String, Object>> timeline = new ArrayList<>();
-    synchronized (this) {
-      gone.forEach((address, since) -> nodes.add(Map.of("address", address, "status", "down",
-          "roles", List.of(), "workers", 0, "since", since)));
-      timeline.addAll(events);
+    return nodes;
+  }
+
+  /** A job as the dashboard shows it; {@code placement} is null when its coordinator is mute. */
+  private static Map<String, Object> job(JobRecords.Status s, JobProtocol.Placement placement) {
+    Map<String, Object> job = JobRecords.describe(s);
+    if (Placements.running(s.state())) {
+      job.put("placement", placement == null ? Placements.unknown()
+          : Placements.describe(placement));
     }
-    out.put("nodes", nodes);
-    List<Map<String, Object>> jobs = new ArrayList<>();
-    List<JobRecords.Status> statuses = new ArrayList<>();
-    for (String id : records.ids(50)) {
-      JobRecords.Status s = records.status(id, CURVE_ROUNDS);
-      if (s != null) {
-        statuses.add(s);
-      }
-    }
-    Map<String, JobProtocol.Placement> placements = Placements.ask(system, statuses.stream()
-        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList());
-    Placements.annotate(nodes.stream().filter(n -> n.containsKey("uid")).toList(),
-        placements);
-    for (JobRecords.Status s : statuses) {
-      String id = s.jobId();
-      Map<String, Object> job = JobRecords.describe(s);
-      if (Placements.running(s.state())) {
-        JobProtocol.Placement p = placements.get(id);
-        job.put("placement", p == null ? Placements.unknown() : Placements.describe(p));
-      }
-      job.remove("recentRounds");
-      job.put("rounds", s.recent());
-      jobs.add(job);
-      for (Recovery r : s.recoveries()) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("time", r.faultSeenMillis());
-        e.put("kind", "recovery");
-        e.put("detail", "job " + id + ": " + r.kind() + " (" + r.detail() + "), "
-            + r.costs());
-        timeline.add(e);
-      }
-    }
-    timeline.sort((a, b) -> Long.compare((Long) b.get("time"), (Long) a.get("time")));
-    out.put("jobs", jobs);
-    out.put("timeline", timeline.size() > EVENTS ? timeline.subList(0, EVENTS) : timeline);
-    return out;
+    job.remove("recentRounds");
+    job.put("rounds", s.recent());
+    return job;
+  }
+
+  /** A recovery of job {@code jobId} as a timeline event. */
+  private static Map<String, Object> recovery(String jobId, Recovery r) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("time", r.faultSeenMillis());
+    e.put("kind", "recovery");
+    e.put("detail", "job " + jobId + ": " + r.kind() + " (" + r.detail() + "), " + r.costs());
+    return e;
   }
 
   /** Worker slots registered with the receptionist, by node address (host:port). */

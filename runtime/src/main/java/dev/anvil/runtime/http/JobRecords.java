@@ -1,15 +1,14 @@
 package dev.anvil.runtime.http;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.anvil.coordinator.JobJournal;
+import dev.anvil.core.train.Recovery;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.JournalRows;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,28 +22,18 @@ import org.apache.pekko.actor.typed.ActorSystem;
 final class JobRecords {
   /** Newest events read for a status: at least the rounds asked for, and what is around them. */
   private static final int EXTRA_EVENTS = 100;
+  /** Jobs in the overview of /api/jobs and /api/cluster. */
+  private static final int LISTED = 200;
+  static final int POOL_SIZE = 3;
 
   private final ActorSystem<?> system;
   /** A few connections shared by every request: a busy API never opens more than these. */
   private final HikariDataSource pool;
-  private final String prefix;
 
   JobRecords(ActorSystem<?> system, DatabaseSettings db) {
     this.system = system;
-    HikariConfig c = new HikariConfig();
-    c.setJdbcUrl(db.url());
-    c.setUsername(db.user());
-    c.setPassword(db.password());
-    c.setMaximumPoolSize(POOL_SIZE);
-    c.setMinimumIdle(0);
-    c.setConnectionTimeout(5_000);
-    c.setInitializationFailTimeout(-1);  // the database may come later; requests then fail
-    c.setPoolName("anvil-http");
-    this.pool = new HikariDataSource(c);
-    this.prefix = JobJournal.persistenceId("").id();
+    this.pool = JournalRows.pool(db, "anvil-http", POOL_SIZE);
   }
-
-  static final int POOL_SIZE = 3;
 
   void close() {
     pool.close();
@@ -55,66 +44,46 @@ final class JobRecords {
 
   /** A job's state: running, paused, finished, failed or cancelled. */
   record Status(String jobId, String state, long lastRound, List<Round> recent,
-      String resultJson, String failure, List<dev.anvil.core.train.Recovery> recoveries) {}
-
-  /** Ids of the jobs the journal holds, sorted, at most {@code limit}. */
-  List<String> ids(int limit) throws SQLException {
-    List<String> ids = new ArrayList<>();
-    try (Connection c = pool.getConnection();
-        PreparedStatement q = c.prepareStatement("SELECT DISTINCT persistence_id FROM"
-            + " event_journal WHERE persistence_id LIKE ? ORDER BY persistence_id LIMIT ?")) {
-      q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
-      q.setInt(2, limit);
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getString(1).substring(prefix.length()));
-        }
-      }
-    }
-    return ids;
-  }
+      String resultJson, String failure, List<Recovery> recoveries) {}
 
   /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
   boolean exists(String jobId) throws SQLException {
-    try (Connection c = pool.getConnection();
-        PreparedStatement q = c.prepareStatement(
-            "SELECT 1 FROM event_journal WHERE persistence_id = ? LIMIT 1")) {
-      q.setString(1, JobJournal.persistenceId(jobId).id());
-      try (ResultSet rs = q.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return JournalRows.exists(pool, jobId);
   }
 
   /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
   Status status(String jobId, int rounds) throws SQLException {
     List<JobJournal.Event> newestFirst = JournalRows.newest(system, pool, jobId,
         rounds + EXTRA_EVENTS).stream().map(JournalRows.Row::event).toList();
-    if (newestFirst.isEmpty()) {
-      return null;
-    }
-    String state = null;
-    String result = null;
-    String failure = null;
+    return newestFirst.isEmpty() ? null : status(jobId, newestFirst, rounds);
+  }
+
+  /**
+   * The status of each of the first {@code jobs} jobs the journal holds, by id, with up to
+   * {@code rounds} recent rounds each: one query, whatever the number of jobs.
+   */
+  List<Status> statuses(int jobs, int rounds) throws SQLException {
+    List<Status> out = new ArrayList<>();
+    JournalRows.newestOfJobs(system, pool, jobs, rounds + EXTRA_EVENTS).forEach((id, rows) ->
+        out.add(status(id, rows.stream().map(JournalRows.Row::event).toList(), rounds)));
+    return out;
+  }
+
+  /** The state of each job the journal holds (at most 200), with only its newest round. */
+  List<Status> overview() throws SQLException {
+    return statuses(LISTED, 1);
+  }
+
+  /**
+   * The status that a job's newest events ({@code newestFirst}, not empty) show, with up to
+   * {@code rounds} recent rounds. An end (finished, cancelled, failed) is final; otherwise the
+   * newest round, pause or resume says whether the job runs; with none of these it is starting.
+   */
+  static Status status(String jobId, List<JobJournal.Event> newestFirst, int rounds) {
+    End end = end(newestFirst);
+    String state = end == null ? null : end.state();
     TreeMap<Long, Round> committed = new TreeMap<>();
-    List<dev.anvil.core.train.Recovery> recoveries = new ArrayList<>();
-    for (JobJournal.Event e : newestFirst) {
-      // An end is final: rounds a coordinator recorded after it do not make the job run again.
-      if (e instanceof JobJournal.JobCompleted done) {
-        state = "finished";
-        result = done.resultJson();
-        break;
-      } else if (e instanceof JobJournal.JobCancelled cancelled) {
-        state = "cancelled";
-        failure = cancelled.reason();
-        break;
-      } else if (e instanceof JobJournal.JobFailed failed) {
-        state = "failed";
-        failure = failed.reason();
-        break;
-      }
-    }
-    // Otherwise the newest round, pause or resume says whether it runs.
+    List<Recovery> recoveries = new ArrayList<>();
     for (JobJournal.Event e : newestFirst) {
       if (e instanceof JobJournal.RecoveryRecorded r) {
         recoveries.add(0, r.recovery());
@@ -131,14 +100,34 @@ final class JobRecords {
     }
     List<Round> recent = new ArrayList<>(committed.descendingMap().values().stream()
         .limit(rounds).toList());
-    java.util.Collections.reverse(recent);
+    Collections.reverse(recent);
     long last = committed.isEmpty() ? 0 : committed.lastKey();
-    return new Status(jobId, state == null ? "starting" : state, last, recent, result,
-        failure, recoveries);
+    return new Status(jobId, state == null ? "starting" : state, last, recent,
+        end == null ? null : end.resultJson(), end == null ? null : end.failure(), recoveries);
+  }
+
+  /** How a job ended: its state, and its result or why it did not finish. */
+  private record End(String state, String resultJson, String failure) {}
+
+  /**
+   * The job's end, or null while it has none: rounds a coordinator recorded after an end do
+   * not make the job run again.
+   */
+  private static End end(List<JobJournal.Event> newestFirst) {
+    for (JobJournal.Event e : newestFirst) {
+      if (e instanceof JobJournal.JobCompleted done) {
+        return new End("finished", done.resultJson(), null);
+      } else if (e instanceof JobJournal.JobCancelled cancelled) {
+        return new End("cancelled", null, cancelled.reason());
+      } else if (e instanceof JobJournal.JobFailed failed) {
+        return new End("failed", null, failed.reason());
+      }
+    }
+    return null;
   }
 
   static Map<String, Object> describe(Status s) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    Map<String, Object> m = new LinkedHashMap<>();
     m.put("jobId", s.jobId());
     m.put("state", s.state());
     m.put("lastRound", s.lastRound());

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.runtime.AnvilNode;
+import dev.anvil.runtime.JournalRows;
 import dev.anvil.runtime.SingleNode;
 import dev.anvil.testsupport.HostileSpecs;
 import dev.anvil.testsupport.TestJobs;
@@ -85,20 +86,26 @@ class HttpApiTest {
     return new Reply(r.statusCode(), json.readTree(r.body()));
   }
 
+  /** Job {@code id}'s status once it is finished, within two minutes. */
+  static Reply finished(String id) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    Reply status = send("GET", "/api/jobs/" + id, null, null);
+    while (!status.body().path("state").asText().equals("finished")
+        && System.nanoTime() < deadline) {
+      assertEquals(200, status.status(), status.body()::toString);
+      Thread.sleep(200);  // polling the API, as a client would
+      status = send("GET", "/api/jobs/" + id, null, null);
+    }
+    assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
+    return status;
+  }
+
   @Test
   void aJobSubmittedOverHttpFinishesWithTheReferenceBits() throws Exception {
     Reply submitted = send("POST", "/api/jobs?id=http-job&workers=2", JOB, TOKEN);
     assertEquals(202, submitted.status(), submitted.body()::toString);
     assertEquals("http-job", submitted.body().get("jobId").asText());
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    Reply status = send("GET", "/api/jobs/http-job", null, null);
-    while (!status.body().path("state").asText().equals("finished")
-        && System.nanoTime() < deadline) {
-      assertEquals(200, status.status(), status.body()::toString);
-      Thread.sleep(200);  // polling the API, as a client would
-      status = send("GET", "/api/jobs/http-job", null, null);
-    }
-    assertEquals("finished", status.body().path("state").asText(), status.body()::toString);
+    Reply status = finished("http-job");
     String reference = TestJobs.referenceHash(JobSpecParser.parse(JOB, "ref", null));
     assertEquals(reference, status.body().path("result").path("paramsSha256").asText());
     assertEquals(300, status.body().path("lastRound").asLong());
@@ -152,7 +159,8 @@ class HttpApiTest {
         new Object[] {"POST", "/api/jobs", huge, TOKEN, 413, "max-body-bytes"},
         new Object[] {"POST", "/api/jobs", JOB.replace("\"seed\": 5,",
             "\"seed\": 5, \"colour\": \"red\","), TOKEN, 400, "colour"},
-        new Object[] {"POST", "/api/jobs?workers=-3", JOB, TOKEN, 400, "workers = -3"},
+        new Object[] {"POST", "/api/jobs?workers=-3", JOB, TOKEN, 400,
+            "workers: must be a whole number from 1 to 10000"},
         new Object[] {"POST", "/api/jobs", JOB.replace("0.05", "-0.05"), TOKEN, 400,
             "learning-rate"},
         new Object[] {"GET", "/api/jobs/..%2F..%2Fetc%2Fpasswd", null, null, 400, "job id"},
@@ -160,7 +168,7 @@ class HttpApiTest {
         new Object[] {"POST", "/api/jobs/any/pause", null, "wrong", 401, "Bearer"},
         new Object[] {"GET", "/api/jobs/no-such-job", null, null, 404, "no job no-such-job"},
         new Object[] {"DELETE", "/api/jobs", null, TOKEN, 405, "not allowed"},
-        new Object[] {"GET", "/api/jobs/%2e%2e", null, null, 400, "job id \"..\""},
+        new Object[] {"GET", "/api/jobs/%2e%2e", null, null, 400, "job id: must be"},
         new Object[] {"POST", "/api/jobs?colour=red", JOB, TOKEN, 400, "unknown parameter"},
         new Object[] {"GET", "/etc/passwd", null, null, 404, "no such resource"});
     for (Object[] c : cases) {
@@ -170,8 +178,45 @@ class HttpApiTest {
       String error = r.body().path("error").asText();
       assertTrue(error.contains((String) c[5]), what);
       assertFalse(error.contains("\tat ") || error.contains("Exception"), what);
+      assertFalse(error.contains("passwd"), "the request is quoted: " + what);
     }
     assertEquals(200, send("GET", "/api/cluster", null, null).status());
+  }
+
+  /**
+   * Two short jobs run; the journal's newest events of every job read in one query are the
+   * ones a query per job reads, and GET /api/jobs (that one query) agrees with each job's own
+   * status.
+   */
+  @Test
+  void theJobListReadsInOneQueryWhatAQueryPerJobReads() throws Exception {
+    for (String id : List.of("list-job-a", "list-job-b")) {
+      Reply r = send("POST", "/api/jobs?id=" + id + "&workers=1",
+          JOB.replace("\"rounds\": 300", "\"rounds\": 20"), TOKEN);
+      assertEquals(202, r.status(), r.body()::toString);
+    }
+    finished("list-job-a");
+    finished("list-job-b");
+    var db = dev.anvil.persistence.DatabaseSettings.from(node.system().settings().config());
+    try (var pool = JournalRows.pool(db, "test", 1)) {
+      Map<String, List<JournalRows.Row>> all = JournalRows.newestOfJobs(node.system(), pool,
+          200, 7);
+      assertTrue(all.keySet().containsAll(List.of("list-job-a", "list-job-b")), all::toString);
+      assertEquals(all.keySet().stream().sorted().toList(), List.copyOf(all.keySet()));
+      for (var job : all.entrySet()) {
+        assertEquals(JournalRows.newest(node.system(), pool, job.getKey(), 7).stream()
+            .map(JournalRows.Row::sequence).toList(), job.getValue().stream()
+            .map(JournalRows.Row::sequence).toList(), job.getKey());
+      }
+      assertEquals(List.copyOf(all.keySet()).subList(0, 1), List.copyOf(JournalRows
+          .newestOfJobs(node.system(), pool, 1, 7).keySet()));
+    }
+    for (JsonNode listed : send("GET", "/api/jobs", null, null).body().path("jobs")) {
+      JsonNode own = send("GET", "/api/jobs/" + listed.path("jobId").asText(), null, null)
+          .body();
+      assertEquals(own.path("state"), listed.path("state"), own::toString);
+      assertEquals(own.path("lastRound"), listed.path("lastRound"), own::toString);
+    }
   }
 
   @Test
