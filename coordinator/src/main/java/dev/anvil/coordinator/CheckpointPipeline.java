@@ -134,19 +134,22 @@ final class CheckpointPipeline {
     journaling = null;
   }
 
-  /**
-   * The journaling checkpoint is journaled. Retention runs once every {@code keep} checkpoints
-   * (a journal event and deletes each time), so between {@code keep} and {@code 2 keep - 1}
-   * exist: returns the oldest round to keep when it runs now, else -1 (and -2 when no
-   * checkpoint was being journaled).
-   */
-  long journaled() {
+  /** The journaling checkpoint is journaled: it is kept. Returns it (null: none was). */
+  CheckpointCommitted journaled() {
     CheckpointCommitted done = journaling;
     journaling = null;
-    if (done == null) {
-      return -2;
+    if (done != null) {
+      kept.add(done);
     }
-    kept.add(done);
+    return done;
+  }
+
+  /**
+   * Retention runs once every {@code keep} checkpoints (a journal event and deletes each time),
+   * so between {@code keep} and {@code 2 keep - 1} exist: the oldest round to keep when it runs
+   * now (the older ones are forgotten here), else -1.
+   */
+  long retain() {
     if (kept.size() < 2 * keep) {
       return -1;
     }

@@ -273,12 +273,13 @@ final class Durability {
 
   /** A checkpoint is journaled: retention deletes those beyond the newest kept ones. */
   void checkpointJournaled() {
-    long oldestKept = run.checkpoints.journaled();
-    if (oldestKept > -2) {
+    CheckpointCommitted done = run.checkpoints.journaled();
+    if (done != null) {
       c.metrics.checkpointCommitted();
-      c.log().debug("job {}: checkpoint of round {} committed", c.jobId,
-          run.checkpoints.newestKeptRound());
+      c.log().debug("job {}: checkpoint of round {} committed ({} bytes)", c.jobId,
+          done.round(), done.bytes());
     }
+    long oldestKept = run.checkpoints.retain();
     if (oldestKept >= 0) {
       c.journal.tell(new JobJournal.Compact(oldestKept));
       boolean logged = run.incremental();
