@@ -7,6 +7,7 @@ import dev.anvil.chaos.history.History;
 import dev.anvil.coordinator.JobProtocol.Accepted;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Progress;
+import dev.anvil.coordinator.JobProtocol.Recovered;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.runtime.ClusterLostException;
 import dev.anvil.runtime.JobClient;
@@ -14,7 +15,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import dev.anvil.chaos.check.Verdict;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +27,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * One job followed through a chaos run: the newest round the client heard committed, the node
- * of its coordinator, its outcome. Progress goes into the run's {@link History} for the charts.
+ * of its coordinator, the nodes it reported back in the job, its outcome. Progress goes into the run's {@link History} for the charts.
  */
 public final class ChaosJob {
   private final String jobId;
@@ -34,6 +37,8 @@ public final class ChaosJob {
   private String coordinator;
   private long round;
   private final java.util.function.Consumer<JobUpdate> listener;
+  /** When the client last heard each node (host:port) back in the job (node-rejoined). */
+  private final Map<String, Long> rejoinedAtMillis = new HashMap<>();
   private CompletableFuture<JobClient.Outcome> outcome;
 
   ChaosJob(ActorSystem<?> client, String jobId, JobSpec spec, int workers, History history,
@@ -59,6 +64,8 @@ public final class ChaosJob {
     } else if (u instanceof Progress p && p.round() > round) {
       round = p.round();
       history.sample(p.round(), p.loss());
+    } else if (u instanceof Recovered r && r.recovery().kind().equals("node-rejoined")) {
+      rejoinedAtMillis.put(r.recovery().detail().split(" ", 2)[0], System.currentTimeMillis());
     }
     notifyAll();
   }
@@ -100,6 +107,24 @@ public final class ChaosJob {
       TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)));
     }
     return condition.test(round);
+  }
+
+  /**
+   * Waits until the job reports node {@code hostPort} back in the job (its workers admitted
+   * again) later than {@code sinceMillis}, or the job ends, or {@code timeout} passes; returns
+   * whether it was reported.
+   */
+  public synchronized boolean awaitRejoin(String hostPort, long sinceMillis, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (rejoinedAtMillis.getOrDefault(hostPort, 0L) <= sinceMillis && !outcome.isDone()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(500)));
+    }
+    return rejoinedAtMillis.getOrDefault(hostPort, 0L) > sinceMillis;
   }
 
   /** Waits until round {@code r} is committed, or fails naming what was seen. */
@@ -165,14 +190,14 @@ public final class ChaosJob {
     return out;
   }
 
-  /** The result.json of a finished job. */
-  public JsonNode result(Duration timeout) throws InterruptedException {
+  /** The result.json of a finished job, as its coordinator wrote it. */
+  public String resultJson(Duration timeout) throws InterruptedException {
     try {
       JobClient.Outcome o = outcome.get(timeout.toSeconds(), TimeUnit.SECONDS);
       if (!o.succeeded()) {
         throw new IllegalStateException("job " + jobId + " failed: " + o.failure());
       }
-      return result(o);
+      return o.resultJson();
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException("job " + jobId + " has no result: "
           + e.getCause().getMessage(), e);
