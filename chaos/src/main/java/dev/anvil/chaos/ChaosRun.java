@@ -161,16 +161,19 @@ public final class ChaosRun {
     while (!job.done() && System.nanoTime() < deadline && (!due.isEmpty()
         || !heals.isEmpty())) {
       long now = System.nanoTime();
-      for (PendingHeal h : List.copyOf(heals)) {
-        if (now >= h.atNanos()) {
-          heal(cluster, job, h);
-          heals.remove(h);
-        }
+      List<PendingHeal> healNow = heals.stream().filter(h -> now >= h.atNanos()).toList();
+      for (PendingHeal h : healNow) {
+        heal(cluster, job, h);
+        heals.remove(h);
+      }
+      if (!healNow.isEmpty()) {
+        continue;  // a heal can take long: look again whether the job ended first
       }
       Schedule.Injection next = firstDue(due, job.round(), now - t0);
       if (next != null) {
-        due.remove(next);
-        inject(cluster, job, next, heals);
+        if (inject(cluster, job, next, heals)) {
+          due.remove(next);
+        }
         continue;
       }
       job.awaitRound(r -> firstDue(due, r, System.nanoTime() - t0) != null,
@@ -202,8 +205,11 @@ public final class ChaosRun {
     }
   }
 
-  /** Injects {@code next}, first waiting for a whole cluster when it takes nodes. */
-  private void inject(ChaosCluster cluster, ChaosJob job, Schedule.Injection next,
+  /**
+   * Injects {@code next}, first waiting for a whole cluster when it takes nodes. Returns false,
+   * leaving it due, when the job ended before it could strike.
+   */
+  private boolean inject(ChaosCluster cluster, ChaosJob job, Schedule.Injection next,
       List<PendingHeal> heals) throws InterruptedException {
     FaultPlan plan = scenario.faults().get(next.plan());
     if (Faults.takesNodes(plan.type())) {
@@ -214,6 +220,9 @@ public final class ChaosRun {
         }
       }
       cluster.awaitWhole(RESTART_TIMEOUT);
+      if (job.done()) {
+        return false;
+      }
     }
     Fault fault;
     try {
@@ -221,7 +230,7 @@ public final class ChaosRun {
     } catch (RuntimeException e) {
       cluster.history().add(new History.Op(System.currentTimeMillis(), History.Type.FAIL,
           plan.type(), plan.target(), job.round(), "cannot target: " + e.getMessage()));
-      return;
+      return true;
     }
     say("round %d: %s on %s", job.round(), fault.type(), fault.target());
     hooks.injecting(plan, fault, job.round());
@@ -230,6 +239,7 @@ public final class ChaosRun {
       heals.add(new PendingHeal(fault, plan, injectedAt,
           System.nanoTime() + plan.duration().toNanos()));
     }
+    return true;
   }
 
   /**

@@ -152,9 +152,10 @@ final class DemoConsole implements ChaosRun.Hooks {
   /** Each fault's cost as the checker measured it, and each node's return as the job did. */
   private static void printRecoveries(Verdict v, JsonNode result) {
     for (Verdict.RecoveryTime r : v.recoveries()) {
-      System.out.printf(Locale.ROOT, "%s of %s: the next round was committed %.1f s later"
-          + " (longest stall %.1f s)%n", r.fault(), r.target(), r.millis() / 1000.0,
-          Math.max(0, r.stallMillis()) / 1000.0);
+      System.out.println(r.millis() < 0 ? r.fault() + " of " + r.target() + ": no round was"
+          + " committed after it" : String.format(Locale.ROOT, "%s of %s: the next round was"
+          + " committed %.1f s later (longest stall %.1f s)", r.fault(), r.target(),
+          r.millis() / 1000.0, Math.max(0, r.stallMillis()) / 1000.0));
     }
     for (JsonNode r : result.path("recoveries")) {
       if (r.path("kind").asText().equals("node-rejoined")) {
