@@ -27,7 +27,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * One job followed through a chaos run: the newest round the client heard committed, the node
- * of its coordinator, the nodes it reported back in the job, its outcome. Progress goes into the run's {@link History} for the charts.
+ * of its coordinator, the nodes it reported back in the job, its outcome. Progress goes into
+ * the run's {@link History} for the charts.
  */
 public final class ChaosJob {
   private final String jobId;
