@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.coordinator.JobProtocol.Accepted;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Progress;
+import dev.anvil.coordinator.JobProtocol.Recovered;
 import dev.anvil.core.spec.JobSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -50,6 +53,8 @@ public final class FollowedJob {
   private final Supplier<String> diagnostics;
   private final List<String> coordinators = new ArrayList<>();
   private long round;
+  /** When this client last heard each node (host:port) back in the job (node-rejoined). */
+  private final Map<String, Long> rejoinedAtMillis = new HashMap<>();
   private CompletableFuture<JobClient.Outcome> outcome;
 
   FollowedJob(String jobId, JobSpec spec, int workers, Consumer<JobUpdate> listener,
@@ -124,6 +129,9 @@ public final class FollowedJob {
         coordinators.add(a.coordinator());
       } else if (u instanceof Progress p) {
         round = Math.max(round, p.round());
+      } else if (u instanceof Recovered r && r.recovery().kind().equals("node-rejoined")) {
+        rejoinedAtMillis.put(r.recovery().detail().split(" ", 2)[0],
+            System.currentTimeMillis());
       }
       notifyAll();
     }
@@ -183,6 +191,24 @@ public final class FollowedJob {
       TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, RECHECK_NANOS));
     }
     return condition.test(round);
+  }
+
+  /**
+   * Waits until the job reports node {@code hostPort} back in the job (its workers admitted
+   * again) later than {@code sinceMillis}, or following ends, or {@code timeout} passes;
+   * returns whether it was reported.
+   */
+  public synchronized boolean awaitRejoin(String hostPort, long sinceMillis, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (rejoinedAtMillis.getOrDefault(hostPort, 0L) <= sinceMillis && !outcome.isDone()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, RECHECK_NANOS));
+    }
+    return rejoinedAtMillis.getOrDefault(hostPort, 0L) > sinceMillis;
   }
 
   /**

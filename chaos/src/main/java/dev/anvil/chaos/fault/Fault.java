@@ -1,6 +1,7 @@
 package dev.anvil.chaos.fault;
 
 import dev.anvil.chaos.ChaosCluster;
+import java.util.List;
 
 /**
  * One fault on resolved targets: {@link #inject} breaks something, {@link #heal} mends it (a
@@ -14,6 +15,11 @@ public interface Fault {
 
   /** What it hits, in words ("node 2 (127.0.0.1:40211)", "the database"). */
   String target();
+
+  /** The nodes it acts on, by index (empty when it acts on no node in particular). */
+  default List<Integer> nodes() {
+    return List.of();
+  }
 
   String inject(ChaosCluster cluster);
 

@@ -1,9 +1,9 @@
 package dev.anvil.chaos.fault;
 
 import dev.anvil.chaos.ChaosCluster;
+import dev.anvil.runtime.FollowedJob;
 import dev.anvil.chaos.agent.NodeFaults;
 import dev.anvil.chaos.scenario.FaultPlan;
-import dev.anvil.runtime.FollowedJob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +66,7 @@ public final class Faults {
    * {@code chosen}, topped up to {@code count} nodes with others that do not host the job's
    * coordinator (in a seeded random order).
    */
-  public static List<Integer> atLeast(int count, List<Integer> chosen, ChaosCluster cluster,
+  private static List<Integer> atLeast(int count, List<Integer> chosen, ChaosCluster cluster,
       FollowedJob job, SplittableRandom random) {
     List<Integer> out = new ArrayList<>(chosen);
     for (int n : targets("all-but-coordinator", cluster, job, random)) {

@@ -30,4 +30,9 @@ abstract class OnNodes implements Fault {
   public final String target() {
     return target;
   }
+
+  @Override
+  public final List<Integer> nodes() {
+    return nodes;
+  }
 }

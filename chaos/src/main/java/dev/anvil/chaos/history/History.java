@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * What happened in a chaos run, in wall-clock order: every fault operation the runner attempted
@@ -50,13 +52,22 @@ public final class History {
   private final Map<String, Long> newestSampled = new HashMap<>();
   private List<Commit> commits = List.of();
   private List<Written> written = List.of();
+  private final List<Consumer<Op>> watchers = new CopyOnWriteArrayList<>();
 
   public long startMillis() {
     return startMillis;
   }
 
-  public synchronized void add(Op op) {
-    ops.add(op);
+  /** Passes every fault operation added from now on to {@code watcher}, on the adding thread. */
+  public void watch(Consumer<Op> watcher) {
+    watchers.add(watcher);
+  }
+
+  public void add(Op op) {
+    synchronized (this) {
+      ops.add(op);
+    }
+    watchers.forEach(w -> w.accept(op));
   }
 
   public synchronized void sample(long round, double loss) {

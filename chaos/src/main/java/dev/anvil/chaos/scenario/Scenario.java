@@ -13,9 +13,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A chaos scenario file (HOCON): the cluster, the job, and the faults with their triggers. Every
- * random choice (random times, random targets, which messages drop) derives from one seed, so
- * that a failing run can be replayed exactly with {@code --seed}.
+ * A chaos scenario file (HOCON): the cluster, the job, and the faults with their triggers (all
+ * of them in {@link #faults}, in file order; those planned on the run's node count in
+ * {@link #plannedFaults}). Every random choice (random times, random targets, which messages
+ * drop) derives from one seed, so that a failing run can be replayed exactly with
+ * {@code --seed}.
  *
  * <pre>
  * scenario {
@@ -24,6 +26,7 @@ import java.util.Set;
  *   job = "jobs/chaos-mlp.conf"          # relative to this file
  *   faults = [
  *     { type = kill-node, target = coordinator, at-round = 1500, restart-after = 5s }
+ *     { type = kill-node, target = worker, count = 2, at-progress = 0.6, min-nodes = 5 }
  *   ]
  * }
  * </pre>
@@ -35,6 +38,9 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
   public static final Set<String> TYPES = Set.of("kill-node", "pause-node", "leave-node",
       "partition", "drop-messages", "delay-messages", "straggler", "bad-gradients",
       "database-outage", "kill-all", "kill-during-checkpoint");
+
+  /** The most node JVMs a scenario may run. */
+  public static final int MAX_NODES = 16;
 
   /** Targets a fault may name (besides node-N). */
   public static final Set<String> TARGETS = Set.of("random", "coordinator", "worker",
@@ -57,7 +63,7 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
     }
     Fields f = new Fields(file, root.getConfig("scenario").resolve(), "scenario");
     String name = f.string("name", null);
-    int nodes = f.integer("nodes", 3, 1, 16);
+    int nodes = f.integer("nodes", 3, 1, MAX_NODES);
     int slots = f.integer("slots-per-node", 1, 1, 64);
     int workers = f.integer("workers", nodes * slots, 1, nodes * slots);
     long seed = f.config().hasPath("seed") ? f.longValue("seed") : 1;
@@ -93,20 +99,29 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
         faults, file);
   }
 
-  /** The same scenario on {@code nodes} nodes (workers: one per slot). */
+  /**
+   * The same scenario on {@code nodes} nodes (workers: one per slot), with the fault entries
+   * planned for that many.
+   */
   public Scenario withNodes(int nodes) {
-    if (nodes < 1 || nodes > 16) {
-      throw new ScenarioException("--nodes = " + nodes + ": must be a whole number from 1 to 16");
+    if (nodes < 1 || nodes > MAX_NODES) {
+      throw new ScenarioException("--nodes = " + nodes + ": must be a whole number from 1 to "
+          + MAX_NODES);
     }
-    for (FaultPlan f : faults) {
-      if (f.target().matches("node-\\d+")
-          && Integer.parseInt(f.target().substring(5)) > nodes) {
-        throw new ScenarioException("--nodes = " + nodes + ": " + file + " targets "
-            + f.target());
+    for (int i = 0; i < faults.size(); i++) {
+      String problem = faults.get(i).appliesTo(nodes) ? faults.get(i).problemOn(nodes) : null;
+      if (problem != null) {
+        throw new ScenarioException("--nodes = " + nodes + ": " + file + ": scenario.faults["
+            + i + "]." + problem);
       }
     }
     return new Scenario(name, description, nodes, slotsPerNode, nodes * slotsPerNode, seed,
         timeout, job, faults, file);
+  }
+
+  /** The fault entries planned on this scenario's node count (see {@link FaultPlan#appliesTo}). */
+  public List<FaultPlan> plannedFaults() {
+    return faults.stream().filter(f -> f.appliesTo(nodes)).toList();
   }
 
   public Scenario withSeed(long seed) {
@@ -151,6 +166,17 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
         return config.getLong(key);
       } catch (ConfigException e) {
         throw error(key, config.getValue(key).render(), "must be a whole number");
+      }
+    }
+
+    boolean bool(String key, boolean fallback) {
+      if (!config.hasPath(key)) {
+        return fallback;
+      }
+      try {
+        return config.getBoolean(key);
+      } catch (ConfigException e) {
+        throw error(key, config.getValue(key).render(), "must be on or off");
       }
     }
 

@@ -6,9 +6,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * A scenario's faults expanded into single injections, each due at a committed round or at a
- * time after the job started. Random times come from the scenario's seed alone: the same seed
- * gives the same schedule.
+ * A scenario's faults planned on its node count, expanded into single injections, each due at a
+ * committed round or at a time after the job started. Random times come from the scenario's
+ * seed alone: the same seed gives the same schedule.
  */
 public final class Schedule {
   private Schedule() {}
@@ -28,12 +28,18 @@ public final class Schedule {
     }
   }
 
-  public static List<Injection> of(Scenario s) {
+  /** The injections of {@code s} for a job of {@code jobRounds} rounds (for at-progress). */
+  public static List<Injection> of(Scenario s, long jobRounds) {
     List<Injection> out = new ArrayList<>();
     for (int i = 0; i < s.faults().size(); i++) {
+      if (!s.faults().get(i).appliesTo(s.nodes())) {
+        continue;
+      }
       Trigger t = s.faults().get(i).trigger();
       if (t instanceof Trigger.AtRound r) {
         out.add(new Injection(i, 0, r.round(), 0));
+      } else if (t instanceof Trigger.AtProgress p) {
+        out.add(new Injection(i, 0, p.round(jobRounds), 0));
       } else if (t instanceof Trigger.AtTime a) {
         out.add(new Injection(i, 0, 0, a.after().toMillis()));
       } else if (t instanceof Trigger.Every e) {

@@ -33,7 +33,7 @@ class ScenarioTest {
       for (Path p : all) {
         Scenario s = Scenario.parse(p);
         assertTrue(!s.faults().isEmpty(), p::toString);
-        assertEquals(Schedule.of(s), Schedule.of(s), p::toString);
+        assertEquals(Schedule.of(s, 1000), Schedule.of(s, 1000), p::toString);
       }
     }
   }
@@ -52,14 +52,49 @@ class ScenarioTest {
     assertEquals(5, s.workers());
     assertEquals(new Trigger.AtRound(300), s.faults().get(0).trigger());
     assertEquals(java.time.Duration.ofSeconds(3), s.faults().get(0).duration());
-    List<Schedule.Injection> plan = Schedule.of(s);
+    List<Schedule.Injection> plan = Schedule.of(s, 1000);
     assertEquals(1 + 1 + 10 + 3, plan.size());
-    assertEquals(plan, Schedule.of(s.withSeed(42)));
-    assertNotEquals(plan, Schedule.of(s.withSeed(43)));  // the random ones move
+    assertEquals(plan, Schedule.of(s.withSeed(42), 1000));
+    assertNotEquals(plan, Schedule.of(s.withSeed(43), 1000));  // the random ones move
     long kills = plan.stream().filter(i -> i.plan() == 2).count();
     assertEquals(10, kills);
     assertEquals(200_000, plan.stream().filter(i -> i.plan() == 2)
         .mapToLong(Schedule.Injection::atMillis).max().orElseThrow());
+  }
+
+  @Test
+  void atProgressIsAShareOfTheJobsRounds() throws IOException {
+    Scenario s = Scenario.parse(write("""
+        faults = [
+          { type = kill-node, target = worker, at-progress = 0.3, restart-after = 0s }
+          { type = kill-node, target = coordinator, at-progress = 0, restart-after = 0s }
+        ]"""));
+    assertEquals(new Trigger.AtProgress(0.3), s.faults().get(0).trigger());
+    assertEquals(List.of(1L, 300L), Schedule.of(s, 1000).stream()
+        .map(Schedule.Injection::round).sorted().toList());
+    assertEquals(List.of(1L, 15L), Schedule.of(s, 50).stream()
+        .map(Schedule.Injection::round).sorted().toList());
+  }
+
+  @Test
+  void entriesArePlannedOnlyOnTheirNodeCounts() throws IOException {
+    Scenario s = Scenario.parse(write("""
+        faults = [
+          { type = kill-node, target = worker, at-round = 10, min-nodes = 3, max-nodes = 4 }
+          { type = kill-node, target = worker, count = 2, at-round = 10, min-nodes = 5 }
+        ]"""));
+    assertEquals(List.of(1), s.plannedFaults().stream().map(FaultPlan::count).toList());
+    assertEquals(List.of(2), s.withNodes(5).plannedFaults().stream().map(FaultPlan::count)
+        .toList());
+    assertEquals(List.of(), s.withNodes(2).plannedFaults());
+    assertEquals(List.of(), Schedule.of(s.withNodes(2), 100));
+    assertEquals(List.of(1), Schedule.of(s.withNodes(7), 100).stream()
+        .map(Schedule.Injection::plan).toList());
+    String e = assertThrows(ScenarioException.class, () -> Scenario.parse(write("""
+        faults = [ { type = kill-node, count = 2, at-round = 10, min-nodes = 4 } ]"""))
+        .withNodes(4)).getMessage();
+    assertTrue(e.contains("--nodes = 4: ") && e.contains("scenario.faults[0].count = 2: must be"
+        + " a whole number from 1 to 1 on 4 nodes (a majority must remain)"), e);
   }
 
   @Test
@@ -79,6 +114,10 @@ class ScenarioTest {
     String e5 = assertThrows(ScenarioException.class, () -> Scenario.parse(write(
         "nodes = 0\nfaults = []"))).getMessage();
     assertTrue(e5.contains("scenario.nodes = 0: must be a whole number from 1 to 16"), e5);
+    String e7 = assertThrows(ScenarioException.class, () -> Scenario.parse(write(
+        "faults = [ { type = pause-node, at-round = 3, await-rejoin = on } ]"))).getMessage();
+    assertTrue(e7.contains("await-rejoin = on: only kill-node and leave-node take"
+        + " await-rejoin"), e7);
     Files.writeString(dir.resolve("broken.conf"), "scenario { name = ");
     String e6 = assertThrows(ScenarioException.class,
         () -> Scenario.parse(dir.resolve("broken.conf"))).getMessage();
