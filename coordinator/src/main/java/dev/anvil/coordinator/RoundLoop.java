@@ -54,14 +54,15 @@ final class RoundLoop {
 
   /**
    * What follows round {@code done}: a pause once the replay is over, a stall while the
-   * journal is {@code tooFarAhead} (new rounds only), nothing while {@code cancelled}, else the
-   * next round or the end.
+   * journal is {@code tooFarAhead} (new rounds only, and never after the last: nothing would
+   * lift it, and finishing waits for the journal anyway), nothing while {@code cancelled}, else
+   * the next round or the end.
    */
   static Next next(long done, long total, long replayUntil, boolean pauseRequested,
       boolean tooFarAhead, boolean cancelled) {
     if (pauseRequested && done >= replayUntil && done < total) {
       return Next.PAUSE;
-    } else if (done > replayUntil && tooFarAhead) {
+    } else if (done > replayUntil && done < total && tooFarAhead) {
       return Next.STALL;
     } else if (cancelled) {
       return Next.HOLD;

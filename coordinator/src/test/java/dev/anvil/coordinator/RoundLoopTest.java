@@ -293,4 +293,11 @@ class RoundLoopTest {
         "a cancelled job does not finish");
     assertEquals(Next.HOLD, RoundLoop.next(3, 10, 5, false, false, true));
   }
+
+  @Test
+  void nextFinishesTheLastRoundEvenWhenTheJournalIsFarBehind() {
+    assertEquals(Next.FINISH, RoundLoop.next(10, 10, 0, false, true, false),
+        "a stall is lifted only to start a round, and none is left: it would never finish");
+    assertEquals(Next.HOLD, RoundLoop.next(10, 10, 0, false, true, true));
+  }
 }
