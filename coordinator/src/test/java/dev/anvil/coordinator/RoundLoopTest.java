@@ -70,10 +70,10 @@ class RoundLoopTest {
     List<NodeResult> results = results(loop.job(), loop.state(), 3);
     Collections.reverse(results);
     for (NodeResult r : results) {
-      assertFalse(loop.round().complete());
+      assertFalse(loop.complete());
       assertEquals(Outcome.ACCEPTED, loop.accept(r));
     }
-    assertTrue(loop.round().complete());
+    assertTrue(loop.complete());
     return loop.step(log);
   }
 
@@ -299,5 +299,30 @@ class RoundLoopTest {
     assertEquals(Next.FINISH, RoundLoop.next(10, 10, 0, false, true, false),
         "a stall is lifted only to start a round, and none is left: it would never finish");
     assertEquals(Next.HOLD, RoundLoop.next(10, 10, 0, false, true, true));
+  }
+
+  @Test
+  void aRoundIsAppliedOnceThoughALateResultForItArrivesBeforeTheNextStarts() throws Exception {
+    PreparedJob job = SmallJob.prepared(FIVE_ROUNDS);
+    RoundLoop loop = new RoundLoop(job);
+    loop.startRound();
+    List<NodeResult> results = results(job, job.initialState(), 2);
+    results.forEach(loop::accept);
+    assertTrue(loop.complete());
+    loop.step(false);
+    float[] applied = loop.state().params().clone();
+
+    assertEquals(Outcome.DUPLICATE, loop.accept(results.get(0)),
+        "the slow first result of work re-dispatched, while the loop waits for the journal");
+
+    assertFalse(loop.complete(), "the round was applied: it is not stepped again");
+    var e = assertThrows(IllegalStateException.class, () -> loop.step(false));
+    assertEquals("round 1 was applied already", e.getMessage());
+    assertEquals(1, loop.done());
+    assertArrayEquals(applied, loop.state().params());
+    assertTrue(loop.round().complete(), "its shards still count as delivered");
+    loop.startRound();
+    assertFalse(loop.complete());
+    assertThrows(IllegalStateException.class, () -> loop.step(false), "round 2 is not complete");
   }
 }
