@@ -41,6 +41,8 @@ final class RoundLoop {
   private final ParameterUpdate update;
   private TrainingState state;
   private RoundState round;
+  /** The gathered round was applied; it is not stepped again (results for it are late). */
+  private boolean applied;
   private double lastLoss = Double.NaN;
   private double trainingEpochLossSum;
   private long trainingEpochRounds;
@@ -54,15 +56,16 @@ final class RoundLoop {
 
   /**
    * What follows round {@code done}: a pause once the replay is over, a stall while the
-   * journal is {@code tooFarAhead} (new rounds before the last only), nothing while
-   * {@code cancelled}, else the next round or the end.
+   * journal is {@code tooFarAhead} (new rounds only, and never after the last: nothing would
+   * lift it, and finishing waits for the journal anyway), nothing while {@code cancelled}, else
+   * the next round or the end.
    */
   static Next next(long done, long total, long replayUntil, boolean pauseRequested,
       boolean tooFarAhead, boolean cancelled) {
     if (pauseRequested && done >= replayUntil && done < total) {
       return Next.PAUSE;
     } else if (done > replayUntil && done < total && tooFarAhead) {
-      return Next.STALL;  // the last round needs no stall: finishing waits for the journal
+      return Next.STALL;
     } else if (cancelled) {
       return Next.HOLD;
     }
@@ -86,8 +89,18 @@ final class RoundLoop {
     return state.round() >= job.totalRounds();
   }
 
+  /** The round gathered last: being gathered, or complete (and then perhaps applied). */
   RoundState round() {
     return round;
+  }
+
+  /**
+   * Whether the gathered round covers every shard and was not applied yet: step it now. A
+   * complete round stays gathered until the next starts (a stall, a cancel), and a late result
+   * for it (a duplicate of re-dispatched work) must not apply it twice.
+   */
+  boolean complete() {
+    return !applied && round.complete();
   }
 
   double lastLoss() {
@@ -117,6 +130,7 @@ final class RoundLoop {
   /** Starts gathering the next round's results. */
   void startRound() {
     round = RoundState.start(state.round(), job.spec().logicalShards());
+    applied = false;
   }
 
   /** Takes a result of a worker into the round; how it was taken. */
@@ -128,10 +142,15 @@ final class RoundLoop {
   }
 
   /**
-   * Reduces the complete round and applies it. {@code log}: keep a copy of the reduced sum for
-   * the gradient log (the step consumes the sum: it becomes the mean).
+   * Reduces the round and applies it; only when {@link #complete()}. {@code log}: keep a copy of
+   * the reduced sum for the gradient log (the step consumes the sum: it becomes the mean).
    */
   Step step(boolean log) throws DivergedException {
+    if (!complete()) {
+      throw new IllegalStateException(applied ? "round " + state.round() + " was applied"
+          + " already" : "round " + (state.round() + 1) + " is not complete");
+    }
+    applied = true;  // the reduction adds into the results' arrays: they cannot be reduced again
     long reduceStart = System.nanoTime();
     GradientSum total = round.reduce(job.tree());
     long updateStart = System.nanoTime();

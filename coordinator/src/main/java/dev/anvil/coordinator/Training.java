@@ -311,7 +311,7 @@ final class Training extends CoordinatorBehavior {
     if (outcome == RoundState.Outcome.ACCEPTED) {
       run.stats.accepted(System.nanoTime(), n.computeNanos());
     }
-    return run.loop.round().complete() ? roundComplete() : this;
+    return run.loop.complete() ? roundComplete() : this;
   }
 
   /**
