@@ -1,10 +1,11 @@
 package dev.anvil.cli;
 
-import com.typesafe.config.ConfigFactory;
+import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.runtime.AnvilNode;
-import java.util.HashMap;
+import dev.anvil.runtime.NodeSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,7 +41,7 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--host-db", paramLabel = "DIR", description = "Host the cluster's journal in"
       + " an embedded PostgreSQL on this node, data in DIR (other nodes then give --db with the"
       + " URL this node prints; the password comes from ANVIL_DB_PASSWORD).")
-  java.nio.file.Path hostDb;
+  Path hostDb;
 
   @Option(names = "--db-port", paramLabel = "PORT", defaultValue = "5432",
       description = "Port of the database --host-db starts (default: ${DEFAULT-VALUE}).")
@@ -67,7 +68,7 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--tls", paramLabel = "DIR", description = "This node's credentials for"
       + " mutual TLS between all members (anvil certs issue --out DIR). Required unless the node"
       + " listens on loopback or --insecure-transport is given.")
-  java.nio.file.Path tls;
+  Path tls;
 
   @Option(names = "--https", description = "Serve the HTTP API over HTTPS with the node's"
       + " certificate (needs --tls; clients give --tls with a certificate of the same CA).")
@@ -80,7 +81,7 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--data-root", paramLabel = "DIR", description = "A folder jobs may read data"
       + " files from, besides anvil.data.allowed-roots (/usr/share/datasets); repeat for"
       + " several. Every node that runs the job's workers or coordinator needs it.")
-  List<java.nio.file.Path> dataRoots = new java.util.ArrayList<>();
+  List<Path> dataRoots = new ArrayList<>();
 
   @Override
   public Integer call() {
@@ -98,53 +99,23 @@ final class NodeCommand implements Callable<Integer> {
     if (dbPort < 1 || dbPort > 65535) {
       throw new UserError("--db-port = " + dbPort + ": must be from 1 to 65535");
     }
-    dev.anvil.persistence.EmbeddedDatabase hosted = null;
+    EmbeddedDatabase hosted = null;
     if (hostDb != null) {
       String password = System.getenv("ANVIL_DB_PASSWORD");
       if (password == null || password.isEmpty()) {
         throw new UserError("--host-db needs ANVIL_DB_PASSWORD: the other nodes log in to this"
             + " node's database with it");
       }
-      hosted = dev.anvil.persistence.EmbeddedDatabase.startShared(hostDb, host, dbPort,
-          password);
+      hosted = EmbeddedDatabase.startShared(hostDb, host, dbPort, password);
       db = hosted.jdbcUrl(host);
       dbUser = hosted.user();
       System.out.println(hostedDatabaseLine(hostDb, db, dbUser, hosted.database()));
     }
-    if (port < 1 || port > 65535) {
-      throw new UserError("--port = " + port + ": must be from 1 to 65535");
-    }
-    Map<String, Object> settings = new HashMap<>();
-    settings.put("pekko.remote.artery.canonical.hostname", host);
-    settings.put("pekko.remote.artery.canonical.port", port);
-    settings.put("pekko.cluster.seed-nodes", seeds.stream().map(s -> {
-      if (!s.matches("[^:\\s]+:\\d{1,5}")) {
-        throw new UserError("--seed = " + s + ": expected HOST:PORT");
-      }
-      return "pekko://anvil@" + s;
-    }).toList());
-    settings.put("anvil.persistence.url", db);
-    settings.put("anvil.persistence.user", dbUser);
-    settings.put("anvil.worker.slots", slots);
-    if (tls != null) {
-      settings.put("anvil.tls.directory", tls.toAbsolutePath().toString());
-    }
-    settings.put("anvil.tls.insecure-transport", insecureTransport);
-    settings.put("anvil.http.https", https);
-    if (!dataRoots.isEmpty()) {
-      settings.put("anvil.data.allowed-roots",
-          dev.anvil.core.spec.SpecRules.rootsWith(DataRoots.existing(dataRoots)));
-    }
-    if (httpPort < 0 || httpPort > 65535) {
-      throw new UserError("--http-port = " + httpPort + ": must be from 0 to 65535");
-    }
-    settings.put("anvil.http.host", httpHost);
-    settings.put("anvil.http.port", httpPort);
-    AnvilNode node = AnvilNode.start(ConfigFactory.parseMap(settings));
+    AnvilNode node = AnvilNode.start(settings().build());
     System.out.println("anvil node up at " + node.address() + " with " + slots
         + " worker slots; journal at " + db
         + node.httpUrl().map(url -> "; HTTP API on " + url).orElse("; HTTP API off"));
-    dev.anvil.persistence.EmbeddedDatabase database = hosted;
+    EmbeddedDatabase database = hosted;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
       if (database != null) {
@@ -155,9 +126,34 @@ final class NodeCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * This node's settings from the options (the database's once it is known): the same
+   * {@link NodeSettings} a local cluster gives each of its node JVMs. A value out of range is
+   * refused naming its option.
+   */
+  NodeSettings.Builder settings() {
+    if (port < 1 || port > 65535) {
+      throw new UserError("--port = " + port + ": must be from 1 to 65535");
+    }
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new UserError("--http-port = " + httpPort + ": must be from 0 to 65535");
+    }
+    for (String seed : seeds) {
+      if (!seed.matches("[^:\\s]+:\\d{1,5}")) {
+        throw new UserError("--seed = " + seed + ": expected HOST:PORT");
+      }
+    }
+    NodeSettings.Builder node = NodeSettings.builder().host(host).port(port).seeds(seeds)
+        .database(db, dbUser).slots(slots).http(httpHost, httpPort)
+        .insecureTransport(insecureTransport).https(https);
+    if (tls != null) {
+      node = node.tls(tls);
+    }
+    return dataRoots.isEmpty() ? node : node.allowDataAlsoIn(DataRoots.existing(dataRoots));
+  }
+
   /** What the other nodes need to use the database this node hosts. */
-  static String hostedDatabaseLine(java.nio.file.Path dir, String url, String user,
-      String database) {
+  static String hostedDatabaseLine(Path dir, String url, String user, String database) {
     return "journal database hosted here (data in " + dir + "): URL " + url + ", user " + user
         + ", database " + database + ". Start the other nodes with --db " + url + " --db-user "
         + user + " and the same password in their environment: ANVIL_DB_PASSWORD";

@@ -1,21 +1,22 @@
 package dev.anvil.runtime;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.anvil.core.spec.DataSpec;
+import dev.anvil.core.spec.JobSpec;
 import dev.anvil.persistence.DatabaseSettings;
-import dev.anvil.persistence.EmbeddedDatabase;
-import dev.anvil.persistence.JournalSchema;
+import dev.anvil.runtime.tls.ClusterCa;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Down;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * other node as a seed (node 1 lists itself first when it forms the cluster), and so does the
  * client. When every node process has exited without the launcher asking, the client's
  * {@link ClusterLoss} is told, so that waits on the cluster end.
+ *
+ * <p>Its parts: each node's settings come from {@link NodeSettings} (as for {@code anvil node}),
+ * its command line from {@link NodeProcesses}; {@link NodeJvms} holds the node processes and
+ * does all process control under one lock (safe from any thread; see there what it orders);
+ * {@link NodeReadiness} waits, with deadlines, for nodes to be up; {@link LocalDatabase} is the
+ * journal's database, behind a monitor of its own.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
@@ -46,7 +53,7 @@ public final class LocalCluster implements AutoCloseable {
   public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
       DatabaseSettings externalDatabase, Duration startTimeout,
       List<List<String>> nodeJvmOptions, List<String> commonJvmOptions,
-      com.typesafe.config.Config clientConfig, boolean downExitedNodes, boolean tls) {
+      Config clientConfig, boolean downExitedNodes, boolean tls) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
@@ -59,7 +66,7 @@ public final class LocalCluster implements AutoCloseable {
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
       return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
-          List.of(), List.of(), com.typesafe.config.ConfigFactory.empty(), true, true);
+          List.of(), List.of(), ConfigFactory.empty(), true, true);
     }
 
     public Settings withNodeJvmOptions(List<List<String>> options) {
@@ -76,7 +83,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Adds configuration to the launcher's client actor system. */
-    public Settings withClientConfig(com.typesafe.config.Config config) {
+    public Settings withClientConfig(Config config) {
       return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
           startTimeout, nodeJvmOptions, commonJvmOptions, config, downExitedNodes, tls);
     }
@@ -103,23 +110,15 @@ public final class LocalCluster implements AutoCloseable {
      * nodes otherwise treat as a job from elsewhere.
      */
     public Settings allowingDataIn(List<Path> folders) {
-      if (folders.isEmpty()) {
-        return this;
-      }
-      List<String> roots = dev.anvil.core.spec.SpecRules.rootsWith(folders);
-      List<String> options = new ArrayList<>(commonJvmOptions);
-      options.removeIf(o -> o.startsWith("-Danvil.data.allowed-roots."));
-      for (int i = 0; i < roots.size(); i++) {
-        options.add("-Danvil.data.allowed-roots." + i + "=" + roots.get(i));
-      }
-      return withCommonJvmOptions(options);
+      return folders.isEmpty() ? this
+          : withNodeSettings(NodeSettings.builder().allowDataAlsoIn(folders));
     }
 
     /** Lets the nodes read the data of {@code spec} (see {@link #allowingDataIn}). */
-    public Settings allowingDataOf(dev.anvil.core.spec.JobSpec spec) {
-      if (spec.data() instanceof dev.anvil.core.spec.DataSpec.Idx idx) {
+    public Settings allowingDataOf(JobSpec spec) {
+      if (spec.data() instanceof DataSpec.Idx idx) {
         return allowingDataIn(List.of(idx.path()));
-      } else if (spec.data() instanceof dev.anvil.core.spec.DataSpec.Csv csv
+      } else if (spec.data() instanceof DataSpec.Csv csv
           && csv.path().toAbsolutePath().getParent() != null) {
         return allowingDataIn(List.of(csv.path().toAbsolutePath().getParent()));
       }
@@ -142,12 +141,16 @@ public final class LocalCluster implements AutoCloseable {
      * throw-away CA: for a cluster whose CA is the user's own.
      */
     public Settings withTlsFolder(Path folder) {
+      return withNodeSettings(NodeSettings.builder().tls(folder))
+          .withClientConfig(ClusterClient.tls(folder).withFallback(clientConfig));
+    }
+
+    /** Every node gets {@code node}'s settings, in place of common options for the same keys. */
+    private Settings withNodeSettings(NodeSettings.Builder node) {
       List<String> options = new ArrayList<>(commonJvmOptions);
-      options.removeIf(o -> o.startsWith("-Danvil.tls.directory="));
-      options.add("-Danvil.tls.directory=" + folder.toAbsolutePath());
-      return withCommonJvmOptions(options).withClientConfig(com.typesafe.config.ConfigFactory
-          .parseMap(java.util.Map.of("anvil.tls.directory", folder.toAbsolutePath().toString()))
-          .withFallback(clientConfig));
+      options.removeIf(node::setsKeyOf);
+      options.addAll(node.jvmOptions());
+      return withCommonJvmOptions(options);
     }
 
     List<String> jvmOptionsOf(int index) {
@@ -156,28 +159,15 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private final Settings settings;
-  private EmbeddedDatabase database;
-  private final DatabaseSettings db;
-  /** Guards the node lists, incarnations and exit bookkeeping (never held while waiting). */
-  private final Object lock = new Object();
-  private final List<Process> processes = new ArrayList<>();
-  private final List<Integer> ports = new ArrayList<>();
-  private final List<Integer> httpPorts = new ArrayList<>();
-  private final Incarnations incarnations = new Incarnations();
-  /** Processes whose exit the launcher caused (kill, leave, restart of all, close). */
-  private final java.util.Set<Process> expectedExits = java.util.Collections.newSetFromMap(
-      new java.util.IdentityHashMap<>());
-  private boolean closing;
-  /** Nodes frozen by {@link #pause} and not resumed yet. */
-  private final java.util.Set<Integer> paused = new java.util.HashSet<>();
-  private volatile ActorSystem<Void> client;
+  private final LocalDatabase database;
+  private final NodeJvms nodes;
+  private final NodeReadiness readiness;
 
-  private LocalCluster(Settings settings, EmbeddedDatabase database, DatabaseSettings db,
-      ActorSystem<Void> client) {
+  private LocalCluster(Settings settings, LocalDatabase database, NodeJvms nodes) {
     this.settings = settings;
     this.database = database;
-    this.db = db;
-    this.client = client;
+    this.nodes = nodes;
+    this.readiness = new NodeReadiness(nodes, settings.dataDirectory());
   }
 
   /** Starts the database, the node JVMs and the client, and waits until every node is up. */
@@ -190,51 +180,34 @@ public final class LocalCluster implements AutoCloseable {
     Settings s = settings.tls() && !settings.clientConfig().hasPath("anvil.tls.directory")
         ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
         : settings;
-    EmbeddedDatabase database = null;
-    DatabaseSettings db = s.externalDatabase();
-    if (db == null) {
-      database = EmbeddedDatabase.start(s.dataDirectory().resolve("postgres"));
-      db = database.settings(true);
-    }
-    db.check();
-    JournalSchema.createIfMissing(db);
-    List<Integer> ports = new ArrayList<>();
-    List<Integer> httpPorts = new ArrayList<>();
-    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    LocalDatabase database = LocalDatabase.open(s.dataDirectory().resolve("postgres"),
+        s.externalDatabase());
+    List<NodePorts> ports = new ArrayList<>();
+    Set<Integer> taken = new HashSet<>();
     for (int i = 0; i < s.nodes(); i++) {
-      ports.add(LocalPorts.freePort(taken));
-      httpPorts.add(LocalPorts.freePort(taken));
+      ports.add(NodePorts.choose(taken));
     }
-    LocalCluster cluster = null;
     List<Process> started = new ArrayList<>();
+    LocalCluster cluster = null;
     try {
       for (int i = 0; i < s.nodes(); i++) {
-        started.add(NodeProcesses.launch(s, db, i, ports.get(i), httpPorts.get(i), NodeProcesses.seeds(ports, i, i == 0)));
+        started.add(NodeProcesses.launch(s, database.settings(), i, ports.get(i),
+            NodeProcesses.seeds(ports, i, i == 0)));
       }
-      ActorSystem<Void> client;
-      try {
-        client = ClusterClient.join(ports.stream().map(p -> "127.0.0.1:" + p).toList(),
-            s.startTimeout(), s.clientConfig());
-      } catch (IllegalStateException e) {
-        throw new IllegalStateException(e.getMessage() + "; node 1's log ("
-            + s.dataDirectory().resolve("node-1.log") + "):\n" + NodeProcesses.tailOf(
-            s.dataDirectory().resolve("node-1.log"), 30), e);
-      }
-      cluster = new LocalCluster(s, database, db, client);
+      cluster = new LocalCluster(s, database,
+          new NodeJvms(s, database.settings(), joinClient(s, ports)));
       for (int i = 0; i < s.nodes(); i++) {
-        cluster.adopt(started.get(i), ports.get(i), httpPorts.get(i));
+        cluster.nodes.adopt(started.get(i), ports.get(i));
       }
       cluster.hintLogs();
-      cluster.awaitNodesUp(s.nodes(), s.startTimeout(), 0);
+      cluster.readiness.nodesUp(s.nodes(), s.startTimeout(), 0);
       return cluster;
     } catch (RuntimeException e) {
       if (cluster != null) {
         cluster.close();
       } else {
         started.forEach(Process::destroyForcibly);
-        if (database != null) {
-          database.close();
-        }
+        database.close();
       }
       throw e;
     }
@@ -245,132 +218,26 @@ public final class LocalCluster implements AutoCloseable {
    * to {@code folder}. The CA's key stays in memory: no later certificate can be signed with it.
    */
   static Path throwAwayCredentials(Path folder) {
-    dev.anvil.runtime.tls.ClusterCa ca = dev.anvil.runtime.tls.ClusterCa.create(
-        "anvil local run", java.time.Duration.ofDays(30));
-    ca.issue("local member", List.of("127.0.0.1"), List.of("localhost"),
-        java.time.Duration.ofDays(30)).save(folder);
+    ClusterCa ca = ClusterCa.create("anvil local run", Duration.ofDays(30));
+    ca.issue("local member", List.of(NodePorts.HOST), List.of("localhost"), Duration.ofDays(30))
+        .save(folder);
     return folder;
   }
 
-  /** Records a launched node process: its ports, its incarnation, and what its exit means. */
-  private int adopt(Process process, int port, int httpPort) {
-    int index;
-    synchronized (lock) {
-      index = incarnations.add("127.0.0.1:" + port);
-      processes.add(process);
-      ports.add(port);
-      httpPorts.add(httpPort);
+  /** A client member joined through every node; on failure, the error has node 1's log. */
+  private static ActorSystem<Void> joinClient(Settings s, List<NodePorts> ports) {
+    try {
+      return ClusterClient.join(ports.stream().map(NodePorts::address).toList(),
+          s.startTimeout(), s.clientConfig());
+    } catch (IllegalStateException e) {
+      Path node1 = NodeProcesses.logFile(s.dataDirectory(), 0);
+      throw new IllegalStateException(e.getMessage() + "; node 1's log (" + node1 + "):\n"
+          + NodeProcesses.tailOf(node1, 30), e);
     }
-    watchExit(index, process);
-    return index;
-  }
-
-  /**
-   * When node {@code index}'s process exits: its incarnation is retired and downed, and if no
-   * node process is left that the launcher did not stop itself, the cluster is lost.
-   */
-  private void watchExit(int index, Process process) {
-    process.onExit().thenRun(() -> {
-      boolean lost;
-      synchronized (lock) {
-        if (processes.get(index) != process) {
-          return;  // an older process of a node already started again
-        }
-        retire(index);
-        lost = !closing && processes.stream().noneMatch(Process::isAlive)
-            && processes.stream().anyMatch(p -> !expectedExits.contains(p));
-      }
-      if (lost) {
-        ClusterLoss.get(client).report("every node JVM of the local cluster has exited"
-            + " (node " + (index + 1) + " last, exit code " + process.exitValue() + ")");
-      }
-    });
-  }
-
-  /**
-   * Retires node {@code index}'s incarnation (its process is gone) and downs it, unless the
-   * settings leave that to the split-brain resolver. Holds lock.
-   */
-  private void retire(int index) {
-    ActorSystem<Void> c = client;
-    List<Incarnations.Seen> dead = incarnations.retire(index, members(c));
-    if (!settings.downExitedNodes()) {
-      return;
-    }
-    for (Incarnations.Seen gone : dead) {
-      log.info("node {} ({}#{}) is gone; downing that incarnation", index + 1, gone.hostPort(),
-          gone.uid());
-      Cluster.get(c).manager().tell(Down.apply(new org.apache.pekko.actor.Address("pekko",
-          "anvil", "127.0.0.1", ports.get(index))));
-    }
-  }
-
-  /** The client's view of the membership. */
-  private static List<Incarnations.Seen> members(ActorSystem<?> client) {
-    var state = Cluster.get(client).state();
-    List<Incarnations.Seen> out = new ArrayList<>();
-    for (Member m : state.getMembers()) {
-      out.add(new Incarnations.Seen(m.address().getHost().orElse("?") + ":"
-          + m.address().getPort().orElse(0), m.uniqueAddress().longUid(),
-          m.status().toString(), m.hasRole("node"), !state.getUnreachable().contains(m)));
-    }
-    return out;
-  }
-
-  /** Whether every reachable Up member has seen the client's newest view of the membership. */
-  private static boolean converged(ActorSystem<?> client) {
-    var state = Cluster.get(client).state();
-    for (Member m : state.getMembers()) {
-      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)
-          && !state.getSeenBy().contains(m.address())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void hintLogs() {
-    ClusterLoss.get(client).hint("node logs in " + settings.dataDirectory().toAbsolutePath());
-  }
-
-  /**
-   * Waits until {@code count} nodes are up by incarnation and every member has seen it; fails
-   * early if a node from index {@code watchFrom} on exits.
-   */
-  private void awaitNodesUp(int count, Duration timeout, int watchFrom) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (nodesUp() >= count && converged(client)) {
-        log.info("local cluster up: {} nodes", count);
-        return;
-      }
-      for (int i = watchFrom; i < size(); i++) {
-        Process p = process(i);
-        if (!p.isAlive() && !expectedExit(p)) {
-          throw new IllegalStateException("node " + (i + 1) + " exited while starting (code "
-              + p.exitValue() + "); its log (" + logFile(i) + "):\n" + tail(i, 30));
-        }
-      }
-      pollPause("the cluster to come up");
-    }
-    throw new IllegalStateException("the cluster did not come up with " + count + " nodes within "
-        + timeout.toSeconds() + " s (" + nodesUp() + " up); node logs in "
-        + settings.dataDirectory() + "; node 1's log:\n" + tail(0, 30));
-  }
-
-  private boolean expectedExit(Process p) {
-    synchronized (lock) {
-      return expectedExits.contains(p);
-    }
-  }
-
-  private static void pollPause(String what) {
-    try {
-      TimeUnit.MILLISECONDS.sleep(100);  // polling the membership; nothing else to wait on
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for " + what, e);
-    }
+    ClusterLoss.get(client()).hint("node logs in " + settings.dataDirectory().toAbsolutePath());
   }
 
   /** The last {@code lines} lines of node {@code index}'s log (0-based). */
@@ -379,32 +246,26 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public Path logFile(int index) {
-    return settings.dataDirectory().resolve("node-" + (index + 1) + ".log");
+    return NodeProcesses.logFile(settings.dataDirectory(), index);
   }
 
   /** The client actor system (role "client"): submit jobs through it with {@link JobClient}. */
   public ActorSystem<Void> client() {
-    return client;
+    return nodes.client();
   }
 
   public int size() {
-    synchronized (lock) {
-      return processes.size();
-    }
+    return nodes.size();
   }
 
   /** The HTTP API of every node (http://127.0.0.1:port), node 1 first. */
   public List<String> httpUrls() {
-    synchronized (lock) {
-      return httpPorts.stream().map(p -> "http://127.0.0.1:" + p).toList();
-    }
+    return nodes.ports().stream().map(NodePorts::httpUrl).toList();
   }
 
   /** host:port of every node, node 1 first. */
   public List<String> addresses() {
-    synchronized (lock) {
-      return ports.stream().map(p -> "127.0.0.1:" + p).toList();
-    }
+    return nodes.ports().stream().map(NodePorts::address).toList();
   }
 
   /**
@@ -422,40 +283,29 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public Process process(int index) {
-    synchronized (lock) {
-      return processes.get(index);
-    }
+    return nodes.process(index);
   }
 
   /** The unique id of node {@code index}'s live incarnation, or -1 while it has none up. */
   public long uid(int index) {
-    synchronized (lock) {
-      Incarnations.Seen m = incarnations.current(index, members(client));
-      return m == null ? -1 : m.uid();
-    }
+    return nodes.uid(index);
   }
 
   public DatabaseSettings database() {
-    return db;
+    return database.settings();
   }
 
   /**
    * Stops the embedded database, as an outage would (for tests): the nodes' connections fail
    * until {@link #startDatabase()}.
    */
-  public synchronized void stopDatabase() {
-    if (database == null) {
-      throw new IllegalStateException("the cluster uses an external database");
-    }
-    database.close();
+  public void stopDatabase() {
+    database.stop();
   }
 
   /** Starts the embedded database again, on the same port and data, after stopDatabase(). */
-  public synchronized void startDatabase() {
-    if (database == null) {
-      throw new IllegalStateException("the cluster uses an external database");
-    }
-    database = EmbeddedDatabase.start(database.dataDirectory(), database.port());
+  public void startDatabase() {
+    database.start();
   }
 
   /**
@@ -464,47 +314,21 @@ public final class LocalCluster implements AutoCloseable {
    */
   @Override
   public void close() {
-    List<Process> all;
-    synchronized (lock) {
-      if (closing) {
-        return;
-      }
-      closing = true;
-      all = List.copyOf(processes);
-      expectedExits.addAll(all);
+    if (!nodes.beginClose()) {
+      return;
     }
+    terminate(client(), Duration.ofSeconds(10), "client");
+    nodes.stopAll();
+    database.close();
+  }
+
+  private static void terminate(ActorSystem<Void> client, Duration timeout, String which) {
     client.terminate();
     try {
-      client.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      client.getWhenTerminated().toCompletableFuture().get(timeout.toSeconds(),
+          TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.debug("client did not stop in time: {}", e.toString());
-    }
-    for (int index : List.copyOf(paused)) {
-      try {
-        resume(index);  // a frozen node cannot hear the goodbye below
-      } catch (RuntimeException e) {
-        log.debug("node {} stays frozen and is killed below: {}", index + 1, e.toString());
-      }
-    }
-    for (Process p : all) {
-      try {
-        p.getOutputStream().close();  // the node's parent watch sees the end and leaves
-      } catch (IOException e) {
-        p.destroy();
-      }
-    }
-    for (Process p : all) {
-      try {
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
-          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        p.destroyForcibly();
-      }
-    }
-    if (database != null) {
-      database.close();
+      log.debug("{} did not stop in time: {}", which, e.toString());
     }
   }
 
@@ -513,23 +337,7 @@ public final class LocalCluster implements AutoCloseable {
    * its index. It is up when {@link #awaitNodesUp} counts it.
    */
   public int addNode() {
-    List<Integer> all;
-    int port;
-    int httpPort;
-    synchronized (lock) {
-      if (processes.stream().noneMatch(Process::isAlive)) {
-        throw new IllegalStateException("no live node to join through");
-      }
-      all = new ArrayList<>(ports);
-      java.util.Set<Integer> taken = new java.util.HashSet<>(ports);
-      taken.addAll(httpPorts);
-      port = LocalPorts.freePort(taken);
-      httpPort = LocalPorts.freePort(taken);
-    }
-    all.add(port);
-    int index = all.size() - 1;
-    return adopt(NodeProcesses.launch(settings, db, index, port, httpPort, NodeProcesses.seeds(all, index, false)), port,
-        httpPort);
+    return nodes.addNode();
   }
 
   /**
@@ -537,7 +345,7 @@ public final class LocalCluster implements AutoCloseable {
    * fails early, with its log, if the newest node's process exits.
    */
   public void awaitNodesUp(int count) {
-    awaitNodesUp(count, settings.startTimeout(), size() - 1);
+    readiness.nodesUp(count, settings.startTimeout(), size() - 1);
   }
 
   /**
@@ -545,33 +353,17 @@ public final class LocalCluster implements AutoCloseable {
    * its parent watch takes as the launcher's goodbye (the node leaves, then its JVM exits).
    */
   public void leave(int index) {
-    Process p;
-    synchronized (lock) {
-      p = processes.get(index);
-      expectedExits.add(p);
-    }
-    try {
-      p.getOutputStream().close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot signal node " + (index + 1) + ": " + e.getMessage(),
-          e);
-    }
+    nodes.leave(index);
   }
 
   /** Freezes node {@code index} with SIGSTOP (it neither runs nor answers until resumed). */
   public void pause(int index) {
-    signal(index, "STOP");
-    paused.add(index);
+    nodes.pause(index);
   }
 
   /** Thaws a node frozen by {@link #pause} (SIGCONT). */
   public void resume(int index) {
-    signal(index, "CONT");
-    paused.remove(index);
-  }
-
-  private void signal(int index, String signal) {
-    NodeProcesses.signal(process(index).pid(), signal);
+    nodes.resume(index);
   }
 
   /**
@@ -580,26 +372,7 @@ public final class LocalCluster implements AutoCloseable {
    * operator or Kubernetes would, so the cluster need not wait for the split-brain resolver.
    */
   public void kill(int index) {
-    Process p;
-    synchronized (lock) {
-      p = processes.get(index);
-      expectedExits.add(p);
-    }
-    paused.remove(index);
-    try {
-      if (!p.destroyForcibly().waitFor(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("node " + (index + 1) + " (pid " + p.pid()
-            + ") still runs 30 s after SIGKILL");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while killing node " + (index + 1), e);
-    }
-    synchronized (lock) {
-      if (processes.get(index) == p) {
-        retire(index);  // at once, not when the exit callback gets round to it
-      }
-    }
+    nodes.kill(index);
   }
 
   /** Whether node {@code index}'s JVM runs. */
@@ -622,55 +395,8 @@ public final class LocalCluster implements AutoCloseable {
    * each new incarnation is up and seen by every member, or {@code timeout} passes.
    */
   public void restart(List<Integer> indexes, Duration timeout) {
-    for (int index : indexes) {
-      synchronized (lock) {
-        Process old = processes.get(index);
-        if (old.isAlive()) {
-          throw new IllegalStateException("node " + (index + 1) + " is running; kill it first");
-        }
-        expectedExits.add(old);
-        retire(index);
-        boolean othersRun = false;
-        for (int i = 0; i < processes.size(); i++) {
-          othersRun |= i != index && processes.get(i).isAlive();
-        }
-        Process p = NodeProcesses.launch(settings, db, index, ports.get(index), httpPorts.get(index),
-            NodeProcesses.seeds(ports, index, !othersRun));
-        processes.set(index, p);
-        incarnations.launched(index);
-        watchExit(index, p);
-      }
-    }
-    awaitIncarnations(indexes, timeout);
-  }
-
-  /** Waits until each of {@code indexes} has a live incarnation up and seen by every member. */
-  private void awaitIncarnations(List<Integer> indexes, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      boolean all = true;
-      for (int index : indexes) {
-        Process p = process(index);
-        if (!p.isAlive()) {
-          throw new IllegalStateException("node " + (index + 1) + " exited after its restart"
-              + " (code " + p.exitValue() + "); its log (" + logFile(index) + "):\n"
-              + tail(index, 30));
-        }
-        synchronized (lock) {
-          all &= incarnations.up(index, members(client));
-        }
-      }
-      if (all && converged(client)) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        int first = indexes.get(0);
-        throw new IllegalStateException("node " + (first + 1) + " was started again but is not"
-            + " up in the cluster after " + timeout.toSeconds() + " s; its log ("
-            + logFile(first) + "):\n" + tail(first, 30));
-      }
-      pollPause("restarted nodes to join");
-    }
+    nodes.restart(indexes);
+    readiness.restarted(indexes, timeout);
   }
 
   /**
@@ -680,38 +406,28 @@ public final class LocalCluster implements AutoCloseable {
    * the nodes not up.
    */
   public void awaitWhole(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      List<Integer> dead = new ArrayList<>();
-      for (int i = 0; i < size(); i++) {
-        if (!alive(i)) {
-          dead.add(i);
-        }
-      }
+    NodeReadiness.Deadline deadline = NodeReadiness.Deadline.in(timeout);
+    NodeReadiness.until(deadline, "the cluster to be whole", () -> {
+      List<Integer> dead = nodes.exited();
       if (!dead.isEmpty()) {
         log.info("nodes {} are down; starting them again", dead.stream().map(i -> i + 1)
             .toList());
-        restart(dead, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        restart(dead, deadline.left());
       }
-      if (nodesUp() == size() && converged(client)) {
-        return;
+      return nodes.nodesUp() == size() && nodes.converged();
+    }, () -> "the cluster is not whole after " + timeout.toSeconds() + " s: nodes "
+        + notUp() + " are not up (node logs in " + settings.dataDirectory() + ")");
+  }
+
+  /** Numbers (1-based) of the nodes whose live incarnation is not up. */
+  private List<Integer> notUp() {
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < size(); i++) {
+      if (!nodes.up(i)) {
+        out.add(i + 1);
       }
-      if (System.nanoTime() > deadline) {
-        List<Integer> notUp = new ArrayList<>();
-        synchronized (lock) {
-          List<Incarnations.Seen> members = members(client);
-          for (int i = 0; i < processes.size(); i++) {
-            if (!incarnations.up(i, members)) {
-              notUp.add(i + 1);
-            }
-          }
-        }
-        throw new IllegalStateException("the cluster is not whole after " + timeout.toSeconds()
-            + " s: nodes " + notUp + " are not up (node logs in " + settings.dataDirectory()
-            + ")");
-      }
-      pollPause("the cluster to be whole");
     }
+    return out;
   }
 
   /**
@@ -721,37 +437,12 @@ public final class LocalCluster implements AutoCloseable {
    * new client afterwards.
    */
   public void restartAll() {
-    List<Process> old;
-    synchronized (lock) {
-      old = List.copyOf(processes);
-      expectedExits.addAll(old);
-    }
-    old.forEach(Process::destroyForcibly);
-    for (int i = 0; i < old.size(); i++) {
-      kill(i);
-    }
-    client.terminate();
-    try {
-      client.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.debug("old client did not stop in time: {}", e.toString());
-    }
-    List<Integer> allPorts;
-    synchronized (lock) {
-      allPorts = List.copyOf(ports);
-      for (int i = 0; i < processes.size(); i++) {
-        incarnations.retire(i, List.of());
-        Process p = NodeProcesses.launch(settings, db, i, ports.get(i), httpPorts.get(i),
-            NodeProcesses.seeds(ports, i, i == 0));
-        processes.set(i, p);
-        incarnations.launched(i);
-        watchExit(i, p);
-      }
-    }
-    client = ClusterClient.join(allPorts.stream().map(p -> "127.0.0.1:" + p).toList(),
-        settings.startTimeout(), settings.clientConfig());
+    nodes.killAll();
+    terminate(client(), Duration.ofSeconds(30), "old client");
+    nodes.startAllAgain();
+    nodes.replaceClient(joinClient(settings, nodes.ports()));
     hintLogs();
-    awaitNodesUp(size(), settings.startTimeout(), 0);
+    readiness.nodesUp(size(), settings.startTimeout(), 0);
   }
 
   /**
@@ -759,15 +450,11 @@ public final class LocalCluster implements AutoCloseable {
    * earlier one at the same address), status Up, reachable, role "node".
    */
   public int nodesUp() {
-    synchronized (lock) {
-      return incarnations.countUp(members(client));
-    }
+    return nodes.nodesUp();
   }
 
   /** PIDs of the node JVMs, node 1 first. */
   public List<Long> nodePids() {
-    synchronized (lock) {
-      return processes.stream().map(Process::pid).toList();
-    }
+    return nodes.pids();
   }
 }

@@ -10,31 +10,48 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The processes of a local cluster: how a node JVM is started (its command line, seeds, log
- * file, environment), signals, and log tails.
+ * The processes of a local cluster: how a node JVM is started (its settings, command line, seeds,
+ * log file, environment), signals, and log tails.
  */
 final class NodeProcesses {
   private NodeProcesses() {}
 
   /**
-   * The seed nodes of node {@code index}: every other node, and itself first when it
+   * The seed nodes of node {@code index} (host:port): every other node, and itself first when it
    * {@code forms} the cluster (only then may it start a cluster of its own).
    */
-  static List<String> seeds(List<Integer> ports, int index, boolean forms) {
+  static List<String> seeds(List<NodePorts> ports, int index, boolean forms) {
     List<String> seeds = new ArrayList<>();
     if (forms) {
-      seeds.add("pekko://anvil@127.0.0.1:" + ports.get(index));
+      seeds.add(ports.get(index).address());
     }
     for (int i = 0; i < ports.size(); i++) {
       if (i != index) {
-        seeds.add("pekko://anvil@127.0.0.1:" + ports.get(i));
+        seeds.add(ports.get(i).address());
       }
     }
     return seeds;
   }
 
-  static Process launch(LocalCluster.Settings s, DatabaseSettings db, int index, int port,
-      int httpPort, List<String> seeds) {
+  /**
+   * What node JVM {@code ports} is told: the settings {@code anvil node} would give a node of
+   * the same address, seeds, database, slots and HTTP API, and no schema creation (the launcher
+   * created it). The password comes from the environment ({@link #launch}).
+   */
+  static NodeSettings.Builder settings(LocalCluster.Settings s, DatabaseSettings db,
+      NodePorts ports, List<String> seeds) {
+    return NodeSettings.builder().host(NodePorts.HOST).port(ports.cluster()).seeds(seeds)
+        .database(db.url(), db.user()).createSchema(false).slots(s.slotsPerNode())
+        .http(NodePorts.HOST, ports.http());
+  }
+
+  /**
+   * The command line of node {@code index}: ANVIL_NODE_JAVA_OPTS ({@code {node}} is its number),
+   * the cluster's options for every node and for this one, then its heap, logging and
+   * {@code node}'s settings, which come last so that no other option overrides them.
+   */
+  static List<String> command(LocalCluster.Settings s, int index, NodeSettings.Builder node,
+      Path logConfig) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
@@ -46,23 +63,26 @@ final class NodeProcesses {
     command.addAll(s.jvmOptionsOf(index));
     command.addAll(List.of("-Xmx" + s.heap(),
         "-XX:+UseG1GC",
-        "-Dlogback.configurationFile=" + logConfig(s.dataDirectory()),
+        "-Dlogback.configurationFile=" + logConfig,
         "-cp", System.getProperty("java.class.path"),
-        "-Danvil.node.watch-stdin=true",
-        "-Danvil.worker.slots=" + s.slotsPerNode(),
-        "-Dpekko.remote.artery.canonical.port=" + port,
-        "-Danvil.http.port=" + httpPort,
-        "-Danvil.persistence.url=" + db.url(),
-        "-Danvil.persistence.user=" + db.user(),
-        "-Danvil.persistence.create-schema=off"));
-    for (int i = 0; i < seeds.size(); i++) {
-      command.add("-Dpekko.cluster.seed-nodes." + i + "=" + seeds.get(i));
-    }
-    command.add("dev.anvil.runtime.NodeMain");
-    Path logFile = s.dataDirectory().resolve("node-" + (index + 1) + ".log");
+        "-Danvil.node.watch-stdin=true"));
+    command.addAll(node.jvmOptions());
+    command.add(NodeMain.class.getName());
+    return command;
+  }
+
+  /**
+   * Starts node {@code index} on {@code ports}, joining through {@code seeds}; its output goes to
+   * its log file (appended), and it reads the database password from its environment.
+   */
+  static Process launch(LocalCluster.Settings s, DatabaseSettings db, int index, NodePorts ports,
+      List<String> seeds) {
+    List<String> command = command(s, index, settings(s, db, ports, seeds),
+        logConfig(s.dataDirectory()));
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(s.dataDirectory(), index)
+            .toFile()));
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");
     pb.environment().put("ANVIL_DB_PASSWORD", db.password());
     try {
@@ -71,6 +91,11 @@ final class NodeProcesses {
       throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** {@code node-N.log} in {@code dataDirectory}: node {@code index}'s output (0-based). */
+  static Path logFile(Path dataDirectory, int index) {
+    return dataDirectory.resolve("node-" + (index + 1) + ".log");
   }
 
   /**

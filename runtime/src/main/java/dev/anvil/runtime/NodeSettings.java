@@ -2,11 +2,14 @@ package dev.anvil.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.anvil.core.spec.SpecRules;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -15,6 +18,10 @@ import java.util.regex.Pattern;
  * and what is allowed) and {@link Builder#build()} gives the {@link Config} of exactly the keys
  * that were set. Everything else keeps its default from the modules' reference.conf, and a raw
  * {@code Config} can still set any key (e.g. {@code .build().withFallback(more)}).
+ *
+ * <p>The one place a node's configuration is built from its settings: {@code anvil node} starts
+ * a node in its own JVM with {@link Builder#build()}, and a {@link LocalCluster} starts each node
+ * JVM with the same settings as {@link Builder#jvmOptions()}, which give the same configuration.
  *
  * <pre>{@code
  * Config settings = NodeSettings.builder()
@@ -52,6 +59,12 @@ public final class NodeSettings {
     private Builder with(String key, Object value) {
       Map<String, Object> next = new LinkedHashMap<>(values);
       next.put(key, value);
+      return new Builder(Map.copyOf(next));
+    }
+
+    private Builder without(String key) {
+      Map<String, Object> next = new LinkedHashMap<>(values);
+      next.remove(key);
       return new Builder(Map.copyOf(next));
     }
 
@@ -101,7 +114,8 @@ public final class NodeSettings {
         throw invalid("database password", "anvil.persistence.password", null,
             "a password, or \"\" to read ANVIL_DB_PASSWORD");
       }
-      return password.isEmpty() ? b : b.with("anvil.persistence.password", password);
+      return password.isEmpty() ? b.without("anvil.persistence.password")
+          : b.with("anvil.persistence.password", password);
     }
 
     /** The journal's database, its password from the environment ({@code ANVIL_DB_PASSWORD}). */
@@ -157,9 +171,22 @@ public final class NodeSettings {
       return with("anvil.tls.directory", folder.toAbsolutePath().toString());
     }
 
+    /**
+     * Whether the HTTP API is served over HTTPS with this node's TLS certificate (needs
+     * {@link #tls}; default off).
+     */
+    public Builder https(boolean on) {
+      return with("anvil.http.https", on);
+    }
+
     /** Plain TCP between members off loopback: anyone who reaches the port can join. */
     public Builder insecureTransport() {
-      return with("anvil.tls.insecure-transport", true);
+      return insecureTransport(true);
+    }
+
+    /** Whether members talk plain TCP off loopback ({@link #insecureTransport()}; default off). */
+    public Builder insecureTransport(boolean on) {
+      return with("anvil.tls.insecure-transport", on);
     }
 
     /** Model classes jobs may name ({@code model { type = class }}), e.g. the service's own. */
@@ -183,6 +210,16 @@ public final class NodeSettings {
           .toList());
     }
 
+    /**
+     * Folders jobs may read data from besides the roots this JVM's configuration allows
+     * ({@code anvil.data.allowed-roots}, by default {@code /usr/share/datasets}): a job file of
+     * the user's own, which a node otherwise treats as a job from elsewhere.
+     */
+    public Builder allowDataAlsoIn(List<Path> folders) {
+      return allowDataRoots(SpecRules.rootsWith(folders).stream().map(Path::of)
+          .toArray(Path[]::new));
+    }
+
     /** The settings given so far, the journal's database among them. */
     public Config build() {
       if (!values.containsKey("anvil.persistence.url")) {
@@ -190,6 +227,42 @@ public final class NodeSettings {
             + " required (anvil.persistence.url): the node journals every job there");
       }
       return ConfigFactory.parseMap(values, "NodeSettings");
+    }
+
+    /**
+     * The settings given so far as {@code -Dkey=value} options, sorted by key, for a node JVM
+     * that reads its configuration from system properties ({@link NodeMain}): a list becomes
+     * {@code key.0}, {@code key.1}, ..., which the configuration reads back as that list. A node
+     * started with the options of a complete builder has the configuration {@link #build()}
+     * gives (the password is never among them: the node reads {@code ANVIL_DB_PASSWORD}).
+     * Refuses an empty list, which no option can express.
+     */
+    public List<String> jvmOptions() {
+      List<String> options = new ArrayList<>();
+      new TreeMap<>(values).forEach((key, value) -> {
+        if (key.equals("anvil.persistence.password")) {
+          throw new IllegalStateException("NodeSettings database password"
+              + " (anvil.persistence.password): must be \"\" for a node JVM, which reads"
+              + " ANVIL_DB_PASSWORD (a password in its command line would show in ps)");
+        }
+        if (!(value instanceof List<?> list)) {
+          options.add("-D" + key + "=" + value);
+        } else if (list.isEmpty()) {
+          throw new IllegalStateException("NodeSettings " + key + " = []: an empty list has no"
+              + " JVM options; leave the setting unset instead");
+        } else {
+          for (int i = 0; i < list.size(); i++) {
+            options.add("-D" + key + "." + i + "=" + list.get(i));
+          }
+        }
+      });
+      return options;
+    }
+
+    /** Whether {@code jvmOption} sets (a list element of) a key this builder sets. */
+    public boolean setsKeyOf(String jvmOption) {
+      return values.keySet().stream().anyMatch(key -> jvmOption.startsWith("-D" + key + "=")
+          || jvmOption.startsWith("-D" + key + "."));
     }
 
     private static int port(String name, int port, String key) {

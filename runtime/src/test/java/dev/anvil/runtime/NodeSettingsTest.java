@@ -3,14 +3,27 @@ package dev.anvil.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import dev.anvil.persistence.DatabaseSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The typed builder sets the keys the node reads, and refuses a bad value naming it. */
+/**
+ * The typed builder sets the keys the node reads, and refuses a bad value naming it; a node JVM
+ * of a local cluster, started with the builder's JVM options, gets the configuration
+ * {@code anvil node} starts a node with for the same settings.
+ */
 class NodeSettingsTest {
   private static final NodeSettings.Builder BASE = NodeSettings.builder()
       .database("jdbc:postgresql://db:5432/anvil", "anvil", "secret");
@@ -85,5 +98,111 @@ class NodeSettingsTest {
         + " (anvil.persistence.url): the node journals every job there",
         assertThrows(IllegalStateException.class,
             () -> NodeSettings.builder().slots(2).build()).getMessage());
+  }
+
+  @Test
+  void jvmOptionsGiveTheConfigurationBuildGives(@TempDir Path dir) {
+    NodeSettings.Builder settings = BASE.host("10.0.0.5").port(25520)
+        .seeds(List.of("10.0.0.4:25520", "[::1]:25521")).slots(3).http("0.0.0.0", 8080)
+        .httpToken("a-token-of-16-chars-or-more").https(true).insecureTransport(false)
+        .tls(LocalCluster.throwAwayCredentials(dir.resolve("tls")))
+        .allowModelClasses(String.class, Integer.class).allowDataRoots(Path.of("/data"))
+        .createSchema(false);
+    NodeSettings.Builder launched = settings.database("jdbc:postgresql://db:5432/anvil", "anvil");
+    assertEquals(List.of("-Danvil.data.allowed-roots.0=/data", "-Danvil.http.enabled=true",
+        "-Danvil.http.host=0.0.0.0"), launched.jvmOptions().subList(0, 3), "sorted by key");
+    assertSameConfiguration(launched, AnvilConfig.load(launched.build()),
+        AnvilConfig.load(asSystemProperties(launched.jvmOptions())));
+  }
+
+  /**
+   * The command line a local cluster starts node 2 of 3 with, read as that JVM reads it, gives
+   * the configuration {@code anvil node} builds for the same address, seeds, database, slots,
+   * HTTP API, TLS folder and data folder (NodeCommand's options, as the builder calls they
+   * make), with the schema left to the launcher.
+   */
+  @Test
+  void aLocalClusterNodeGetsTheConfigurationAnvilNodeGivesForTheSameSettings(@TempDir Path dir)
+      throws Exception {
+    Path tls = LocalCluster.throwAwayCredentials(dir.resolve("tls"));
+    Path data = Files.createDirectories(dir.resolve("data"));
+    LocalCluster.Settings cluster = LocalCluster.Settings.of(3, 3, dir)
+        .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=/cp"))
+        .withTlsFolder(tls).allowingDataIn(List.of(data))
+        .withTlsFolder(tls).allowingDataIn(List.of(data));  // given twice: replaced, not added
+    List<NodePorts> ports = List.of(new NodePorts(20001, 20002), new NodePorts(20003, 20004),
+        new NodePorts(20005, 20006));
+    DatabaseSettings db = new DatabaseSettings("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil",
+        "secret", false);
+    List<String> command = NodeProcesses.command(cluster, 1, NodeProcesses.settings(cluster, db,
+        ports.get(1), NodeProcesses.seeds(ports, 1, false)), dir.resolve("logback-node.xml"));
+    NodeSettings.Builder anvilNode = NodeSettings.builder().host("127.0.0.1").port(20003)
+        .seeds(List.of("127.0.0.1:20001", "127.0.0.1:20005"))
+        .database("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil").slots(3)
+        .http("127.0.0.1", 20004).insecureTransport(false).https(false).tls(tls)
+        .allowDataAlsoIn(List.of(data)).createSchema(false);
+    Config launched = AnvilConfig.load(asSystemProperties(command));
+    assertSameConfiguration(anvilNode, AnvilConfig.load(anvilNode.build()), launched);
+    assertEquals("/cp", launched.getString("anvil.checkpoint.directory"));
+    assertEquals(1, command.stream().filter(o -> o.startsWith("-Danvil.tls.directory=")).count(),
+        "one TLS folder: " + command);
+    assertTrue(command.stream().noneMatch(o -> o.contains("secret")),
+        "the password is not in the command line (ps shows it): " + command);
+  }
+
+  @Test
+  void jvmOptionsRefuseWhatNoOptionCanCarry() {
+    assertEquals("NodeSettings database password (anvil.persistence.password): must be \"\" for"
+        + " a node JVM, which reads ANVIL_DB_PASSWORD (a password in its command line would show"
+        + " in ps)", assertThrows(IllegalStateException.class, () -> BASE.jvmOptions())
+        .getMessage());
+    assertEquals("NodeSettings anvil.data.allowed-roots = []: an empty list has no JVM options;"
+        + " leave the setting unset instead", assertThrows(IllegalStateException.class,
+            () -> NodeSettings.builder().allowDataRoots().jvmOptions()).getMessage());
+  }
+
+  @Test
+  void setsKeyOfMatchesTheKeyAndItsListElementsOnly() {
+    NodeSettings.Builder roots = NodeSettings.builder().allowDataRoots(Path.of("/d"));
+    assertTrue(roots.setsKeyOf("-Danvil.data.allowed-roots.3=/x"));
+    assertTrue(roots.setsKeyOf("-Danvil.data.allowed-roots=[]"));
+    assertFalse(roots.setsKeyOf("-Danvil.data.allowed-roots-extra=1"));
+    assertFalse(roots.setsKeyOf("-Danvil.data.other=1"));
+  }
+
+  /** {@code -Dkey=value} options as a JVM started with them has its system properties. */
+  private static Config asSystemProperties(List<String> options) {
+    Properties properties = new Properties();
+    for (String option : options) {
+      if (option.startsWith("-D")) {
+        int eq = option.indexOf('=');
+        properties.setProperty(option.substring(2, eq), option.substring(eq + 1));
+      }
+    }
+    return ConfigFactory.parseProperties(properties);
+  }
+
+  /** Both configurations agree on every key {@code settings} sets, and on what derives from it. */
+  private static void assertSameConfiguration(NodeSettings.Builder settings, Config expected,
+      Config actual) {
+    List<String> keys = new ArrayList<>();
+    for (Map.Entry<String, ConfigValue> e : settings.build().entrySet()) {
+      String key = e.getKey();
+      keys.add(key);
+      if (e.getValue().valueType() == ConfigValueType.LIST) {
+        assertEquals(expected.getStringList(key), actual.getStringList(key), key);
+      } else if (e.getValue().valueType() == ConfigValueType.BOOLEAN) {
+        assertEquals(expected.getBoolean(key), actual.getBoolean(key), key);
+      } else {
+        assertEquals(expected.getString(key), actual.getString(key), key);
+      }
+    }
+    assertTrue(keys.size() >= 12, "the settings cover the node's keys: " + keys);
+    assertEquals(expected.getInt(
+        "anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"), actual.getInt(
+        "anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"));
+    assertEquals(DatabaseSettings.from(expected), DatabaseSettings.from(actual));
+    assertEquals(expected.getString("pekko.remote.artery.transport"),
+        actual.getString("pekko.remote.artery.transport"), "TLS turned on alike");
   }
 }
