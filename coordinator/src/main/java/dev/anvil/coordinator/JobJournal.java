@@ -34,12 +34,12 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  */
 public final class JobJournal
     extends EventSourcedBehaviorWithEnforcedReplies<JobJournal.Command, JobJournal.Event,
-        JobJournal.State> {
+        JournalState> {
 
   /** Commands from the driver (local only: never serialized). */
   public sealed interface Command {}
 
-  public record GetState(ActorRef<State> replyTo) implements Command {}
+  public record GetState(ActorRef<JournalState> replyTo) implements Command {}
 
   public record RecordSubmitted(String spec, int workers, ActorRef<Ack> replyTo)
       implements Command {}
@@ -157,7 +157,7 @@ public final class JobJournal
    * deleted: a replay that starts after them resumes from here (earlier events it still finds
    * are superseded by this summary).
    */
-  public record JournalCompacted(State summary, long deletedBefore, long epoch)
+  public record JournalCompacted(JournalState summary, long deletedBefore, long epoch)
       implements Event {}
 
   /** Deletes a job's events before a sequence number (from the journal's table). */
@@ -170,88 +170,6 @@ public final class JobJournal
   }
 
   public record JobFailed(String reason, long epoch) implements Event {}
-
-  /**
-   * The job as the journal knows it: the newest epoch, the newest committed round with its loss
-   * and wall-clock time, the recoveries so far, the newest checkpoints (newest last, at most
-   * {@value #CHECKPOINT_REFS}), whether it is paused, the round it was imported at (0: it
-   * started here), the outcome once there is one ({@code failure} also for a cancelled job),
-   * and when the job's first coordinator started ({@code startedMillis}, 0 before it did).
-   */
-  public record State(String spec, int workers, long epoch, long lastRound, double lastLoss,
-      long lastRoundMillis, List<Recovery> recoveries, List<CheckpointCommitted> checkpoints,
-      boolean paused, long importedAt, String result, String failure, long startedMillis) {
-    static final int CHECKPOINT_REFS = 16;
-    static final State EMPTY = new State(null, 0, 0, 0, Double.NaN, 0, List.of(), List.of(),
-        false, 0, null, null, 0);
-
-    public boolean submitted() {
-      return spec != null;
-    }
-
-    public boolean finished() {
-      return result != null || failure != null;
-    }
-
-    /** Checkpoint {@code k} is due: newer than the newest, its round durable by {@code last}. */
-    boolean takes(CheckpointCommitted k, long last) {
-      return k.round() <= last && (checkpoints.isEmpty() || k.round() > newestCheckpoint().round());
-    }
-
-    /** The newest checkpoint, or null. */
-    public CheckpointCommitted newestCheckpoint() {
-      return checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1);
-    }
-
-    State apply(Event e) {
-      if (e instanceof JobSubmitted s) {
-        return new State(s.spec(), s.workers(), epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, paused, importedAt, result, failure, startedMillis);
-      } else if (e instanceof JobImported i) {
-        return new State(i.spec(), i.workers(), epoch, i.round(), i.loss(), 0, recoveries,
-            checkpoints, paused, i.round(), result, failure, startedMillis);
-      } else if (e instanceof CoordinatorStarted c) {
-        return new State(spec, workers, Math.max(epoch, c.epoch()), lastRound, lastLoss,
-            lastRoundMillis, recoveries, checkpoints, paused, importedAt, result, failure,
-            startedMillis > 0 ? startedMillis : c.epochMillis());
-      } else if (e instanceof RoundCommitted r) {
-        if (r.round() <= lastRound) {
-          return this;
-        }
-        return new State(spec, workers, epoch, r.round(), r.loss(), r.epochMillis(),
-            recoveries, checkpoints, paused, importedAt, result, failure, startedMillis);
-      } else if (e instanceof RecoveryRecorded r) {
-        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            append(recoveries, r.recovery(), Integer.MAX_VALUE), checkpoints, paused,
-            importedAt, result, failure, startedMillis);
-      } else if (e instanceof CheckpointCommitted c) {
-        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, append(checkpoints, c, CHECKPOINT_REFS), paused, importedAt, result,
-            failure, startedMillis);
-      } else if (e instanceof JobPaused || e instanceof JobResumed) {
-        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, e instanceof JobPaused, importedAt, result, failure,
-            startedMillis);
-      } else if (e instanceof JobCompleted c) {
-        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, false, importedAt, c.resultJson(), failure,
-            startedMillis);
-      } else if (e instanceof JournalCompacted c) {
-        return c.summary();
-      } else if (e instanceof JobCancelled c) {
-        return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-            recoveries, checkpoints, false, importedAt, result, c.reason(), startedMillis);
-      }
-      return new State(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis, recoveries,
-          checkpoints, false, importedAt, result, ((JobFailed) e).reason(), startedMillis);
-    }
-
-    private static <T> List<T> append(List<T> list, T item, int keep) {
-      List<T> more = new ArrayList<>(list);
-      more.add(item);
-      return List.copyOf(more.subList(Math.max(0, more.size() - keep), more.size()));
-    }
-  }
 
   public static PersistenceId persistenceId(String jobId) {
     return PersistenceId.of("anvil-job", jobId);
@@ -302,12 +220,12 @@ public final class JobJournal
   }
 
   @Override
-  public State emptyState() {
-    return State.EMPTY;
+  public JournalState emptyState() {
+    return JournalState.EMPTY;
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  public CommandHandlerWithReply<Command, Event, JournalState> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(GetState.class, (state, c) -> Effect().reply(c.replyTo(), state))
         .onCommand(RecordSubmitted.class, this::onSubmitted)
@@ -349,20 +267,21 @@ public final class JobJournal
   }
 
   /** A newer incarnation has written to the journal since this one started. */
-  private boolean superseded(State state) {
+  private boolean superseded(JournalState state) {
     return ownEpoch > 0 && state.epoch() > ownEpoch;
   }
 
-  private ReplyEffect<Event, State> supersededReply(State state, ActorRef<Ack> replyTo) {
+  private ReplyEffect<Event, JournalState> supersededReply(JournalState state,
+      ActorRef<Ack> replyTo) {
     return Effect().reply(replyTo, ack(Recorded.SUPERSEDED, state));
   }
 
-  private static Ack ack(Recorded what, State s) {
+  private static Ack ack(Recorded what, JournalState s) {
     return new Ack(what, s.lastRound(), s.epoch(),
         s.newestCheckpoint() == null ? 0 : s.newestCheckpoint().round());
   }
 
-  private ReplyEffect<Event, State> onSubmitted(State state, RecordSubmitted c) {
+  private ReplyEffect<Event, JournalState> onSubmitted(JournalState state, RecordSubmitted c) {
     if (state.submitted()) {
       return Effect().reply(c.replyTo(), ack(Recorded.SUBMITTED, state));
     }
@@ -370,7 +289,7 @@ public final class JobJournal
         .thenReply(c.replyTo(), s -> ack(Recorded.SUBMITTED, s));
   }
 
-  private ReplyEffect<Event, State> onStartEpoch(State state, StartEpoch c) {
+  private ReplyEffect<Event, JournalState> onStartEpoch(JournalState state, StartEpoch c) {
     if (ownEpoch > 0) {
       return superseded(state) ? supersededReply(state, c.replyTo())
           : Effect().reply(c.replyTo(), ack(Recorded.STARTED, state));
@@ -382,7 +301,7 @@ public final class JobJournal
         .thenReply(c.replyTo(), s -> ack(Recorded.STARTED, s));
   }
 
-  private ReplyEffect<Event, State> onRounds(State state, RecordRounds c) {
+  private ReplyEffect<Event, JournalState> onRounds(JournalState state, RecordRounds c) {
     if (superseded(state)) {
       return supersededReply(state, c.replyTo());
     }
@@ -412,7 +331,7 @@ public final class JobJournal
     }).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
   }
 
-  private ReplyEffect<Event, State> onCheckpoint(State state, RecordCheckpoint c) {
+  private ReplyEffect<Event, JournalState> onCheckpoint(JournalState state, RecordCheckpoint c) {
     if (superseded(state)) {
       return supersededReply(state, c.replyTo());
     }
@@ -431,7 +350,7 @@ public final class JobJournal
    * actor's thread). Only checkpoints this incarnation recorded are known by sequence number;
    * for older ones nothing is deleted until a newer checkpoint is the oldest kept.
    */
-  private ReplyEffect<Event, State> onCompact(State state, Compact c) {
+  private ReplyEffect<Event, JournalState> onCompact(JournalState state, Compact c) {
     Long sequence = checkpointSequence.get(c.oldestKeptRound());
     if (superseded(state) || sequence == null || sequence <= deletedBefore) {
       return Effect().noReply();
@@ -452,7 +371,7 @@ public final class JobJournal
   }
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<JournalState, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onAnyEvent((state, e) -> {
           if (e instanceof CoordinatorStarted c && c.sequenceNumber() > 0) {

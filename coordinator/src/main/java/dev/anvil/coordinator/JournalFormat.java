@@ -149,7 +149,7 @@ final class JournalFormat {
    */
   static final Persisted<JournalCompacted> COMPACTED = Persisted.of(JournalCompacted.class, 2,
       (k, out, e) -> {
-        JobJournal.State s = e.summary();
+        JournalState s = e.summary();
         writeString(k, out, s.spec());
         out.writeVarInt(s.workers(), true);
         out.writeVarLong(s.epoch(), true);
@@ -188,7 +188,7 @@ final class JournalFormat {
         String result = readString(k, in);
         String failure = readString(k, in);
         long startedMillis = v >= 2 ? in.readVarLong(true) : 0;
-        return new JournalCompacted(new JobJournal.State(spec, workers, epoch, lastRound,
+        return new JournalCompacted(new JournalState(spec, workers, epoch, lastRound,
             lastLoss, lastRoundMillis, List.copyOf(recoveries), List.copyOf(checkpoints),
             paused, importedAt, result, failure, startedMillis), in.readVarLong(true),
             in.readVarLong(true));

@@ -19,7 +19,7 @@ class JobJournalTest {
       org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit.create(
           EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
 
-  EventSourcedBehaviorTestKit<JobJournal.Command, JobJournal.Event, JobJournal.State> journal;
+  EventSourcedBehaviorTestKit<JobJournal.Command, JobJournal.Event, JournalState> journal;
 
   @BeforeEach
   void start() {
@@ -46,7 +46,7 @@ class JobJournalTest {
   @Test
   void roundsAreRecordedOnceInOrder() {
     startEpoch();
-    CommandResultWithReply<JobJournal.Command, JobJournal.Event, JobJournal.State, Ack> first =
+    CommandResultWithReply<JobJournal.Command, JobJournal.Event, JournalState, Ack> first =
         journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(
             List.of(round(1), round(2), round(3)), replyTo));
     assertEquals(3, first.reply().lastRound());
@@ -110,7 +110,7 @@ class JobJournalTest {
     journal.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(1)), replyTo));
     journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCompleted("{}", replyTo));
     journal.restart();
-    JobJournal.State s = journal.getState();
+    JournalState s = journal.getState();
     assertEquals("job { }", s.spec());
     assertEquals(3, s.workers());
     assertEquals(1, s.lastRound());
@@ -182,7 +182,7 @@ class JobJournalTest {
   void compactionSummarizesTheStateAndDeletesEventsBeforeTheOldestKeptCheckpoint() {
     List<long[]> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
     var kit = EventSourcedBehaviorTestKit.<JobJournal.Command, JobJournal.Event,
-        JobJournal.State>create(testKit.system(), JobJournal.create("j2",
+        JournalState>create(testKit.system(), JobJournal.create("j2",
             (id, before, kept) -> deleted.add(new long[] {before, kept.size()})),
         EventSourcedBehaviorTestKit.disabledSerializationSettings()
             .withVerifyEvents(true).withVerifyCommands(false).withVerifyState(false));
@@ -195,7 +195,7 @@ class JobJournalTest {
     kit.<Ack>runCommand(replyTo -> new JobJournal.RecordRounds(List.of(round(3), round(4)),
         replyTo));  // 6, 7
     kit.<Ack>runCommand(replyTo -> new JobJournal.RecordCheckpoint(checkpoint(4), replyTo));
-    JobJournal.State before = kit.getState();
+    JournalState before = kit.getState();
 
     var compacted = kit.runCommand(new JobJournal.Compact(4));
     assertEquals(1, compacted.events().size());

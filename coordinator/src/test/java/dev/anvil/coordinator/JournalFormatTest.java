@@ -67,7 +67,7 @@ class JournalFormatTest {
     m.put(JobCancelled.class, new JobCancelled("cancelled: not needed", 3));
     m.put(JobImported.class, new JobImported("job { name = \"g\" }", 2, 1200, 0.25, "g"));
     m.put(JobJournal.JournalCompacted.class, new JobJournal.JournalCompacted(
-        new JobJournal.State("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
+        new JournalState("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
             List.of(((RecoveryRecorded) m.get(RecoveryRecorded.class)).recovery()),
             List.of((CheckpointCommitted) m.get(CheckpointCommitted.class)), false, 0, null,
             null, 0), 87, 2));
@@ -84,7 +84,7 @@ class JournalFormatTest {
         1_790_000_000_050L, 0, 0, 4);
     m.put(RecoveryRecorded.class, new RecoveryRecorded(recovery, 2));
     m.put(JobJournal.JournalCompacted.class, new JobJournal.JournalCompacted(
-        new JobJournal.State("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
+        new JournalState("job { name = \"g\" }", 3, 2, 1234, 0.693147, 1_790_000_000_123L,
             List.of(recovery), List.of((CheckpointCommitted) m.get(CheckpointCommitted.class)),
             false, 0, null, null, 1_789_999_990_000L), 87, 2));
     return m;

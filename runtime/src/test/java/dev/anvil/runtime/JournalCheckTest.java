@@ -59,7 +59,7 @@ class JournalCheckTest {
 
   @Test
   void aCompactedJournalIsCheckedFromItsOldestRound() {
-    var summary = new dev.anvil.coordinator.JobJournal.State("job { }", 2, 1, 4, 0.1, 4,
+    var summary = new dev.anvil.coordinator.JournalState("job { }", 2, 1, 4, 0.1, 4,
         List.of(), List.of(), false, 0, null, null, 0);
     List<Event> compacted = new ArrayList<>(List.of(round(4, 1), round(5, 1),
         new dev.anvil.coordinator.JobJournal.JournalCompacted(summary, 6, 1), round(6, 1),
