@@ -5,6 +5,7 @@ import dev.anvil.core.wire.AnvilSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -102,6 +103,12 @@ public final class JobJournal
   public sealed interface Event extends AnvilSerializable {
     /** The coordinator incarnation that wrote the event (0: before any incarnation). */
     long epoch();
+
+    /**
+     * The journal's state after this event. Every event type says what it changes (a new one
+     * that does not is a compile error); pure: no I/O, no clock, nothing but the new state.
+     */
+    JournalState applyTo(JournalState journal);
   }
 
   public record JobSubmitted(String spec, int workers) implements Event {
@@ -109,34 +116,82 @@ public final class JobJournal
     public long epoch() {
       return 0;
     }
+
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withJob(spec, workers);
+    }
   }
 
-  /** Coordinator incarnation {@code epoch} took over the job, on {@code node}. */
+  /**
+   * Coordinator incarnation {@code epoch} took over the job, on {@code node}; the event's own
+   * sequence number is {@code sequenceNumber} (0: unknown, written before it was recorded).
+   */
   public record CoordinatorStarted(long epoch, String node, long epochMillis,
-      long sequenceNumber) implements Event {}
+      long sequenceNumber) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      JournalState started = journal.withEpoch(Math.max(journal.epoch(), epoch))
+          .withStartedMillis(journal.startedMillis() > 0 ? journal.startedMillis()
+              : epochMillis);
+      return sequenceNumber > 0 ? started.withEpochStart(sequenceNumber) : started;
+    }
+  }
 
   /** Round {@code round} (1-based) is committed: its update is part of the parameters. */
   public record RoundCommitted(long round, double loss, long samples, long epochMillis,
-      long epoch) implements Event {}
+      long epoch) implements Event {
+    /** A round at or below the newest recorded one changes nothing. */
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return round <= journal.lastRound() ? journal
+          : journal.withLastRound(round, loss, epochMillis);
+    }
+  }
 
   /** The job recovered from a fault. */
-  public record RecoveryRecorded(Recovery recovery, long epoch) implements Event {}
+  public record RecoveryRecorded(Recovery recovery, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withRecovery(recovery);
+    }
+  }
 
   /**
-   * The checkpoint of round {@code round} is stored at {@code location} ({@code bytes} long, SHA-256
-   * {@code checksum}); rounds up to it need not be recomputed.
+   * The checkpoint of round {@code round} is stored at {@code location} ({@code bytes} long,
+   * SHA-256 {@code checksum}); rounds up to it need not be recomputed.
    */
   public record CheckpointCommitted(long round, String location, String checksum, long bytes,
-      long epoch) implements Event {}
+      long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withCheckpoint(this);
+    }
+  }
 
   /** The job stopped after round {@code round} (checkpointed) and released its workers. */
-  public record JobPaused(long round, long epoch) implements Event {}
+  public record JobPaused(long round, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withPaused(true);
+    }
+  }
 
   /** The job was resumed by {@code by} (a client address); the next incarnation takes it on. */
-  public record JobResumed(String by, long epochMillis, long epoch) implements Event {}
+  public record JobResumed(String by, long epochMillis, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withPaused(false);
+    }
+  }
 
   /** The job was cancelled; it does not run again. */
-  public record JobCancelled(String reason, long epoch) implements Event {}
+  public record JobCancelled(String reason, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withPaused(false).withFailure(reason);
+    }
+  }
 
   /**
    * The job was imported from a checkpoint exported by another cluster (job {@code sourceJob}),
@@ -148,17 +203,40 @@ public final class JobJournal
     public long epoch() {
       return 0;
     }
+
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withJob(spec, workers).withLastRound(round, loss, 0).withImportedAt(round);
+    }
   }
 
-  public record JobCompleted(String resultJson, long epoch) implements Event {}
+  public record JobCompleted(String resultJson, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withPaused(false).withResult(resultJson);
+    }
+  }
 
   /**
    * The journal's state when its events before sequence number {@code deletedBefore} were
    * deleted: a replay that starts after them resumes from here (earlier events it still finds
    * are superseded by this summary).
+   *
+   * <p>The summary holds no epoch starts ({@link JournalState#epochStarts}): their rows are
+   * never deleted, so a replay has seen them all before it reaches this event, and the stored
+   * form ({@link JournalFormat#COMPACTED}) has no place for them.
    */
   public record JournalCompacted(JournalState summary, long deletedBefore, long epoch)
-      implements Event {}
+      implements Event {
+    public JournalCompacted {
+      summary = summary.withEpochStarts(Set.of());
+    }
+
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return summary.withEpochStarts(journal.epochStarts());
+    }
+  }
 
   /** Deletes a job's events before a sequence number (from the journal's table). */
   public interface EventDeleter {
@@ -169,7 +247,12 @@ public final class JobJournal
     void deleteBefore(String persistenceId, long sequenceNumber, java.util.Set<Long> kept);
   }
 
-  public record JobFailed(String reason, long epoch) implements Event {}
+  public record JobFailed(String reason, long epoch) implements Event {
+    @Override
+    public JournalState applyTo(JournalState journal) {
+      return journal.withPaused(false).withFailure(reason);
+    }
+  }
 
   public static PersistenceId persistenceId(String jobId) {
     return PersistenceId.of("anvil-job", jobId);
@@ -194,12 +277,6 @@ public final class JobJournal
   private final java.util.Map<Long, Long> checkpointSequence = new java.util.HashMap<>();
   /** Events before this sequence number are deleted (or being deleted). */
   private long deletedBefore;
-  /**
-   * Where every incarnation's {@link CoordinatorStarted} is: these rows are never deleted. A
-   * zombie's next write lands on the sequence number of the incarnation after it, and that
-   * row's key is what refuses the write.
-   */
-  private final java.util.Set<Long> epochStarts = new java.util.concurrent.ConcurrentSkipListSet<>();
 
   private JobJournal(PersistenceId id, EventDeleter deleter) {
     // After an outage each stale pooled connection fails one write: a second of good writes
@@ -358,7 +435,7 @@ public final class JobJournal
     deletedBefore = sequence;
     checkpointSequence.keySet().removeIf(round -> round < c.oldestKeptRound());
     String id = persistenceId().id();
-    java.util.Set<Long> kept = java.util.Set.copyOf(epochStarts);
+    Set<Long> kept = state.epochStarts();
     return Effect().persist(new JournalCompacted(state, sequence, ownEpoch))
         .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence, kept),
             context.getSystem().dispatchers().lookup(
@@ -370,14 +447,9 @@ public final class JobJournal
         .thenNoReply();
   }
 
+  /** Pure: the state after each event and nothing else ({@link Event#applyTo}). */
   @Override
   public EventHandler<JournalState, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState()
-        .onAnyEvent((state, e) -> {
-          if (e instanceof CoordinatorStarted c && c.sequenceNumber() > 0) {
-            epochStarts.add(c.sequenceNumber());
-          }
-          return state.apply(e);
-        });
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(JournalState::apply);
   }
 }
