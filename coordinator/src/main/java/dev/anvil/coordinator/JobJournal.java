@@ -42,6 +42,13 @@ public final class JobJournal
 
   public record GetState(ActorRef<JournalState> replyTo) implements Command {}
 
+  /**
+   * The job's spec and worker count. Idempotent, so it may be sent again until acknowledged
+   * (JobCoordinator's journal timeout): a job already submitted is acknowledged and nothing is
+   * written (the first spec stands). Its event may land after the incarnation's
+   * {@link CoordinatorStarted} when the first attempt was lost; the state does not depend on
+   * their order.
+   */
   public record RecordSubmitted(String spec, int workers, ActorRef<Ack> replyTo)
       implements Command {}
 
@@ -88,6 +95,11 @@ public final class JobJournal
   public record RecordImported(JobImported imported, CheckpointCommitted checkpoint,
       ActorRef<Ack> replyTo) implements Command {}
 
+  /**
+   * The job failed. Idempotent, so it may be sent again until acknowledged: a job that already
+   * has an outcome (completed, failed or cancelled) is acknowledged and nothing is written (the
+   * first outcome stands, as for {@link RecordCancelled}).
+   */
   public record RecordFailed(String reason, ActorRef<Ack> replyTo) implements Command {}
 
   /** What an acknowledgement answers. */
@@ -338,6 +350,7 @@ public final class JobJournal
                 .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s)))
         .onCommand(RecordFailed.class, (state, c) -> superseded(state)
             ? supersededReply(state, c.replyTo())
+            : state.finished() ? Effect().reply(c.replyTo(), ack(Recorded.FAILED, state))
             : Effect().persist(new JobFailed(c.reason(), ownEpoch))
                 .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s)))
         .build();

@@ -1,6 +1,7 @@
 package dev.anvil.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.coordinator.JobJournal.Ack;
@@ -118,6 +119,45 @@ class JobJournalTest {
     assertEquals(1, s.epoch());
     assertEquals(0.5, s.lastLoss());
     assertEquals("{}", s.result());
+  }
+
+  @Test
+  void aSubmissionSentAgainIsAcknowledgedAndNotWrittenTwice() {
+    var first = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 3,
+        replyTo));
+    assertEquals(List.of(new JobJournal.JobSubmitted("job { }", 3)), first.events());
+    startEpoch();
+    var again = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 3,
+        replyTo));
+    assertEquals(JobJournal.Recorded.SUBMITTED, again.reply().what());
+    assertEquals(List.of(), again.events());
+    assertEquals("job { }", again.state().spec());
+  }
+
+  @Test
+  void aFailureSentAgainIsWrittenOnce() {
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 3, replyTo));
+    startEpoch();
+    var failed = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordFailed("diverged",
+        replyTo));
+    assertEquals(List.of(new JobJournal.JobFailed("diverged", 1)), failed.events());
+    var again = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordFailed("diverged",
+        replyTo));
+    assertEquals(JobJournal.Recorded.FAILED, again.reply().what());
+    assertEquals(List.of(), again.events());
+  }
+
+  @Test
+  void aFailureAfterTheJobCompletedIsNotWritten() {
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordSubmitted("job { }", 3, replyTo));
+    startEpoch();
+    journal.<Ack>runCommand(replyTo -> new JobJournal.RecordCompleted("{}", replyTo));
+    var late = journal.<Ack>runCommand(replyTo -> new JobJournal.RecordFailed("late",
+        replyTo));
+    assertEquals(JobJournal.Recorded.FAILED, late.reply().what());
+    assertEquals(List.of(), late.events(), "the first outcome stands");
+    assertNull(late.state().failure());
+    assertEquals("{}", late.state().result());
   }
 
   private static JobJournal.CheckpointCommitted checkpoint(long round) {
