@@ -1,7 +1,10 @@
 package dev.anvil.coordinator;
 
+import com.typesafe.config.Config;
 import dev.anvil.core.train.Recovery;
 import dev.anvil.core.wire.AnvilSerializable;
+import dev.anvil.persistence.EventDeleter;
+import dev.anvil.persistence.JdbcEventDeleter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -250,15 +253,6 @@ public final class JobJournal
     }
   }
 
-  /** Deletes a job's events before a sequence number (from the journal's table). */
-  public interface EventDeleter {
-    /** Does nothing: events are kept (tests, and {@code delete-old-events = off}). */
-    EventDeleter KEEP = (persistenceId, before, kept) -> { };
-
-    /** Deletes the events before {@code sequenceNumber} except those numbered in {@code kept}. */
-    void deleteBefore(String persistenceId, long sequenceNumber, java.util.Set<Long> kept);
-  }
-
   public record JobFailed(String reason, long epoch) implements Event {
     @Override
     public JournalState applyTo(JournalState journal) {
@@ -277,6 +271,15 @@ public final class JobJournal
   /** A journal that deletes events older than the oldest kept checkpoint with {@code deleter}. */
   public static Behavior<Command> create(String jobId, EventDeleter deleter) {
     return new JobJournal(persistenceId(jobId), deleter);
+  }
+
+  /**
+   * A journal that deletes events older than the oldest kept checkpoint from the journal's table
+   * in the node's {@code config}, unless {@code anvil.checkpoint.delete-old-events} is off.
+   */
+  public static Behavior<Command> create(String jobId, Config config) {
+    return create(jobId, config.getBoolean("anvil.checkpoint.delete-old-events")
+        ? JdbcEventDeleter.from(config) : EventDeleter.KEEP);
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobJournal.class);

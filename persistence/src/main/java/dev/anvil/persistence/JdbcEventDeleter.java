@@ -1,20 +1,19 @@
-package dev.anvil.coordinator;
+package dev.anvil.persistence;
 
 import com.typesafe.config.Config;
-import dev.anvil.persistence.DatabaseException;
-import dev.anvil.persistence.DatabaseSettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.Set;
 
 /**
  * Deletes a job's old events from pekko-persistence-jdbc's journal table with one DELETE. The
  * typed persistence API deletes events only together with snapshots (which Anvil does not use
  * for the job's record, see docs/design.md); the table's layout is the plugin's published
- * schema. The newest event is never deleted, so the plugin's sequence numbers go on, and
- * neither is any incarnation's start (the fencing of zombies depends on those rows' keys).
+ * schema. The caller keeps the newest event, so the plugin's sequence numbers go on, and every
+ * incarnation's start (the fencing of zombies depends on those rows' keys).
  */
-final class JdbcEventDeleter implements JobJournal.EventDeleter {
+public final class JdbcEventDeleter implements EventDeleter {
   private final DatabaseSettings db;
   private final String table;
 
@@ -24,10 +23,7 @@ final class JdbcEventDeleter implements JobJournal.EventDeleter {
   }
 
   /** From a node's config: the journal's database and table (schema-qualified if set). */
-  static JobJournal.EventDeleter from(Config config) {
-    if (!config.getBoolean("anvil.checkpoint.delete-old-events")) {
-      return JobJournal.EventDeleter.KEEP;
-    }
+  public static JdbcEventDeleter from(Config config) {
     Config t = config.getConfig("jdbc-journal.tables.event_journal");
     String schema = t.hasPath("schemaName") ? t.getString("schemaName") : "";
     String name = t.getString("tableName");
@@ -36,8 +32,7 @@ final class JdbcEventDeleter implements JobJournal.EventDeleter {
   }
 
   @Override
-  public void deleteBefore(String persistenceId, long sequenceNumber,
-      java.util.Set<Long> kept) {
+  public void deleteBefore(String persistenceId, long sequenceNumber, Set<Long> kept) {
     try (Connection c = db.connect(); PreparedStatement p = c.prepareStatement("DELETE FROM "
         + table + " WHERE persistence_id = ? AND sequence_number < ?"
         + " AND NOT (sequence_number = ANY (?))")) {
