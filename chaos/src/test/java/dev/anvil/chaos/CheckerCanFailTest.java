@@ -11,6 +11,7 @@ import dev.anvil.chaos.history.History;
 import dev.anvil.chaos.junit.ChaosTest;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.persistence.JournalTable;
 import dev.anvil.runtime.FollowedJob;
 import dev.anvil.testsupport.TestJobs;
 import java.sql.Connection;
@@ -61,8 +62,9 @@ class CheckerCanFailTest {
 
     History.Commit victim = cluster.history().commits().get(300);
     try (Connection c = cluster.local().database().connect();
-        PreparedStatement delete = c.prepareStatement("DELETE FROM event_journal WHERE"
-            + " persistence_id = ? AND sequence_number = ?")) {
+        PreparedStatement delete = c.prepareStatement("DELETE FROM "
+            + JournalTable.name(cluster.local().client().settings().config())
+            + " WHERE persistence_id = ? AND sequence_number = ?")) {
       delete.setString(1, JobJournal.persistenceId("skipped-round").id());
       delete.setLong(2, victim.sequence());
       assertEquals(1, delete.executeUpdate());

@@ -22,13 +22,9 @@ public final class JdbcEventDeleter implements EventDeleter {
     this.table = table;
   }
 
-  /** From a node's config: the journal's database and table (schema-qualified if set). */
+  /** From a node's config: the journal's database and table ({@link JournalTable}). */
   public static JdbcEventDeleter from(Config config) {
-    Config t = config.getConfig("jdbc-journal.tables.event_journal");
-    String schema = t.hasPath("schemaName") ? t.getString("schemaName") : "";
-    String name = t.getString("tableName");
-    return new JdbcEventDeleter(DatabaseSettings.from(config),
-        schema.isEmpty() ? name : schema + "." + name);
+    return new JdbcEventDeleter(DatabaseSettings.from(config), JournalTable.name(config));
   }
 
   @Override

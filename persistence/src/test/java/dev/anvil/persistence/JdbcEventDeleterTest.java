@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +26,7 @@ class JdbcEventDeleterTest {
   @BeforeAll
   static void schema() {
     JournalSchema.createIfMissing(database.settings());
-    table = "event_journal";
+    table = JournalTable.name(ConfigFactory.load());
   }
 
   /** Rows 1..{@code count} of {@code persistenceId}, as the plugin would write them. */

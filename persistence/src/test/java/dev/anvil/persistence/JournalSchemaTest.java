@@ -2,6 +2,7 @@ package dev.anvil.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.typesafe.config.ConfigFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -41,10 +42,13 @@ class JournalSchemaTest {
     assertEquals(List.of(), tables(), "a fresh database");
     JournalSchema.createIfMissing(database.settings());
     List<String> first = tables();
+    String journal = JournalTable.name(ConfigFactory.load(
+        ConfigFactory.parseResources("anvil-persistence.conf")));
     assertEquals(List.of("anvil_checkpoint", "anvil_round_gradient", "durable_state",
-        "event_journal", "event_tag", "snapshot"), first);
-    assertEquals(1, count("SELECT count(*) FROM pg_indexes WHERE tablename = 'event_journal'"
-        + " AND indexname = 'event_journal_ordering_idx'"));
+        journal, "event_tag", "snapshot"), first, "the journal table is the one a node's"
+        + " config names");
+    assertEquals(1, count("SELECT count(*) FROM pg_indexes WHERE tablename = '" + journal
+        + "' AND indexname = 'event_journal_ordering_idx'"));
     assertEquals(1, count("SELECT count(*) FROM pg_attribute WHERE attrelid = '"
         + CheckpointStore.TABLE + "'::regclass AND attname = 'data' AND attstorage = 'e'"),
         "checkpoint bytes are stored without trying to compress them");

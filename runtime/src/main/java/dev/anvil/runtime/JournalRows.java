@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.persistence.DatabaseSettings;
+import dev.anvil.persistence.JournalTable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,27 +22,32 @@ import org.apache.pekko.serialization.SerializationExtension;
 /**
  * Jobs' events read straight from the journal table (rows not marked deleted), decoded with
  * the actor system's serializers: the rows as stored, not what a coordinator believes it wrote.
- * The one place outside the persistence module that holds SQL and knows the table's columns;
- * the journal check, the HTTP API and the chaos checker's history all read through it.
+ * The one place outside the persistence module that holds SQL and knows the table's columns
+ * (its name is the node's {@link JournalTable}); the journal check, the HTTP API and the chaos
+ * checker's history all read through it.
  */
 public final class JournalRows {
   /** The columns of an event, in the order {@link #event} reads them after the first. */
   private static final String EVENT_COLUMNS = "sequence_number, event_ser_id,"
       + " event_ser_manifest, event_payload";
-  /**
-   * The newest events of each of the first jobs by id, one indexed scan per job: the jobs
-   * (persistence ids with the jobs' prefix, sorted, at most the first limit), then each one's
-   * newest rows (at most the second limit), jobs in id order and each job's rows newest first.
-   */
-  private static final String NEWEST_OF_JOBS = "WITH jobs AS (SELECT DISTINCT persistence_id"
-      + " FROM event_journal WHERE persistence_id LIKE ? ORDER BY persistence_id LIMIT ?)"
-      + " SELECT jobs.persistence_id, e.* FROM jobs"
-      + " CROSS JOIN LATERAL (SELECT " + EVENT_COLUMNS + " FROM event_journal"
-      + " WHERE persistence_id = jobs.persistence_id AND NOT deleted"
-      + " ORDER BY sequence_number DESC LIMIT ?) e"
-      + " ORDER BY jobs.persistence_id, e.sequence_number DESC";
 
   private JournalRows() {}
+
+  /**
+   * The newest events of each of the first jobs by id in journal table {@code table}, one
+   * indexed scan per job: the jobs (persistence ids with the jobs' prefix, sorted, at most the
+   * first limit), then each one's newest rows (at most the second limit), jobs in id order and
+   * each job's rows newest first.
+   */
+  private static String newestOfJobs(String table) {
+    return "WITH jobs AS (SELECT DISTINCT persistence_id FROM " + table
+        + " WHERE persistence_id LIKE ? ORDER BY persistence_id LIMIT ?)"
+        + " SELECT jobs.persistence_id, e.* FROM jobs"
+        + " CROSS JOIN LATERAL (SELECT " + EVENT_COLUMNS + " FROM " + table
+        + " WHERE persistence_id = jobs.persistence_id AND NOT deleted"
+        + " ORDER BY sequence_number DESC LIMIT ?) e"
+        + " ORDER BY jobs.persistence_id, e.sequence_number DESC";
+  }
 
   /** One stored event and its sequence number. */
   public record Row(long sequence, JobJournal.Event event) {}
@@ -96,7 +102,7 @@ public final class JournalRows {
     String prefix = prefix();
     Map<String, List<Row>> out = new LinkedHashMap<>();
     try (Connection c = pool.getConnection();
-        PreparedStatement q = c.prepareStatement(NEWEST_OF_JOBS)) {
+        PreparedStatement q = c.prepareStatement(newestOfJobs(table(system)))) {
       q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
       q.setInt(2, jobs);
       q.setInt(3, limit);
@@ -111,10 +117,11 @@ public final class JournalRows {
   }
 
   /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
-  public static boolean exists(DataSource pool, String jobId) throws SQLException {
+  public static boolean exists(ActorSystem<?> system, DataSource pool, String jobId)
+      throws SQLException {
     try (Connection c = pool.getConnection();
         PreparedStatement q = c.prepareStatement(
-            "SELECT 1 FROM event_journal WHERE persistence_id = ? LIMIT 1")) {
+            "SELECT 1 FROM " + table(system) + " WHERE persistence_id = ? LIMIT 1")) {
       q.setString(1, JobJournal.persistenceId(jobId).id());
       try (ResultSet rs = q.executeQuery()) {
         return rs.next();
@@ -132,8 +139,9 @@ public final class JournalRows {
     Serialization serialization = serialization(system);
     List<Row> rows = new ArrayList<>();
     try (Connection c = connector.open();
-        PreparedStatement q = c.prepareStatement("SELECT " + EVENT_COLUMNS + " FROM"
-            + " event_journal WHERE persistence_id = ? AND NOT deleted " + order + " LIMIT ?")) {
+        PreparedStatement q = c.prepareStatement("SELECT " + EVENT_COLUMNS + " FROM "
+            + table(system) + " WHERE persistence_id = ? AND NOT deleted " + order
+            + " LIMIT ?")) {
       q.setString(1, JobJournal.persistenceId(jobId).id());
       q.setInt(2, limit);
       try (ResultSet rs = q.executeQuery()) {
@@ -150,6 +158,11 @@ public final class JournalRows {
       throws SQLException {
     return new Row(rs.getLong(first), (JobJournal.Event) serialization.deserialize(
         rs.getBytes(first + 3), rs.getInt(first + 1), rs.getString(first + 2)).get());
+  }
+
+  /** The journal table of {@code system}'s config. */
+  private static String table(ActorSystem<?> system) {
+    return JournalTable.name(system.settings().config());
   }
 
   private static Serialization serialization(ActorSystem<?> system) {

@@ -48,7 +48,7 @@ final class JobRecords {
 
   /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
   boolean exists(String jobId) throws SQLException {
-    return JournalRows.exists(pool, jobId);
+    return JournalRows.exists(system, pool, jobId);
   }
 
   /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
