@@ -7,17 +7,24 @@ import dev.anvil.persistence.EventDeleter;
 import dev.anvil.persistence.JdbcEventDeleter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.TypedActorContext;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The job's record in the journal, beside the round driver ({@link JobCoordinator}): the driver
@@ -282,14 +289,14 @@ public final class JobJournal
         ? JdbcEventDeleter.from(config) : EventDeleter.KEEP);
   }
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobJournal.class);
+  private static final Logger LOG = LoggerFactory.getLogger(JobJournal.class);
 
   /** The epoch this incarnation recorded (0 until it has); survives restarts of this actor. */
   private long ownEpoch;
-  private org.apache.pekko.actor.typed.javadsl.ActorContext<Command> context;
+  private ActorContext<Command> context;
   private final EventDeleter deleter;
   /** Sequence numbers of the checkpoints this incarnation recorded, by round. */
-  private final java.util.Map<Long, Long> checkpointSequence = new java.util.HashMap<>();
+  private final Map<Long, Long> checkpointSequence = new HashMap<>();
   /** Events before this sequence number are deleted (or being deleted). */
   private long deletedBefore;
 
@@ -306,7 +313,7 @@ public final class JobJournal
    * a restart must keep this instance, whose {@link #ownEpoch} is the incarnation's.
    */
   @Override
-  public Behavior<Command> apply(org.apache.pekko.actor.typed.TypedActorContext<Command> ctx) {
+  public Behavior<Command> apply(TypedActorContext<Command> ctx) {
     context = ctx.asJava();
     return super.apply(ctx);
   }
@@ -454,8 +461,7 @@ public final class JobJournal
     Set<Long> kept = state.epochStarts();
     return Effect().persist(new JournalCompacted(state, sequence, ownEpoch))
         .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence, kept),
-            context.getSystem().dispatchers().lookup(
-                org.apache.pekko.actor.typed.DispatcherSelector.blocking()))
+            context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()))
             .exceptionally(e -> {
               LOG.warn("journal of {}: old events not deleted: {}", id, e.getMessage());
               return null;
