@@ -54,7 +54,7 @@ public final class JobJournal
 
   /**
    * The job's spec and worker count. Idempotent, so it may be sent again until acknowledged
-   * (JobCoordinator's journal timeout): a job already submitted is acknowledged and nothing is
+   * (as {@link JournalLink} does): a job already submitted is acknowledged and nothing is
    * written (the first spec stands). Its event may land after the incarnation's
    * {@link CoordinatorStarted} when the first attempt was lost; the state does not depend on
    * their order.
