@@ -23,10 +23,10 @@ class IncarnationTest {
   private static final long LAST_COMMIT = 10_000;
 
   /** A journal of an unfinished job: 40 rounds committed with loss {@code lastLoss}. */
-  private static JobJournal.State recorded(double lastLoss, long lastRoundMillis,
+  private static JournalState recorded(double lastLoss, long lastRoundMillis,
       long startedMillis) {
-    return new JobJournal.State("job { }", 2, 3, 40, lastLoss, lastRoundMillis, List.of(),
-        List.of(), false, 0, null, null, startedMillis);
+    return JournalState.EMPTY.withJob("job { }", 2).withEpoch(3)
+        .withLastRound(40, lastLoss, lastRoundMillis).withStartedMillis(startedMillis);
   }
 
   private static Incarnation takeOver() {
