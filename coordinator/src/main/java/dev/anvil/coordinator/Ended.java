@@ -34,7 +34,7 @@ final class Ended extends CoordinatorBehavior {
   private String cancelling;
   private boolean resuming;
 
-  Ended(CoordinatorContext c, JobUpdate outcome, JobJournal.State recorded, long epoch,
+  Ended(CoordinatorContext c, JobUpdate outcome, JournalState recorded, long epoch,
       List<CheckpointCommitted> newestFirst, String everyRounds, JobRun run) {
     super(c);
     this.outcome = outcome;
@@ -45,7 +45,7 @@ final class Ended extends CoordinatorBehavior {
   }
 
   /** The job as its journal records it: finished, failed or paused. */
-  static Behavior<Command> fromJournal(CoordinatorContext c, JobJournal.State recorded) {
+  static Behavior<Command> fromJournal(CoordinatorContext c, JournalState recorded) {
     JobUpdate outcome = recorded.result() != null
         ? new JobProtocol.Finished(c.jobId, recorded.result())
         : recorded.failure() != null ? new Failed(c.jobId, recorded.failure())
@@ -59,7 +59,7 @@ final class Ended extends CoordinatorBehavior {
   }
 
   /** A take-over that cannot start ({@code reason}): the job fails, recorded. */
-  static Behavior<Command> failedAtStart(CoordinatorContext c, JobJournal.State recorded,
+  static Behavior<Command> failedAtStart(CoordinatorContext c, JournalState recorded,
       String reason) {
     c.log().warn("job {} failed: {}", c.jobId, reason);
     c.passivateWhenIdle();
@@ -160,7 +160,7 @@ final class Ended extends CoordinatorBehavior {
     switch (ack.what()) {
       case RESUMED -> {
         if (resuming) {
-          c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JobJournal.State.class,
+          c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JournalState.class,
               JournalLoaded::new)));
         }
       }

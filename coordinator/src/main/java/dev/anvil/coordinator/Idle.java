@@ -10,7 +10,6 @@ import dev.anvil.core.checkpoint.CorruptCheckpointException;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.JobSpecParser;
-import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
@@ -72,8 +71,7 @@ final class Idle extends CoordinatorBehavior {
           + ": must be a whole number > 0");
       return this;
     }
-    JobJournal.State recorded = new JobJournal.State(s.spec(), s.workers(), 0, 0, Double.NaN,
-        0, List.of(), List.of(), false, 0, null, null, 0);
+    JournalState recorded = JournalState.EMPTY.withJob(s.spec(), s.workers());
     c.journal.send(new JobJournal.RecordSubmitted(s.spec(), s.workers(), c.acks),
         JobJournal.Recorded.SUBMITTED);
     return Starting.submitted(c, spec, recorded);

@@ -79,7 +79,7 @@ final class Importing extends CoordinatorBehavior {
   Behavior<Command> onRecorded(Ack ack) {
     super.onRecorded(ack);
     if (ack.what() == JobJournal.Recorded.IMPORTED) {
-      c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JobJournal.State.class,
+      c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JournalState.class,
           JournalLoaded::new)));
     } else if (ack.what() == JobJournal.Recorded.REFUSED) {
       c.journal.acknowledged(JobJournal.Recorded.IMPORTED);

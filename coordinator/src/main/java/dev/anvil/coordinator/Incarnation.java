@@ -7,7 +7,7 @@ package dev.anvil.coordinator;
  * recomputed loss of the newest committed round must be the journal's, bit for bit.
  */
 final class Incarnation {
-  private final JobJournal.State recorded;
+  private final JournalState recorded;
   /** A resumed (or imported) job: its take-over is not a recovery. */
   private final boolean resuming;
   /** Started on a journal of an unfinished job that was not paused: a coordinator restart. */
@@ -21,7 +21,7 @@ final class Incarnation {
   private long resumedMillis;
   private boolean replayFinished;
 
-  Incarnation(JobJournal.State recorded, boolean takeOver, boolean resuming, long nowMillis) {
+  Incarnation(JournalState recorded, boolean takeOver, boolean resuming, long nowMillis) {
     this.recorded = recorded;
     this.resuming = resuming;
     this.tookOver = takeOver && !resuming;
@@ -29,7 +29,7 @@ final class Incarnation {
     this.jobStartMillis = recorded.startedMillis() > 0 ? recorded.startedMillis() : nowMillis;
   }
 
-  JobJournal.State recorded() {
+  JournalState recorded() {
     return recorded;
   }
 

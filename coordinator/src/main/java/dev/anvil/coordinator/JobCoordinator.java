@@ -50,7 +50,7 @@ public final class JobCoordinator {
   /** Sharding's stop message: a graceful hand-off of the job to another node. */
   public enum Stop implements Command { INSTANCE }
 
-  record JournalLoaded(JobJournal.State state) implements Command {}
+  record JournalLoaded(JournalState state) implements Command {}
 
   record Recorded(Ack ack) implements Command {}
 
@@ -121,12 +121,12 @@ public final class JobCoordinator {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         Behaviors.withStash(10_000, stash -> {
           Config config = ctx.getSystem().settings().config();
-          ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId,
-              JdbcEventDeleter.from(config)), "journal");
+          ActorRef<JobJournal.Command> journal = ctx.spawn(JobJournal.create(jobId, config),
+              "journal");
           ctx.setLoggerName(JobCoordinator.class);
           CoordinatorContext c = new CoordinatorContext(ctx, timers, jobId, journal, shard,
               new CheckpointIo(jobId, () -> repositories.apply(config)));
-          journal.tell(new JobJournal.GetState(ctx.messageAdapter(JobJournal.State.class,
+          journal.tell(new JobJournal.GetState(ctx.messageAdapter(JournalState.class,
               JournalLoaded::new)));
           return Behaviors.<Command>receive(Command.class)
               .onMessage(JournalLoaded.class,
@@ -145,7 +145,7 @@ public final class JobCoordinator {
    * epoch; {@code resuming}: after a resume or an import, which is not a recovery;
    * {@code checked}: the job an import prepared, or null).
    */
-  static Behavior<Command> incarnation(CoordinatorContext c, JobJournal.State recorded,
+  static Behavior<Command> incarnation(CoordinatorContext c, JournalState recorded,
       boolean resuming, PreparedJob checked) {
     if (recorded.result() != null || recorded.failure() != null || recorded.paused()) {
       return Ended.fromJournal(c, recorded);

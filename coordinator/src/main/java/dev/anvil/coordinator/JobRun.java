@@ -54,7 +54,7 @@ final class JobRun {
   /** Why the job is being cancelled; null unless it is. */
   String cancelReason;
 
-  JobRun(CoordinatorContext c, JobSpec spec, JobJournal.State recorded, boolean takeOver,
+  JobRun(CoordinatorContext c, JobSpec spec, JournalState recorded, boolean takeOver,
       boolean resuming) {
     this.c = c;
     this.spec = spec;

@@ -53,7 +53,7 @@ final class Starting extends CoordinatorBehavior {
 
   /** A job just submitted with {@code spec}. */
   static Behavior<Command> submitted(CoordinatorContext c, JobSpec spec,
-      JobJournal.State recorded) {
+      JournalState recorded) {
     return new Starting(c, new JobRun(c, spec, recorded, false, false), null);
   }
 
@@ -63,7 +63,7 @@ final class Starting extends CoordinatorBehavior {
    * commits new ones. The first round after the replay completes a coordinator-restart
    * recovery, unless the job was {@code resuming} from a pause or an import.
    */
-  static Behavior<Command> takeOver(CoordinatorContext c, JobJournal.State recorded,
+  static Behavior<Command> takeOver(CoordinatorContext c, JournalState recorded,
       boolean resuming, PreparedJob checked) {
     JobSpec spec;
     try {
