@@ -91,7 +91,7 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
   /** Sends again what the journal did not acknowledge; phases resend what they own. */
   Behavior<Command> resend(JobJournal.Recorded what) {
     switch (what) {
-      case SUBMITTED, CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED ->
+      case SUBMITTED, CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED, FAILED ->
           c.journal.resend(what);
       default -> { }
     }

@@ -63,7 +63,7 @@ final class Ended extends CoordinatorBehavior {
       String reason) {
     c.log().warn("job {} failed: {}", c.jobId, reason);
     c.passivateWhenIdle();
-    c.journal.tell(new JobJournal.RecordFailed(reason, c.acks));
+    c.journal.send(new JobJournal.RecordFailed(reason, c.acks), JobJournal.Recorded.FAILED);
     Failed failed = new Failed(c.jobId, reason);
     c.watchers.tell(failed);
     return new Ended(c, failed, recorded, 0, List.of(), "?", null);

@@ -223,15 +223,14 @@ final class JobRun {
   }
 
   /**
-   * The job ends unsuccessfully; {@code record}: journal why (a cancel is journaled already).
-   * Not retried: nothing waits for it, and if it is lost the journal shows the job unfinished,
-   * so the next coordinator to start takes it over and meets the cause again.
+   * The job ends unsuccessfully; {@code record}: journal why (a cancel is journaled already;
+   * the journal keeps the first outcome, so sending it again is safe).
    */
   Behavior<Command> end(String reason, boolean record) {
     c.log().warn("job {} {}: {}", c.jobId, record ? "failed" : "ended", reason);
     c.passivateWhenIdle();
     if (record) {
-      c.journal.tell(new JobJournal.RecordFailed(reason, c.acks));
+      c.journal.send(new JobJournal.RecordFailed(reason, c.acks), JobJournal.Recorded.FAILED);
     }
     Failed failed = new Failed(c.jobId, reason);
     c.watchers.tell(failed);
