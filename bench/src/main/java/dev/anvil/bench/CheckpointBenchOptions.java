@@ -7,22 +7,31 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * CheckpointBench's command line, read and checked once. {@code models} holds the models asked
- * for with their job lengths; the direct and torch.save parts repeat {@code directReps} times
- * after {@code directWarmup} untimed repetitions; {@code gradientBatch} is the most rounds of
- * gradients the direct part writes at once; {@code direct}, {@code cluster} and {@code torch}
- * say which parts run; {@code checkpointFiles}: the cluster stores checkpoint bytes as files
- * ({@code anvil.checkpoint.directory}).
+ * CheckpointBench's command line, read and checked once. {@code models} holds the models asked for
+ * with their job lengths; the direct and torch.save parts repeat {@code directReps} times after
+ * {@code directWarmup} untimed repetitions; {@code gradientBatch} is the most rounds of gradients
+ * the direct part writes at once; {@code direct}, {@code cluster} and {@code torch} say which parts
+ * run; {@code checkpointFiles}: the cluster stores checkpoint bytes as files ({@code
+ * anvil.checkpoint.directory}).
  */
-record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directReps,
-    int directWarmup, int gradientBatch, Optimizer optimizer, boolean direct, boolean cluster,
-    boolean torch, boolean checkpointFiles) {
-  static final String USAGE = "usage: CheckpointBench [--repeats R (3)]"
-      + " [--small-rounds N (2000)] [--large-rounds N (300)] [--tiny-rounds N (5000)]"
-      + " [--warmup-small-rounds W (1000)] [--warmup-large-rounds W (60)]"
-      + " [--warmup-tiny-rounds W (5000)] [--direct-reps N (20)] [--direct-warmup N (5)]"
-      + " [--gradient-batch B (20)] [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster]"
-      + " [--no-torch] [--models small,large,tiny (small,large)] [--checkpoint-directory]";
+record CheckpointBenchOptions(
+    List<BenchModel> models,
+    int repeats,
+    int directReps,
+    int directWarmup,
+    int gradientBatch,
+    Optimizer optimizer,
+    boolean direct,
+    boolean cluster,
+    boolean torch,
+    boolean checkpointFiles) {
+  static final String USAGE =
+      "usage: CheckpointBench [--repeats R (3)]"
+          + " [--small-rounds N (2000)] [--large-rounds N (300)] [--tiny-rounds N (5000)]"
+          + " [--warmup-small-rounds W (1000)] [--warmup-large-rounds W (60)]"
+          + " [--warmup-tiny-rounds W (5000)] [--direct-reps N (20)] [--direct-warmup N (5)]"
+          + " [--gradient-batch B (20)] [--optimizer sgd|adam (sgd)] [--no-direct] [--no-cluster]"
+          + " [--no-torch] [--models small,large,tiny (small,large)] [--checkpoint-directory]";
 
   /** The optimizer of every job: SGD with momentum (one state slot) or Adam (two). */
   enum Optimizer {
@@ -50,16 +59,22 @@ record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directRe
   private record IntOption(String name, int fallback, int least) {}
 
   // A job needs more than 10 rounds to checkpoint at all (every 10 and 50 are measured).
-  private static final List<IntOption> INTEGERS = List.of(new IntOption("--repeats", 3, 1),
-      new IntOption("--small-rounds", 2000, 11), new IntOption("--large-rounds", 300, 11),
-      new IntOption("--tiny-rounds", 5000, 11), new IntOption("--warmup-small-rounds", 1000, 11),
-      new IntOption("--warmup-large-rounds", 60, 11),
-      new IntOption("--warmup-tiny-rounds", 5000, 11), new IntOption("--direct-reps", 20, 1),
-      new IntOption("--direct-warmup", 5, 0), new IntOption("--gradient-batch", 20, 1));
+  private static final List<IntOption> INTEGERS =
+      List.of(
+          new IntOption("--repeats", 3, 1),
+          new IntOption("--small-rounds", 2000, 11),
+          new IntOption("--large-rounds", 300, 11),
+          new IntOption("--tiny-rounds", 5000, 11),
+          new IntOption("--warmup-small-rounds", 1000, 11),
+          new IntOption("--warmup-large-rounds", 60, 11),
+          new IntOption("--warmup-tiny-rounds", 5000, 11),
+          new IntOption("--direct-reps", 20, 1),
+          new IntOption("--direct-warmup", 5, 0),
+          new IntOption("--gradient-batch", 20, 1));
 
   /**
-   * Reads {@code args}; throws IllegalArgumentException naming the option, the value and what
-   * it allows when an option is unknown, lacks its value or has one it does not allow.
+   * Reads {@code args}; throws IllegalArgumentException naming the option, the value and what it
+   * allows when an option is unknown, lacks its value or has one it does not allow.
    */
   static CheckpointBenchOptions parse(String[] args) {
     Map<String, Integer> integers = new LinkedHashMap<>();
@@ -86,12 +101,26 @@ record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directRe
         default -> throw new IllegalArgumentException(option + ": unknown option");
       }
     }
-    List<BenchModel> chosen = models.stream().map(name -> BenchModel.of(name,
-        integers.get("--" + name + "-rounds"), integers.get("--warmup-" + name + "-rounds")))
-        .toList();
-    return new CheckpointBenchOptions(chosen, integers.get("--repeats"),
-        integers.get("--direct-reps"), integers.get("--direct-warmup"),
-        integers.get("--gradient-batch"), optimizer, direct, cluster, torch, files);
+    List<BenchModel> chosen =
+        models.stream()
+            .map(
+                name ->
+                    BenchModel.of(
+                        name,
+                        integers.get("--" + name + "-rounds"),
+                        integers.get("--warmup-" + name + "-rounds")))
+            .toList();
+    return new CheckpointBenchOptions(
+        chosen,
+        integers.get("--repeats"),
+        integers.get("--direct-reps"),
+        integers.get("--direct-warmup"),
+        integers.get("--gradient-batch"),
+        optimizer,
+        direct,
+        cluster,
+        torch,
+        files);
   }
 
   /** The value after option {@code args[i - 1]}. */
@@ -103,8 +132,8 @@ record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directRe
   }
 
   private static int integer(String option, String value) {
-    int least = INTEGERS.stream().filter(o -> o.name().equals(option)).findFirst().orElseThrow()
-        .least();
+    int least =
+        INTEGERS.stream().filter(o -> o.name().equals(option)).findFirst().orElseThrow().least();
     int n;
     try {
       n = Integer.parseInt(value);
@@ -112,8 +141,8 @@ record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directRe
       n = Integer.MIN_VALUE;
     }
     if (n < least) {
-      throw new IllegalArgumentException(option + " = " + value + ": must be an integer >= "
-          + least);
+      throw new IllegalArgumentException(
+          option + " = " + value + ": must be an integer >= " + least);
     }
     return n;
   }
@@ -130,9 +159,13 @@ record CheckpointBenchOptions(List<BenchModel> models, int repeats, int directRe
   private static List<String> modelNames(String value) {
     List<String> names = List.of(value.split(",", -1));
     if (!BenchModel.NAMES.containsAll(names) || new HashSet<>(names).size() != names.size()) {
-      throw new IllegalArgumentException("--models = " + value + ": must be a comma-separated"
-          + " list of distinct names among " + String.join(", ", BenchModel.NAMES)
-          + ", e.g. small,large");
+      throw new IllegalArgumentException(
+          "--models = "
+              + value
+              + ": must be a comma-separated"
+              + " list of distinct names among "
+              + String.join(", ", BenchModel.NAMES)
+              + ", e.g. small,large");
     }
     return names;
   }

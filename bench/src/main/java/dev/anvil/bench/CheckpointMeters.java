@@ -14,36 +14,43 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The checkpoint meters of the coordinators on some nodes (the coordinator's JobMetrics, read
- * from each node's {@code /metrics} and summed) at one moment, or what they recorded between
- * two such readings: checkpoints written and their encode + store time (a histogram: seconds
- * upper bound to the count at most that long), their bytes, checkpoints committed (journaled)
- * and checkpoints not written. The meters are the node's, not a job's: the difference of two
- * readings is one job's only when no other job ran in between.
+ * The checkpoint meters of the coordinators on some nodes (the coordinator's JobMetrics, read from
+ * each node's {@code /metrics} and summed) at one moment, or what they recorded between two such
+ * readings: checkpoints written and their encode + store time (a histogram: seconds upper bound to
+ * the count at most that long), their bytes, checkpoints committed (journaled) and checkpoints not
+ * written. The meters are the node's, not a job's: the difference of two readings is one job's only
+ * when no other job ran in between.
  */
-record CheckpointMeters(long written, double writeSeconds, SortedMap<Double, Long> writeBuckets,
-    double bytes, long committed, long notWritten) {
+record CheckpointMeters(
+    long written,
+    double writeSeconds,
+    SortedMap<Double, Long> writeBuckets,
+    double bytes,
+    long committed,
+    long notWritten) {
   static final CheckpointMeters NONE = new CheckpointMeters(0, 0, new TreeMap<>(), 0, 0, 0);
   private static final String WRITE_TIME = "anvil_checkpoint_write_time_seconds";
   private static final String SIZE = "anvil_checkpoint_size_bytes";
   private static final String COMMITTED = "anvil_checkpoints_committed_total";
   private static final String NOT_WRITTEN = "anvil_checkpoint_write_failures_total";
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(10)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   CheckpointMeters {
     writeBuckets = Collections.unmodifiableSortedMap(new TreeMap<>(writeBuckets));
   }
 
   /**
-   * The meters of the nodes whose HTTP APIs are at {@code urls}, summed; throws IOException
-   * naming the node when one does not answer with them.
+   * The meters of the nodes whose HTTP APIs are at {@code urls}, summed; throws IOException naming
+   * the node when one does not answer with them.
    */
   static CheckpointMeters scrape(List<String> urls) throws IOException {
     CheckpointMeters sum = NONE;
     for (String url : urls) {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/metrics"))
-          .timeout(Duration.ofSeconds(10)).build();
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(url + "/metrics"))
+              .timeout(Duration.ofSeconds(10))
+              .build();
       HttpResponse<String> r;
       try {
         r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
@@ -76,8 +83,10 @@ record CheckpointMeters(long written, double writeSeconds, SortedMap<Double, Lon
         values.put(series, value);
       }
     }
-    return new CheckpointMeters(Math.round(values.getOrDefault(WRITE_TIME + "_count", 0.0)),
-        values.getOrDefault(WRITE_TIME + "_sum", 0.0), buckets,
+    return new CheckpointMeters(
+        Math.round(values.getOrDefault(WRITE_TIME + "_count", 0.0)),
+        values.getOrDefault(WRITE_TIME + "_sum", 0.0),
+        buckets,
         values.getOrDefault(SIZE + "_sum", 0.0),
         Math.round(values.getOrDefault(COMMITTED, 0.0)),
         Math.round(values.getOrDefault(NOT_WRITTEN, 0.0)));
@@ -102,9 +111,13 @@ record CheckpointMeters(long written, double writeSeconds, SortedMap<Double, Lon
   private CheckpointMeters combine(CheckpointMeters other, int sign) {
     SortedMap<Double, Long> buckets = new TreeMap<>(writeBuckets);
     other.writeBuckets.forEach((le, n) -> buckets.merge(le, sign * n, Long::sum));
-    return new CheckpointMeters(written + sign * other.written,
-        writeSeconds + sign * other.writeSeconds, buckets, bytes + sign * other.bytes,
-        committed + sign * other.committed, notWritten + sign * other.notWritten);
+    return new CheckpointMeters(
+        written + sign * other.written,
+        writeSeconds + sign * other.writeSeconds,
+        buckets,
+        bytes + sign * other.bytes,
+        committed + sign * other.committed,
+        notWritten + sign * other.notWritten);
   }
 
   /** The mean time of a checkpoint's encode and store, ms; NaN when none was written. */
@@ -118,9 +131,9 @@ record CheckpointMeters(long written, double writeSeconds, SortedMap<Double, Lon
   }
 
   /**
-   * The q-quantile of the write times, ms, estimated as Prometheus' histogram_quantile does:
-   * linear within the bucket that holds it (the highest finite bound for the +Inf bucket); NaN
-   * when none was written.
+   * The q-quantile of the write times, ms, estimated as Prometheus' histogram_quantile does: linear
+   * within the bucket that holds it (the highest finite bound for the +Inf bucket); NaN when none
+   * was written.
    */
   double writeMsQuantile(double q) {
     if (written == 0) {

@@ -8,12 +8,18 @@ import java.util.List;
  */
 record CheckpointMode(int every, boolean incremental) {
   static final CheckpointMode NONE = new CheckpointMode(0, false);
+
   /** The measured modes, in the order each repeat runs them. */
-  static final List<CheckpointMode> MEASURED = List.of(NONE, new CheckpointMode(50, false),
-      new CheckpointMode(10, false), new CheckpointMode(50, true));
+  static final List<CheckpointMode> MEASURED =
+      List.of(
+          NONE,
+          new CheckpointMode(50, false),
+          new CheckpointMode(10, false),
+          new CheckpointMode(50, true));
+
   /** The modes of the untimed warm-up jobs. */
-  static final List<CheckpointMode> WARM_UP = List.of(new CheckpointMode(10, false),
-      new CheckpointMode(10, true));
+  static final List<CheckpointMode> WARM_UP =
+      List.of(new CheckpointMode(10, false), new CheckpointMode(10, true));
 
   boolean checkpoints() {
     return every != 0;

@@ -19,8 +19,8 @@ final class ClusterJobs {
    * returns its result, or null after saying why there is none (a node JVM gone, no end within
    * {@code timeoutMinutes}, a failed job, an unreadable result).
    */
-  static JsonNode run(LocalCluster cluster, String jobId, JobSpec spec, int workers,
-      long timeoutMinutes) {
+  static JsonNode run(
+      LocalCluster cluster, String jobId, JobSpec spec, int workers, long timeoutMinutes) {
     String dead = deadNode(cluster);
     if (dead != null) {
       Console.say("cluster job %s not submitted: %s", jobId, dead);
@@ -29,20 +29,24 @@ final class ClusterJobs {
     FollowedJob.Ending end;
     try {
       // A node that died (e.g. OutOfMemoryError) leaves the job waiting for a worker.
-      end = FollowedJob.submit(cluster.client(), jobId, spec, workers, u -> { })
-          .awaitEnding(Duration.ofMinutes(timeoutMinutes), () -> deadNode(cluster));
+      end =
+          FollowedJob.submit(cluster.client(), jobId, spec, workers, u -> {})
+              .awaitEnding(Duration.ofMinutes(timeoutMinutes), () -> deadNode(cluster));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       Console.say("cluster job %s: %s", jobId, e);
       return null;
     }
     switch (end.kind()) {
-      case TIMED_OUT -> Console.say("cluster job %s abandoned: did not end within %d min;"
-          + " node 1:\n%s\nnode 2:\n%s", jobId, timeoutMinutes, cluster.tail(0, 30),
-          cluster.tail(1, 30));
+      case TIMED_OUT ->
+          Console.say(
+              "cluster job %s abandoned: did not end within %d min;" + " node 1:\n%s\nnode 2:\n%s",
+              jobId, timeoutMinutes, cluster.tail(0, 30), cluster.tail(1, 30));
       case ABANDONED -> Console.say("cluster job %s abandoned: %s", jobId, end.reason());
-      case FAILED -> Console.say("cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s", jobId,
-          end.reason(), cluster.tail(0, 30), cluster.tail(1, 30));
+      case FAILED ->
+          Console.say(
+              "cluster job %s failed: %s; node 1:\n%s\nnode 2:\n%s",
+              jobId, end.reason(), cluster.tail(0, 30), cluster.tail(1, 30));
       case FINISHED -> {
         return result(end);
       }
@@ -55,8 +59,9 @@ final class ClusterJobs {
     try {
       return finished.result();
     } catch (UncheckedIOException e) {
-      Console.say("cluster job %s: unreadable result (%s): %s", finished.jobId(),
-          e.getCause().getMessage(), finished.resultJson());
+      Console.say(
+          "cluster job %s: unreadable result (%s): %s",
+          finished.jobId(), e.getCause().getMessage(), finished.resultJson());
       return null;
     }
   }
@@ -72,9 +77,15 @@ final class ClusterJobs {
             lines.add(line);
           }
         }
-        return String.format(Locale.ROOT, "node %d exited (code %d); errors in %s: %s", i + 1,
-            p.exitValue(), cluster.logFile(i), lines.isEmpty() ? "(none)" : String.join(" | ",
-                lines.subList(Math.max(0, lines.size() - 3), lines.size())));
+        return String.format(
+            Locale.ROOT,
+            "node %d exited (code %d); errors in %s: %s",
+            i + 1,
+            p.exitValue(),
+            cluster.logFile(i),
+            lines.isEmpty()
+                ? "(none)"
+                : String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
       }
     }
     return null;

@@ -28,40 +28,44 @@ import java.util.TreeMap;
  * End-to-end training throughput of an Anvil cluster against PyTorch DistributedDataParallel,
  * measured side by side in one invocation on one machine.
  *
- * <p>The jobs: Fashion-MNIST (IDX files in {@code /usr/share/datasets/fashion-mnist}), global
- * batch 256, plain SGD lr 0.1, MLP 784-128-10 ("small") and 784-1024-1024-10 ("large"), both with
- * ReLU. Three configurations run each job, interleaved, R times:
+ * <p>The jobs: Fashion-MNIST (IDX files in {@code /usr/share/datasets/fashion-mnist}), global batch
+ * 256, plain SGD lr 0.1, MLP 784-128-10 ("small") and 784-1024-1024-10 ("large"), both with ReLU.
+ * Three configurations run each job, interleaved, R times:
+ *
  * <ul>
- *   <li><b>anvil-cluster</b>: a {@link LocalCluster} of 2 node JVMs with one worker slot each
- *       (plus the embedded PostgreSQL that holds the journal, and this JVM as the client), started
- *       once for the whole invocation; each job is submitted with {@link JobClient} on 2 workers,
- *       16 logical shards, kernel native. Reported: the result's {@code samplesPerSecond}
- *       (training rounds only) and its {@code roundTimeSplitMs}.</li>
- *   <li><b>anvil-local</b>: the single-process reference trainer ({@link LocalTrainer}, 2
- *       workers) in this JVM on the same spec. Its final parameters must hash like the
- *       cluster's; "efficiency" = cluster samples/s / local samples/s.</li>
- *   <li><b>ddp</b>: PyTorch DDP, gloo, 2 processes x 1 core ({@link DdpPeer}); per-epoch
- *       samples/s of epoch 2 for small (epoch 1 includes warm-up) and epoch 1 for large.</li>
+ *   <li><b>anvil-cluster</b>: a {@link LocalCluster} of 2 node JVMs with one worker slot each (plus
+ *       the embedded PostgreSQL that holds the journal, and this JVM as the client), started once
+ *       for the whole invocation; each job is submitted with {@link JobClient} on 2 workers, 16
+ *       logical shards, kernel native. Reported: the result's {@code samplesPerSecond} (training
+ *       rounds only) and its {@code roundTimeSplitMs}.
+ *   <li><b>anvil-local</b>: the single-process reference trainer ({@link LocalTrainer}, 2 workers)
+ *       in this JVM on the same spec. Its final parameters must hash like the cluster's;
+ *       "efficiency" = cluster samples/s / local samples/s.
+ *   <li><b>ddp</b>: PyTorch DDP, gloo, 2 processes x 1 core ({@link DdpPeer}); per-epoch samples/s
+ *       of epoch 2 for small (epoch 1 includes warm-up) and epoch 1 for large.
  * </ul>
+ *
  * The JVMs' JIT warm-up is long compared with a job, so untimed warm-up jobs (cluster and local)
- * run first. Small runs {@code --small-epochs} epochs (2; 234 rounds each), large runs
- * {@code --large-rounds} rounds (150): a large round is about 100x the work of a small one.
+ * run first. Small runs {@code --small-epochs} epochs (2; 234 rounds each), large runs {@code
+ * --large-rounds} rounds (150): a large round is about 100x the work of a small one.
  *
- * <p>Start the JVM with {@code OPENBLAS_NUM_THREADS=1} and the classpath
- * {@code bench/target/anvil-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*}, as
- * {@code bench/run-cluster-throughput.sh} does: the node JVMs are launched with this JVM's
- * {@code java.class.path}.
+ * <p>Start the JVM with {@code OPENBLAS_NUM_THREADS=1} and the classpath {@code
+ * bench/target/anvil-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*}, as {@code
+ * bench/run-cluster-throughput.sh} does: the node JVMs are launched with this JVM's {@code
+ * java.class.path}.
  *
- * <p>Usage: {@code ClusterThroughputBench [--repeats R (2)] [--small-epochs E (2)]
- * [--large-rounds N (150)] [--warmup-small-rounds W (1500)] [--warmup-large-rounds W (30)]
- * [--no-ddp] [--tls]}: the cluster runs plain TCP, as DDP's gloo does, unless {@code --tls}.
+ * <p>Usage: {@code ClusterThroughputBench [--repeats R (2)] [--small-epochs E (2)] [--large-rounds
+ * N (150)] [--warmup-small-rounds W (1500)] [--warmup-large-rounds W (30)] [--no-ddp] [--tls]}: the
+ * cluster runs plain TCP, as DDP's gloo does, unless {@code --tls}.
  */
 public final class ClusterThroughputBench {
   static final String DATA = "/usr/share/datasets/fashion-mnist";
   private static final int WORKERS = 2;
   private static final long JOB_TIMEOUT_MINUTES = 30;
+
   /** The benchmark's job: name, layers, data folder, length (rounds = N or epochs = E). */
-  static final String JOB = """
+  static final String JOB =
+      """
       job {
         name = "%s", seed = 0
         model { type = mlp, layers = [%s], activation = relu }
@@ -70,19 +74,48 @@ public final class ClusterThroughputBench {
         batch-size = 256, logical-shards = 16, %s, kernel = native
       }
       """;
-  private static final List<String> SPLIT_KEYS = List.of("round", "compute", "transfer",
-      "reduce", "update", "journalWrite", "roundsPerJournalWrite");
 
-  private record Options(int repeats, int smallEpochs, int largeRounds, int warmupSmall,
-      int warmupLarge, boolean ddp, boolean tls) {}
+  private static final List<String> SPLIT_KEYS =
+      List.of(
+          "round",
+          "compute",
+          "transfer",
+          "reduce",
+          "update",
+          "journalWrite",
+          "roundsPerJournalWrite");
+
+  private record Options(
+      int repeats,
+      int smallEpochs,
+      int largeRounds,
+      int warmupSmall,
+      int warmupLarge,
+      boolean ddp,
+      boolean tls) {}
 
   /** One model's figures over the repeats. */
-  private record Row(String model, String layers, List<Double> cluster, List<Double> local,
-      List<Double> ddp, List<Map<String, Double>> splits, Set<String> hashes,
-      List<String> hashProblems, List<Double> ddpStepMs) {
+  private record Row(
+      String model,
+      String layers,
+      List<Double> cluster,
+      List<Double> local,
+      List<Double> ddp,
+      List<Map<String, Double>> splits,
+      Set<String> hashes,
+      List<String> hashProblems,
+      List<Double> ddpStepMs) {
     Row(String model, String layers) {
-      this(model, layers, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-          new ArrayList<>(), new LinkedHashSet<>(), new ArrayList<>(), new ArrayList<>());
+      this(
+          model,
+          layers,
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new LinkedHashSet<>(),
+          new ArrayList<>(),
+          new ArrayList<>());
     }
   }
 
@@ -92,27 +125,34 @@ public final class ClusterThroughputBench {
 
   public static void main(String[] args) throws Exception {
     Options o = parseArgs(args);
-    Console.say("Anvil cluster vs PyTorch DDP: Fashion-MNIST, batch 256, SGD lr 0.1, 16 logical shards,"
-        + " kernel native");
-    Console.say("anvil-cluster: LocalCluster 2 node JVMs x 1 worker slot, job on %d workers;"
-        + " anvil-local: LocalTrainer %d workers in this JVM; ddp: torch DDP gloo 2 procs x 1 core",
+    Console.say(
+        "Anvil cluster vs PyTorch DDP: Fashion-MNIST, batch 256, SGD lr 0.1, 16 logical shards,"
+            + " kernel native");
+    Console.say(
+        "anvil-cluster: LocalCluster 2 node JVMs x 1 worker slot, job on %d workers;"
+            + " anvil-local: LocalTrainer %d workers in this JVM; ddp: torch DDP gloo 2 procs x 1 core",
         WORKERS, WORKERS);
-    Console.say("small = 784-128-10, %d epochs (%d rounds); large = 784-1024-1024-10, %d rounds;"
-        + " repeats %d (interleaved)", o.smallEpochs(), 234 * o.smallEpochs(), o.largeRounds(),
-        o.repeats());
-    Console.say("available processors %d; load average %.2f", Runtime.getRuntime().availableProcessors(),
-        Console.loadAverage());
+    Console.say(
+        "small = 784-128-10, %d epochs (%d rounds); large = 784-1024-1024-10, %d rounds;"
+            + " repeats %d (interleaved)",
+        o.smallEpochs(), 234 * o.smallEpochs(), o.largeRounds(), o.repeats());
+    Console.say(
+        "available processors %d; load average %.2f",
+        Runtime.getRuntime().availableProcessors(), Console.loadAverage());
     Console.checkBlasThreads("bench/run-cluster-throughput.sh", "workers");
     Kernels.NativeProbe nativeBlas = Kernels.probeNative();
     if (!nativeBlas.available()) {
-      Console.say("native BLAS missing: %s (install libopenblas0-pthread). Kernel native is required.",
+      Console.say(
+          "native BLAS missing: %s (install libopenblas0-pthread). Kernel native is required.",
           nativeBlas.problem());
       System.exit(1);
     }
     String ddpProblem = o.ddp() ? DdpPeer.problem() : "disabled (--no-ddp)";
     if (ddpProblem == null) {
-      Console.say("ddp: %s torchrun_fixed.py --standalone --nproc_per_node=2 train_ddp.py --mode ddp"
-          + " (OMP_NUM_THREADS=1); small: epoch 2 of 2, large: epoch 1 of 1", DdpPeer.PYTHON);
+      Console.say(
+          "ddp: %s torchrun_fixed.py --standalone --nproc_per_node=2 train_ddp.py --mode ddp"
+              + " (OMP_NUM_THREADS=1); small: epoch 2 of 2, large: epoch 1 of 1",
+          DdpPeer.PYTHON);
     } else {
       Console.say("ddp unavailable: %s. Printing Anvil's figures alone.", ddpProblem);
     }
@@ -125,29 +165,38 @@ public final class ClusterThroughputBench {
     boolean clusterFailed = false;
     long t0 = System.nanoTime();
     // Plain TCP by default, as DDP's gloo: what TLS costs is TlsCostBench's figure.
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir)
-        .withTls(o.tls()));
-    Console.say("cluster transport: %s", o.tls() ? "mutual TLS (tls-tcp)"
-        : "plain TCP, as DDP's gloo (--tls for mutual TLS; bench/run-tls-cost.sh measures it)");
-    Console.say("cluster up in %.1f s (data folder %s)", (System.nanoTime() - t0) / 1e9, clusterDir);
+    LocalCluster cluster =
+        LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir).withTls(o.tls()));
+    Console.say(
+        "cluster transport: %s",
+        o.tls()
+            ? "mutual TLS (tls-tcp)"
+            : "plain TCP, as DDP's gloo (--tls for mutual TLS; bench/run-tls-cost.sh measures it)");
+    Console.say(
+        "cluster up in %.1f s (data folder %s)", (System.nanoTime() - t0) / 1e9, clusterDir);
     try {
-      Console.say("warm-up (not counted): cluster and local, small %d rounds, large %d rounds",
+      Console.say(
+          "warm-up (not counted): cluster and local, small %d rounds, large %d rounds",
           o.warmupSmall(), o.warmupLarge());
       for (Row row : List.of(small, large)) {
         String length = "rounds = " + (row == small ? o.warmupSmall() : o.warmupLarge());
         JobSpec spec = spec(row, "warm-up", length);
         Result c = runCluster(cluster, spec);
         Result l = runLocal(spec, data);
-        Console.say("warm-up  %-5s cluster %s  local %s  params %s", row.model(), Console.rate(c.sps()),
-            Console.rate(l.sps()), hashCheck(c.hash(), l.hash()));
+        Console.say(
+            "warm-up  %-5s cluster %s  local %s  params %s",
+            row.model(),
+            Console.rate(c.sps()),
+            Console.rate(l.sps()),
+            hashCheck(c.hash(), l.hash()));
         clusterFailed |= c.hash() == null;
       }
       for (int rep = 1; rep <= o.repeats(); rep++) {
         String tag = String.format(Locale.ROOT, "rep %d/%d", rep, o.repeats());
         Console.say("%s  load average %.2f", tag, Console.loadAverage());
         for (Row row : List.of(small, large)) {
-          String length = row == small ? "epochs = " + o.smallEpochs()
-              : "rounds = " + o.largeRounds();
+          String length =
+              row == small ? "epochs = " + o.smallEpochs() : "rounds = " + o.largeRounds();
           JobSpec spec = spec(row, "bench-" + row.model(), length);
           Result c = runCluster(cluster, spec);
           clusterFailed |= c.hash() == null;
@@ -155,8 +204,13 @@ public final class ClusterThroughputBench {
           if (c.split() != null) {
             row.splits().add(c.split());
           }
-          Console.say("%s  %-5s anvil-cluster %s  acc %s  params %s  split %s", tag, row.model(),
-              Console.rate(c.sps()), acc(c.accuracy()), Console.shortHash(c.hash()),
+          Console.say(
+              "%s  %-5s anvil-cluster %s  acc %s  params %s  split %s",
+              tag,
+              row.model(),
+              Console.rate(c.sps()),
+              acc(c.accuracy()),
+              Console.shortHash(c.hash()),
               splitLine(c.split()));
           Result l = runLocal(spec, data);
           row.local().add(l.sps());
@@ -166,8 +220,14 @@ public final class ClusterThroughputBench {
           }
           row.hashes().add(String.valueOf(c.hash()));
           row.hashes().add(String.valueOf(l.hash()));
-          Console.say("%s  %-5s anvil-local   %s  acc %s  params %s  efficiency %s", tag, row.model(),
-              Console.rate(l.sps()), acc(l.accuracy()), check, efficiency(c.sps() / l.sps()));
+          Console.say(
+              "%s  %-5s anvil-local   %s  acc %s  params %s  efficiency %s",
+              tag,
+              row.model(),
+              Console.rate(l.sps()),
+              acc(l.accuracy()),
+              check,
+              efficiency(c.sps() / l.sps()));
           if (peer != null) {
             runDdp(tag, row, peer, row == small ? 2 : 1);
           }
@@ -191,8 +251,9 @@ public final class ClusterThroughputBench {
   private record Result(double sps, double accuracy, String hash, Map<String, Double> split) {}
 
   private static Result runCluster(LocalCluster cluster, JobSpec spec) {
-    String jobId = String.format(Locale.ROOT, "%s-%d-%d", spec.name(), ++jobCounter,
-        ProcessHandle.current().pid());
+    String jobId =
+        String.format(
+            Locale.ROOT, "%s-%d-%d", spec.name(), ++jobCounter, ProcessHandle.current().pid());
     JsonNode r = ClusterJobs.run(cluster, jobId, spec, WORKERS, JOB_TIMEOUT_MINUTES);
     if (r == null) {
       return new Result(Double.NaN, Double.NaN, null, null);
@@ -204,18 +265,23 @@ public final class ClusterThroughputBench {
         split.put(key, r.path("roundTimeSplitMs").path(key).asDouble(Double.NaN));
       }
     }
-    double accuracy = r.hasNonNull("testAccuracy") ? r.get("testAccuracy").asDouble()
-        : Double.NaN;
-    return new Result(r.path("samplesPerSecond").asDouble(Double.NaN), accuracy,
-        r.path("paramsSha256").asText(null), split);
+    double accuracy = r.hasNonNull("testAccuracy") ? r.get("testAccuracy").asDouble() : Double.NaN;
+    return new Result(
+        r.path("samplesPerSecond").asDouble(Double.NaN),
+        accuracy,
+        r.path("paramsSha256").asText(null),
+        split);
   }
 
   private static Result runLocal(JobSpec spec, TrainTestData data) {
     System.gc();
     PreparedJob job = PreparedJob.prepare(spec, data, "bench");
     TrainingResult r = new LocalTrainer(job, WORKERS, TrainingListener.NONE).run(0.0);
-    return new Result(r.samplesPerSecond(),
-        r.testAccuracy() == null ? Double.NaN : r.testAccuracy(), r.paramsSha256(), null);
+    return new Result(
+        r.samplesPerSecond(),
+        r.testAccuracy() == null ? Double.NaN : r.testAccuracy(),
+        r.paramsSha256(),
+        null);
   }
 
   private static void runDdp(String tag, Row row, DdpPeer peer, int epochs) {
@@ -224,9 +290,17 @@ public final class ClusterThroughputBench {
       double sps = r.epoch(epochs);
       row.ddp().add(sps);
       row.ddpStepMs().add(r.fwdMs() + r.bwdMs() + r.optMs());
-      Console.say("%s  %-5s ddp           %s  acc %s  epochs %s  step ms: fwd %.3f bwd+allreduce %.3f"
-          + " opt %.3f", tag, row.model(), Console.rate(sps), acc(r.accuracy()), Console.rates(r.epochRates()),
-          r.fwdMs(), r.bwdMs(), r.optMs());
+      Console.say(
+          "%s  %-5s ddp           %s  acc %s  epochs %s  step ms: fwd %.3f bwd+allreduce %.3f"
+              + " opt %.3f",
+          tag,
+          row.model(),
+          Console.rate(sps),
+          acc(r.accuracy()),
+          Console.rates(r.epochRates()),
+          r.fwdMs(),
+          r.bwdMs(),
+          r.optMs());
     } catch (IOException e) {
       row.ddp().add(Double.NaN);
       Console.say("%s  %-5s ddp           FAILED: %s", tag, row.model(), e.getMessage());
@@ -235,26 +309,53 @@ public final class ClusterThroughputBench {
 
   private static void printSummary(Options o, Row small, Row large, boolean ddp) {
     Console.say("");
-    Console.say("Medians of %d repeats, samples/s (training rounds only, evaluation excluded)",
+    Console.say(
+        "Medians of %d repeats, samples/s (training rounds only, evaluation excluded)",
         o.repeats());
-    Console.say("%-6s %14s %14s %14s %15s %12s %17s", "model", "anvil-cluster", "anvil-local", "ddp",
-        "cluster/ddp", "efficiency", "cluster/ddp pairs");
+    Console.say(
+        "%-6s %14s %14s %14s %15s %12s %17s",
+        "model",
+        "anvil-cluster",
+        "anvil-local",
+        "ddp",
+        "cluster/ddp",
+        "efficiency",
+        "cluster/ddp pairs");
     for (Row row : List.of(small, large)) {
       double c = Stats.median(row.cluster());
       double l = Stats.median(row.local());
       double d = Stats.median(row.ddp());
-      Console.say("%-6s %14s %14s %14s %15s %12s %17s", row.model(), Console.rate(c), Console.rate(l), Console.rate(d),
-          ratio(c / d), efficiency(c / l), ratio(pairedRatio(row.cluster(), row.ddp())));
+      Console.say(
+          "%-6s %14s %14s %14s %15s %12s %17s",
+          row.model(),
+          Console.rate(c),
+          Console.rate(l),
+          Console.rate(d),
+          ratio(c / d),
+          efficiency(c / l),
+          ratio(pairedRatio(row.cluster(), row.ddp())));
     }
-    Console.say("(cluster/ddp and efficiency = cluster/local: ratios of the medians; cluster/ddp pairs:"
-        + " median of the per-repeat ratios; efficiency per repeat: small %s, large %s)",
+    Console.say(
+        "(cluster/ddp and efficiency = cluster/local: ratios of the medians; cluster/ddp pairs:"
+            + " median of the per-repeat ratios; efficiency per repeat: small %s, large %s)",
         efficiencies(perRepeat(small.cluster(), small.local())),
         efficiencies(perRepeat(large.cluster(), large.local())));
     Console.say("");
-    Console.say("Cluster round time split, median over repeats, mean ms per round"
-        + " (other = round - compute - transfer - reduce - update)");
-    Console.say("%-6s %8s %8s %9s %8s %8s %8s %13s %10s | %10s %10s", "model", "round", "compute",
-        "transfer", "reduce", "update", "other", "journalWrite", "rnds/write", "local rnd",
+    Console.say(
+        "Cluster round time split, median over repeats, mean ms per round"
+            + " (other = round - compute - transfer - reduce - update)");
+    Console.say(
+        "%-6s %8s %8s %9s %8s %8s %8s %13s %10s | %10s %10s",
+        "model",
+        "round",
+        "compute",
+        "transfer",
+        "reduce",
+        "update",
+        "other",
+        "journalWrite",
+        "rnds/write",
+        "local rnd",
         "ddp step");
     for (Row row : List.of(small, large)) {
       Map<String, Double> m = new TreeMap<>();
@@ -263,23 +364,35 @@ public final class ClusterThroughputBench {
         row.splits().forEach(s -> values.add(s.get(key)));
         m.put(key, Stats.median(values));
       }
-      double other = m.get("round") - m.get("compute") - m.get("transfer") - m.get("reduce")
-          - m.get("update");
-      Console.say("%-6s %8.3f %8.3f %9.3f %8.3f %8.3f %8.3f %13.3f %10.1f | %10.3f %10.3f", row.model(),
-          m.get("round"), m.get("compute"), m.get("transfer"), m.get("reduce"), m.get("update"),
-          other, m.get("journalWrite"), m.get("roundsPerJournalWrite"),
-          256e3 / Stats.median(row.local()), 256e3 / Stats.median(row.ddp()));
+      double other =
+          m.get("round") - m.get("compute") - m.get("transfer") - m.get("reduce") - m.get("update");
+      Console.say(
+          "%-6s %8.3f %8.3f %9.3f %8.3f %8.3f %8.3f %13.3f %10.1f | %10.3f %10.3f",
+          row.model(),
+          m.get("round"),
+          m.get("compute"),
+          m.get("transfer"),
+          m.get("reduce"),
+          m.get("update"),
+          other,
+          m.get("journalWrite"),
+          m.get("roundsPerJournalWrite"),
+          256e3 / Stats.median(row.local()),
+          256e3 / Stats.median(row.ddp()));
     }
-    Console.say("(local rnd: ms per round of anvil-local, 256e3 / its median samples/s; ddp step: the"
-        + " same for ddp)");
+    Console.say(
+        "(local rnd: ms per round of anvil-local, 256e3 / its median samples/s; ddp step: the"
+            + " same for ddp)");
     Console.say("");
     for (Row row : List.of(small, large)) {
       if (row.hashProblems().isEmpty() && row.hashes().size() == 1) {
-        Console.say("%s: cluster and reference paramsSha256 equal in every repeat: %s", row.model(),
-            row.hashes().iterator().next());
+        Console.say(
+            "%s: cluster and reference paramsSha256 equal in every repeat: %s",
+            row.model(), row.hashes().iterator().next());
       } else {
-        Console.say("%s: paramsSha256 PROBLEM: %s; distinct hashes %s", row.model(),
-            row.hashProblems(), row.hashes());
+        Console.say(
+            "%s: paramsSha256 PROBLEM: %s; distinct hashes %s",
+            row.model(), row.hashProblems(), row.hashes());
       }
     }
     boolean hashesOk = small.hashProblems().isEmpty() && large.hashProblems().isEmpty();
@@ -292,7 +405,8 @@ public final class ClusterThroughputBench {
     double eff = Stats.median(large.cluster()) / Stats.median(large.local());
     Console.say("target cluster >= 1.00x ddp, small: %s, %s", ratio(rs), met(rs, rs >= 1.0));
     Console.say("target cluster >= 1.00x ddp, large: %s, %s", ratio(rl), met(rl, rl >= 1.0));
-    Console.say("target efficiency >= 0.80, large:   %s, %s", efficiency(eff), met(eff, eff >= 0.8));
+    Console.say(
+        "target efficiency >= 0.80, large:   %s, %s", efficiency(eff), met(eff, eff >= 0.8));
     Console.say("bitwise agreement cluster = reference: %s", hashesOk ? "yes" : "NO");
     Console.say("ALL TARGETS: %s", met(rs >= 1.0 && rl >= 1.0 && eff >= 0.8 && hashesOk));
   }
@@ -306,8 +420,7 @@ public final class ClusterThroughputBench {
   }
 
   private static String efficiency(double e) {
-    return Double.isNaN(e) || Double.isInfinite(e) ? "n/a"
-        : String.format(Locale.ROOT, "%.2f", e);
+    return Double.isNaN(e) || Double.isInfinite(e) ? "n/a" : String.format(Locale.ROOT, "%.2f", e);
   }
 
   private static List<Double> perRepeat(List<Double> a, List<Double> b) {
@@ -326,23 +439,32 @@ public final class ClusterThroughputBench {
     if (cluster == null) {
       return Console.shortHash(local) + " (cluster failed)";
     }
-    return Console.shortHash(local) + (cluster.equals(local) ? " (= cluster)" : " (!= cluster "
-        + Console.shortHash(cluster) + ", MISMATCH)");
+    return Console.shortHash(local)
+        + (cluster.equals(local)
+            ? " (= cluster)"
+            : " (!= cluster " + Console.shortHash(cluster) + ", MISMATCH)");
   }
 
   private static String splitLine(Map<String, Double> s) {
     if (s == null) {
       return "n/a";
     }
-    return String.format(Locale.ROOT, "round %.3f = compute %.3f + transfer %.3f + reduce %.3f"
-        + " + update %.3f ms; journal %.2f ms / %.0f rounds", s.get("round"), s.get("compute"),
-        s.get("transfer"), s.get("reduce"), s.get("update"), s.get("journalWrite"),
+    return String.format(
+        Locale.ROOT,
+        "round %.3f = compute %.3f + transfer %.3f + reduce %.3f"
+            + " + update %.3f ms; journal %.2f ms / %.0f rounds",
+        s.get("round"),
+        s.get("compute"),
+        s.get("transfer"),
+        s.get("reduce"),
+        s.get("update"),
+        s.get("journalWrite"),
         s.get("roundsPerJournalWrite"));
   }
 
   private static JobSpec spec(Row row, String name, String length) {
-    String text = String.format(Locale.ROOT, JOB, name + "-" + row.model(), row.layers(), DATA,
-        length);
+    String text =
+        String.format(Locale.ROOT, JOB, name + "-" + row.model(), row.layers(), DATA, length);
     return JobSpecParser.parse(text, "bench", null);
   }
 
@@ -364,10 +486,11 @@ public final class ClusterThroughputBench {
         }
       }
     } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage()
-          + "\nusage: ClusterThroughputBench [--repeats R (2)] [--small-epochs E >= 2 (2)]"
-          + " [--large-rounds N (150)] [--warmup-small-rounds W (1500)]"
-          + " [--warmup-large-rounds W (30)] [--no-ddp] [--tls]");
+      System.err.println(
+          e.getMessage()
+              + "\nusage: ClusterThroughputBench [--repeats R (2)] [--small-epochs E >= 2 (2)]"
+              + " [--large-rounds N (150)] [--warmup-small-rounds W (1500)]"
+              + " [--warmup-large-rounds W (30)] [--no-ddp] [--tls]");
       System.exit(2);
     }
     return new Options(v[0], v[1], v[2], v[3], v[4], ddp, tls);
@@ -380,12 +503,10 @@ public final class ClusterThroughputBench {
   }
 
   private static String ratio(double r) {
-    return Double.isNaN(r) || Double.isInfinite(r) ? "n/a"
-        : String.format(Locale.ROOT, "%.2fx", r);
+    return Double.isNaN(r) || Double.isInfinite(r) ? "n/a" : String.format(Locale.ROOT, "%.2fx", r);
   }
 
   private static String acc(double a) {
     return Double.isNaN(a) ? "n/a" : String.format(Locale.ROOT, "%.4f", a);
   }
-
 }

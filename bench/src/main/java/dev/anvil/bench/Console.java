@@ -22,8 +22,10 @@ final class Console {
     String blasThreads = System.getenv("OPENBLAS_NUM_THREADS");
     say("OPENBLAS_NUM_THREADS=%s", blasThreads == null ? "(unset)" : blasThreads);
     if (!"1".equals(blasThreads)) {
-      say("WARNING: start the JVM with OPENBLAS_NUM_THREADS=1 (%s does): OpenBLAS threads"
-          + " compete with the %s", script, competitors);
+      say(
+          "WARNING: start the JVM with OPENBLAS_NUM_THREADS=1 (%s does): OpenBLAS threads"
+              + " compete with the %s",
+          script, competitors);
     }
   }
 
@@ -40,8 +42,9 @@ final class Console {
 
   /** Each value in {@code format}, space-separated in brackets. */
   static String list(java.util.List<Double> values, String format) {
-    return "[" + String.join(" ", values.stream()
-        .map(v -> String.format(Locale.ROOT, format, v)).toList()) + "]";
+    return "["
+        + String.join(" ", values.stream().map(v -> String.format(Locale.ROOT, format, v)).toList())
+        + "]";
   }
 
   /** The integer at {@code args[i]}, which must be at least {@code min}. */

@@ -26,8 +26,7 @@ final class DdpPeer implements AutoCloseable {
    * (including batch slicing), backward (including DDP's overlapped bucket allreduces) and the
    * optimizer step.
    */
-  record Run(List<Double> epochRates, double accuracy, double fwdMs, double bwdMs,
-      double optMs) {
+  record Run(List<Double> epochRates, double accuracy, double fwdMs, double bwdMs, double optMs) {
     /** Epoch {@code e} (1-based) when present, else the last epoch. */
     double epoch(int e) {
       return epochRates.get(Math.min(e, epochRates.size()) - 1);
@@ -62,14 +61,30 @@ final class DdpPeer implements AutoCloseable {
     runs++;
     Path out = dir.resolve("ddp-" + runs + ".jsonl");
     Path log = dir.resolve("ddp-" + runs + ".log");
-    List<String> command = List.of(PYTHON.toString(), "torchrun_fixed.py", "--standalone",
-        "--nproc_per_node=2", "train_ddp.py", "--model", model, "--epochs",
-        String.valueOf(epochs), "--mode", "ddp", "--tag", "anvil-bench-" + runs,
-        "--out", out.toString());
+    List<String> command =
+        List.of(
+            PYTHON.toString(),
+            "torchrun_fixed.py",
+            "--standalone",
+            "--nproc_per_node=2",
+            "train_ddp.py",
+            "--model",
+            model,
+            "--epochs",
+            String.valueOf(epochs),
+            "--mode",
+            "ddp",
+            "--tag",
+            "anvil-bench-" + runs,
+            "--out",
+            out.toString());
     int rc = exec(command, log, 300 + 300L * epochs);
     if (rc != 0 || !Files.exists(out)) {
-      throw new IOException("train_ddp.py failed (exit " + rc + "): "
-          + tail(Files.readString(log, StandardCharsets.UTF_8), 5));
+      throw new IOException(
+          "train_ddp.py failed (exit "
+              + rc
+              + "): "
+              + tail(Files.readString(log, StandardCharsets.UTF_8), 5));
     }
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     JsonNode r = JSON.readTree(lines.get(lines.size() - 1));
@@ -80,11 +95,15 @@ final class DdpPeer implements AutoCloseable {
     }
     double acc = Double.NaN;
     for (JsonNode v : r.path("acc")) {
-      acc = v.asDouble();  // insertion order: the last epoch's comes last
+      acc = v.asDouble(); // insertion order: the last epoch's comes last
     }
     double steps = 234.0 * rates.size();
-    return new Run(List.copyOf(rates), acc, sumMs(r.path("fwd_s")) / steps,
-        sumMs(r.path("bwd_s")) / steps, sumMs(r.path("opt_s")) / steps);
+    return new Run(
+        List.copyOf(rates),
+        acc,
+        sumMs(r.path("fwd_s")) / steps,
+        sumMs(r.path("bwd_s")) / steps,
+        sumMs(r.path("opt_s")) / steps);
   }
 
   private static double sumMs(JsonNode seconds) {
@@ -96,8 +115,11 @@ final class DdpPeer implements AutoCloseable {
   }
 
   private int exec(List<String> command, Path log, long timeoutSeconds) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     // The documented command: OMP_NUM_THREADS=1 only. (OpenBLAS falls back to OMP_NUM_THREADS
     // when OPENBLAS_NUM_THREADS is unset, so each process computes on one thread either way.)
     pb.environment().remove("OPENBLAS_NUM_THREADS");
@@ -107,8 +129,7 @@ final class DdpPeer implements AutoCloseable {
 
   private static String tail(String output, int n) {
     String[] lines = output.strip().split("\n");
-    return String.join(" | ", List.of(lines).subList(Math.max(0, lines.length - n),
-        lines.length));
+    return String.join(" | ", List.of(lines).subList(Math.max(0, lines.length - n), lines.length));
   }
 
   @Override

@@ -28,22 +28,24 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Part 1 of CheckpointBench, what a checkpoint costs directly: in this JVM, against an
- * {@link EmbeddedDatabase} in a temp folder with the schema of {@link JournalSchema}, a
- * {@link CheckpointStore} with bytes in the table and one with bytes as files. Parameters,
- * optimizer slots and the gradient hold pseudo-random values (zeros would flatter any
- * compression). Each repetition does what the coordinator does:
+ * Part 1 of CheckpointBench, what a checkpoint costs directly: in this JVM, against an {@link
+ * EmbeddedDatabase} in a temp folder with the schema of {@link JournalSchema}, a {@link
+ * CheckpointStore} with bytes in the table and one with bytes as files. Parameters, optimizer slots
+ * and the gradient hold pseudo-random values (zeros would flatter any compression). Each repetition
+ * does what the coordinator does:
+ *
  * <ul>
- *   <li>snapshot: {@link TrainingState#copy()}, {@link CheckpointFormat#encodeWithChecksum}
- *       and {@link CheckpointStore#write} of a new round, then (untimed) {@code deleteBefore}
- *       keeping 3 rows, like {@code anvil.checkpoint.keep = 3}; apart, the same bytes sent as a
- *       query parameter without storing them ({@code SELECT octet_length(?)}) and written by
- *       the file store;</li>
- *   <li>incremental: a clone of the gradient (the coordinator's copy before the optimizer
- *       step), {@link CheckpointStore#writeGradients} of one round and of a batch of
- *       {@code --gradient-batch} rounds (at most 16 MiB, the coordinator's limit per write),
- *       then (untimed) {@code deleteGradientsThrough}.</li>
+ *   <li>snapshot: {@link TrainingState#copy()}, {@link CheckpointFormat#encodeWithChecksum} and
+ *       {@link CheckpointStore#write} of a new round, then (untimed) {@code deleteBefore} keeping 3
+ *       rows, like {@code anvil.checkpoint.keep = 3}; apart, the same bytes sent as a query
+ *       parameter without storing them ({@code SELECT octet_length(?)}) and written by the file
+ *       store;
+ *   <li>incremental: a clone of the gradient (the coordinator's copy before the optimizer step),
+ *       {@link CheckpointStore#writeGradients} of one round and of a batch of {@code
+ *       --gradient-batch} rounds (at most 16 MiB, the coordinator's limit per write), then
+ *       (untimed) {@code deleteGradientsThrough}.
  * </ul>
+ *
  * The first repetition reads back what it wrote and fails the benchmark if it differs.
  */
 final class DirectCheckpointCost {
@@ -68,20 +70,23 @@ final class DirectCheckpointCost {
   }
 
   /**
-   * One model's figures: a snapshot of {@code bytes} (steps copy, encode, write, total, send,
-   * file) and the gradient log, {@code gradientBytes} a round, {@code batch} rounds a write
-   * (steps clone, one, batch).
+   * One model's figures: a snapshot of {@code bytes} (steps copy, encode, write, total, send, file)
+   * and the gradient log, {@code gradientBytes} a round, {@code batch} rounds a write (steps clone,
+   * one, batch).
    */
-  record Result(int params, long bytes, Times snapshot, long gradientBytes, int batch,
-      Times gradients) {}
+  record Result(
+      int params, long bytes, Times snapshot, long gradientBytes, int batch, Times gradients) {}
 
   private final CheckpointBenchOptions options;
   private final CheckpointStore store;
   private final CheckpointStore files;
   private final Connection send;
 
-  private DirectCheckpointCost(CheckpointBenchOptions options, CheckpointStore store,
-      CheckpointStore files, Connection send) {
+  private DirectCheckpointCost(
+      CheckpointBenchOptions options,
+      CheckpointStore store,
+      CheckpointStore files,
+      Connection send) {
     this.options = options;
     this.store = store;
     this.files = files;
@@ -98,8 +103,9 @@ final class DirectCheckpointCost {
     try {
       DatabaseSettings db = database.settings(true);
       JournalSchema.createIfMissing(db);
-      Console.say("embedded PostgreSQL up in %.1f s; %s", (System.nanoTime() - t0) / 1e9,
-          serverSettings(db));
+      Console.say(
+          "embedded PostgreSQL up in %.1f s; %s",
+          (System.nanoTime() - t0) / 1e9, serverSettings(db));
       try (CheckpointStore store = new CheckpointStore(db);
           CheckpointStore files = new CheckpointStore(db, dir.resolve("checkpoints"));
           Connection send = db.connect()) {
@@ -120,15 +126,31 @@ final class DirectCheckpointCost {
   private static void say(BenchModel m, Result r) {
     Times s = r.snapshot();
     Times g = r.gradients();
-    Console.say("direct %-5s snapshot: params %,d  bytes %,d  copy %.3f  encode+sha256"
-        + " %.3f  write %.3f  total %.3f ms (send only %.3f; file store write %.3f); write"
-        + " each rep %s", m.name(), r.params(), r.bytes(), s.median("copy"),
-        s.median("encode"), s.median("write"), s.median("total"), s.median("send"),
-        s.median("file"), Console.list(s.all("write"), "%.1f"));
-    Console.say("direct %-5s gradient log: %,d bytes a round  clone %.3f  one round %.3f"
-        + "  %d rounds %.3f ms (%.3f ms a round); batch each rep %s", m.name(),
-        r.gradientBytes(), g.median("clone"), g.median("one"), r.batch(),
-        g.median("batch"), g.median("batch") / r.batch(), Console.list(g.all("batch"), "%.1f"));
+    Console.say(
+        "direct %-5s snapshot: params %,d  bytes %,d  copy %.3f  encode+sha256"
+            + " %.3f  write %.3f  total %.3f ms (send only %.3f; file store write %.3f); write"
+            + " each rep %s",
+        m.name(),
+        r.params(),
+        r.bytes(),
+        s.median("copy"),
+        s.median("encode"),
+        s.median("write"),
+        s.median("total"),
+        s.median("send"),
+        s.median("file"),
+        Console.list(s.all("write"), "%.1f"));
+    Console.say(
+        "direct %-5s gradient log: %,d bytes a round  clone %.3f  one round %.3f"
+            + "  %d rounds %.3f ms (%.3f ms a round); batch each rep %s",
+        m.name(),
+        r.gradientBytes(),
+        g.median("clone"),
+        g.median("one"),
+        r.batch(),
+        g.median("batch"),
+        g.median("batch") / r.batch(),
+        Console.list(g.all("batch"), "%.1f"));
   }
 
   /** One model's repetitions: the state they write and what they measured. */
@@ -143,12 +165,14 @@ final class DirectCheckpointCost {
     private final Times snapshot = new Times();
     private final Times gradients = new Times();
     private long bytes;
+
     /** The newest round of the gradient log. */
     private long logged;
 
     ModelCost(BenchModel m) {
-      JobSpec spec = m.spec("direct-" + m.name(), m.rounds(), new CheckpointMode(50, false),
-          options.optimizer());
+      JobSpec spec =
+          m.spec(
+              "direct-" + m.name(), m.rounds(), new CheckpointMode(50, false), options.optimizer());
       job = PreparedJob.prepare(spec, "bench");
       specText = JobSpecWriter.toHocon(spec);
       jobId = "direct-" + m.name() + "-" + ProcessHandle.current().pid();
@@ -160,8 +184,12 @@ final class DirectCheckpointCost {
         fill(slot, random);
       }
       gradient = fill(new float[params.length], random);
-      batch = (int) Math.max(1, Math.min(options.gradientBatch(),
-          GRADIENT_BYTES_PER_WRITE / (4L * gradient.length)));
+      batch =
+          (int)
+              Math.max(
+                  1,
+                  Math.min(
+                      options.gradientBatch(), GRADIENT_BYTES_PER_WRITE / (4L * gradient.length)));
     }
 
     Result measure() throws SQLException {
@@ -172,7 +200,7 @@ final class DirectCheckpointCost {
         if (r == 0) {
           checkReadBack(state);
         }
-        store.deleteGradientsThrough(jobId, logged);  // untimed, as deleteBefore
+        store.deleteGradientsThrough(jobId, logged); // untimed, as deleteBefore
       }
       store.deleteBefore(jobId, Long.MAX_VALUE);
       return new Result(params.length, bytes, snapshot, 4L * gradient.length, batch, gradients);
@@ -184,13 +212,23 @@ final class DirectCheckpointCost {
       long a = System.nanoTime();
       TrainingState copied = state.copy();
       long b = System.nanoTime();
-      CheckpointFormat.Encoded encoded = CheckpointFormat.encodeWithChecksum(new Checkpoint(
-          jobId, specText, ClusterCheckpointCost.WORKERS, job.dataFingerprint(),
-          job.kernel().name(), copied, 1.0, List.of(), 0, 0));
+      CheckpointFormat.Encoded encoded =
+          CheckpointFormat.encodeWithChecksum(
+              new Checkpoint(
+                  jobId,
+                  specText,
+                  ClusterCheckpointCost.WORKERS,
+                  job.dataFingerprint(),
+                  job.kernel().name(),
+                  copied,
+                  1.0,
+                  List.of(),
+                  0,
+                  0));
       long c = System.nanoTime();
       store.write(jobId, round, encoded.bytes(), encoded.checksum());
       long d = System.nanoTime();
-      store.deleteBefore(jobId, round - 100);  // keep 3, like anvil.checkpoint.keep
+      store.deleteBefore(jobId, round - 100); // keep 3, like anvil.checkpoint.keep
       long e = System.nanoTime();
       files.write(jobId + "-files", round, encoded.bytes(), encoded.checksum());
       long f = System.nanoTime();
@@ -233,7 +271,8 @@ final class DirectCheckpointCost {
       Checkpoint back = CheckpointFormat.decode(store.read(jobId, state.round()));
       List<RoundGradient> read = store.readGradients(jobId, logged, logged);
       if (!Arrays.equals(back.state().params(), state.params())
-          || !back.state().optimizer().equals(state.optimizer()) || read.size() != 1
+          || !back.state().optimizer().equals(state.optimizer())
+          || read.size() != 1
           || !Arrays.equals(read.get(0).gradient(), gradient)) {
         throw new IllegalStateException("what was read back differs from what was written");
       }
@@ -263,17 +302,28 @@ final class DirectCheckpointCost {
 
   private static String serverSettings(DatabaseSettings db) {
     List<String> out = new ArrayList<>();
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      for (String name : List.of("server_version", "synchronous_commit", "fsync",
-          "full_page_writes", "shared_buffers")) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
+      for (String name :
+          List.of(
+              "server_version",
+              "synchronous_commit",
+              "fsync",
+              "full_page_writes",
+              "shared_buffers")) {
         try (ResultSet r = s.executeQuery("SHOW " + name)) {
           out.add(name + "=" + (r.next() ? r.getString(1) : "?"));
         }
       }
-      try (ResultSet r = s.executeQuery("SELECT attrelid::regclass, attstorage FROM"
-          + " pg_attribute WHERE attname = 'data' AND attrelid IN ('" + CheckpointStore.TABLE
-          + "'::regclass, '" + CheckpointStore.GRADIENTS + "'::regclass)")) {
-        while (r.next()) {  // e = EXTERNAL: out of line, no compression attempt
+      try (ResultSet r =
+          s.executeQuery(
+              "SELECT attrelid::regclass, attstorage FROM"
+                  + " pg_attribute WHERE attname = 'data' AND attrelid IN ('"
+                  + CheckpointStore.TABLE
+                  + "'::regclass, '"
+                  + CheckpointStore.GRADIENTS
+                  + "'::regclass)")) {
+        while (r.next()) { // e = EXTERNAL: out of line, no compression attempt
           out.add(r.getString(1) + ".data storage=" + r.getString(2));
         }
       }

@@ -24,15 +24,17 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
- * Single-threaded throughput (calls per second) of {@link Kernel#gemm} for the products one
- * 16-row logical shard computes, for the java and native kernels:
+ * Single-threaded throughput (calls per second) of {@link Kernel#gemm} for the products one 16-row
+ * logical shard computes, for the java and native kernels:
+ *
  * <ul>
- *   <li>{@code fwd-16x784x128}: forward of the 784-128-10 MLP's first layer, C = A B with
- *       m = 16, n = 128, k = 784;</li>
- *   <li>{@code wgrad-784x128x16}: its weight gradient, C = A^T B with m = 784, n = 128,
- *       k = 16 (A is the 16x784 input, B the 16x128 delta);</li>
- *   <li>{@code fwd-16x1024x1024}: forward of the 784-1024-1024-10 MLP's middle layer.</li>
+ *   <li>{@code fwd-16x784x128}: forward of the 784-128-10 MLP's first layer, C = A B with m = 16, n
+ *       = 128, k = 784;
+ *   <li>{@code wgrad-784x128x16}: its weight gradient, C = A^T B with m = 784, n = 128, k = 16 (A
+ *       is the 16x784 input, B the 16x128 delta);
+ *   <li>{@code fwd-16x1024x1024}: forward of the 784-1024-1024-10 MLP's middle layer.
  * </ul>
+ *
  * GFLOP/s = calls/s * 2mnk / 1e9. The inputs are dense (uniform in [-1, 1), no zeros); note that
  * {@link JavaKernel} skips zero A-entries, so on real images and ReLU outputs it does less work
  * than the nominal 2mnk. Run with {@code OPENBLAS_NUM_THREADS=1} (the forked JVM inherits it).
@@ -85,13 +87,18 @@ public class GemmBench {
     String[] options = args.length == 0 ? new String[] {GemmBench.class.getSimpleName()} : args;
     Collection<RunResult> results = new Runner(new CommandLineOptions(options)).run();
     System.out.println();
-    System.out.printf(Locale.ROOT, "%-18s %-7s %14s %10s%n", "shape", "kernel", "calls/s",
-        "GFLOP/s");
+    System.out.printf(
+        Locale.ROOT, "%-18s %-7s %14s %10s%n", "shape", "kernel", "calls/s", "GFLOP/s");
     for (RunResult r : results) {
       String s = r.getParams().getParam("shape");
       double calls = r.getPrimaryResult().getScore();
-      System.out.printf(Locale.ROOT, "%-18s %-7s %,14.0f %10.2f%n", s,
-          r.getParams().getParam("kernel"), calls, calls * flops(s) / 1e9);
+      System.out.printf(
+          Locale.ROOT,
+          "%-18s %-7s %,14.0f %10.2f%n",
+          s,
+          r.getParams().getParam("kernel"),
+          calls,
+          calls * flops(s) / 1e9);
     }
   }
 
@@ -103,8 +110,9 @@ public class GemmBench {
 
   private static int[] dims(String shape) {
     String[] parts = shape.substring(shape.indexOf('-') + 1).split("x");
-    return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1]),
-        Integer.parseInt(parts[2])};
+    return new int[] {
+      Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2])
+    };
   }
 
   private static float[] fill(float[] x, SplittableRandom random) {

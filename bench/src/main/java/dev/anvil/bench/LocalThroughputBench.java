@@ -25,29 +25,32 @@ import java.util.Set;
  * 784-128-10 with ReLU, global batch 256, plain SGD lr 0.1, E epochs of 234 rounds (59,904
  * samples). Anvil runs in this JVM with 16 logical shards and {@code availableProcessors()}
  * workers, once with kernel {@code native} (OpenBLAS) and once with {@code java}; PyTorch runs
- * {@code train_single.py --model small --threads 1} as a subprocess (see {@link PyTorchPeer}).
- * The three run interleaved, R times. Reported, per configuration, as medians over the repeats:
+ * {@code train_single.py --model small --threads 1} as a subprocess (see {@link PyTorchPeer}). The
+ * three run interleaved, R times. Reported, per configuration, as medians over the repeats:
+ *
  * <ul>
  *   <li>all epochs: Anvil's {@link TrainingResult#samplesPerSecond()} (training rounds only,
- *       evaluation excluded); PyTorch's samples over the summed per-epoch training times;</li>
- *   <li>steady state, epochs 2..E (epoch 1 excluded as warm-up): Anvil's rounds after the
- *       first epoch, timed by {@link SteadyStateTimer}; PyTorch's median per-epoch samples/s
- *       over epochs 2..E. The ratios to PyTorch use these like-for-like figures.</li>
+ *       evaluation excluded); PyTorch's samples over the summed per-epoch training times;
+ *   <li>steady state, epochs 2..E (epoch 1 excluded as warm-up): Anvil's rounds after the first
+ *       epoch, timed by {@link SteadyStateTimer}; PyTorch's median per-epoch samples/s over epochs
+ *       2..E. The ratios to PyTorch use these like-for-like figures.
  * </ul>
+ *
  * A native epoch lasts a fraction of a second, shorter than the JVM's JIT warm-up, so the first
- * repeat (and sometimes later ones) of anvil-native is slower than the warm rate; the medians
- * over the repeats soften that, longer {@code --epochs} remove most of it (BENCHMARKS.md).
+ * repeat (and sometimes later ones) of anvil-native is slower than the warm rate; the medians over
+ * the repeats soften that, longer {@code --epochs} remove most of it (BENCHMARKS.md).
  *
  * <p>Start the JVM with {@code OPENBLAS_NUM_THREADS=1} (as {@code bench/run-local-throughput.sh}
- * does): each logical shard is computed single-threaded and parallelism comes from the workers,
- * so OpenBLAS must not start threads of its own. A warning is printed when it is not set.
+ * does): each logical shard is computed single-threaded and parallelism comes from the workers, so
+ * OpenBLAS must not start threads of its own. A warning is printed when it is not set.
  *
  * <p>Usage: {@code LocalThroughputBench [--epochs E (3, at least 2)] [--repeats R (3)]
  * [--warmup-epochs W (3; untimed Anvil runs first, so the JIT has compiled the hot loops)]}.
  */
 public final class LocalThroughputBench {
   private static final String DATA = "/usr/share/datasets/fashion-mnist";
-  private static final String JOB = """
+  private static final String JOB =
+      """
       job {
         name = "bench-small", seed = 0
         model { type = mlp, layers = [784, 128, 10], activation = relu }
@@ -71,23 +74,31 @@ public final class LocalThroughputBench {
     int epochs = options[0];
     int repeats = options[1];
     int workers = Runtime.getRuntime().availableProcessors();
-    Console.say("Anvil local trainer vs PyTorch single process: Fashion-MNIST, MLP 784-128-10, batch 256,"
-        + " SGD lr 0.1");
-    Console.say("epochs %d, repeats %d (interleaved); Anvil: 16 logical shards, %d workers"
-        + " (availableProcessors)", epochs, repeats, workers);
+    Console.say(
+        "Anvil local trainer vs PyTorch single process: Fashion-MNIST, MLP 784-128-10, batch 256,"
+            + " SGD lr 0.1");
+    Console.say(
+        "epochs %d, repeats %d (interleaved); Anvil: 16 logical shards, %d workers"
+            + " (availableProcessors)",
+        epochs, repeats, workers);
     Console.checkBlasThreads("bench/run-local-throughput.sh", "shard workers");
     Kernels.NativeProbe nativeBlas = Kernels.probeNative();
     if (nativeBlas.available()) {
       Console.say("native BLAS: available");
     } else {
-      String hint = nativeBlas.problem().contains("libopenblas0-pthread") ? ""
-          : "; install libopenblas0-pthread";
-      Console.say("native BLAS missing: %s%s. Skipping the anvil-native row.", nativeBlas.problem(), hint);
+      String hint =
+          nativeBlas.problem().contains("libopenblas0-pthread")
+              ? ""
+              : "; install libopenblas0-pthread";
+      Console.say(
+          "native BLAS missing: %s%s. Skipping the anvil-native row.", nativeBlas.problem(), hint);
     }
     PyTorchPeer.Probe torch = PyTorchPeer.probe();
     if (torch.problem() == null) {
-      Console.say("PyTorch %s via %s train_single.py --threads 1 (OMP_NUM_THREADS=1,"
-          + " OPENBLAS_NUM_THREADS=1)", torch.version(), PyTorchPeer.PYTHON);
+      Console.say(
+          "PyTorch %s via %s train_single.py --threads 1 (OMP_NUM_THREADS=1,"
+              + " OPENBLAS_NUM_THREADS=1)",
+          torch.version(), PyTorchPeer.PYTHON);
     } else {
       Console.say("PyTorch unavailable: %s. Printing Anvil's figures alone.", torch.problem());
     }
@@ -105,15 +116,15 @@ public final class LocalThroughputBench {
         // JMH would, and print the cold figure for the record.
         Console.say("warm-up (not counted): %d epochs per Anvil kernel", warmup);
         if (nativeRow != null) {
-          runAnvil("warm-up", new Row("anvil-native"), KernelChoice.NATIVE, warmup, data,
-              workers);
+          runAnvil("warm-up", new Row("anvil-native"), KernelChoice.NATIVE, warmup, data, workers);
         }
         runAnvil("warm-up", new Row("anvil-java"), KernelChoice.JAVA, warmup, data, workers);
       }
       for (int rep = 1; rep <= repeats; rep++) {
         String tag = String.format(Locale.ROOT, "rep %d/%d", rep, repeats);
-        Console.say("%s  load average %.2f", tag,
-            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        Console.say(
+            "%s  load average %.2f",
+            tag, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         if (nativeRow != null) {
           runAnvil(tag, nativeRow, KernelChoice.NATIVE, epochs, data, workers);
         }
@@ -130,8 +141,8 @@ public final class LocalThroughputBench {
     printTable(epochs, repeats, nativeRow, javaRow, torchRow);
   }
 
-  private static void runAnvil(String tag, Row row, KernelChoice kernel, int epochs,
-      TrainTestData data, int workers) {
+  private static void runAnvil(
+      String tag, Row row, KernelChoice kernel, int epochs, TrainTestData data, int workers) {
     System.gc();
     PreparedJob job = PreparedJob.prepare(spec(kernel, epochs), data, "bench");
     SteadyStateTimer timer = new SteadyStateTimer();
@@ -139,9 +150,15 @@ public final class LocalThroughputBench {
     row.all().add(r.samplesPerSecond());
     row.steady().add(timer.steadySamplesPerSecond());
     row.hashes().add(r.paramsSha256());
-    Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f  params %s", tag, row.name(),
-        Console.rate(r.samplesPerSecond()), Console.rate(timer.steadySamplesPerSecond()),
-        Console.rates(timer.epochRates()), r.testAccuracy(), r.paramsSha256().substring(0, 12));
+    Console.say(
+        "%s  %-12s all %s  steady %s  epochs %s  acc %.4f  params %s",
+        tag,
+        row.name(),
+        Console.rate(r.samplesPerSecond()),
+        Console.rate(timer.steadySamplesPerSecond()),
+        Console.rates(timer.epochRates()),
+        r.testAccuracy(),
+        r.paramsSha256().substring(0, 12));
   }
 
   private static void runPyTorch(String tag, Row row, PyTorchPeer peer, int epochs) {
@@ -149,8 +166,14 @@ public final class LocalThroughputBench {
       PyTorchPeer.Run r = peer.train(epochs);
       row.all().add(r.overall());
       row.steady().add(r.steady());
-      Console.say("%s  %-12s all %s  steady %s  epochs %s  acc %.4f", tag, row.name(),
-          Console.rate(r.overall()), Console.rate(r.steady()), Console.rates(r.epochRates()), r.accuracy());
+      Console.say(
+          "%s  %-12s all %s  steady %s  epochs %s  acc %.4f",
+          tag,
+          row.name(),
+          Console.rate(r.overall()),
+          Console.rate(r.steady()),
+          Console.rates(r.epochRates()),
+          r.accuracy());
     } catch (IOException e) {
       row.all().add(Double.NaN);
       row.steady().add(Double.NaN);
@@ -158,13 +181,16 @@ public final class LocalThroughputBench {
     }
   }
 
-  private static void printTable(int epochs, int repeats, Row nativeRow, Row javaRow,
-      Row torchRow) {
+  private static void printTable(
+      int epochs, int repeats, Row nativeRow, Row javaRow, Row torchRow) {
     Console.say("");
-    Console.say("Medians of %d repeats, samples/s, training rounds only (evaluation excluded);"
-        + " steady = epochs 2..%d", repeats, epochs);
-    Console.say("%-13s %12s %14s %16s %16s", "config", "all epochs", "steady", "steady/pytorch",
-        "paired median");
+    Console.say(
+        "Medians of %d repeats, samples/s, training rounds only (evaluation excluded);"
+            + " steady = epochs 2..%d",
+        repeats, epochs);
+    Console.say(
+        "%-13s %12s %14s %16s %16s",
+        "config", "all epochs", "steady", "steady/pytorch", "paired median");
     double torchSteady = torchRow == null ? Double.NaN : Stats.median(torchRow.steady());
     for (Row row : new Row[] {nativeRow, javaRow, torchRow}) {
       if (row == null) {
@@ -172,21 +198,29 @@ public final class LocalThroughputBench {
       }
       double steady = Stats.median(row.steady());
       boolean noRatio = row == torchRow || torchRow == null;
-      Console.say("%-13s %12s %14s %16s %16s", row.name(), Console.rate(Stats.median(row.all())), Console.rate(steady),
+      Console.say(
+          "%-13s %12s %14s %16s %16s",
+          row.name(),
+          Console.rate(Stats.median(row.all())),
+          Console.rate(steady),
           noRatio ? "" : ratio(steady / torchSteady),
           noRatio ? "" : ratio(pairedRatio(row, torchRow)));
     }
-    Console.say("(steady/pytorch: ratio of the medians; paired median: median of the per-repeat ratios)");
+    Console.say(
+        "(steady/pytorch: ratio of the medians; paired median: median of the per-repeat ratios)");
     for (Row row : new Row[] {nativeRow, javaRow}) {
       if (row != null) {
-        Console.say("%s final parameters identical across repeats: %s", row.name(),
+        Console.say(
+            "%s final parameters identical across repeats: %s",
+            row.name(),
             row.hashes().size() == 1 ? "yes" : "NO (" + row.hashes().size() + " distinct)");
       }
     }
     if (nativeRow != null && torchRow != null) {
       double r = Stats.median(nativeRow.steady()) / torchSteady;
-      Console.say("target anvil-native >= 1.20x pytorch (steady): %s, %s", ratio(r),
-          r >= 1.2 ? "MET" : "NOT MET");
+      Console.say(
+          "target anvil-native >= 1.20x pytorch (steady): %s, %s",
+          ratio(r), r >= 1.2 ? "MET" : "NOT MET");
     }
   }
 
@@ -199,8 +233,8 @@ public final class LocalThroughputBench {
   }
 
   private static JobSpec spec(KernelChoice kernel, int epochs) {
-    String text = String.format(Locale.ROOT, JOB, DATA, epochs,
-        kernel.name().toLowerCase(Locale.ROOT));
+    String text =
+        String.format(Locale.ROOT, JOB, DATA, epochs, kernel.name().toLowerCase(Locale.ROOT));
     return JobSpecParser.parse(text, "bench", null);
   }
 
@@ -217,9 +251,10 @@ public final class LocalThroughputBench {
         }
       }
     } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage()
-          + "\nusage: LocalThroughputBench [--epochs E >= 2 (3)] [--repeats R (3)]"
-          + " [--warmup-epochs W (3)]");
+      System.err.println(
+          e.getMessage()
+              + "\nusage: LocalThroughputBench [--epochs E >= 2 (3)] [--repeats R (3)]"
+              + " [--warmup-epochs W (3)]");
       System.exit(2);
     }
     return options;
@@ -228,5 +263,4 @@ public final class LocalThroughputBench {
   private static String ratio(double r) {
     return Double.isNaN(r) ? "n/a" : String.format(Locale.ROOT, "%.2fx", r);
   }
-
 }

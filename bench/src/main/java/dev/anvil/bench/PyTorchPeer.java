@@ -13,13 +13,14 @@ import java.util.stream.Stream;
 
 /**
  * PyTorch's single-process trainer ({@code train_single.py} of the peer scripts) run as a
- * subprocess, in its fastest measured configuration on this VM: {@code --threads 1} with
- * {@code OMP_NUM_THREADS=1} and {@code OPENBLAS_NUM_THREADS=1}. The scripts write next to
- * themselves (a data cache, the results file), so they run from a private copy in a temp folder.
+ * subprocess, in its fastest measured configuration on this VM: {@code --threads 1} with {@code
+ * OMP_NUM_THREADS=1} and {@code OPENBLAS_NUM_THREADS=1}. The scripts write next to themselves (a
+ * data cache, the results file), so they run from a private copy in a temp folder.
  */
 final class PyTorchPeer implements AutoCloseable {
   /** {@code /usr/bin/python3} (Debian's, where python3-torch installs), or -Danvil.bench.python. */
   static final Path PYTHON = Path.of(System.getProperty("anvil.bench.python", "/usr/bin/python3"));
+
   static final Path SCRIPTS = Path.of("/work/shared/peers/pytorch");
   private static final Pattern SPS = Pattern.compile("\"sps\":\\s*\\[([^\\]]*)\\]");
   private static final Pattern ACC = Pattern.compile("\"acc\":\\s*\\{[^}]*:\\s*([0-9.eE+-]+)\\s*}");
@@ -31,8 +32,8 @@ final class PyTorchPeer implements AutoCloseable {
   record Run(List<Double> epochRates, double accuracy) {
     /** Median over epochs 2..E (epoch 1 includes warm-up); epoch 1 alone when E = 1. */
     double steady() {
-      return Stats.median(epochRates.size() > 1 ? epochRates.subList(1, epochRates.size())
-          : epochRates);
+      return Stats.median(
+          epochRates.size() > 1 ? epochRates.subList(1, epochRates.size()) : epochRates);
     }
 
     /** All epochs together: every epoch trains the same number of samples. */
@@ -62,10 +63,15 @@ final class PyTorchPeer implements AutoCloseable {
     try {
       Path log = Files.createTempFile("anvil-torch-probe", ".log");
       try {
-        int rc = exec(List.of(PYTHON.toString(), "-c", "import torch; print(torch.__version__)"),
-            Path.of("."), log, 120);
+        int rc =
+            exec(
+                List.of(PYTHON.toString(), "-c", "import torch; print(torch.__version__)"),
+                Path.of("."),
+                log,
+                120);
         String out = Files.readString(log, StandardCharsets.UTF_8).strip();
-        return rc == 0 && !out.isEmpty() ? new Probe(lastLine(out), null)
+        return rc == 0 && !out.isEmpty()
+            ? new Probe(lastLine(out), null)
             : new Probe(null, "torch is missing (apt-get install python3-torch): " + lastLine(out));
       } finally {
         Files.deleteIfExists(log);
@@ -101,8 +107,18 @@ final class PyTorchPeer implements AutoCloseable {
     runs++;
     Path out = dir.resolve("x-" + runs + ".jsonl");
     Path log = dir.resolve("x-" + runs + ".log");
-    List<String> command = List.of(PYTHON.toString(), "train_single.py", "--model", "small",
-        "--epochs", String.valueOf(epochs), "--threads", "1", "--out", out.toString());
+    List<String> command =
+        List.of(
+            PYTHON.toString(),
+            "train_single.py",
+            "--model",
+            "small",
+            "--epochs",
+            String.valueOf(epochs),
+            "--threads",
+            "1",
+            "--out",
+            out.toString());
     int rc = exec(command, dir, log, 300 + 300L * epochs);
     String output = Files.readString(log, StandardCharsets.UTF_8);
     if (rc != 0 || !Files.exists(out)) {
@@ -124,16 +140,19 @@ final class PyTorchPeer implements AutoCloseable {
 
   private static int exec(List<String> command, Path dir, Path log, long timeoutSeconds)
       throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().put("OMP_NUM_THREADS", "1");
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");
     return await(pb, timeoutSeconds);
   }
 
   /**
-   * Starts {@code pb} and waits up to {@code timeoutSeconds} for its exit code; on a timeout or
-   * an interrupt the process and its children (torchrun's workers) are killed.
+   * Starts {@code pb} and waits up to {@code timeoutSeconds} for its exit code; on a timeout or an
+   * interrupt the process and its children (torchrun's workers) are killed.
    */
   static int await(ProcessBuilder pb, long timeoutSeconds) throws IOException {
     Process process = pb.start();
@@ -154,7 +173,6 @@ final class PyTorchPeer implements AutoCloseable {
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
   }
-
 
   private static String lastLine(String output) {
     String[] lines = output.strip().split("\n");

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * Times a run's training rounds from its callbacks, evaluation excluded. A round lasts from the
  * previous callback ({@code started}, {@code roundCommitted} or {@code epochCompleted}, whichever
- * came last) to its own {@code roundCommitted}; the test evaluation runs between a round's
- * {@code roundCommitted} and {@code epochCompleted}, so it falls outside every round.
+ * came last) to its own {@code roundCommitted}; the test evaluation runs between a round's {@code
+ * roundCommitted} and {@code epochCompleted}, so it falls outside every round.
  */
 final class SteadyStateTimer implements TrainingListener {
   private long roundsPerEpoch;

@@ -13,16 +13,16 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * What mutual TLS between the members costs a training round: two {@link LocalCluster}s of 2
- * node JVMs x 1 worker slot, up at the same time, one with the default throw-away CA (Artery
- * {@code tls-tcp}, TLSv1.3, AES-GCM) and one on plain TCP, run the cluster benchmark's jobs
- * (Fashion-MNIST, batch 256, 16 logical shards, kernel native; small 784-128-10 for 2 epochs,
- * large 784-1024-1024-10 for 150 rounds), interleaved R times, the order of the two swapped
- * every repeat. Reported: each run's samples/s and round-time split, medians, the paired ratio
- * TLS/TCP per repeat and its median; the two transports must give the same parameter bits.
+ * What mutual TLS between the members costs a training round: two {@link LocalCluster}s of 2 node
+ * JVMs x 1 worker slot, up at the same time, one with the default throw-away CA (Artery {@code
+ * tls-tcp}, TLSv1.3, AES-GCM) and one on plain TCP, run the cluster benchmark's jobs
+ * (Fashion-MNIST, batch 256, 16 logical shards, kernel native; small 784-128-10 for 2 epochs, large
+ * 784-1024-1024-10 for 150 rounds), interleaved R times, the order of the two swapped every repeat.
+ * Reported: each run's samples/s and round-time split, medians, the paired ratio TLS/TCP per repeat
+ * and its median; the two transports must give the same parameter bits.
  *
- * <p>Usage: {@code TlsCostBench [--repeats R (5)] [--small-epochs E (2)] [--large-rounds N
- * (150)]}, through {@code bench/run-tls-cost.sh}.
+ * <p>Usage: {@code TlsCostBench [--repeats R (5)] [--small-epochs E (2)] [--large-rounds N (150)]},
+ * through {@code bench/run-tls-cost.sh}.
  */
 public final class TlsCostBench {
   private static final String DATA = ClusterThroughputBench.DATA;
@@ -32,10 +32,22 @@ public final class TlsCostBench {
 
   private record Run(double sps, double roundMs, double transferMs, String hash) {}
 
-  private record Model(String name, String layers, String length, List<Run> tls, List<Run> tcp,
-      List<Double> ratios, Set<String> hashes) {
+  private record Model(
+      String name,
+      String layers,
+      String length,
+      List<Run> tls,
+      List<Run> tcp,
+      List<Double> ratios,
+      Set<String> hashes) {
     Model(String name, String layers, String length) {
-      this(name, layers, length, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+      this(
+          name,
+          layers,
+          length,
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
           new LinkedHashSet<>());
     }
   }
@@ -52,8 +64,10 @@ public final class TlsCostBench {
         case "--small-epochs" -> smallEpochs = Console.atLeast(args, ++i, 1);
         case "--large-rounds" -> largeRounds = Console.atLeast(args, ++i, 1);
         default -> {
-          Console.say("unknown option %s; usage: TlsCostBench [--repeats R] [--small-epochs E]"
-              + " [--large-rounds N]", args[i]);
+          Console.say(
+              "unknown option %s; usage: TlsCostBench [--repeats R] [--small-epochs E]"
+                  + " [--large-rounds N]",
+              args[i]);
           System.exit(2);
         }
       }
@@ -63,16 +77,20 @@ public final class TlsCostBench {
       System.exit(1);
     }
     Console.checkBlasThreads("bench/run-tls-cost.sh", "workers");
-    Console.say("TLS cost: 2 LocalClusters of 2 node JVMs x 1 worker (tls-tcp TLSv1.3 vs tcp),"
-        + " Fashion-MNIST batch 256, 16 shards, kernel native; repeats %d, order swapped each"
-        + " repeat; available processors %d", repeats, Runtime.getRuntime().availableProcessors());
-    List<Model> models = List.of(new Model("small", "784, 128, 10", "epochs = " + smallEpochs),
-        new Model("large", "784, 1024, 1024, 10", "rounds = " + largeRounds));
+    Console.say(
+        "TLS cost: 2 LocalClusters of 2 node JVMs x 1 worker (tls-tcp TLSv1.3 vs tcp),"
+            + " Fashion-MNIST batch 256, 16 shards, kernel native; repeats %d, order swapped each"
+            + " repeat; available processors %d",
+        repeats, Runtime.getRuntime().availableProcessors());
+    List<Model> models =
+        List.of(
+            new Model("small", "784, 128, 10", "epochs = " + smallEpochs),
+            new Model("large", "784, 1024, 1024, 10", "rounds = " + largeRounds));
     Path tlsDir = Files.createTempDirectory("anvil-tls-cost-tls");
     Path tcpDir = Files.createTempDirectory("anvil-tls-cost-tcp");
     try (LocalCluster tls = LocalCluster.start(LocalCluster.Settings.of(2, 1, tlsDir));
-        LocalCluster tcp = LocalCluster.start(LocalCluster.Settings.of(2, 1, tcpDir)
-            .withTls(false))) {
+        LocalCluster tcp =
+            LocalCluster.start(LocalCluster.Settings.of(2, 1, tcpDir).withTls(false))) {
       Console.say("clusters up; warm-up (not counted): small 1500 rounds, large 30 rounds, both");
       for (Model m : models) {
         String warm = m.name().equals("small") ? "rounds = 1500" : "rounds = 30";
@@ -92,9 +110,17 @@ public final class TlsCostBench {
           m.hashes().add(String.valueOf(a.hash()));
           m.hashes().add(String.valueOf(b.hash()));
           m.ratios().add(a.sps() / b.sps());
-          Console.say("rep %d  %-5s tls %s (round %.2f ms, transfer %.2f ms)  tcp %s (round %.2f"
-              + " ms, transfer %.2f ms)  tls/tcp %.3f", rep, m.name(), Console.rate(a.sps()),
-              a.roundMs(), a.transferMs(), Console.rate(b.sps()), b.roundMs(), b.transferMs(),
+          Console.say(
+              "rep %d  %-5s tls %s (round %.2f ms, transfer %.2f ms)  tcp %s (round %.2f"
+                  + " ms, transfer %.2f ms)  tls/tcp %.3f",
+              rep,
+              m.name(),
+              Console.rate(a.sps()),
+              a.roundMs(),
+              a.transferMs(),
+              Console.rate(b.sps()),
+              b.roundMs(),
+              b.transferMs(),
               a.sps() / b.sps());
         }
       }
@@ -104,14 +130,19 @@ public final class TlsCostBench {
     }
     Console.say("summary (medians over %d repeats)", repeats);
     for (Model m : models) {
-      Console.say("%-5s tls %s round %.2f ms transfer %.2f ms | tcp %s round %.2f ms transfer"
-          + " %.2f ms | paired tls/tcp samples/s %.3f (runs %s) | params %s", m.name(),
-          Console.rate(median(m.tls(), Run::sps)), median(m.tls(), Run::roundMs),
-          median(m.tls(), Run::transferMs), Console.rate(median(m.tcp(), Run::sps)),
-          median(m.tcp(), Run::roundMs), median(m.tcp(), Run::transferMs),
-          Stats.median(m.ratios()), m.ratios().stream().map(r -> String.format(Locale.ROOT,
-              "%.3f", r)).toList(), m.hashes().size() == 1 ? "equal on both transports"
-              : "DIFFERENT: " + m.hashes());
+      Console.say(
+          "%-5s tls %s round %.2f ms transfer %.2f ms | tcp %s round %.2f ms transfer"
+              + " %.2f ms | paired tls/tcp samples/s %.3f (runs %s) | params %s",
+          m.name(),
+          Console.rate(median(m.tls(), Run::sps)),
+          median(m.tls(), Run::roundMs),
+          median(m.tls(), Run::transferMs),
+          Console.rate(median(m.tcp(), Run::sps)),
+          median(m.tcp(), Run::roundMs),
+          median(m.tcp(), Run::transferMs),
+          Stats.median(m.ratios()),
+          m.ratios().stream().map(r -> String.format(Locale.ROOT, "%.3f", r)).toList(),
+          m.hashes().size() == 1 ? "equal on both transports" : "DIFFERENT: " + m.hashes());
     }
   }
 
@@ -120,17 +151,29 @@ public final class TlsCostBench {
   }
 
   private static Run run(LocalCluster cluster, Model m, String length) {
-    JobSpec spec = JobSpecParser.parse(String.format(Locale.ROOT, ClusterThroughputBench.JOB, "tls-cost-" + m.name(),
-        m.layers(), DATA, length), "tls-cost", null);
-    String id = String.format(Locale.ROOT, "tls-cost-%s-%d-%d", m.name(), ++jobs,
-        ProcessHandle.current().pid());
+    JobSpec spec =
+        JobSpecParser.parse(
+            String.format(
+                Locale.ROOT,
+                ClusterThroughputBench.JOB,
+                "tls-cost-" + m.name(),
+                m.layers(),
+                DATA,
+                length),
+            "tls-cost",
+            null);
+    String id =
+        String.format(
+            Locale.ROOT, "tls-cost-%s-%d-%d", m.name(), ++jobs, ProcessHandle.current().pid());
     JsonNode r = ClusterJobs.run(cluster, id, spec, WORKERS, 30);
     if (r == null) {
       return new Run(Double.NaN, Double.NaN, Double.NaN, null);
     }
     JsonNode split = r.path("roundTimeSplitMs");
-    return new Run(r.path("samplesPerSecond").asDouble(Double.NaN),
-        split.path("round").asDouble(Double.NaN), split.path("transfer").asDouble(Double.NaN),
+    return new Run(
+        r.path("samplesPerSecond").asDouble(Double.NaN),
+        split.path("round").asDouble(Double.NaN),
+        split.path("transfer").asDouble(Double.NaN),
         r.path("paramsSha256").asText(null));
   }
 }

@@ -9,15 +9,16 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * torch.save of a model the size of a {@link BenchModel}, for reference (when
- * {@code /usr/bin/python3} imports torch): the same layers as a {@code torch.nn.Sequential}, the
- * same optimizer after one step, {@code torch.save({model, optimizer state_dict})} to a BytesIO,
- * a file, and a file with fsync; one thread (OMP_NUM_THREADS=1), medians over the direct part's
- * repetitions after its warm-up.
+ * torch.save of a model the size of a {@link BenchModel}, for reference (when {@code
+ * /usr/bin/python3} imports torch): the same layers as a {@code torch.nn.Sequential}, the same
+ * optimizer after one step, {@code torch.save({model, optimizer state_dict})} to a BytesIO, a file,
+ * and a file with fsync; one thread (OMP_NUM_THREADS=1), medians over the direct part's repetitions
+ * after its warm-up.
  */
 final class TorchSaveCost {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SCRIPT = """
+  private static final String SCRIPT =
+      """
       import io, json, os, statistics, sys, tempfile, time
       import torch
       torch.set_num_threads(1)
@@ -91,10 +92,15 @@ final class TorchSaveCost {
     try {
       script = Files.createTempFile("anvil-bench-torchsave", ".py");
       Files.writeString(script, SCRIPT);
-      ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(),
-          m.layers().replace(" ", ""), options.optimizer().label(),
-          String.valueOf(options.directReps()), String.valueOf(options.directWarmup()))
-          .redirectErrorStream(true);
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  python.toString(),
+                  script.toString(),
+                  m.layers().replace(" ", ""),
+                  options.optimizer().label(),
+                  String.valueOf(options.directReps()),
+                  String.valueOf(options.directWarmup()))
+              .redirectErrorStream(true);
       pb.environment().put("OMP_NUM_THREADS", "1");
       Process p = pb.start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -103,8 +109,12 @@ final class TorchSaveCost {
         return Result.none("the torch.save script failed: " + last);
       }
       JsonNode j = JSON.readTree(last);
-      return new Result(j.path("bytesio_ms").asDouble(), j.path("file_ms").asDouble(),
-          j.path("file+fsync_ms").asDouble(), j.path("bytes").asLong(), null);
+      return new Result(
+          j.path("bytesio_ms").asDouble(),
+          j.path("file_ms").asDouble(),
+          j.path("file+fsync_ms").asDouble(),
+          j.path("bytes").asLong(),
+          null);
     } catch (IOException | InterruptedException e) {
       return Result.none(e.toString());
     } finally {

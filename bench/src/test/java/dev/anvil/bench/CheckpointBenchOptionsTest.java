@@ -14,8 +14,8 @@ class CheckpointBenchOptionsTest {
   @Test
   void noArgumentsGiveTheDocumentedDefaults() {
     CheckpointBenchOptions o = CheckpointBenchOptions.parse(new String[0]);
-    assertEquals(List.of(BenchModel.of("small", 2000, 1000), BenchModel.of("large", 300, 60)),
-        o.models());
+    assertEquals(
+        List.of(BenchModel.of("small", 2000, 1000), BenchModel.of("large", 300, 60)), o.models());
     assertEquals(3, o.repeats());
     assertEquals(20, o.directReps());
     assertEquals(5, o.directWarmup());
@@ -27,11 +27,24 @@ class CheckpointBenchOptionsTest {
 
   @Test
   void roundsGoToTheirModel() {
-    CheckpointBenchOptions o = CheckpointBenchOptions.parse(new String[] {"--models", "tiny,small",
-        "--tiny-rounds", "20", "--warmup-tiny-rounds", "11", "--small-rounds", "120",
-        "--optimizer", "adam", "--no-cluster", "--checkpoint-directory"});
-    assertEquals(List.of(BenchModel.of("tiny", 20, 11), BenchModel.of("small", 120, 1000)),
-        o.models());
+    CheckpointBenchOptions o =
+        CheckpointBenchOptions.parse(
+            new String[] {
+              "--models",
+              "tiny,small",
+              "--tiny-rounds",
+              "20",
+              "--warmup-tiny-rounds",
+              "11",
+              "--small-rounds",
+              "120",
+              "--optimizer",
+              "adam",
+              "--no-cluster",
+              "--checkpoint-directory"
+            });
+    assertEquals(
+        List.of(BenchModel.of("tiny", 20, 11), BenchModel.of("small", 120, 1000)), o.models());
     assertEquals(Optimizer.ADAM, o.optimizer());
     assertFalse(o.cluster());
     assertTrue(o.checkpointFiles());
@@ -53,7 +66,7 @@ class CheckpointBenchOptionsTest {
   }
 
   private static String error(String... args) {
-    return assertThrows(IllegalArgumentException.class,
-        () -> CheckpointBenchOptions.parse(args)).getMessage();
+    return assertThrows(IllegalArgumentException.class, () -> CheckpointBenchOptions.parse(args))
+        .getMessage();
   }
 }

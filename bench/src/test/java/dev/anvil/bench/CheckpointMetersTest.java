@@ -17,15 +17,18 @@ class CheckpointMetersTest {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   // as JobMetrics registers them
-  private final Timer writeTime = Timer.builder("anvil.checkpoint.write.time")
-      .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-      .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
-  private final DistributionSummary size = DistributionSummary.builder("anvil.checkpoint.size")
-      .baseUnit("bytes").register(registry);
-  private final Counter committed = Counter.builder("anvil.checkpoints.committed")
-      .register(registry);
-  private final Counter failed = Counter.builder("anvil.checkpoint.write.failures")
-      .register(registry);
+  private final Timer writeTime =
+      Timer.builder("anvil.checkpoint.write.time")
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofSeconds(60))
+          .register(registry);
+  private final DistributionSummary size =
+      DistributionSummary.builder("anvil.checkpoint.size").baseUnit("bytes").register(registry);
+  private final Counter committed =
+      Counter.builder("anvil.checkpoints.committed").register(registry);
+  private final Counter failed =
+      Counter.builder("anvil.checkpoint.write.failures").register(registry);
 
   private void written(long ms, long bytes) {
     writeTime.record(Duration.ofMillis(ms));

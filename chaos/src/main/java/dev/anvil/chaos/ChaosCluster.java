@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link LocalCluster} prepared for chaos: each node JVM runs a {@link ChaosAgent} and Artery's
- * test transport (links can be cut), the launcher's client too, and every journal event is kept
- * so that the checker sees the whole history. Faults are injected and healed through it, and
- * each attempt goes into its {@link History}. The Java API of the chaos module; the JUnit 5
- * extension and {@code anvil chaos} are built on it.
+ * test transport (links can be cut), the launcher's client too, and every journal event is kept so
+ * that the checker sees the whole history. Faults are injected and healed through it, and each
+ * attempt goes into its {@link History}. The Java API of the chaos module; the JUnit 5 extension
+ * and {@code anvil chaos} are built on it.
  */
 public final class ChaosCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChaosCluster.class);
@@ -57,16 +57,20 @@ public final class ChaosCluster implements AutoCloseable {
   /** Starts a cluster from {@code settings}, adding what chaos needs to them. */
   public static ChaosCluster start(LocalCluster.Settings settings) {
     List<String> options = new ArrayList<>(settings.commonJvmOptions());
-    options.addAll(List.of(
-        "-Dpekko.actor.typed.extensions.0=" + ChaosAgentExtension.class.getName(),
-        "-Dpekko.remote.artery.advanced.test-mode=on",
-        "-Danvil.checkpoint.delete-old-events=off"));
-    LocalCluster cluster = LocalCluster.start(settings.withCommonJvmOptions(options)
-        .withClientConfig(ConfigFactory.parseString(
-            "pekko.remote.artery.advanced.test-mode = on").withFallback(
-            settings.clientConfig())));
-    Duration timeout = cluster.client().settings().config().getDuration(
-        "anvil.chaos.agent-timeout");
+    options.addAll(
+        List.of(
+            "-Dpekko.actor.typed.extensions.0=" + ChaosAgentExtension.class.getName(),
+            "-Dpekko.remote.artery.advanced.test-mode=on",
+            "-Danvil.checkpoint.delete-old-events=off"));
+    LocalCluster cluster =
+        LocalCluster.start(
+            settings
+                .withCommonJvmOptions(options)
+                .withClientConfig(
+                    ConfigFactory.parseString("pekko.remote.artery.advanced.test-mode = on")
+                        .withFallback(settings.clientConfig())));
+    Duration timeout =
+        cluster.client().settings().config().getDuration("anvil.chaos.agent-timeout");
     return new ChaosCluster(cluster, timeout);
   }
 
@@ -83,18 +87,18 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   /**
-   * Submits a job and follows it through the launcher's client (again after
-   * {@link #restartAll}); its progress goes into the history.
+   * Submits a job and follows it through the launcher's client (again after {@link #restartAll});
+   * its progress goes into the history.
    */
   public FollowedJob submit(String jobId, JobSpec spec, int workers) {
-    return submit(jobId, spec, workers, u -> { });
+    return submit(jobId, spec, workers, u -> {});
   }
 
   /** As {@link #submit(String, JobSpec, int)}, passing every update to {@code listener} too. */
-  public FollowedJob submit(String jobId, JobSpec spec, int workers,
-      Consumer<JobUpdate> listener) {
-    FollowedJob job = FollowedJob.submit(cluster.client(), jobId, spec, workers,
-        listener.andThen(u -> sample(jobId, u)));
+  public FollowedJob submit(String jobId, JobSpec spec, int workers, Consumer<JobUpdate> listener) {
+    FollowedJob job =
+        FollowedJob.submit(
+            cluster.client(), jobId, spec, workers, listener.andThen(u -> sample(jobId, u)));
     synchronized (jobs) {
       jobs.add(job);
     }
@@ -126,22 +130,33 @@ public final class ChaosCluster implements AutoCloseable {
         round = fault.struckAtRound();
       }
       history.add(new History.Op(at, type, fault.type(), fault.target(), round, detail));
-      log.info("chaos: {} {} on {} at round {}: {}", type == History.Type.INJECT ? "injected"
-          : "healed", fault.type(), fault.target(), round, detail);
+      log.info(
+          "chaos: {} {} on {} at round {}: {}",
+          type == History.Type.INJECT ? "injected" : "healed",
+          fault.type(),
+          fault.target(),
+          round,
+          detail);
       return true;
     } catch (RuntimeException e) {
-      history.add(new History.Op(at, History.Type.FAIL, fault.type(), fault.target(), round,
-          (type == History.Type.INJECT ? "inject: " : "heal: ") + e.getMessage()));
-      log.warn("chaos: {} of {} on {} failed: {}", type, fault.type(), fault.target(),
-          e.getMessage());
+      history.add(
+          new History.Op(
+              at,
+              History.Type.FAIL,
+              fault.type(),
+              fault.target(),
+              round,
+              (type == History.Type.INJECT ? "inject: " : "heal: ") + e.getMessage()));
+      log.warn(
+          "chaos: {} of {} on {} failed: {}", type, fault.type(), fault.target(), e.getMessage());
       return false;
     }
   }
 
   /** Notes something in the history that is not a fault. */
   public void note(String what, long round, String detail) {
-    history.add(new History.Op(System.currentTimeMillis(), History.Type.INFO, what, "-", round,
-        detail));
+    history.add(
+        new History.Op(System.currentTimeMillis(), History.Type.INFO, what, "-", round, detail));
   }
 
   /** Index of the node at {@code hostPort}, or -1. */
@@ -159,8 +174,8 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   /**
-   * Starts killed (or downed) nodes again on their addresses, all at once, and waits until each
-   * new incarnation is up and seen by every member.
+   * Starts killed (or downed) nodes again on their addresses, all at once, and waits until each new
+   * incarnation is up and seen by every member.
    */
   public void restart(List<Integer> nodes, Duration timeout) {
     List<Integer> dead = nodes.stream().filter(n -> !cluster.alive(n)).toList();
@@ -217,15 +232,15 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   /**
-   * Cuts ({@code cut}) or restores every link between the nodes of {@code side} and those of
-   * {@code other}, both ways. The launcher's client stays with {@code side}: its links to
-   * {@code other} are cut too, so that no member bridges the partition.
+   * Cuts ({@code cut}) or restores every link between the nodes of {@code side} and those of {@code
+   * other}, both ways. The launcher's client stays with {@code side}: its links to {@code other}
+   * are cut too, so that no member bridges the partition.
    */
   public void partition(Collection<Integer> side, Collection<Integer> other, boolean cut) {
     String[] sideAddresses = side.stream().map(this::address).toArray(String[]::new);
     String[] otherAddresses = other.stream().map(this::address).toArray(String[]::new);
     if (!cut) {
-      clientLinks(otherAddresses, false);  // first, so that the agents' answers come through
+      clientLinks(otherAddresses, false); // first, so that the agents' answers come through
     }
     for (int n : other) {
       linkAll(n, sideAddresses, cut);
@@ -234,7 +249,7 @@ public final class ChaosCluster implements AutoCloseable {
       linkAll(n, otherAddresses, cut);
     }
     if (cut) {
-      clientLinks(otherAddresses, true);  // last, for the same reason
+      clientLinks(otherAddresses, true); // last, for the same reason
     }
   }
 
@@ -247,7 +262,7 @@ public final class ChaosCluster implements AutoCloseable {
 
   private void linkAll(int node, String[] to, boolean cut) {
     if (!cluster.alive(node)) {
-      return;  // a node that has gone (downed by the partition) has no links to restore
+      return; // a node that has gone (downed by the partition) has no links to restore
     }
     ChaosAgent.Applied done = ask(node, r -> new ChaosAgent.Isolate(to, cut, r));
     if (done.error() != null) {
@@ -255,16 +270,25 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
-  private ChaosAgent.Applied ask(int node,
+  private ChaosAgent.Applied ask(
+      int node,
       java.util.function.Function<ActorRef<ChaosAgent.Applied>, ChaosAgent.Command> message) {
     ActorRef<ChaosAgent.Command> agent = agent(node);
     try {
-      return AskPattern.<ChaosAgent.Command, ChaosAgent.Applied>ask(agent, message::apply,
-          agentTimeout, cluster.client().scheduler()).toCompletableFuture()
+      return AskPattern.<ChaosAgent.Command, ChaosAgent.Applied>ask(
+              agent, message::apply, agentTimeout, cluster.client().scheduler())
+          .toCompletableFuture()
           .get(agentTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new IllegalStateException("the chaos agent of node " + (node + 1) + " did not"
-          + " answer within " + agentTimeout.toSeconds() + " s: " + e, e);
+      throw new IllegalStateException(
+          "the chaos agent of node "
+              + (node + 1)
+              + " did not"
+              + " answer within "
+              + agentTimeout.toSeconds()
+              + " s: "
+              + e,
+          e);
     }
   }
 
@@ -274,10 +298,14 @@ public final class ChaosCluster implements AutoCloseable {
     long deadline = System.nanoTime() + agentTimeout.toNanos();
     while (true) {
       try {
-        Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-            cluster.client().receptionist(), r -> Receptionist.find(ChaosAgent.KEY, r),
-            agentTimeout, cluster.client().scheduler()).toCompletableFuture()
-            .get(agentTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        Receptionist.Listing listing =
+            AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+                    cluster.client().receptionist(),
+                    r -> Receptionist.find(ChaosAgent.KEY, r),
+                    agentTimeout,
+                    cluster.client().scheduler())
+                .toCompletableFuture()
+                .get(agentTimeout.toMillis(), TimeUnit.MILLISECONDS);
         for (ActorRef<ChaosAgent.Command> a : listing.getServiceInstances(ChaosAgent.KEY)) {
           if (address.equals(a.path().address().hostPort().replaceFirst("^anvil@", ""))) {
             return a;
@@ -287,16 +315,22 @@ public final class ChaosCluster implements AutoCloseable {
         log.debug("receptionist lookup failed: {}", e.toString());
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no chaos agent on node " + (node + 1) + " (" + address
-            + ") within " + agentTimeout.toSeconds() + " s: was it launched by ChaosCluster?");
+        throw new IllegalStateException(
+            "no chaos agent on node "
+                + (node + 1)
+                + " ("
+                + address
+                + ") within "
+                + agentTimeout.toSeconds()
+                + " s: was it launched by ChaosCluster?");
       }
-      pause(100);  // the receptionist's listing spreads by gossip; polled
+      pause(100); // the receptionist's listing spreads by gossip; polled
     }
   }
 
   /**
-   * Reads the job's journal into the history and judges the run against the fault-free
-   * reference (its hash and round count: {@link Reference#of}).
+   * Reads the job's journal into the history and judges the run against the fault-free reference
+   * (its hash and round count: {@link Reference#of}).
    */
   public Verdict verdict(FollowedJob job, Reference reference, Checker.Outcome outcome) {
     JournalReader.read(cluster.client(), cluster.database(), job.id(), history);
@@ -310,9 +344,9 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   /**
-   * The job's end as the checker takes it, waiting up to {@code timeout}: finished (with its
-   * hash, rejected results, workers and rejoins), failed, or unfinished (no end in time, or the
-   * cluster lost: nothing is known of the job).
+   * The job's end as the checker takes it, waiting up to {@code timeout}: finished (with its hash,
+   * rejected results, workers and rejoins), failed, or unfinished (no end in time, or the cluster
+   * lost: nothing is known of the job).
    */
   public static Checker.Outcome outcome(FollowedJob job, Duration timeout)
       throws InterruptedException {
@@ -325,8 +359,11 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   private static Checker.Outcome finished(JsonNode result, int workers) {
-    return Checker.Outcome.finished(result.get("paramsSha256").asText(),
-        result.path("rejectedResults").asLong(), workers, result.path("workers").asInt(-1),
+    return Checker.Outcome.finished(
+        result.get("paramsSha256").asText(),
+        result.path("rejectedResults").asLong(),
+        workers,
+        result.path("workers").asInt(-1),
         rejoins(result));
   }
 
@@ -335,8 +372,11 @@ public final class ChaosCluster implements AutoCloseable {
     List<Verdict.Rejoin> out = new ArrayList<>();
     for (JsonNode r : result.path("recoveries")) {
       if (r.path("kind").asText().equals("node-rejoined")) {
-        out.add(new Verdict.Rejoin(r.path("detail").asText().split(" ", 2)[0],
-            r.path("faultSeenMillis").asLong(), r.path("recoveryMillis").asLong()));
+        out.add(
+            new Verdict.Rejoin(
+                r.path("detail").asText().split(" ", 2)[0],
+                r.path("faultSeenMillis").asLong(),
+                r.path("recoveryMillis").asLong()));
       }
     }
     return out;
@@ -355,8 +395,8 @@ public final class ChaosCluster implements AutoCloseable {
     try {
       dev.anvil.core.io.Directories.deleteTree(dir);
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot clear " + dir + " for a new cluster: "
-          + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(
+          "cannot clear " + dir + " for a new cluster: " + e.getMessage(), e);
     }
   }
 

@@ -25,15 +25,16 @@ import java.util.Locale;
 
 /**
  * Runs one scenario: trains the job on the reference trainer for the fault-free hash, starts a
- * chaos cluster, submits the job, injects and heals the scheduled faults, waits for the job's
- * end, reads the journal back, asks the checker and writes the report. Every wait has a
- * deadline: the job's first round {@link #FIRST_ROUND_TIMEOUT}; each restart, each wait for a
- * whole cluster and for a node back in the job {@link #RESTART_TIMEOUT}; the schedule and the
- * job's end the scenario's timeout.
+ * chaos cluster, submits the job, injects and heals the scheduled faults, waits for the job's end,
+ * reads the journal back, asks the checker and writes the report. Every wait has a deadline: the
+ * job's first round {@link #FIRST_ROUND_TIMEOUT}; each restart, each wait for a whole cluster and
+ * for a node back in the job {@link #RESTART_TIMEOUT}; the schedule and the job's end the
+ * scenario's timeout.
  */
 public final class ChaosRun {
   /** How long a restarted node, a cluster not whole, or a node's workers may take to be back. */
   private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(90);
+
   /** How long the job may take to commit its first round. */
   private static final Duration FIRST_ROUND_TIMEOUT = Duration.ofSeconds(120);
 
@@ -46,12 +47,12 @@ public final class ChaosRun {
    * A finished run: its verdict, where the report went, and the job's result.json as its
    * coordinator wrote it ({@code resultJson}; null when the job did not succeed).
    */
-  public record Result(Scenario scenario, Verdict verdict, Path reportDir, double seconds,
-      String resultJson) {}
+  public record Result(
+      Scenario scenario, Verdict verdict, Path reportDir, double seconds, String resultJson) {}
 
   /**
-   * What a caller sees of a run as it goes, and how the reference is trained. Every method has
-   * a default, which is what {@code anvil chaos} uses. {@link #update} is called on the client's
+   * What a caller sees of a run as it goes, and how the reference is trained. Every method has a
+   * default, which is what {@code anvil chaos} uses. {@link #update} is called on the client's
    * thread as the job reports, {@link #recorded} on the thread that recorded the operation, the
    * others on the run's thread.
    */
@@ -102,48 +103,69 @@ public final class ChaosRun {
   public Result run() throws InterruptedException {
     long start = System.nanoTime();
     JobSpec spec = JobSpecParser.parse(scenario.job());
-    say("scenario %s (seed %d): %d nodes, job %s", scenario.name(), scenario.seed(),
-        scenario.nodes(), spec.name());
+    say(
+        "scenario %s (seed %d): %d nodes, job %s",
+        scenario.name(), scenario.seed(), scenario.nodes(), spec.name());
     Reference reference = hooks.reference(spec);
-    say("fault-free reference: %d rounds in %.1f s, paramsSha256 %s", reference.rounds(),
-        reference.seconds(), reference.paramsSha256());
+    say(
+        "fault-free reference: %d rounds in %.1f s, paramsSha256 %s",
+        reference.rounds(), reference.seconds(), reference.paramsSha256());
     Verdict verdict;
     History history;
     String resultJson;
     Path clusterDir = reportDir.resolve("cluster");
-    ChaosCluster.clearDirectory(clusterDir);  // fresh: an old run's job must not answer
+    ChaosCluster.clearDirectory(clusterDir); // fresh: an old run's job must not answer
     hooks.starting(clusterDir);
-    try (ChaosCluster cluster = ChaosCluster.start(LocalCluster.Settings.of(scenario.nodes(),
-        scenario.slotsPerNode(), clusterDir).withHeap("1g").allowingDataOf(spec))) {
+    try (ChaosCluster cluster =
+        ChaosCluster.start(
+            LocalCluster.Settings.of(scenario.nodes(), scenario.slotsPerNode(), clusterDir)
+                .withHeap("1g")
+                .allowingDataOf(spec))) {
       history = cluster.history();
       history.watch(hooks::recorded);
       hooks.started(cluster);
       long deadline = System.nanoTime() + scenario.timeout().toNanos();
       FollowedJob job = cluster.submit(scenario.name(), spec, scenario.workers(), hooks::update);
       job.awaitRound(1, FIRST_ROUND_TIMEOUT);
-      Deque<Schedule.Injection> never = runSchedule(cluster, job,
-          Schedule.of(scenario, reference.rounds()), deadline);
+      Deque<Schedule.Injection> never =
+          runSchedule(cluster, job, Schedule.of(scenario, reference.rounds()), deadline);
       if (!job.done()) {
         awaitWhole(cluster, job);
       }
       for (Schedule.Injection i : never) {
         FaultPlan plan = scenario.faults().get(i.plan());
-        history.add(new History.Op(System.currentTimeMillis(), History.Type.FAIL, plan.type(),
-            plan.target(), job.round(), "never fired: the job ended (or the run timed out)"
-            + " first"));
+        history.add(
+            new History.Op(
+                System.currentTimeMillis(),
+                History.Type.FAIL,
+                plan.type(),
+                plan.target(),
+                job.round(),
+                "never fired: the job ended (or the run timed out)" + " first"));
       }
-      Checker.Outcome outcome = ChaosCluster.outcome(job, Duration.ofNanos(Math.max(
-          deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
+      Checker.Outcome outcome =
+          ChaosCluster.outcome(
+              job,
+              Duration.ofNanos(
+                  Math.max(deadline - System.nanoTime(), Duration.ofSeconds(1).toNanos())));
       verdict = cluster.verdict(job, reference, outcome);
-      resultJson = outcome.paramsSha256() == null ? null
-          : job.awaitEnding(Duration.ofSeconds(5)).resultJson();
+      resultJson =
+          outcome.paramsSha256() == null
+              ? null
+              : job.awaitEnding(Duration.ofSeconds(5)).resultJson();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     Report.write(reportDir, scenario, verdict, history, seconds);
-    say("verdict %s: %d of %d rounds committed, lost %d, duplicated %d, out of order %d,"
-        + " single-writer violations %d, hash %s; report in %s", verdict.valid(),
-        verdict.roundsCommitted(), verdict.roundsExpected(), verdict.lost(),
-        verdict.duplicated(), verdict.outOfOrder(), verdict.singleWriterViolations(),
+    say(
+        "verdict %s: %d of %d rounds committed, lost %d, duplicated %d, out of order %d,"
+            + " single-writer violations %d, hash %s; report in %s",
+        verdict.valid(),
+        verdict.roundsCommitted(),
+        verdict.roundsExpected(),
+        verdict.lost(),
+        verdict.duplicated(),
+        verdict.outOfOrder(),
+        verdict.singleWriterViolations(),
         verdict.hashEqual() ? "equal to the reference" : "NOT equal to the reference",
         reportDir);
     verdict.problems().forEach(p -> say("  %s", p));
@@ -151,16 +173,16 @@ public final class ChaosRun {
   }
 
   /**
-   * Injects and heals the scheduled faults until none is left, the job ends or the deadline
-   * passes; heals what is still active then. Returns the injections that never fired.
+   * Injects and heals the scheduled faults until none is left, the job ends or the deadline passes;
+   * heals what is still active then. Returns the injections that never fired.
    */
-  private Deque<Schedule.Injection> runSchedule(ChaosCluster cluster, FollowedJob job,
-      List<Schedule.Injection> schedule, long deadline) throws InterruptedException {
+  private Deque<Schedule.Injection> runSchedule(
+      ChaosCluster cluster, FollowedJob job, List<Schedule.Injection> schedule, long deadline)
+      throws InterruptedException {
     long t0 = System.nanoTime();
     Deque<Schedule.Injection> due = new ArrayDeque<>(schedule);
     List<PendingHeal> heals = new ArrayList<>();
-    while (!job.done() && System.nanoTime() < deadline && (!due.isEmpty()
-        || !heals.isEmpty())) {
+    while (!job.done() && System.nanoTime() < deadline && (!due.isEmpty() || !heals.isEmpty())) {
       long now = System.nanoTime();
       List<PendingHeal> healNow = heals.stream().filter(h -> now >= h.atNanos()).toList();
       for (PendingHeal h : healNow) {
@@ -168,7 +190,7 @@ public final class ChaosRun {
         heals.remove(h);
       }
       if (!healNow.isEmpty()) {
-        continue;  // a heal can take long: look again whether the job ended first
+        continue; // a heal can take long: look again whether the job ended first
       }
       Schedule.Injection next = firstDue(due, job.round(), now - t0);
       if (next != null) {
@@ -177,8 +199,7 @@ public final class ChaosRun {
         }
         continue;
       }
-      job.awaitRound(r -> firstDue(due, r, System.nanoTime() - t0) != null,
-          Duration.ofMillis(100));
+      job.awaitRound(r -> firstDue(due, r, System.nanoTime() - t0) != null, Duration.ofMillis(100));
     }
     for (PendingHeal h : heals) {
       heal(cluster, job, h);
@@ -198,10 +219,19 @@ public final class ChaosRun {
     for (int n : h.fault().nodes()) {
       String node = cluster.address(n);
       if (!job.awaitRejoin(node, h.injectedAtMillis(), RESTART_TIMEOUT) && !job.done()) {
-        cluster.history().add(new History.Op(System.currentTimeMillis(), History.Type.FAIL,
-            h.fault().type(), "node " + (n + 1) + " (" + node + ")", job.round(), "started"
-            + " again, but its workers are not back in the job after "
-            + RESTART_TIMEOUT.toSeconds() + " s"));
+        cluster
+            .history()
+            .add(
+                new History.Op(
+                    System.currentTimeMillis(),
+                    History.Type.FAIL,
+                    h.fault().type(),
+                    "node " + (n + 1) + " (" + node + ")",
+                    job.round(),
+                    "started"
+                        + " again, but its workers are not back in the job after "
+                        + RESTART_TIMEOUT.toSeconds()
+                        + " s"));
       }
     }
   }
@@ -210,13 +240,14 @@ public final class ChaosRun {
    * Injects {@code next}, first waiting for a whole cluster when it takes nodes. Returns false,
    * leaving it due, when the job ended before it could strike.
    */
-  private boolean inject(ChaosCluster cluster, FollowedJob job, Schedule.Injection next,
-      List<PendingHeal> heals) throws InterruptedException {
+  private boolean inject(
+      ChaosCluster cluster, FollowedJob job, Schedule.Injection next, List<PendingHeal> heals)
+      throws InterruptedException {
     FaultPlan plan = scenario.faults().get(next.plan());
     if (Faults.takesNodes(plan.type())) {
       for (PendingHeal h : List.copyOf(heals)) {
         if (Faults.takesNodes(h.fault().type())) {
-          heal(cluster, job, h);  // never take a second node early
+          heal(cluster, job, h); // never take a second node early
           heals.remove(h);
         }
       }
@@ -229,38 +260,53 @@ public final class ChaosRun {
     try {
       fault = Faults.create(plan, cluster, job, next.seed(scenario.seed()), RESTART_TIMEOUT);
     } catch (RuntimeException e) {
-      cluster.history().add(new History.Op(System.currentTimeMillis(), History.Type.FAIL,
-          plan.type(), plan.target(), job.round(), "cannot target: " + e.getMessage()));
+      cluster
+          .history()
+          .add(
+              new History.Op(
+                  System.currentTimeMillis(),
+                  History.Type.FAIL,
+                  plan.type(),
+                  plan.target(),
+                  job.round(),
+                  "cannot target: " + e.getMessage()));
       return true;
     }
     say("round %d: %s on %s", job.round(), fault.type(), fault.target());
     hooks.injecting(plan, fault, job.round());
     long injectedAt = System.currentTimeMillis();
     if (cluster.inject(fault, job.round())) {
-      heals.add(new PendingHeal(fault, plan, injectedAt,
-          System.nanoTime() + plan.duration().toNanos()));
+      heals.add(
+          new PendingHeal(fault, plan, injectedAt, System.nanoTime() + plan.duration().toNanos()));
     }
     return true;
   }
 
   /**
-   * Every node back (a downed node that exited is started again): the job must then return to
-   * full strength (the checker holds it to that).
+   * Every node back (a downed node that exited is started again): the job must then return to full
+   * strength (the checker holds it to that).
    */
   private static void awaitWhole(ChaosCluster cluster, FollowedJob job) {
     try {
       cluster.awaitWhole(RESTART_TIMEOUT);
       cluster.note(Checker.WHOLE, job.round(), cluster.size() + " nodes up by incarnation");
     } catch (RuntimeException e) {
-      cluster.history().add(new History.Op(System.currentTimeMillis(), History.Type.FAIL,
-          "restart", "every node", job.round(), "the cluster is not whole again: "
-          + e.getMessage()));
+      cluster
+          .history()
+          .add(
+              new History.Op(
+                  System.currentTimeMillis(),
+                  History.Type.FAIL,
+                  "restart",
+                  "every node",
+                  job.round(),
+                  "the cluster is not whole again: " + e.getMessage()));
     }
   }
 
   /** The first injection due now (by time, or by the newest committed round). */
-  private static Schedule.Injection firstDue(Deque<Schedule.Injection> due, long round,
-      long elapsedNanos) {
+  private static Schedule.Injection firstDue(
+      Deque<Schedule.Injection> due, long round, long elapsedNanos) {
     for (Schedule.Injection i : due) {
       if (i.byRound() ? round >= i.round() : elapsedNanos >= i.atMillis() * 1_000_000L) {
         return i;

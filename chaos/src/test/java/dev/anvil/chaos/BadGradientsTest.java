@@ -16,9 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Workers returning bad gradients, through the JUnit 5 extension: one node's NaN, Inf and
- * wrong-length results are rejected and re-dispatched (the run ends with the reference hash);
- * every node's results bad fails the job after a bounded number of retries with a reason
- * that says so.
+ * wrong-length results are rejected and re-dispatched (the run ends with the reference hash); every
+ * node's results bad fails the job after a bounded number of retries with a reason that says so.
  */
 @ChaosTest(nodes = 3)
 class BadGradientsTest {
@@ -27,16 +26,25 @@ class BadGradientsTest {
     JobSpec spec = TestJobs.chaosJob("bad-one-node", 2500);
     Reference reference = Reference.of(spec);
     List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-    FollowedJob job = cluster.submit("bad-one-node", spec, 3, u -> {
-      if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r) {
-        heard.add(r.recovery().kind());
-      }
-    });
+    FollowedJob job =
+        cluster.submit(
+            "bad-one-node",
+            spec,
+            3,
+            u -> {
+              if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r) {
+                heard.add(r.recovery().kind());
+              }
+            });
     job.awaitRound(200, Duration.ofSeconds(90));
     int victim = (cluster.indexOf(job.coordinator()) + 1) % cluster.size();
     for (String kind : List.of("nan", "inf", "wrong-length")) {
-      InProcessFault bad = new InProcessFault(cluster, "bad-gradients", List.of(victim),
-          NodeFaults.NONE.withBadGradients(kind, 1.0).withSeed(3));
+      InProcessFault bad =
+          new InProcessFault(
+              cluster,
+              "bad-gradients",
+              List.of(victim),
+              NodeFaults.NONE.withBadGradients(kind, 1.0).withSeed(3));
       long at = job.round();
       assertTrue(cluster.inject(bad, at));
       job.awaitRound(at + 200, Duration.ofSeconds(60));
@@ -46,7 +54,7 @@ class BadGradientsTest {
     assertEquals(Verdict.Validity.TRUE, v.valid(), v.problems()::toString);
     assertTrue(v.rejectedResults() > 0, v::toString);
     assertEquals(3, v.faults().get("bad-gradients").survived());
-    assertTrue(heard.contains("bad-gradient"), heard::toString);  // watchers hear recoveries
+    assertTrue(heard.contains("bad-gradient"), heard::toString); // watchers hear recoveries
   }
 
   @Test
@@ -62,8 +70,11 @@ class BadGradientsTest {
       cluster.applyFaults(n, NodeFaults.NONE);
     }
     assertTrue(outcome.ended(), outcome::toString);
-    assertTrue(outcome.failure() != null && outcome.failure().contains("results rejected")
-        && outcome.failure().contains("bad-results-per-round = 8")
-        && outcome.failure().contains("gradient value NaN"), outcome::toString);
+    assertTrue(
+        outcome.failure() != null
+            && outcome.failure().contains("results rejected")
+            && outcome.failure().contains("bad-results-per-round = 8")
+            && outcome.failure().contains("gradient value NaN"),
+        outcome::toString);
   }
 }

@@ -15,8 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The whole chaos suite (-Pchaos): every scenario of examples/chaos, run three times with
- * different seeds; each verdict must be true, each hash the reference's. Reports go to
+ * The whole chaos suite (-Pchaos): every scenario of examples/chaos, run three times with different
+ * seeds; each verdict must be true, each hash the reference's. Reports go to
  * target/chaos-reports/seed-N/, with a summary.md per seed.
  */
 @Tag("chaos")
@@ -30,14 +30,21 @@ class ChaosSuiteTest {
     }
     Path dir = Path.of("target", "chaos-reports", "seed-" + seed);
     List<String> failures = new ArrayList<>();
-    StringBuilder summary = new StringBuilder("| scenario | verdict | hash | problems |\n"
-        + "|---|---|---|---|\n");
+    StringBuilder summary =
+        new StringBuilder("| scenario | verdict | hash | problems |\n" + "|---|---|---|---|\n");
     for (Path file : files) {
       Scenario s = Scenario.parse(file).withSeed(seed);
       Verdict v = new ChaosRun(s, dir.resolve(s.name()), System.out).run().verdict();
-      summary.append("| ").append(s.name()).append(" | ").append(v.valid()).append(" | ")
-          .append(v.hashEqual() ? "equal" : "DIFFERENT").append(" | ")
-          .append(String.join("; ", v.problems())).append(" |\n");
+      summary
+          .append("| ")
+          .append(s.name())
+          .append(" | ")
+          .append(v.valid())
+          .append(" | ")
+          .append(v.hashEqual() ? "equal" : "DIFFERENT")
+          .append(" | ")
+          .append(String.join("; ", v.problems()))
+          .append(" |\n");
       if (v.valid() != Verdict.Validity.TRUE || !v.hashEqual()) {
         failures.add(s.name() + ": " + v.valid() + " " + v.problems());
       }

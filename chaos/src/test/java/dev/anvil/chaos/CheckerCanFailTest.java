@@ -21,11 +21,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The checker is not a rubber stamp: real runs on a real cluster, each broken on purpose, and
- * the checker says false. A worker that silently corrupts its gradients (one low bit of one
- * finite value: nothing the coordinator can detect) ends with a hash other than the reference's;
- * a journal that lost a round (a coordinator that skipped journaling it, simulated by deleting
- * the row) shows the lost round.
+ * The checker is not a rubber stamp: real runs on a real cluster, each broken on purpose, and the
+ * checker says false. A worker that silently corrupts its gradients (one low bit of one finite
+ * value: nothing the coordinator can detect) ends with a hash other than the reference's; a journal
+ * that lost a round (a coordinator that skipped journaling it, simulated by deleting the row) shows
+ * the lost round.
  */
 @ChaosTest(nodes = 3)
 class CheckerCanFailTest {
@@ -39,16 +39,21 @@ class CheckerCanFailTest {
     // Every result of the victim for 300 rounds: one flipped low bit is often rounded away in
     // the sum or the update (a flipped 0 becomes a denormal that vanishes), so a few flips
     // can leave the parameters bitwise unchanged, which the checker then rightly calls TRUE.
-    InProcessFault flip = new InProcessFault(cluster, "bad-gradients", List.of(victim),
-        NodeFaults.NONE.withBadGradients("flip", 1.0).withSeed(5));
+    InProcessFault flip =
+        new InProcessFault(
+            cluster,
+            "bad-gradients",
+            List.of(victim),
+            NodeFaults.NONE.withBadGradients("flip", 1.0).withSeed(5));
     assertTrue(cluster.inject(flip, job.round()));
     job.awaitRound(job.round() + 300, Duration.ofSeconds(90));
     assertTrue(cluster.heal(flip, job.round()));
     Verdict v = cluster.verdict(job, reference, Duration.ofMinutes(3));
     assertEquals(Verdict.Validity.FALSE, v.valid(), v::toString);
-    assertTrue(v.problems().get(0).contains("differs from the fault-free reference"),
+    assertTrue(
+        v.problems().get(0).contains("differs from the fault-free reference"),
         v.problems()::toString);
-    assertEquals(0, v.rejectedResults());  // finite, right length: the coordinator took them
+    assertEquals(0, v.rejectedResults()); // finite, right length: the coordinator took them
     assertEquals(0, v.lost());
   }
 
@@ -62,9 +67,11 @@ class CheckerCanFailTest {
 
     History.Commit victim = cluster.history().commits().get(300);
     try (Connection c = cluster.local().database().connect();
-        PreparedStatement delete = c.prepareStatement("DELETE FROM "
-            + JournalTable.name(cluster.local().client().settings().config())
-            + " WHERE persistence_id = ? AND sequence_number = ?")) {
+        PreparedStatement delete =
+            c.prepareStatement(
+                "DELETE FROM "
+                    + JournalTable.name(cluster.local().client().settings().config())
+                    + " WHERE persistence_id = ? AND sequence_number = ?")) {
       delete.setString(1, JobJournal.persistenceId("skipped-round").id());
       delete.setLong(2, victim.sequence());
       assertEquals(1, delete.executeUpdate());
@@ -72,7 +79,6 @@ class CheckerCanFailTest {
     Verdict v = cluster.verdict(job, reference, outcome);
     assertEquals(Verdict.Validity.FALSE, v.valid(), v::toString);
     assertEquals(1, v.lost());
-    assertTrue(v.problems().contains("1 rounds lost (not in the journal)"),
-        v.problems()::toString);
+    assertTrue(v.problems().contains("1 rounds lost (not in the journal)"), v.problems()::toString);
   }
 }

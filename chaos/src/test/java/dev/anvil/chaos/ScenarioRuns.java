@@ -20,8 +20,10 @@ final class ScenarioRuns {
     Scenario scenario = Scenario.parse(example(name)).withSeed(seed);
     ChaosRun.Result r = new ChaosRun(scenario, dir.resolve(name), System.out).run();
     Verdict v = r.verdict();
-    assertEquals(Verdict.Validity.TRUE, v.valid(), () -> name + ": " + v.problems()
-        + "\n" + read(dir.resolve(name).resolve("report.md")));
+    assertEquals(
+        Verdict.Validity.TRUE,
+        v.valid(),
+        () -> name + ": " + v.problems() + "\n" + read(dir.resolve(name).resolve("report.md")));
     assertTrue(v.hashEqual(), v::toString);
     assertEquals(0, v.lost());
     assertEquals(0, v.duplicated());

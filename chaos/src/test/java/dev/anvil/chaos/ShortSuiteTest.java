@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The chaos subset outside -Pchaos: kill a worker node, kill the coordinator's node, a
  * majority/minority partition, each a real 3-node cluster of separate JVMs judged by the checker
- * against the fault-free reference. The partition runs in every build; the two kills (tag
- * {@code long}: the runtime module's WorkerLossTest and CoordinatorLossTest cause the same
- * faults without the checker, ChaosCommandTest runs the checker) in -Pfull, which CI runs. The
- * whole suite runs with -Pchaos (ChaosSuiteTest).
+ * against the fault-free reference. The partition runs in every build; the two kills (tag {@code
+ * long}: the runtime module's WorkerLossTest and CoordinatorLossTest cause the same faults without
+ * the checker, ChaosCommandTest runs the checker) in -Pfull, which CI runs. The whole suite runs
+ * with -Pchaos (ChaosSuiteTest).
  */
 class ShortSuiteTest {
   /** Reports stay in target/chaos-reports for a look after the build. */

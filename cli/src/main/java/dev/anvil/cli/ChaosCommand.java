@@ -20,18 +20,25 @@ import picocli.CommandLine.Option;
  * {@code anvil chaos}: runs one scenario (or a folder of them) against a fresh local cluster,
  * judges each run and writes its report. Exits 0 only when every verdict is true.
  */
-@Command(name = "chaos", description = {"Run a chaos scenario (or a suite of them) on a fresh"
-    + " local cluster: inject the scenario's faults while the job trains, check the journal's"
-    + " history and the final hash against the fault-free reference, and write report.json,"
-    + " report.md and timeline.png.", "Exit code 0 only when every verdict is true (1:"
-    + " false or unknown, 2: bad input)."})
+@Command(
+    name = "chaos",
+    description = {
+      "Run a chaos scenario (or a suite of them) on a fresh"
+          + " local cluster: inject the scenario's faults while the job trains, check the journal's"
+          + " history and the final hash against the fault-free reference, and write report.json,"
+          + " report.md and timeline.png.",
+      "Exit code 0 only when every verdict is true (1:" + " false or unknown, 2: bad input)."
+    })
 final class ChaosCommand implements Callable<Integer> {
-  @Option(names = "--scenario", description = "Scenario file (HOCON), e.g."
-      + " examples/chaos/kill-coordinator.conf.")
+  @Option(
+      names = "--scenario",
+      description = "Scenario file (HOCON), e.g." + " examples/chaos/kill-coordinator.conf.")
   Path scenario;
 
-  @Option(names = "--suite", description = "Folder of scenario files: runs them all, in name"
-      + " order, with a summary table.")
+  @Option(
+      names = "--suite",
+      description =
+          "Folder of scenario files: runs them all, in name" + " order, with a summary table.")
   Path suite;
 
   @Option(names = "--job", description = "Job file to train instead of the scenario's.")
@@ -40,12 +47,16 @@ final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--nodes", description = "Node JVMs instead of the scenario's.")
   Integer nodes;
 
-  @Option(names = "--seed", description = "Seed of the fault schedule and targets instead of"
-      + " the scenario's (a failing run replays exactly with its seed).")
+  @Option(
+      names = "--seed",
+      description =
+          "Seed of the fault schedule and targets instead of"
+              + " the scenario's (a failing run replays exactly with its seed).")
   Long seed;
 
-  @Option(names = "--report", description = "Folder for the reports (default:"
-      + " anvil-runs/chaos-<time>).")
+  @Option(
+      names = "--report",
+      description = "Folder for the reports (default:" + " anvil-runs/chaos-<time>).")
   Path report;
 
   @Override
@@ -86,10 +97,9 @@ final class ChaosCommand implements Callable<Integer> {
         throw new UncheckedIOException("cannot write " + out.resolve("summary.md"), e);
       }
     }
-    boolean allTrue = results.stream()
-        .allMatch(r -> r.verdict().valid() == Verdict.Validity.TRUE);
-    System.out.println(allTrue ? "every verdict true" : "NOT every verdict true; see the"
-        + " reports in " + out);
+    boolean allTrue = results.stream().allMatch(r -> r.verdict().valid() == Verdict.Validity.TRUE);
+    System.out.println(
+        allTrue ? "every verdict true" : "NOT every verdict true; see the" + " reports in " + out);
     return allTrue ? 0 : 1;
   }
 
@@ -112,19 +122,36 @@ final class ChaosCommand implements Callable<Integer> {
   }
 
   static String summary(List<ChaosRun.Result> results) {
-    StringBuilder sb = new StringBuilder("| scenario | seed | verdict | rounds | lost | dup |"
-        + " faults injected/survived | slowest recovery ms | hash | s |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder sb =
+        new StringBuilder(
+            "| scenario | seed | verdict | rounds | lost | dup |"
+                + " faults injected/survived | slowest recovery ms | hash | s |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|\n");
     for (ChaosRun.Result r : results) {
       Verdict v = r.verdict();
       long injected = v.faults().values().stream().mapToLong(Verdict.FaultCount::injected).sum();
       long survived = v.faults().values().stream().mapToLong(Verdict.FaultCount::survived).sum();
-      long slowest = v.recoveries().stream()
-          .mapToLong(t -> Math.max(t.millis(), t.stallMillis())).max().orElse(-1);
-      sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %d | %d | %d/%d | %s | %s"
-              + " | %.0f |%n", r.scenario().name(), r.scenario().seed(), v.valid(),
-          v.roundsCommitted(), v.roundsExpected(), v.lost(), v.duplicated(), injected, survived,
-          slowest < 0 ? "-" : slowest, v.hashEqual() ? "equal" : "DIFFERENT", r.seconds()));
+      long slowest =
+          v.recoveries().stream()
+              .mapToLong(t -> Math.max(t.millis(), t.stallMillis()))
+              .max()
+              .orElse(-1);
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %s | %d/%d | %d | %d | %d/%d | %s | %s" + " | %.0f |%n",
+              r.scenario().name(),
+              r.scenario().seed(),
+              v.valid(),
+              v.roundsCommitted(),
+              v.roundsExpected(),
+              v.lost(),
+              v.duplicated(),
+              injected,
+              survived,
+              slowest < 0 ? "-" : slowest,
+              v.hashEqual() ? "equal" : "DIFFERENT",
+              r.seconds()));
     }
     return sb.toString();
   }

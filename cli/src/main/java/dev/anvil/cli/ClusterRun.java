@@ -26,22 +26,36 @@ final class ClusterRun {
     return run(client, spec.name() + "-" + System.currentTimeMillis(), spec, workers, bar);
   }
 
-  static String run(ActorSystem<?> client, String jobId, JobSpec spec, int workers,
-      ProgressBar bar) {
-    bar.message("job id " + jobId + " (`anvil pause " + jobId + " --cluster HOST:PORT`, with"
-        + " a node's HTTP API, pauses it)");
+  static String run(
+      ActorSystem<?> client, String jobId, JobSpec spec, int workers, ProgressBar bar) {
+    bar.message(
+        "job id "
+            + jobId
+            + " (`anvil pause "
+            + jobId
+            + " --cluster HOST:PORT`, with"
+            + " a node's HTTP API, pauses it)");
     JobClient.Outcome outcome;
     try {
-      outcome = JobClient.submit(client, jobId, spec, workers, u -> show(u, bar))
-          .toCompletableFuture().get();
+      outcome =
+          JobClient.submit(client, jobId, spec, workers, u -> show(u, bar))
+              .toCompletableFuture()
+              .get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while job " + jobId + " runs", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("job " + jobId + ": " + e.getCause().getMessage()
-          + (e.getCause() instanceof dev.anvil.runtime.ClusterLostException
-          ? " (its outcome is in the journal if any node comes back: `anvil status " + jobId
-          + "`)" : ""), e);
+      throw new IllegalStateException(
+          "job "
+              + jobId
+              + ": "
+              + e.getCause().getMessage()
+              + (e.getCause() instanceof dev.anvil.runtime.ClusterLostException
+                  ? " (its outcome is in the journal if any node comes back: `anvil status "
+                      + jobId
+                      + "`)"
+                  : ""),
+          e);
     }
     if (!outcome.succeeded()) {
       throw new JobFailure("job " + jobId + " failed: " + outcome.failure());
@@ -51,25 +65,50 @@ final class ClusterRun {
 
   static void show(JobUpdate u, ProgressBar bar) {
     if (u instanceof Accepted a) {
-      bar.message(String.format(Locale.ROOT, "job %s: %s, %d rounds on %d workers (%d nodes)",
-          a.jobId(), a.model(), a.totalRounds(), a.workers(), a.nodes()));
+      bar.message(
+          String.format(
+              Locale.ROOT,
+              "job %s: %s, %d rounds on %d workers (%d nodes)",
+              a.jobId(),
+              a.model(),
+              a.totalRounds(),
+              a.workers(),
+              a.nodes()));
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
         && r.recovery().kind().equals("node-rejoined")) {
-      bar.message(String.format(Locale.ROOT, "job %s: node %s is back in the job, %d ms after"
-          + " its restart", r.jobId(), r.recovery().detail().split(" ", 2)[0],
-          r.recovery().recoveryMillis()));
+      bar.message(
+          String.format(
+              Locale.ROOT,
+              "job %s: node %s is back in the job, %d ms after" + " its restart",
+              r.jobId(),
+              r.recovery().detail().split(" ", 2)[0],
+              r.recovery().recoveryMillis()));
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Recovered r
-        && !r.recovery().kind().equals("deadline")) {  // late work re-sent: routine, not shown
-      bar.message("job " + r.jobId() + " recovered from " + r.recovery().kind() + " ("
-          + r.recovery().detail() + "): " + r.recovery().costs());
+        && !r.recovery().kind().equals("deadline")) { // late work re-sent: routine, not shown
+      bar.message(
+          "job "
+              + r.jobId()
+              + " recovered from "
+              + r.recovery().kind()
+              + " ("
+              + r.recovery().detail()
+              + "): "
+              + r.recovery().costs());
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Degraded d) {
       bar.message("job " + d.jobId() + " is degraded: " + d.reason());
     } else if (u instanceof dev.anvil.coordinator.JobProtocol.Paused p) {
-      bar.message("job " + p.jobId() + " is paused after round " + p.round()
-          + "; `anvil resume " + p.jobId() + "` continues it");
+      bar.message(
+          "job "
+              + p.jobId()
+              + " is paused after round "
+              + p.round()
+              + "; `anvil resume "
+              + p.jobId()
+              + "` continues it");
     } else if (u instanceof Progress p) {
-      bar.roundCommitted(new RoundProgress(p.round(), p.totalRounds(), Double.NaN, p.loss(),
-          p.samplesPerSecond()));
+      bar.roundCommitted(
+          new RoundProgress(
+              p.round(), p.totalRounds(), Double.NaN, p.loss(), p.samplesPerSecond()));
     }
   }
 
@@ -94,15 +133,24 @@ final class ClusterRun {
   }
 
   static String summary(JsonNode r) {
-    String quality = r.has("testAccuracy")
-        ? String.format(Locale.ROOT, "test accuracy %.4f", r.get("testAccuracy").asDouble())
-        : String.format(Locale.ROOT, "test loss %.6f", r.get("testLoss").asDouble());
-    return String.format(Locale.ROOT, "%s: %d rounds (%.2f epochs) on %d workers, %d nodes,"
+    String quality =
+        r.has("testAccuracy")
+            ? String.format(Locale.ROOT, "test accuracy %.4f", r.get("testAccuracy").asDouble())
+            : String.format(Locale.ROOT, "test loss %.6f", r.get("testLoss").asDouble());
+    return String.format(
+        Locale.ROOT,
+        "%s: %d rounds (%.2f epochs) on %d workers, %d nodes,"
             + " train loss %.4f, %s, %s samples/s, %.1f s%nparamsSha256 %s (kernel %s)",
-        r.get("job").asText(), r.get("rounds").asLong(), r.get("epochs").asDouble(),
-        r.get("workers").asInt(), r.get("nodes").asInt(), r.get("trainLoss").asDouble(), quality,
+        r.get("job").asText(),
+        r.get("rounds").asLong(),
+        r.get("epochs").asDouble(),
+        r.get("workers").asInt(),
+        r.get("nodes").asInt(),
+        r.get("trainLoss").asDouble(),
+        quality,
         ProgressBar.compact(r.get("samplesPerSecond").asDouble()),
-        r.get("wallSeconds").asDouble(), r.get("paramsSha256").asText(),
+        r.get("wallSeconds").asDouble(),
+        r.get("paramsSha256").asText(),
         r.get("kernel").asText());
   }
 

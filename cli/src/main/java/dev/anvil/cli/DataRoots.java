@@ -12,8 +12,11 @@ final class DataRoots {
   static List<Path> existing(List<Path> folders) {
     for (Path f : folders) {
       if (!Files.isDirectory(f)) {
-        throw new UserError("--data-root = " + f + ": not a folder; give folders that hold the"
-            + " data files jobs will name");
+        throw new UserError(
+            "--data-root = "
+                + f
+                + ": not a folder; give folders that hold the"
+                + " data files jobs will name");
       }
     }
     return folders.stream().map(f -> f.toAbsolutePath().normalize()).toList();

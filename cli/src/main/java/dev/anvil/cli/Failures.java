@@ -6,15 +6,14 @@ import dev.anvil.core.train.DivergedException;
 import picocli.CommandLine;
 
 /**
- * Turns the failures a user can fix into a message and exit code 2, without a stack trace;
- * anything else is a bug and keeps its trace.
+ * Turns the failures a user can fix into a message and exit code 2, without a stack trace; anything
+ * else is a bug and keeps its trace.
  */
 final class Failures implements CommandLine.IExecutionExceptionHandler {
   @Override
-  public int handleExecutionException(Exception e, CommandLine cmd,
-      CommandLine.ParseResult parsed) {
-    if (e instanceof JobSpecException || e instanceof DataException
-        || e instanceof UserError) {
+  public int handleExecutionException(
+      Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+    if (e instanceof JobSpecException || e instanceof DataException || e instanceof UserError) {
       cmd.getErr().println("anvil: " + e.getMessage());
       return Main.BAD_INPUT;
     }
@@ -22,7 +21,8 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
       cmd.getErr().println("anvil: " + e.getMessage());
       return Main.BAD_INPUT;
     }
-    if (e instanceof DivergedException || e instanceof IllegalStateException
+    if (e instanceof DivergedException
+        || e instanceof IllegalStateException
         || e instanceof ClusterRun.JobFailure
         || e instanceof dev.anvil.persistence.DatabaseException) {
       cmd.getErr().println("anvil: " + e.getMessage());

@@ -8,8 +8,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Shows a run's progress. On a terminal: one line redrawn at most ten times a second with
- * rounds, loss and samples/s. Elsewhere (logs, CI): no redraws, only the per-epoch lines.
+ * Shows a run's progress. On a terminal: one line redrawn at most ten times a second with rounds,
+ * loss and samples/s. Elsewhere (logs, CI): no redraws, only the per-epoch lines.
  */
 final class ProgressBar implements TrainingListener {
   private static final long REDRAW_NANOS = 100_000_000L;
@@ -36,11 +36,20 @@ final class ProgressBar implements TrainingListener {
     if (quiet) {
       return;
     }
-    out.printf(Locale.ROOT, "job %s: %s on %s; %d train / %d test samples; %d rounds of %d"
+    out.printf(
+        Locale.ROOT,
+        "job %s: %s on %s; %d train / %d test samples; %d rounds of %d"
             + " (%d logical shards, %d workers); kernel %s%n",
-        job.spec().name(), job.model().describe(), job.data().description(),
-        job.data().train().rows(), job.data().test().rows(), job.totalRounds(),
-        job.spec().batchSize(), job.spec().logicalShards(), workers, job.kernel().name());
+        job.spec().name(),
+        job.model().describe(),
+        job.data().description(),
+        job.data().train().rows(),
+        job.data().test().rows(),
+        job.totalRounds(),
+        job.spec().batchSize(),
+        job.spec().logicalShards(),
+        workers,
+        job.kernel().name());
   }
 
   @Override
@@ -54,11 +63,18 @@ final class ProgressBar implements TrainingListener {
     }
     lastDraw = now;
     int filled = (int) (WIDTH * p.round() / p.totalRounds());
-    String epoch = Double.isNaN(p.epochs()) ? ""
-        : String.format(Locale.ROOT, "  epoch %.2f", p.epochs());
-    out.printf(Locale.ROOT, "\r[%s%s] round %d/%d%s  loss %.4f  %s samples/s ",
-        "#".repeat(filled), ".".repeat(WIDTH - filled), p.round(), p.totalRounds(), epoch,
-        p.loss(), compact(p.samplesPerSecond()));
+    String epoch =
+        Double.isNaN(p.epochs()) ? "" : String.format(Locale.ROOT, "  epoch %.2f", p.epochs());
+    out.printf(
+        Locale.ROOT,
+        "\r[%s%s] round %d/%d%s  loss %.4f  %s samples/s ",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        p.round(),
+        p.totalRounds(),
+        epoch,
+        p.loss(),
+        compact(p.samplesPerSecond()));
     out.flush();
     drawn = true;
   }
@@ -69,12 +85,18 @@ final class ProgressBar implements TrainingListener {
       return;
     }
     clearBar();
-    String test = r.testAccuracy() != null
-        ? String.format(Locale.ROOT, "test accuracy %.4f  test loss %.4f", r.testAccuracy(),
-            r.testLoss())
-        : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
-    out.printf(Locale.ROOT, "epoch %6.2f  round %7d  train loss %.4f  %s%n", r.epoch(),
-        r.round(), r.trainLoss(), test);
+    String test =
+        r.testAccuracy() != null
+            ? String.format(
+                Locale.ROOT, "test accuracy %.4f  test loss %.4f", r.testAccuracy(), r.testLoss())
+            : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
+    out.printf(
+        Locale.ROOT,
+        "epoch %6.2f  round %7d  train loss %.4f  %s%n",
+        r.epoch(),
+        r.round(),
+        r.trainLoss(),
+        test);
   }
 
   /** A line of its own (clearing a drawn bar first). */
@@ -89,9 +111,13 @@ final class ProgressBar implements TrainingListener {
   /** Prints the per-epoch lines of a finished run's history. */
   void history(com.fasterxml.jackson.databind.JsonNode result) {
     for (com.fasterxml.jackson.databind.JsonNode e : result.get("history")) {
-      epochCompleted(new EpochReport(e.get("epoch").asDouble(), e.get("round").asLong(),
-          e.get("trainLoss").asDouble(), e.get("testLoss").asDouble(),
-          e.has("testAccuracy") ? e.get("testAccuracy").asDouble() : null));
+      epochCompleted(
+          new EpochReport(
+              e.get("epoch").asDouble(),
+              e.get("round").asLong(),
+              e.get("trainLoss").asDouble(),
+              e.get("testLoss").asDouble(),
+              e.has("testAccuracy") ? e.get("testAccuracy").asDouble() : null));
     }
   }
 

@@ -31,7 +31,10 @@ final class ReferenceRun {
       }
       Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
       Files.writeString(tmp, result.toJson(), StandardCharsets.UTF_8);
-      Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+      Files.move(
+          tmp,
+          out,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
@@ -39,12 +42,22 @@ final class ReferenceRun {
   }
 
   static String summary(TrainingResult r) {
-    String quality = r.testAccuracy() != null
-        ? String.format(Locale.ROOT, "test accuracy %.4f", r.testAccuracy())
-        : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
-    return String.format(Locale.ROOT, "%s: %d rounds (%.2f epochs), train loss %.4f, %s,"
-            + " %s samples/s, %.1f s%nparamsSha256 %s (kernel %s)", r.job(), r.rounds(),
-        r.epochs(), r.trainLoss(), quality, ProgressBar.compact(r.samplesPerSecond()),
-        r.wallSeconds(), r.paramsSha256(), r.kernel());
+    String quality =
+        r.testAccuracy() != null
+            ? String.format(Locale.ROOT, "test accuracy %.4f", r.testAccuracy())
+            : String.format(Locale.ROOT, "test loss %.6f", r.testLoss());
+    return String.format(
+        Locale.ROOT,
+        "%s: %d rounds (%.2f epochs), train loss %.4f, %s,"
+            + " %s samples/s, %.1f s%nparamsSha256 %s (kernel %s)",
+        r.job(),
+        r.rounds(),
+        r.epochs(),
+        r.trainLoss(),
+        quality,
+        ProgressBar.compact(r.samplesPerSecond()),
+        r.wallSeconds(),
+        r.paramsSha256(),
+        r.kernel());
   }
 }

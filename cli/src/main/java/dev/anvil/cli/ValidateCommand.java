@@ -22,10 +22,16 @@ final class ValidateCommand implements Callable<Integer> {
     JobSpec spec = JobSpecParser.parse(job);
     if (!specOnly) {
       PreparedJob prepared = PreparedJob.prepare(spec, job.toString());
-      System.out.printf("%s: valid. %s; %d training samples, %d test samples; %d rounds"
-              + " (%d per epoch); kernel %s%n", job, prepared.model().describe(),
-          prepared.data().train().rows(), prepared.data().test().rows(),
-          prepared.totalRounds(), prepared.roundsPerEpoch(), prepared.kernel().name());
+      System.out.printf(
+          "%s: valid. %s; %d training samples, %d test samples; %d rounds"
+              + " (%d per epoch); kernel %s%n",
+          job,
+          prepared.model().describe(),
+          prepared.data().train().rows(),
+          prepared.data().test().rows(),
+          prepared.totalRounds(),
+          prepared.roundsPerEpoch(),
+          prepared.kernel().name());
     } else {
       System.out.println(job + ": valid.");
     }

@@ -15,18 +15,24 @@ import java.util.regex.Pattern;
 
 /**
  * One {@code anvil} command in a JVM of its own, started as the {@code anvil} script starts it
- * ({@code java $ANVIL_JAVA_OPTS -cp ... dev.anvil.cli.Main ARGS}, OpenBLAS single-threaded),
- * behind a launcher prefix such as {@code ip netns exec NS} that execs it; stdout and stderr go to
- * one log file ({@code log}).
+ * ({@code java $ANVIL_JAVA_OPTS -cp ... dev.anvil.cli.Main ARGS}, OpenBLAS single-threaded), behind
+ * a launcher prefix such as {@code ip netns exec NS} that execs it; stdout and stderr go to one log
+ * file ({@code log}).
  */
 record AnvilProcess(String name, Process process, Path log) {
   /**
-   * Starts {@code anvil ARGS} as {@code launcher + java ...} in {@code directory}, with
-   * {@code javaOptions} in the place of ANVIL_JAVA_OPTS and {@code env} added to the
-   * environment; its output goes to {@code log}.
+   * Starts {@code anvil ARGS} as {@code launcher + java ...} in {@code directory}, with {@code
+   * javaOptions} in the place of ANVIL_JAVA_OPTS and {@code env} added to the environment; its
+   * output goes to {@code log}.
    */
-  static AnvilProcess start(String name, List<String> launcher, List<String> javaOptions,
-      Map<String, String> env, Path directory, Path log, List<String> args)
+  static AnvilProcess start(
+      String name,
+      List<String> launcher,
+      List<String> javaOptions,
+      Map<String, String> env,
+      Path directory,
+      Path log,
+      List<String> args)
       throws IOException {
     List<String> command = new ArrayList<>(launcher);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -34,16 +40,19 @@ record AnvilProcess(String name, Process process, Path log) {
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     command.addAll(args);
     Files.createDirectories(log.toAbsolutePath().getParent());
-    ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(directory.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     builder.environment().put("OPENBLAS_NUM_THREADS", "1");
     builder.environment().putAll(env);
     return new AnvilProcess(name, builder.start(), log);
   }
 
   /**
-   * Waits until a line of the output matches {@code line}; fails with {@code context} (the
-   * logs of the cluster) when the process exits first or {@code timeout} passes.
+   * Waits until a line of the output matches {@code line}; fails with {@code context} (the logs of
+   * the cluster) when the process exits first or {@code timeout} passes.
    */
   Matcher awaitLine(Pattern line, Duration timeout, Function<String, String> context)
       throws InterruptedException {
@@ -53,22 +62,29 @@ record AnvilProcess(String name, Process process, Path log) {
       if (m.find()) {
         return m;
       }
-      String why = !process.isAlive() ? name + " exited with code " + process.exitValue()
-          : System.nanoTime() > deadline ? name + " printed no line matching /" + line
-              + "/ within " + timeout.toSeconds() + " s" : null;
+      String why =
+          !process.isAlive()
+              ? name + " exited with code " + process.exitValue()
+              : System.nanoTime() > deadline
+                  ? name
+                      + " printed no line matching /"
+                      + line
+                      + "/ within "
+                      + timeout.toSeconds()
+                      + " s"
+                  : null;
       if (why != null) {
         throw new AssertionError(context.apply(why));
       }
-      TimeUnit.MILLISECONDS.sleep(100);  // polling the log file
+      TimeUnit.MILLISECONDS.sleep(100); // polling the log file
     }
   }
 
   /** The exit code; fails with {@code context} when it still runs after {@code timeout}. */
-  int awaitExit(Duration timeout, Function<String, String> context)
-      throws InterruptedException {
+  int awaitExit(Duration timeout, Function<String, String> context) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(context.apply(name + " still runs after "
-          + timeout.toSeconds() + " s"));
+      throw new AssertionError(
+          context.apply(name + " still runs after " + timeout.toSeconds() + " s"));
     }
     return process.exitValue();
   }
@@ -77,15 +93,14 @@ record AnvilProcess(String name, Process process, Path log) {
   void kill(Duration timeout) throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(name + " (pid " + process.pid() + ") outlived SIGKILL by "
-          + timeout.toSeconds() + " s");
+      throw new AssertionError(
+          name + " (pid " + process.pid() + ") outlived SIGKILL by " + timeout.toSeconds() + " s");
     }
   }
 
   /**
-   * Stops the commands and everything they started: SIGTERM to all first, so that a node's
-   * shutdown hook stops the PostgreSQL it hosts, then SIGKILL for whatever still runs after
-   * {@code grace}.
+   * Stops the commands and everything they started: SIGTERM to all first, so that a node's shutdown
+   * hook stops the PostgreSQL it hosts, then SIGKILL for whatever still runs after {@code grace}.
    */
   static void stopAll(List<AnvilProcess> commands, Duration grace) {
     List<ProcessHandle> all = new ArrayList<>();

@@ -22,8 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster in this JVM, embedded PostgreSQL, a token).
  */
 class ApiCommandsTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static SingleNode cluster;
   static AnvilNode node;
   static String api;
@@ -56,7 +55,9 @@ class ApiCommandsTest {
     assertTrue(none.out().contains("no jobs"), none.out());
 
     Path job = dir.resolve("job.conf");
-    Files.writeString(job, """
+    Files.writeString(
+        job,
+        """
         job {
           name = "api-job", seed = 2
           model { type = mlp, layers = [8, 16, 3] }
@@ -69,11 +70,21 @@ class ApiCommandsTest {
     assertEquals(2, denied.code());
     assertTrue(denied.err().contains("Authorization: Bearer"), denied.err());
 
-    Outcome submitted = anvil("submit", "--job", job.toString(), "--job-id", "api-job",
-        "--workers", "2", "--cluster", api, "--token-file", tokenFile);
+    Outcome submitted =
+        anvil(
+            "submit",
+            "--job",
+            job.toString(),
+            "--job-id",
+            "api-job",
+            "--workers",
+            "2",
+            "--cluster",
+            api,
+            "--token-file",
+            tokenFile);
     assertEquals(0, submitted.code(), submitted.err());
-    assertTrue(submitted.out().contains("submitted job api-job on 2 workers"),
-        submitted.out());
+    assertTrue(submitted.out().contains("submitted job api-job on 2 workers"), submitted.out());
 
     Outcome paused = anvil("pause", "api-job", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, paused.code(), paused.err());
@@ -86,28 +97,32 @@ class ApiCommandsTest {
     // Running again: where it runs is shown (this node coordinates and has both workers).
     var address = node.system().address();
     String self = address.getHost().get() + ":" + address.getPort().get();
-    long uid = org.apache.pekko.cluster.typed.Cluster.get(node.system()).selfMember()
-        .uniqueAddress().longUid();
+    long uid =
+        org.apache.pekko.cluster.typed.Cluster.get(node.system())
+            .selfMember()
+            .uniqueAddress()
+            .longUid();
     String placed = "  workers: " + self + " (uid " + uid + ") x2";
     long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
     Outcome running = anvil("status", "api-job", "--cluster", api);
     while (!running.out().contains(placed)) {
-      assertTrue(System.nanoTime() < deadline, "no placement after the resume: "
-          + running.out());
-      Thread.sleep(200);  // polling the API until the workers are prepared again
+      assertTrue(System.nanoTime() < deadline, "no placement after the resume: " + running.out());
+      Thread.sleep(200); // polling the API until the workers are prepared again
       running = anvil("status", "api-job", "--cluster", api);
     }
-    assertTrue(running.out().contains("  coordinator: " + self + " (uid " + uid + ")"),
-        running.out());
-    Outcome cancelled = anvil("cancel", "api-job", "--reason", "enough", "--cluster", api,
-        "--token-file", tokenFile);
+    assertTrue(
+        running.out().contains("  coordinator: " + self + " (uid " + uid + ")"), running.out());
+    Outcome cancelled =
+        anvil(
+            "cancel", "api-job", "--reason", "enough", "--cluster", api, "--token-file", tokenFile);
     assertEquals(0, cancelled.code(), cancelled.err());
     Outcome after = anvil("status", "api-job", "--cluster", api);
-    assertTrue(after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
+    assertTrue(
+        after.out().contains("job api-job: cancelled") && after.out().contains("enough"),
         after.out());
     // The cancel is the job's last word: no round is recorded committed after it.
-    List<JournalRows.Row> rows = JournalRows.all(node.system(), cluster.database()
-        .settings(false), "api-job");
+    List<JournalRows.Row> rows =
+        JournalRows.all(node.system(), cluster.database().settings(false), "api-job");
     int cancelledAt = -1;
     for (int i = 0; i < rows.size(); i++) {
       if (rows.get(i).event() instanceof JobJournal.JobCancelled) {
@@ -115,8 +130,9 @@ class ApiCommandsTest {
       }
     }
     assertTrue(cancelledAt >= 0, "JobCancelled in the journal");
-    assertTrue(rows.subList(cancelledAt, rows.size()).stream()
-        .noneMatch(r -> r.event() instanceof JobJournal.RoundCommitted),
+    assertTrue(
+        rows.subList(cancelledAt, rows.size()).stream()
+            .noneMatch(r -> r.event() instanceof JobJournal.RoundCommitted),
         "rounds recorded after the cancel: " + rows.subList(cancelledAt, rows.size()));
     Outcome all = anvil("status", "--cluster", api);
     assertTrue(all.out().contains("api-job") && all.out().contains("cancelled"), all.out());

@@ -15,12 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code anvil certs}: a CA and a member certificate signed by it, owner-only files, clear
- * errors; and {@code anvil node} refusing plain TCP off loopback (before any connection).
+ * {@code anvil certs}: a CA and a member certificate signed by it, owner-only files, clear errors;
+ * and {@code anvil node} refusing plain TCP off loopback (before any connection).
  */
 class CertsCommandTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void initAndIssueWriteACaAndAMemberItSigned() throws Exception {
@@ -32,16 +31,28 @@ class CertsCommandTest {
     assertTrue(again.err().contains("already holds a CA"), again.err());
 
     Path member = dir.resolve("node-1");
-    Outcome issue = MainTest.anvil("certs", "issue", "--ca", ca.toString(), "--name", "node-1",
-        "--ip", "10.0.0.1,127.0.0.1", "--dns", "node-1.example", "--out", member.toString());
+    Outcome issue =
+        MainTest.anvil(
+            "certs",
+            "issue",
+            "--ca",
+            ca.toString(),
+            "--name",
+            "node-1",
+            "--ip",
+            "10.0.0.1,127.0.0.1",
+            "--dns",
+            "node-1.example",
+            "--out",
+            member.toString());
     assertEquals(0, issue.code(), issue.err());
-    for (String f : List.of("node.p12", "trust.p12", "password", "tls.key", "tls.crt",
-        "ca.crt")) {
-      assertEquals("rw-------", PosixFilePermissions.toString(
-          Files.getPosixFilePermissions(member.resolve(f))), f);
+    for (String f : List.of("node.p12", "trust.p12", "password", "tls.key", "tls.crt", "ca.crt")) {
+      assertEquals(
+          "rw-------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(member.resolve(f))),
+          f);
     }
-    assertEquals("rwx------", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(member)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(member)));
     CertificateFactory x509 = CertificateFactory.getInstance("X.509");
     X509Certificate cert;
     X509Certificate caCert;
@@ -52,16 +63,37 @@ class CertsCommandTest {
     }
     cert.verify(caCert.getPublicKey());
     String names = cert.getSubjectAlternativeNames().toString();
-    assertTrue(names.contains("10.0.0.1") && names.contains("node-1.example")
-        && names.contains("anvil-cluster"), names);
+    assertTrue(
+        names.contains("10.0.0.1")
+            && names.contains("node-1.example")
+            && names.contains("anvil-cluster"),
+        names);
     assertTrue(cert.getSubjectX500Principal().getName().contains("CN=node-1"));
 
-    Outcome badIp = MainTest.anvil("certs", "issue", "--ca", ca.toString(), "--name", "x",
-        "--ip", "example.com", "--out", dir.resolve("x").toString());
+    Outcome badIp =
+        MainTest.anvil(
+            "certs",
+            "issue",
+            "--ca",
+            ca.toString(),
+            "--name",
+            "x",
+            "--ip",
+            "example.com",
+            "--out",
+            dir.resolve("x").toString());
     assertEquals(2, badIp.code());
     assertTrue(badIp.err().contains("--ip example.com: not an IP address"), badIp.err());
-    Outcome noCa = MainTest.anvil("certs", "issue", "--ca", dir.toString(), "--name", "x",
-        "--out", dir.resolve("y").toString());
+    Outcome noCa =
+        MainTest.anvil(
+            "certs",
+            "issue",
+            "--ca",
+            dir.toString(),
+            "--name",
+            "x",
+            "--out",
+            dir.resolve("y").toString());
     assertEquals(2, noCa.code());
     assertTrue(noCa.err().contains("holds no ca.p12"), noCa.err());
   }
@@ -72,12 +104,32 @@ class CertsCommandTest {
     Path ca = dir.resolve("ca");
     Path member = dir.resolve("member");
     assertEquals(0, MainTest.anvil("certs", "init", "--dir", ca.toString()).code());
-    assertEquals(0, MainTest.anvil("certs", "issue", "--ca", ca.toString(), "--name", "n1",
-        "--ip", "127.0.0.1", "--out", member.toString()).code());
-    try (dev.anvil.runtime.SingleNode node = dev.anvil.runtime.SingleNode.start(
-        dir.resolve("node"), java.util.Map.of("anvil.worker.slots", 1,
-            "anvil.tls.directory", member.toString(), "anvil.http.https", true,
-            "anvil.http.token", "certs-command-test-" + System.nanoTime()))) {
+    assertEquals(
+        0,
+        MainTest.anvil(
+                "certs",
+                "issue",
+                "--ca",
+                ca.toString(),
+                "--name",
+                "n1",
+                "--ip",
+                "127.0.0.1",
+                "--out",
+                member.toString())
+            .code());
+    try (dev.anvil.runtime.SingleNode node =
+        dev.anvil.runtime.SingleNode.start(
+            dir.resolve("node"),
+            java.util.Map.of(
+                "anvil.worker.slots",
+                1,
+                "anvil.tls.directory",
+                member.toString(),
+                "anvil.http.https",
+                true,
+                "anvil.http.token",
+                "certs-command-test-" + System.nanoTime()))) {
       String url = node.node().httpUrl().orElseThrow();
       String api = url.replace("https://", "");
       assertTrue(url.startsWith("https://"), url);
@@ -91,10 +143,21 @@ class CertsCommandTest {
 
   @Test
   void aNodeOffLoopbackWithoutACertificateDoesNotStart() {
-    Outcome o = MainTest.anvil("node", "--host", "10.9.9.9", "--port", "25520", "--seed",
-        "10.9.9.9:25520", "--db", "jdbc:postgresql://127.0.0.1:1/anvil");
+    Outcome o =
+        MainTest.anvil(
+            "node",
+            "--host",
+            "10.9.9.9",
+            "--port",
+            "25520",
+            "--seed",
+            "10.9.9.9:25520",
+            "--db",
+            "jdbc:postgresql://127.0.0.1:1/anvil");
     assertEquals(2, o.code());
-    assertTrue(o.err().contains("listens on 10.9.9.9 without TLS")
-        && o.err().contains("--insecure-transport"), o.err());
+    assertTrue(
+        o.err().contains("listens on 10.9.9.9 without TLS")
+            && o.err().contains("--insecure-transport"),
+        o.err());
   }
 }

@@ -15,15 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code anvil checkpoint --host}: the client advertises the address given, and the node
- * connects back to it there. A one-node cluster in this JVM listens on 127.0.0.1; the client
- * advertises other loopback addresses (127.0.0.2, 127.0.0.3), so the join works only when the
- * node reaches it back at the address advertised. The job does not exist: the cluster's answer
- * ("there is no job") proves the client was let in.
+ * {@code anvil checkpoint --host}: the client advertises the address given, and the node connects
+ * back to it there. A one-node cluster in this JVM listens on 127.0.0.1; the client advertises
+ * other loopback addresses (127.0.0.2, 127.0.0.3), so the join works only when the node reaches it
+ * back at the address advertised. The job does not exist: the cluster's answer ("there is no job")
+ * proves the client was let in.
  */
 class ClientHostTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static SingleNode cluster;
 
   @BeforeAll
@@ -45,9 +44,17 @@ class ClientHostTest {
   }
 
   private static Outcome export(String... host) {
-    String[] args = new String[] {"checkpoint", "export", "no-such-job",
-        dir.resolve("out.ckpt").toString(), "--cluster", clusterPort(),
-        "--timeout", "30"};
+    String[] args =
+        new String[] {
+          "checkpoint",
+          "export",
+          "no-such-job",
+          dir.resolve("out.ckpt").toString(),
+          "--cluster",
+          clusterPort(),
+          "--timeout",
+          "30"
+        };
     String[] all = java.util.Arrays.copyOf(args, args.length + host.length);
     System.arraycopy(host, 0, all, args.length, host.length);
     return MainTest.anvil(all);
@@ -75,17 +82,28 @@ class ClientHostTest {
   void aMalformedHostIsRefusedBeforeJoining() {
     Outcome o = export("--host", "127.0.0.2:0");
     assertEquals(2, o.code(), o.err());
-    assertEquals("anvil: --host = 127.0.0.2:0: expected HOST or HOST:PORT, port 1-65535\n",
-        o.err());
+    assertEquals(
+        "anvil: --host = 127.0.0.2:0: expected HOST or HOST:PORT, port 1-65535\n", o.err());
   }
 
   @Test
   void trainTakesHostOnlyWithCluster() {
-    Outcome o = MainTest.anvil("train", "--job", MainTest.EXAMPLES.resolve("synthetic-mlp.conf")
-        .toString(), "--nodes", "1", "--host", "127.0.0.2");
+    Outcome o =
+        MainTest.anvil(
+            "train",
+            "--job",
+            MainTest.EXAMPLES.resolve("synthetic-mlp.conf").toString(),
+            "--nodes",
+            "1",
+            "--host",
+            "127.0.0.2");
     assertEquals(2, o.code(), o.err());
-    assertTrue(o.err().contains("--host and --tls are how this process joins a running"
-        + " cluster: they go with --cluster"), o.err());
+    assertTrue(
+        o.err()
+            .contains(
+                "--host and --tls are how this process joins a running"
+                    + " cluster: they go with --cluster"),
+        o.err());
     assertFalse(o.out().contains("starting a local cluster"), o.out());
   }
 }

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The chaos scenario that {@code anvil demo} ships: what it kills, when, on how many nodes. */
 class DemoScenarioTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** The shipped scenario, written next to a job file as the demo writes it. */
   private Scenario demo() throws IOException {
@@ -31,28 +30,41 @@ class DemoScenarioTest {
 
   /** Each injection in words, in firing order, for a job of 1000 rounds. */
   private static List<String> kills(Scenario s) {
-    return Schedule.of(s, 1000).stream().map(i -> {
-      FaultPlan p = s.faults().get(i.plan());
-      return p.type() + " " + p.target() + " x" + p.count() + " at " + i.round()
-          + " restart after " + p.duration().toMillis() + " ms" + (p.awaitRejoin()
-          ? ", await rejoin" : "");
-    }).toList();
+    return Schedule.of(s, 1000).stream()
+        .map(
+            i -> {
+              FaultPlan p = s.faults().get(i.plan());
+              return p.type()
+                  + " "
+                  + p.target()
+                  + " x"
+                  + p.count()
+                  + " at "
+                  + i.round()
+                  + " restart after "
+                  + p.duration().toMillis()
+                  + " ms"
+                  + (p.awaitRejoin() ? ", await rejoin" : "");
+            })
+        .toList();
   }
 
   @Test
   void threeOrFourNodesLoseAWorkersNodeThenTheCoordinatorsOneAtATime() throws IOException {
-    List<String> expected = List.of(
-        "kill-node worker x1 at 300 restart after 0 ms, await rejoin",
-        "kill-node coordinator x1 at 600 restart after 0 ms, await rejoin");
+    List<String> expected =
+        List.of(
+            "kill-node worker x1 at 300 restart after 0 ms, await rejoin",
+            "kill-node coordinator x1 at 600 restart after 0 ms, await rejoin");
     assertEquals(expected, kills(demo()));
     assertEquals(expected, kills(demo().withNodes(4)));
   }
 
   @Test
   void fiveNodesOrMoreLoseTwoAtOnce() throws IOException {
-    List<String> expected = List.of(
-        "kill-node worker x2 at 300 restart after 0 ms, await rejoin",
-        "kill-node coordinator x2 at 600 restart after 0 ms, await rejoin");
+    List<String> expected =
+        List.of(
+            "kill-node worker x2 at 300 restart after 0 ms, await rejoin",
+            "kill-node coordinator x2 at 600 restart after 0 ms, await rejoin");
     assertEquals(expected, kills(demo().withNodes(5)));
     assertEquals(expected, kills(demo().withNodes(8)));
   }
@@ -61,7 +73,7 @@ class DemoScenarioTest {
   void oneOrTwoNodesLoseNothing() throws IOException {
     assertEquals(List.of(), kills(demo().withNodes(2)));
     assertEquals(List.of(), demo().withNodes(1).plannedFaults());
-    assertEquals(3, demo().withNodes(2).faults().stream().mapToInt(FaultPlan::minNodes).min()
-        .orElseThrow());
+    assertEquals(
+        3, demo().withNodes(2).faults().stream().mapToInt(FaultPlan::minNodes).min().orElseThrow());
   }
 }

@@ -35,7 +35,8 @@ class HelpTest {
       args.add("--help");
       Outcome o = MainTest.anvil(args.toArray(String[]::new));
       assertEquals(0, o.code(), () -> args + ": " + o.err());
-      assertTrue(o.out().contains("Usage: anvil " + String.join(" ", words) + " ["),
+      assertTrue(
+          o.out().contains("Usage: anvil " + String.join(" ", words) + " ["),
           () -> args + ": " + o.out());
       assertEquals("", o.err(), args::toString);
     }
@@ -48,18 +49,23 @@ class HelpTest {
     String help = o.out().replaceAll("\\s+", " ");
     assertFalse(help.contains("(required)"), help);
     assertTrue(help.contains("--db=URL JDBC URL of the journal's PostgreSQL"), help);
-    assertTrue(help.contains("the password comes from ANVIL_DB_PASSWORD. Give --db or"
-        + " --host-db."), help);
+    assertTrue(
+        help.contains("the password comes from ANVIL_DB_PASSWORD. Give --db or" + " --host-db."),
+        help);
     assertTrue(help.contains("--host-db=DIR"), help);
   }
 
   @Test
   void theHostedDatabaseLineGivesUrlUserDatabaseAndThePasswordsVariable() {
-    assertEquals("journal database hosted here (data in /var/lib/anvil-db): URL"
-        + " jdbc:postgresql://10.0.0.1:5432/anvil, user anvil, database anvil. Start the other"
-        + " nodes with --db jdbc:postgresql://10.0.0.1:5432/anvil --db-user anvil and the same"
-        + " password in their environment: ANVIL_DB_PASSWORD",
-        NodeCommand.hostedDatabaseLine(Path.of("/var/lib/anvil-db"),
-            "jdbc:postgresql://10.0.0.1:5432/anvil", "anvil", "anvil"));
+    assertEquals(
+        "journal database hosted here (data in /var/lib/anvil-db): URL"
+            + " jdbc:postgresql://10.0.0.1:5432/anvil, user anvil, database anvil. Start the other"
+            + " nodes with --db jdbc:postgresql://10.0.0.1:5432/anvil --db-user anvil and the same"
+            + " password in their environment: ANVIL_DB_PASSWORD",
+        NodeCommand.hostedDatabaseLine(
+            Path.of("/var/lib/anvil-db"),
+            "jdbc:postgresql://10.0.0.1:5432/anvil",
+            "anvil",
+            "anvil"));
   }
 }

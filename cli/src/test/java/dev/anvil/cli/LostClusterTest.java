@@ -25,15 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code anvil train --nodes 3} in its own JVM, as a user runs it, losing its cluster mid-job:
- * every node JVM killed with SIGKILL, or the command's client member downed by the cluster. In
- * both cases the command must exit with code 1 within 30 s, say what was lost and where the
- * node logs are, and leave no node JVM or PostgreSQL running.
+ * every node JVM killed with SIGKILL, or the command's client member downed by the cluster. In both
+ * cases the command must exit with code 1 within 30 s, say what was lost and where the node logs
+ * are, and leave no node JVM or PostgreSQL running.
  */
 class LostClusterTest {
-  private static final Pattern NODE_UP = Pattern.compile("anvil node up at (?:anvil@)?([0-9.]+:\\d+)");
+  private static final Pattern NODE_UP =
+      Pattern.compile("anvil node up at (?:anvil@)?([0-9.]+:\\d+)");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** SIGKILL of the three node JVMs while the job trains. */
   @Test
@@ -46,8 +46,9 @@ class LostClusterTest {
       int code = train.awaitExit(Duration.ofSeconds(60));
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
       String err = train.stderr();
-      System.out.printf("every node JVM killed: anvil train exited %d after %d ms: %s%n", code,
-          millis, err.strip());
+      System.out.printf(
+          "every node JVM killed: anvil train exited %d after %d ms: %s%n",
+          code, millis, err.strip());
       assertEquals(1, code, train::output);
       assertTrue(millis <= 30_000, "exited " + millis + " ms after the kill");
       assertTrue(err.contains("lost the cluster") && err.contains("every node JVM"), err);
@@ -65,8 +66,11 @@ class LostClusterTest {
     ActorSystem<Void> other = null;
     try {
       List<ProcessHandle> nodes = train.awaitRunning();
-      other = ClusterClient.join(String.join(",", train.nodeAddresses()), Duration.ofSeconds(30),
-          ClusterClient.tls(dir.resolve("run").resolve("tls")));
+      other =
+          ClusterClient.join(
+              String.join(",", train.nodeAddresses()),
+              Duration.ofSeconds(30),
+              ClusterClient.tls(dir.resolve("run").resolve("tls")));
       Cluster cluster = Cluster.get(other);
       Member victim = null;
       for (Member m : cluster.state().getMembers()) {
@@ -80,8 +84,8 @@ class LostClusterTest {
       int code = train.awaitExit(Duration.ofSeconds(60));
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downed);
       String err = train.stderr();
-      System.out.printf("client downed: anvil train exited %d after %d ms: %s%n", code, millis,
-          err.strip());
+      System.out.printf(
+          "client downed: anvil train exited %d after %d ms: %s%n", code, millis, err.strip());
       assertEquals(1, code, train::output);
       assertTrue(millis <= 30_000, "exited " + millis + " ms after the down");
       assertTrue(err.contains("was downed by the cluster"), err);
@@ -102,11 +106,25 @@ class LostClusterTest {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       Path out = dir.resolve("stdout.txt");
       Path err = dir.resolve("stderr.txt");
-      Process p = new ProcessBuilder(java, "-Xmx512m", "-cp",
-          System.getProperty("java.class.path"), Main.class.getName(), "train", "--nodes", "3",
-          "--job", job.toString(), "--run-dir", dir.resolve("run").toString(),
-          "--out", dir.resolve("result.json").toString())
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      Process p =
+          new ProcessBuilder(
+                  java,
+                  "-Xmx512m",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  Main.class.getName(),
+                  "train",
+                  "--nodes",
+                  "3",
+                  "--job",
+                  job.toString(),
+                  "--run-dir",
+                  dir.resolve("run").toString(),
+                  "--out",
+                  dir.resolve("result.json").toString())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
       return new Train(p, dir, out, err);
     }
 
@@ -117,14 +135,21 @@ class LostClusterTest {
         if (!process.isAlive() || System.nanoTime() > deadline) {
           throw new AssertionError("the job did not start on 3 workers:\n" + output());
         }
-        TimeUnit.MILLISECONDS.sleep(200);  // polling the command's output
+        TimeUnit.MILLISECONDS.sleep(200); // polling the command's output
       }
-      List<ProcessHandle> nodes = process.descendants()
-          .filter(h -> h.info().command().orElse("").endsWith("/java"))
-          .toList();
-      assertEquals(3, nodes.size(), "node JVMs among the command's children: "
-          + process.descendants().map(h -> h.pid() + " " + h.info().command().orElse("?"))
-          .toList());
+      List<ProcessHandle> nodes =
+          process
+              .descendants()
+              .filter(h -> h.info().command().orElse("").endsWith("/java"))
+              .toList();
+      assertEquals(
+          3,
+          nodes.size(),
+          "node JVMs among the command's children: "
+              + process
+                  .descendants()
+                  .map(h -> h.pid() + " " + h.info().command().orElse("?"))
+                  .toList());
       return nodes;
     }
 
@@ -140,8 +165,11 @@ class LostClusterTest {
 
     int awaitExit(Duration timeout) throws Exception {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError("anvil train still runs " + timeout.toSeconds()
-            + " s after losing its cluster:\n" + output());
+        throw new AssertionError(
+            "anvil train still runs "
+                + timeout.toSeconds()
+                + " s after losing its cluster:\n"
+                + output());
       }
       return process.exitValue();
     }
@@ -158,7 +186,7 @@ class LostClusterTest {
       }
       Path pidFile = dir.resolve("run").resolve("postgres").resolve("postmaster.pid");
       while (Files.exists(pidFile) && System.nanoTime() < deadline) {
-        TimeUnit.MILLISECONDS.sleep(100);  // PostgreSQL removes it when it has stopped
+        TimeUnit.MILLISECONDS.sleep(100); // PostgreSQL removes it when it has stopped
       }
       assertFalse(Files.exists(pidFile), "PostgreSQL still runs: " + read(pidFile));
     }

@@ -25,25 +25,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * docs/multi-host.md on three hosts: network namespaces with 10.77.0.1-3 on one bridge
- * ({@link NetworkNamespaces}); {@code anvil certs} makes the CA and a certificate per node and
- * for the client; each host runs {@code anvil node --tls} (host 1 hosts the journal's PostgreSQL
- * with {@code --host-db}, hosts 2 and 3 connect to the URL it prints), and a client on host 2
- * runs {@code anvil train --cluster ... --tls client-tls --workers 3}, advertising the address
- * that routes to the nodes (no {@code --host}); {@code anvil status} on host 1 shows the
- * coordinator's node and one worker on each host. Each node has one worker
- * slot, so the job's third worker can only be host 3's.
+ * docs/multi-host.md on three hosts: network namespaces with 10.77.0.1-3 on one bridge ({@link
+ * NetworkNamespaces}); {@code anvil certs} makes the CA and a certificate per node and for the
+ * client; each host runs {@code anvil node --tls} (host 1 hosts the journal's PostgreSQL with
+ * {@code --host-db}, hosts 2 and 3 connect to the URL it prints), and a client on host 2 runs
+ * {@code anvil train --cluster ... --tls client-tls --workers 3}, advertising the address that
+ * routes to the nodes (no {@code --host}); {@code anvil status} on host 1 shows the coordinator's
+ * node and one worker on each host. Each node has one worker slot, so the job's third worker can
+ * only be host 3's.
  *
- * <p>Once the job trains on 3 workers, host 3's node JVM is killed with SIGKILL and started
- * again with the same command. After that the job must complete, its {@code paramsSha256} must
- * be the single-process reference's ({@code anvil train --local}), and host 3's new incarnation
- * must be back in it: a {@code node-rejoined} recovery naming 10.77.0.3:25520, and 3 workers at
- * the end; {@code anvil status} shows host 3's worker again, on its new incarnation (a new uid).
- * Then {@code anvil checkpoint export} from host 2 with {@code --host ADDRESS:PORT}.
+ * <p>Once the job trains on 3 workers, host 3's node JVM is killed with SIGKILL and started again
+ * with the same command. After that the job must complete, its {@code paramsSha256} must be the
+ * single-process reference's ({@code anvil train --local}), and host 3's new incarnation must be
+ * back in it: a {@code node-rejoined} recovery naming 10.77.0.3:25520, and 3 workers at the end;
+ * {@code anvil status} shows host 3's worker again, on its new incarnation (a new uid). Then {@code
+ * anvil checkpoint export} from host 2 with {@code --host ADDRESS:PORT}.
  *
- * <p>Tag {@code multihost} ({@code -Pfull}): it needs root and iproute2. Where network
- * namespaces cannot be made it is skipped with the reason, or fails with it when
- * {@code -Danvil.test.require-netns=true} ({@code .ci/run}).
+ * <p>Tag {@code multihost} ({@code -Pfull}): it needs root and iproute2. Where network namespaces
+ * cannot be made it is skipped with the reason, or fails with it when {@code
+ * -Danvil.test.require-netns=true} ({@code .ci/run}).
  */
 @Tag("multihost")
 class MultiHostTest {
@@ -51,27 +51,28 @@ class MultiHostTest {
   static final int CLIENT_HOST = 2;
   static final int KILLED_HOST = 3;
   static final String PORT = "25520";
+
   /** The example job, longer (kernel java: the same bits on every host and in the reference). */
   static final int EPOCHS = 25;
+
   static final Pattern NODE_UP = Pattern.compile("anvil node up at ");
   static final Pattern DB_URL = Pattern.compile("other nodes with --db (\\S+) --db-user anvil");
   static final Pattern TRAINING = Pattern.compile("rounds on 3 workers \\(3 nodes\\)");
-  static final Pattern COORDINATOR = Pattern.compile(
-      "job \\S+: coordinator epoch \\d+ on (\\S+)$", Pattern.MULTILINE);
+  static final Pattern COORDINATOR =
+      Pattern.compile("job \\S+: coordinator epoch \\d+ on (\\S+)$", Pattern.MULTILINE);
   static final Duration START = Duration.ofSeconds(120);
   static final String JOB_ID = "multi-host";
   static final Pattern WORKERS_LINE = Pattern.compile("\\n  workers: ([^\\n]*)");
   static final Pattern NODE_WORKERS = Pattern.compile("(\\S+) \\(uid (-?\\d+)\\) x1");
-  static final List<String> NODE_JAVA_OPTIONS = List.of("-Xmx512m", "-Danvil.log.level=INFO",
-      "-Danvil.pekko.log.level=INFO");
+  static final List<String> NODE_JAVA_OPTIONS =
+      List.of("-Xmx512m", "-Danvil.log.level=INFO", "-Danvil.pekko.log.level=INFO");
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static NetworkNamespaces net;
   static final List<AnvilProcess> processes = new ArrayList<>();
-  static final Map<String, String> DB_PASSWORD = Map.of("ANVIL_DB_PASSWORD",
-      "multi-host-" + Long.toHexString(System.nanoTime()));
+  static final Map<String, String> DB_PASSWORD =
+      Map.of("ANVIL_DB_PASSWORD", "multi-host-" + Long.toHexString(System.nanoTime()));
 
   /** Why this machine cannot make the hosts; null when it made them. */
   static String unavailable;
@@ -106,11 +107,17 @@ class MultiHostTest {
     assumeHosts();
     long started = System.nanoTime();
     Path job = writeJob(host(CLIENT_HOST).resolve("job.conf"));
-    Outcome ref = MainTest.anvil("train", "--local", "--job", job.toString(), "--out",
-        dir.resolve("ref.json").toString());
+    Outcome ref =
+        MainTest.anvil(
+            "train",
+            "--local",
+            "--job",
+            job.toString(),
+            "--out",
+            dir.resolve("ref.json").toString());
     assertEquals(0, ref.code(), ref.err());
-    String reference = new ObjectMapper().readTree(dir.resolve("ref.json").toFile())
-        .get("paramsSha256").asText();
+    String reference =
+        new ObjectMapper().readTree(dir.resolve("ref.json").toFile()).get("paramsSha256").asText();
     makeCertificates();
 
     AnvilProcess first = startNode(1, "node-1", List.of("--host-db", "journal-db"));
@@ -126,62 +133,104 @@ class MultiHostTest {
     AnvilProcess train = startClient();
     train.awaitLine(TRAINING, START, MultiHostTest::failure);
     Map<String, Long> before = placement(3);
-    assertEquals(List.of(address(1), address(2), address(3)), List.copyOf(before.keySet()),
+    assertEquals(
+        List.of(address(1), address(2), address(3)),
+        List.copyOf(before.keySet()),
         failure("workers per node before the kill: " + before));
     String command = victim.process().info().command().orElse("?");
-    assertTrue(command.endsWith("/java"), "`ip netns exec` did not exec java: pid "
-        + victim.process().pid() + " runs " + command);
+    assertTrue(
+        command.endsWith("/java"),
+        "`ip netns exec` did not exec java: pid " + victim.process().pid() + " runs " + command);
     long killed = System.nanoTime();
     victim.kill(Duration.ofSeconds(10));
-    AnvilProcess restarted = startNode(KILLED_HOST, "node-" + KILLED_HOST + "-restarted",
-        useDb);
+    AnvilProcess restarted = startNode(KILLED_HOST, "node-" + KILLED_HOST + "-restarted", useDb);
     restarted.awaitLine(NODE_UP, START, MultiHostTest::failure);
-    train.awaitLine(Pattern.compile("node " + Pattern.quote(address(KILLED_HOST)) + " is back"
-        + " in the job"), START, MultiHostTest::failure);
+    train.awaitLine(
+        Pattern.compile("node " + Pattern.quote(address(KILLED_HOST)) + " is back" + " in the job"),
+        START,
+        MultiHostTest::failure);
     long rejoinMillis = (System.nanoTime() - killed) / 1_000_000;
     Map<String, Long> after = placement(3);
     assertEquals(before.keySet(), after.keySet(), failure("workers per node after: " + after));
-    assertTrue(!after.get(address(KILLED_HOST)).equals(before.get(address(KILLED_HOST))),
-        failure("host " + KILLED_HOST + "'s workers are not its new incarnation's: before "
-        + before + ", after " + after));
+    assertTrue(
+        !after.get(address(KILLED_HOST)).equals(before.get(address(KILLED_HOST))),
+        failure(
+            "host "
+                + KILLED_HOST
+                + "'s workers are not its new incarnation's: before "
+                + before
+                + ", after "
+                + after));
     int code = train.awaitExit(Duration.ofSeconds(240), MultiHostTest::failure);
     assertEquals(0, code, failure("anvil train exited " + code));
 
-    JsonNode result = new ObjectMapper().readTree(host(CLIENT_HOST).resolve("result.json")
-        .toFile());
+    JsonNode result =
+        new ObjectMapper().readTree(host(CLIENT_HOST).resolve("result.json").toFile());
     assertEquals(reference, result.get("paramsSha256").asText(), failure("not the reference"));
     List<JsonNode> rejoined = new ArrayList<>();
-    result.get("recoveries").forEach(r -> {
-      if (r.get("kind").asText().equals("node-rejoined")
-          && r.get("detail").asText().startsWith(address(KILLED_HOST) + " ")) {
-        rejoined.add(r);
-      }
-    });
-    assertEquals(1, rejoined.size(), failure("node-rejoined recoveries of "
-        + address(KILLED_HOST) + ": " + result.get("recoveries").toPrettyString()));
+    result
+        .get("recoveries")
+        .forEach(
+            r -> {
+              if (r.get("kind").asText().equals("node-rejoined")
+                  && r.get("detail").asText().startsWith(address(KILLED_HOST) + " ")) {
+                rejoined.add(r);
+              }
+            });
+    assertEquals(
+        1,
+        rejoined.size(),
+        failure(
+            "node-rejoined recoveries of "
+                + address(KILLED_HOST)
+                + ": "
+                + result.get("recoveries").toPrettyString()));
     assertEquals(3, result.get("workers").asInt(), failure("workers at the end"));
 
     // docs/multi-host.md, "Clients on other machines": a checkpoint export from host 2 with the
     // address and port the nodes reach the client at.
-    AnvilProcess export = launch(CLIENT_HOST, "anvil checkpoint export",
-        List.of("-Xmx256m"), List.of("checkpoint", "export", JOB_ID, "multi-host.ckpt",
-            "--cluster", address(1), "--host", ip(CLIENT_HOST) + ":25600", "--tls",
-            "client-tls"));
-    assertEquals(0, export.awaitExit(Duration.ofSeconds(120), MultiHostTest::failure),
+    AnvilProcess export =
+        launch(
+            CLIENT_HOST,
+            "anvil checkpoint export",
+            List.of("-Xmx256m"),
+            List.of(
+                "checkpoint",
+                "export",
+                JOB_ID,
+                "multi-host.ckpt",
+                "--cluster",
+                address(1),
+                "--host",
+                ip(CLIENT_HOST) + ":25600",
+                "--tls",
+                "client-tls"));
+    assertEquals(
+        0,
+        export.awaitExit(Duration.ofSeconds(120), MultiHostTest::failure),
         failure("anvil checkpoint export failed"));
-    assertTrue(Files.size(host(CLIENT_HOST).resolve("multi-host.ckpt")) > 0,
+    assertTrue(
+        Files.size(host(CLIENT_HOST).resolve("multi-host.ckpt")) > 0,
         failure("no checkpoint file"));
-    System.out.printf("multi-host: coordinator on %s; %s killed, back %d ms later: %s; job"
-        + " %.1f s, paramsSha256 %s (the reference's); %.1f s in all%n", coordinator(),
-        address(KILLED_HOST), rejoinMillis, rejoined.get(0).get("detail").asText(),
-        result.get("wallSeconds").asDouble(), reference, (System.nanoTime() - started) / 1e9);
+    System.out.printf(
+        "multi-host: coordinator on %s; %s killed, back %d ms later: %s; job"
+            + " %.1f s, paramsSha256 %s (the reference's); %.1f s in all%n",
+        coordinator(),
+        address(KILLED_HOST),
+        rejoinMillis,
+        rejoined.get(0).get("detail").asText(),
+        result.get("wallSeconds").asDouble(),
+        reference,
+        (System.nanoTime() - started) / 1e9);
   }
 
   /** examples/synthetic-mlp.conf with more epochs and the Java kernel. */
   static Path writeJob(Path file) throws Exception {
     String example = Files.readString(MainTest.EXAMPLES.resolve("synthetic-mlp.conf"));
-    String job = example.replace("epochs = 5", "epochs = " + EPOCHS)
-        .replace("kernel = auto", "kernel = java");
+    String job =
+        example
+            .replace("epochs = 5", "epochs = " + EPOCHS)
+            .replace("kernel = auto", "kernel = java");
     assertTrue(job.contains("epochs = " + EPOCHS) && job.contains("kernel = java"), job);
     Files.createDirectories(file.getParent());
     return Files.writeString(file, job);
@@ -192,34 +241,75 @@ class MultiHostTest {
     String ca = dir.resolve("cluster-ca").toString();
     assertOk(MainTest.anvil("certs", "init", "--dir", ca));
     for (int host = 1; host <= HOSTS; host++) {
-      assertOk(MainTest.anvil("certs", "issue", "--ca", ca, "--name", "node-" + host, "--ip",
-          ip(host), "--out", host(host).resolve("node-" + host + "-tls").toString()));
+      assertOk(
+          MainTest.anvil(
+              "certs",
+              "issue",
+              "--ca",
+              ca,
+              "--name",
+              "node-" + host,
+              "--ip",
+              ip(host),
+              "--out",
+              host(host).resolve("node-" + host + "-tls").toString()));
     }
-    assertOk(MainTest.anvil("certs", "issue", "--ca", ca, "--name", "laptop", "--out",
-        host(CLIENT_HOST).resolve("client-tls").toString()));
+    assertOk(
+        MainTest.anvil(
+            "certs",
+            "issue",
+            "--ca",
+            ca,
+            "--name",
+            "laptop",
+            "--out",
+            host(CLIENT_HOST).resolve("client-tls").toString()));
   }
 
   /**
-   * docs/multi-host.md, "Starting the nodes": the first host lists itself first, every other
-   * host lists the others; one worker slot each.
+   * docs/multi-host.md, "Starting the nodes": the first host lists itself first, every other host
+   * lists the others; one worker slot each.
    */
   static AnvilProcess startNode(int host, String name, List<String> database) throws Exception {
-    List<String> args = new ArrayList<>(List.of("node", "--host", ip(host), "--port", PORT,
-        "--seed", seeds(host), "--tls", "node-" + host + "-tls"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "node",
+                "--host",
+                ip(host),
+                "--port",
+                PORT,
+                "--seed",
+                seeds(host),
+                "--tls",
+                "node-" + host + "-tls"));
     args.addAll(database);
     args.addAll(List.of("--slots", "1"));
     return launch(host, name, NODE_JAVA_OPTIONS, args);
   }
 
   /**
-   * docs/multi-host.md, "Clients on other machines", from host 2: no {@code --host}, so the
-   * client advertises its address that routes to the first node (10.77.0.2).
+   * docs/multi-host.md, "Clients on other machines", from host 2: no {@code --host}, so the client
+   * advertises its address that routes to the first node (10.77.0.2).
    */
   static AnvilProcess startClient() throws Exception {
-    List<String> args = List.of("train", "--cluster", IntStream.rangeClosed(1, HOSTS)
-        .mapToObj(MultiHostTest::address).collect(Collectors.joining(",")), "--tls",
-        "client-tls", "--workers", "3", "--job", "job.conf", "--out", "result.json",
-        "--job-id", JOB_ID);
+    List<String> args =
+        List.of(
+            "train",
+            "--cluster",
+            IntStream.rangeClosed(1, HOSTS)
+                .mapToObj(MultiHostTest::address)
+                .collect(Collectors.joining(",")),
+            "--tls",
+            "client-tls",
+            "--workers",
+            "3",
+            "--job",
+            "job.conf",
+            "--out",
+            "result.json",
+            "--job-id",
+            JOB_ID);
     return launch(CLIENT_HOST, "anvil train", List.of("-Xmx512m"), args);
   }
 
@@ -231,9 +321,15 @@ class MultiHostTest {
     long deadline = System.nanoTime() + START.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
-      AnvilProcess status = launch(1, "anvil status", List.of("-Xmx128m"),
-          List.of("status", JOB_ID, "--cluster", "127.0.0.1:8080"));
-      assertEquals(0, status.awaitExit(Duration.ofSeconds(60), MultiHostTest::failure),
+      AnvilProcess status =
+          launch(
+              1,
+              "anvil status",
+              List.of("-Xmx128m"),
+              List.of("status", JOB_ID, "--cluster", "127.0.0.1:8080"));
+      assertEquals(
+          0,
+          status.awaitExit(Duration.ofSeconds(60), MultiHostTest::failure),
           failure("anvil status failed"));
       last = status.output();
       Matcher workers = WORKERS_LINE.matcher(last);
@@ -247,30 +343,41 @@ class MultiHostTest {
           return out;
         }
       }
-      Thread.sleep(500);  // polling: the placement changes at round boundaries
+      Thread.sleep(500); // polling: the placement changes at round boundaries
     }
-    throw new AssertionError(failure("anvil status never listed " + nodes + " nodes with"
-        + " workers; last:\n" + last));
+    throw new AssertionError(
+        failure("anvil status never listed " + nodes + " nodes with" + " workers; last:\n" + last));
   }
 
   static AnvilProcess launch(int host, String name, List<String> javaOptions, List<String> args)
       throws Exception {
-    AnvilProcess p = AnvilProcess.start(name, net.exec(host, List.of()), javaOptions,
-        DB_PASSWORD, host(host), host(host).resolve(name.replace(' ', '-') + ".log"), args);
+    AnvilProcess p =
+        AnvilProcess.start(
+            name,
+            net.exec(host, List.of()),
+            javaOptions,
+            DB_PASSWORD,
+            host(host),
+            host(host).resolve(name.replace(' ', '-') + ".log"),
+            args);
     processes.add(p);
     return p;
   }
 
   /** The Pekko leader (host 1, the lowest address) has moved host {@code host}'s node to Up. */
   static Pattern upInCluster(int host) {
-    return Pattern.compile("Leader is moving node \\[pekko://anvil@"
-        + Pattern.quote(address(host)) + "\\] to \\[Up\\]");
+    return Pattern.compile(
+        "Leader is moving node \\[pekko://anvil@"
+            + Pattern.quote(address(host))
+            + "\\] to \\[Up\\]");
   }
 
   /** Seeds of a host: host 1 itself first, then the others; any other host only the others. */
   static String seeds(int host) {
-    return IntStream.rangeClosed(1, HOSTS).filter(h -> host == 1 || h != host)
-        .mapToObj(MultiHostTest::address).collect(Collectors.joining(","));
+    return IntStream.rangeClosed(1, HOSTS)
+        .filter(h -> host == 1 || h != host)
+        .mapToObj(MultiHostTest::address)
+        .collect(Collectors.joining(","));
   }
 
   static String ip(int host) {
@@ -288,8 +395,11 @@ class MultiHostTest {
 
   /** Where the job's coordinator ran, from the nodes' logs. */
   static String coordinator() {
-    return processes.stream().map(p -> COORDINATOR.matcher(p.output()))
-        .filter(Matcher::find).map(m -> m.group(1)).collect(Collectors.joining(" then "));
+    return processes.stream()
+        .map(p -> COORDINATOR.matcher(p.output()))
+        .filter(Matcher::find)
+        .map(m -> m.group(1))
+        .collect(Collectors.joining(" then "));
   }
 
   /** {@code why}, then the tail of every log of the run. */

@@ -11,18 +11,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Hosts for a test on one machine: network namespaces {@code anvil-mh-PID-1..n}, each with
- * loopback up and address {@code 10.77.0.i/24} on a veth whose other end is in a bridge of a
- * namespace {@code anvil-mh-PID-br}. Nothing is added to the machine's own (root) namespace, so
- * the subnet cannot clash with its routes, and traffic to 10.77.0.0/24 never leaves the test's
- * namespaces. {@link #close()} deletes them; {@link #create} first removes namespaces of this
- * prefix left by a JVM that no longer runs (killed before its cleanup), with their processes.
+ * Hosts for a test on one machine: network namespaces {@code anvil-mh-PID-1..n}, each with loopback
+ * up and address {@code 10.77.0.i/24} on a veth whose other end is in a bridge of a namespace
+ * {@code anvil-mh-PID-br}. Nothing is added to the machine's own (root) namespace, so the subnet
+ * cannot clash with its routes, and traffic to 10.77.0.0/24 never leaves the test's namespaces.
+ * {@link #close()} deletes them; {@link #create} first removes namespaces of this prefix left by a
+ * JVM that no longer runs (killed before its cleanup), with their processes.
  */
 final class NetworkNamespaces implements AutoCloseable {
   static final String PREFIX = "anvil-mh-";
   private static final Pattern OURS = Pattern.compile(Pattern.quote(PREFIX) + "(\\d+)-\\S+");
-  private static final List<Path> IP = List.of(Path.of("/usr/sbin/ip"), Path.of("/sbin/ip"),
-      Path.of("/usr/bin/ip"), Path.of("/bin/ip"));
+  private static final List<Path> IP =
+      List.of(
+          Path.of("/usr/sbin/ip"), Path.of("/sbin/ip"), Path.of("/usr/bin/ip"), Path.of("/bin/ip"));
 
   private final String ip;
   private final String name;
@@ -34,21 +35,27 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /**
-   * Creates {@code hosts} namespaces joined by a bridge; throws {@link Unavailable} saying why
-   * when this machine cannot (no iproute2, not root, no namespace support), having removed
-   * whatever it had made.
+   * Creates {@code hosts} namespaces joined by a bridge; throws {@link Unavailable} saying why when
+   * this machine cannot (no iproute2, not root, no namespace support), having removed whatever it
+   * had made.
    */
   static NetworkNamespaces create(int hosts) throws Unavailable {
-    String ip = IP.stream().filter(Files::isExecutable).map(Path::toString).findFirst()
-        .orElseThrow(() -> new Unavailable("no `ip` command (iproute2) in " + IP));
+    String ip =
+        IP.stream()
+            .filter(Files::isExecutable)
+            .map(Path::toString)
+            .findFirst()
+            .orElseThrow(() -> new Unavailable("no `ip` command (iproute2) in " + IP));
     NetworkNamespaces net = new NetworkNamespaces(ip, PREFIX + ProcessHandle.current().pid());
     try {
       net.removeLeftovers();
       net.add(net.bridge());
     } catch (IOException e) {
       net.close();
-      throw new Unavailable("cannot create a network namespace (`ip netns add` needs root:"
-          + " CAP_SYS_ADMIN and CAP_NET_ADMIN): " + e.getMessage());
+      throw new Unavailable(
+          "cannot create a network namespace (`ip netns add` needs root:"
+              + " CAP_SYS_ADMIN and CAP_NET_ADMIN): "
+              + e.getMessage());
     }
     try {
       net.ip("-n", net.bridge(), "link", "add", "br0", "type", "bridge");
@@ -56,8 +63,19 @@ final class NetworkNamespaces implements AutoCloseable {
       for (int host = 1; host <= hosts; host++) {
         String ns = net.namespace(host);
         net.add(ns);
-        net.ip("-n", net.bridge(), "link", "add", "port" + host, "type", "veth", "peer", "name",
-            "eth0", "netns", ns);
+        net.ip(
+            "-n",
+            net.bridge(),
+            "link",
+            "add",
+            "port" + host,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            ns);
         net.ip("-n", net.bridge(), "link", "set", "port" + host, "master", "br0");
         net.ip("-n", net.bridge(), "link", "set", "port" + host, "up");
         net.ip("-n", ns, "addr", "add", net.address(host) + "/24", "dev", "eth0");
@@ -94,8 +112,8 @@ final class NetworkNamespaces implements AutoCloseable {
       try {
         ip("netns", "del", created.get(i));
       } catch (IOException e) {
-        System.err.println("could not delete network namespace " + created.get(i) + ": "
-            + e.getMessage());
+        System.err.println(
+            "could not delete network namespace " + created.get(i) + ": " + e.getMessage());
       }
     }
     created.clear();
@@ -133,16 +151,19 @@ final class NetworkNamespaces implements AutoCloseable {
     command.addAll(List.of(args));
     Path output = Files.createTempFile("anvil-ip", ".txt");
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(output.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException(String.join(" ", command) + ": no answer within 30 s");
       }
       String out = Files.readString(output, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
-        throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": "
-            + out.strip());
+        throw new IOException(
+            String.join(" ", command) + " exited " + p.exitValue() + ": " + out.strip());
       }
       return out;
     } catch (InterruptedException e) {

@@ -14,8 +14,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Which tree nodes each worker computes: the workers in a stable order (by actor path, so by node
- * address and slot), each given a contiguous, balanced range of logical shards as
- * {@link BlockPlan} cuts it. The same workers always get the same blocks, round after round.
+ * address and slot), each given a contiguous, balanced range of logical shards as {@link BlockPlan}
+ * cuts it. The same workers always get the same blocks, round after round.
  */
 public final class Assignment {
   private final Map<ActorRef<?>, TreeNode[]> blocks;
@@ -38,8 +38,8 @@ public final class Assignment {
     Map<ActorRef<?>, TreeNode[]> blocks = new LinkedHashMap<>();
     Set<Object> addresses = new HashSet<>();
     for (int w = 0; w < workers.size(); w++) {
-      blocks.put(workers.get(w), w < plan.size() ? plan.get(w).toArray(new TreeNode[0])
-          : new TreeNode[0]);
+      blocks.put(
+          workers.get(w), w < plan.size() ? plan.get(w).toArray(new TreeNode[0]) : new TreeNode[0]);
       addresses.add(workers.get(w).path().address());
     }
     return new Assignment(blocks, addresses.size());

@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The coordinator's blocking checkpoint work over a {@link CheckpointRepository}: restore,
- * write, import, export and delete. Every method blocks: the actor runs them on the blocking
- * dispatcher and gets the answer as a message. The repository is opened on first use.
+ * The coordinator's blocking checkpoint work over a {@link CheckpointRepository}: restore, write,
+ * import, export and delete. Every method blocks: the actor runs them on the blocking dispatcher
+ * and gets the answer as a message. The repository is opened on first use.
  */
 final class CheckpointIo implements AutoCloseable {
   /** The newest checkpoint that verified (null: none did), and why newer ones were skipped. */
@@ -48,19 +48,27 @@ final class CheckpointIo implements AutoCloseable {
   }
 
   /**
-   * The newest of {@code newestFirst} that verifies and was made on data with
-   * {@code fingerprint}, and (incremental mode: {@code logged}) the logged gradients that
-   * continue it without a gap up to round {@code until}.
+   * The newest of {@code newestFirst} that verifies and was made on data with {@code fingerprint},
+   * and (incremental mode: {@code logged}) the logged gradients that continue it without a gap up
+   * to round {@code until}.
    */
-  Restore restore(List<CheckpointCommitted> newestFirst, String fingerprint, boolean logged,
-      long until) {
+  Restore restore(
+      List<CheckpointCommitted> newestFirst, String fingerprint, boolean logged, long until) {
     List<String> skipped = new ArrayList<>();
-    Verified v = newestVerified(newestFirst, c -> c.dataFingerprint().equals(fingerprint)
-        ? null : "made with data fingerprint " + c.dataFingerprint() + ", not this data's "
-        + fingerprint, skipped);
+    Verified v =
+        newestVerified(
+            newestFirst,
+            c ->
+                c.dataFingerprint().equals(fingerprint)
+                    ? null
+                    : "made with data fingerprint "
+                        + c.dataFingerprint()
+                        + ", not this data's "
+                        + fingerprint,
+            skipped);
     long after = v == null ? 0 : v.checkpoint().round();
-    List<RoundGradient> gradients = logged
-        ? contiguous(repository().readGradients(jobId, after + 1, until), after) : List.of();
+    List<RoundGradient> gradients =
+        logged ? contiguous(repository().readGradients(jobId, after + 1, until), after) : List.of();
     return new Restore(v == null ? null : v.checkpoint(), gradients, skipped);
   }
 
@@ -82,12 +90,12 @@ final class CheckpointIo implements AutoCloseable {
   }
 
   /**
-   * The first of {@code refs} whose bytes match the journaled checksum, decode, and have no
-   * {@code problem} (null: none); each one passed over is described in {@code skipped}. Null
-   * when none qualifies.
+   * The first of {@code refs} whose bytes match the journaled checksum, decode, and have no {@code
+   * problem} (null: none); each one passed over is described in {@code skipped}. Null when none
+   * qualifies.
    */
-  private Verified newestVerified(List<CheckpointCommitted> refs,
-      Function<Checkpoint, String> problem, List<String> skipped) {
+  private Verified newestVerified(
+      List<CheckpointCommitted> refs, Function<Checkpoint, String> problem, List<String> skipped) {
     for (CheckpointCommitted ref : refs) {
       String why;
       try {
@@ -97,9 +105,17 @@ final class CheckpointIo implements AutoCloseable {
         }
         String sum = CheckpointFormat.checksum(bytes);
         if (!sum.equals(ref.checksum())) {
-          throw new CorruptCheckpointException("its SHA-256 is " + sum + " but the journal"
-              + " recorded " + ref.checksum() + " (" + bytes.length + " bytes, " + ref.bytes()
-              + " recorded)");
+          throw new CorruptCheckpointException(
+              "its SHA-256 is "
+                  + sum
+                  + " but the journal"
+                  + " recorded "
+                  + ref.checksum()
+                  + " ("
+                  + bytes.length
+                  + " bytes, "
+                  + ref.bytes()
+                  + " recorded)");
         }
         Checkpoint c = CheckpointFormat.decode(bytes);
         why = problem.apply(c);
@@ -121,34 +137,46 @@ final class CheckpointIo implements AutoCloseable {
     // held up by the fault hook (chaos runs only; on the blocking pool)
     FaultHooks.stall(FaultHooks.installed().checkpointStallMillis(jobId, round));
     var stored = repository().write(jobId, round, encoded.bytes(), encoded.checksum());
-    return new CheckpointCommitted(round, stored.location(), encoded.checksum(),
-        encoded.bytes().length, epoch);
+    return new CheckpointCommitted(
+        round, stored.location(), encoded.checksum(), encoded.bytes().length, epoch);
   }
 
   /**
-   * Checks an imported checkpoint {@code c} (its file's {@code bytes}) against the data and
-   * kernel here and stores it. Throws {@link IllegalArgumentException} with the reason when the
-   * parameters would not continue the same run.
+   * Checks an imported checkpoint {@code c} (its file's {@code bytes}) against the data and kernel
+   * here and stores it. Throws {@link IllegalArgumentException} with the reason when the parameters
+   * would not continue the same run.
    */
   Imported importChecked(Checkpoint c, byte[] bytes, SpecRules rules) {
     JobSpec imported = JobSpecParser.parseUntrusted(c.spec(), "the checkpoint's job", rules);
     PreparedJob p = PreparedJob.prepare(imported, "the checkpoint's job", rules);
     if (!p.dataFingerprint().equals(c.dataFingerprint())) {
-      throw new IllegalArgumentException("the checkpoint was made on data with fingerprint "
-          + c.dataFingerprint() + " but the data here (" + imported.data() + ") has"
-          + " fingerprint " + p.dataFingerprint() + ": the parameters would not continue the"
-          + " same run");
+      throw new IllegalArgumentException(
+          "the checkpoint was made on data with fingerprint "
+              + c.dataFingerprint()
+              + " but the data here ("
+              + imported.data()
+              + ") has"
+              + " fingerprint "
+              + p.dataFingerprint()
+              + ": the parameters would not continue the"
+              + " same run");
     }
     if (!p.kernel().name().equals(c.kernel())) {
-      throw new IllegalArgumentException("the checkpoint was computed with kernel " + c.kernel()
-          + " but this cluster uses kernel " + p.kernel().name() + ": the bits would differ;"
-          + " set kernel = " + c.kernel() + " on this cluster's nodes or import where it is"
-          + " available");
+      throw new IllegalArgumentException(
+          "the checkpoint was computed with kernel "
+              + c.kernel()
+              + " but this cluster uses kernel "
+              + p.kernel().name()
+              + ": the bits would differ;"
+              + " set kernel = "
+              + c.kernel()
+              + " on this cluster's nodes or import where it is"
+              + " available");
     }
     String sum = CheckpointFormat.checksum(bytes);
     var stored = repository().write(jobId, c.round(), bytes, sum);
-    return new Imported(c, new CheckpointCommitted(c.round(), stored.location(), sum,
-        bytes.length, 0), p);
+    return new Imported(
+        c, new CheckpointCommitted(c.round(), stored.location(), sum, bytes.length, 0), p);
   }
 
   /** Logs incremental mode's gradients. */

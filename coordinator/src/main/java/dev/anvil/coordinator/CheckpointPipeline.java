@@ -9,27 +9,33 @@ import java.util.TreeSet;
 
 /**
  * Which checkpoint is written and journaled when. A checkpoint is captured at a round boundary,
- * written once every evaluation up to its round is back (its history must hold them), at most
- * one write in flight and one capture waiting (a newer capture replaces the waiting one);
- * journaled in round order once its round is durable, alone or with a batch of rounds; and
- * beyond the newest {@code keep} journaled ones, deleted (retention). Pure: the actor does the
- * writing and the telling.
+ * written once every evaluation up to its round is back (its history must hold them), at most one
+ * write in flight and one capture waiting (a newer capture replaces the waiting one); journaled in
+ * round order once its round is durable, alone or with a batch of rounds; and beyond the newest
+ * {@code keep} journaled ones, deleted (retention). Pure: the actor does the writing and the
+ * telling.
  */
 final class CheckpointPipeline {
   /** The state of the parameters at a round boundary, waiting to be written. */
   record Captured(TrainingState state, double loss, double epochLossSum, long epochRounds) {}
 
   private final int keep;
+
   /** Evaluations not back yet, by round. */
   private final TreeSet<Long> evaluating = new TreeSet<>();
+
   private int pendingEvaluations;
   private Captured captured;
   private boolean writing;
+
   /** Written but not journaled yet (journaled once their round is durable). */
   private final List<CheckpointCommitted> written = new ArrayList<>();
+
   private CheckpointCommitted journaling;
+
   /** The journaling checkpoint went with the round batch in flight. */
   private boolean withRounds;
+
   /** The journaled checkpoints still kept, oldest first. */
   private final List<CheckpointCommitted> kept = new ArrayList<>();
 
@@ -61,12 +67,12 @@ final class CheckpointPipeline {
   }
 
   /**
-   * The capture to write now, or null: none waits, one is being written, or an evaluation up to
-   * its round is not back. The caller writes it and reports {@link #written} or
-   * {@link #writeFailed}.
+   * The capture to write now, or null: none waits, one is being written, or an evaluation up to its
+   * round is not back. The caller writes it and reports {@link #written} or {@link #writeFailed}.
    */
   Captured nextWrite() {
-    if (captured == null || writing
+    if (captured == null
+        || writing
         || (!evaluating.isEmpty() && evaluating.first() <= captured.state().round())) {
       return null;
     }
@@ -105,9 +111,9 @@ final class CheckpointPipeline {
   }
 
   /**
-   * A round batch was answered ({@code newestRecorded}: the newest checkpoint the journal
-   * holds): whether the checkpoint that went with it, if any, is now journaled (then call
-   * {@link #journaled}); if it went and was not recorded, it goes again.
+   * A round batch was answered ({@code newestRecorded}: the newest checkpoint the journal holds):
+   * whether the checkpoint that went with it, if any, is now journaled (then call {@link
+   * #journaled}); if it went and was not recorded, it goes again.
    */
   boolean roundsAnswered(long newestRecorded) {
     if (!withRounds) {
@@ -145,9 +151,9 @@ final class CheckpointPipeline {
   }
 
   /**
-   * Retention runs once every {@code keep} checkpoints (a journal event and deletes each time),
-   * so between {@code keep} and {@code 2 keep - 1} exist: the oldest round to keep when it runs
-   * now (the older ones are forgotten here), else -1.
+   * Retention runs once every {@code keep} checkpoints (a journal event and deletes each time), so
+   * between {@code keep} and {@code 2 keep - 1} exist: the oldest round to keep when it runs now
+   * (the older ones are forgotten here), else -1.
    */
   long retain() {
     if (kept.size() < 2 * keep) {
@@ -160,7 +166,8 @@ final class CheckpointPipeline {
 
   /** Whether a checkpoint of {@code round} is kept, written or being journaled. */
   boolean covers(long round) {
-    return newestKeptRound() == round || written.stream().anyMatch(w -> w.round() == round)
+    return newestKeptRound() == round
+        || written.stream().anyMatch(w -> w.round() == round)
         || journaling != null && journaling.round() == round;
   }
 

@@ -10,16 +10,17 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * How computed rounds become durable: they are batched into journal writes (one in flight, at
- * most one every {@code min-write-interval} while training, at most {@code max-rounds-per-write}
- * rounds or, in incremental mode, {@value #GRADIENT_BYTES_PER_WRITE} bytes of gradients each),
- * in incremental mode after their gradients are in the log; computing stalls when too many
- * rounds wait, and a journal that does not answer makes the job degraded until it does. Pure:
- * {@link #flush} returns what to do, the actor does it.
+ * How computed rounds become durable: they are batched into journal writes (one in flight, at most
+ * one every {@code min-write-interval} while training, at most {@code max-rounds-per-write} rounds
+ * or, in incremental mode, {@value #GRADIENT_BYTES_PER_WRITE} bytes of gradients each), in
+ * incremental mode after their gradients are in the log; computing stalls when too many rounds
+ * wait, and a journal that does not answer makes the job degraded until it does. Pure: {@link
+ * #flush} returns what to do, the actor does it.
  */
 final class CommitPipeline {
   /** Incremental mode: most bytes of gradients held in memory, and written in one batch. */
   static final long GRADIENT_BYTES_AHEAD = 64L << 20;
+
   static final long GRADIENT_BYTES_PER_WRITE = 16L << 20;
 
   /** What the actor does to flush. */
@@ -35,11 +36,11 @@ final class CommitPipeline {
   record Write(List<RoundCommitted> batch, List<RoundGradient> gradients) implements Flush {}
 
   /**
-   * Rounds became durable: the newest, how many are new, the journal's time of each (when
-   * asked for), and the journal outage this ends (null: none).
+   * Rounds became durable: the newest, how many are new, the journal's time of each (when asked
+   * for), and the journal outage this ends (null: none).
    */
-  record Durable(RoundCommitted newest, long newly, Map<Long, Long> committedMillis,
-      Outage outage) {}
+  record Durable(
+      RoundCommitted newest, long newly, Map<Long, Long> committedMillis, Outage outage) {}
 
   /** The journal recorded no rounds from {@code sinceMillis}; its last ack before was then. */
   record Outage(long sinceMillis, long lastAckMillis) {}
@@ -48,10 +49,13 @@ final class CommitPipeline {
   private final long parameterCount;
   private final boolean incremental;
   private final List<RoundCommitted> unrecorded = new ArrayList<>();
+
   /** Incremental mode: gradients of rounds computed and not yet in the log. */
   private final List<RoundGradient> unlogged = new ArrayList<>();
+
   /** Training time (ns) when each round not yet durable was computed, for progress reports. */
   private final TreeMap<Long, Long> trainNanosAt = new TreeMap<>();
+
   private boolean writing;
   private boolean scheduled;
   private long sentNanos;
@@ -90,16 +94,16 @@ final class CommitPipeline {
     }
     int perWrite = settings.maxRoundsPerWrite();
     if (incremental) {
-      perWrite = (int) Math.max(1, Math.min(perWrite,
-          GRADIENT_BYTES_PER_WRITE / (4L * parameterCount)));
+      perWrite =
+          (int) Math.max(1, Math.min(perWrite, GRADIENT_BYTES_PER_WRITE / (4L * parameterCount)));
     }
-    List<RoundCommitted> batch = List.copyOf(unrecorded.subList(0,
-        Math.min(unrecorded.size(), perWrite)));
+    List<RoundCommitted> batch =
+        List.copyOf(unrecorded.subList(0, Math.min(unrecorded.size(), perWrite)));
     writing = true;
     sentNanos = nowNanos;
     long last = batch.get(batch.size() - 1).round();
-    return new Write(batch, incremental
-        ? unlogged.stream().filter(g -> g.round() <= last).toList() : List.of());
+    return new Write(
+        batch, incremental ? unlogged.stream().filter(g -> g.round() <= last).toList() : List.of());
   }
 
   /** A scheduled flush is due (or given up: then call with nothing waiting). */
@@ -130,9 +134,9 @@ final class CommitPipeline {
   }
 
   /**
-   * The journal acknowledged rounds up to {@code last} at {@code nowMillis}; the write took
-   * {@code nowNanos} minus when it was sent. Returns what became durable, or null if nothing
-   * new did. {@code keepTimes}: a recovery waits for a round, so the journal's times are kept.
+   * The journal acknowledged rounds up to {@code last} at {@code nowMillis}; the write took {@code
+   * nowNanos} minus when it was sent. Returns what became durable, or null if nothing new did.
+   * {@code keepTimes}: a recovery waits for a round, so the journal's times are kept.
    */
   Durable acknowledged(long last, long nowMillis, boolean keepTimes) {
     writing = false;
@@ -169,8 +173,8 @@ final class CommitPipeline {
   }
 
   /**
-   * The journal is not keeping up: whether this starts an outage (it is dated from the
-   * unanswered write's sending); false while one goes on.
+   * The journal is not keeping up: whether this starts an outage (it is dated from the unanswered
+   * write's sending); false while one goes on.
    */
   boolean degrade(long nowMillis, long nowNanos) {
     if (degraded) {
@@ -196,8 +200,8 @@ final class CommitPipeline {
   }
 
   /**
-   * Most rounds computed past the newest durable one. In incremental mode each holds a gradient
-   * in memory until logged, so the bound is also {@value #GRADIENT_BYTES_AHEAD} bytes of them.
+   * Most rounds computed past the newest durable one. In incremental mode each holds a gradient in
+   * memory until logged, so the bound is also {@value #GRADIENT_BYTES_AHEAD} bytes of them.
    */
   long roundsAhead() {
     if (!incremental) {

@@ -16,8 +16,8 @@ import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.cluster.UniqueAddress;
 
 /**
- * What every phase of a coordinator does alike: placement, sharding's stop, the journal's
- * timeouts and acknowledgements, exports, and ignoring the late answers of an earlier phase.
+ * What every phase of a coordinator does alike: placement, sharding's stop, the journal's timeouts
+ * and acknowledgements, exports, and ignoring the late answers of an earlier phase.
  */
 abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
   protected final CoordinatorContext c;
@@ -32,27 +32,41 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
 
   /** The handlers every phase shares; the phase's own come first. */
   ReceiveBuilder<Command> common(ReceiveBuilder<Command> b) {
-    return b.onMessage(JobProtocol.GetPlacement.class, g -> {
-      g.replyTo().tell(placement());
-      return this;
-    })
+    return b.onMessage(
+            JobProtocol.GetPlacement.class,
+            g -> {
+              g.replyTo().tell(placement());
+              return this;
+            })
         .onMessage(JobCoordinator.Stop.class, s -> onStop())
         .onMessage(JournalLink.Timeout.class, this::onJournalTimeout)
         .onMessage(JobCoordinator.Recorded.class, r -> onRecorded(r.ack()))
-        .onMessage(JobProtocol.Submit.class, s -> {
-          c.watchers.add(s.replyTo());  // already running: the submitter is now a watcher
-          return this;
-        })
-        .onMessage(JobProtocol.Import.class, i -> {
-          i.replyTo().tell(new Rejected(c.jobId, "job " + c.jobId + " already exists here;"
-              + " import it under another job id"));
-          return this;
-        })
-        .onSignal(PostStop.class, s -> {
-          c.io.close();
-          return this;
-        })
-        .onAnyMessage(m -> this);  // late answers to an earlier phase
+        .onMessage(
+            JobProtocol.Submit.class,
+            s -> {
+              c.watchers.add(s.replyTo()); // already running: the submitter is now a watcher
+              return this;
+            })
+        .onMessage(
+            JobProtocol.Import.class,
+            i -> {
+              i.replyTo()
+                  .tell(
+                      new Rejected(
+                          c.jobId,
+                          "job "
+                              + c.jobId
+                              + " already exists here;"
+                              + " import it under another job id"));
+              return this;
+            })
+        .onSignal(
+            PostStop.class,
+            s -> {
+              c.io.close();
+              return this;
+            })
+        .onAnyMessage(m -> this); // late answers to an earlier phase
   }
 
   /** Where the job runs: no workers unless the phase has them. */
@@ -72,8 +86,15 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
       counts[i++] = e.getValue();
     }
     UniqueAddress self = c.selfNode();
-    return new JobProtocol.Placement(c.jobId, phase(), durableRound, WorkerPool.hostPort(self),
-        self.longUid(), nodes, uids, counts);
+    return new JobProtocol.Placement(
+        c.jobId,
+        phase(),
+        durableRound,
+        WorkerPool.hostPort(self),
+        self.longUid(),
+        nodes,
+        uids,
+        counts);
   }
 
   /** Sharding hands the job to another node: this incarnation stops (the next takes over). */
@@ -83,8 +104,12 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
 
   private Behavior<Command> onJournalTimeout(JournalLink.Timeout t) {
     c.metrics.journalError();
-    c.log().warn("job {}: the journal did not acknowledge {} within {} ms; sending it again",
-        c.jobId, t.what(), c.settings.journalAckTimeout().toMillis());
+    c.log()
+        .warn(
+            "job {}: the journal did not acknowledge {} within {} ms; sending it again",
+            c.jobId,
+            t.what(),
+            c.settings.journalAckTimeout().toMillis());
     return resend(t.what());
   }
 
@@ -93,7 +118,7 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
     switch (what) {
       case SUBMITTED, CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED, FAILED ->
           c.journal.resend(what);
-      default -> { }
+      default -> {}
     }
     return this;
   }
@@ -103,8 +128,12 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
     if (ack.what() == JobJournal.Recorded.SUPERSEDED) {
       // Its workers are not released: ReleaseJob names no epoch, and they may already be
       // working for the newer incarnation.
-      c.log().warn("job {}: this coordinator incarnation is superseded by epoch {} in the"
-          + " journal; it stops without writing", c.jobId, ack.epoch());
+      c.log()
+          .warn(
+              "job {}: this coordinator incarnation is superseded by epoch {} in the"
+                  + " journal; it stops without writing",
+              c.jobId,
+              ack.epoch());
       return Behaviors.stopped();
     }
     if (ack.what() != JobJournal.Recorded.RECOVERY) {
@@ -114,20 +143,36 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
   }
 
   /** Replies with the newest of {@code newestFirst} that verifies, read off the actor. */
-  Behavior<Command> export(JobProtocol.Export e, List<CheckpointCommitted> newestFirst,
-      String every) {
+  Behavior<Command> export(
+      JobProtocol.Export e, List<CheckpointCommitted> newestFirst, String every) {
     if (newestFirst.isEmpty()) {
-      e.replyTo().tell(new Exported(c.jobId, 0, null, "job " + c.jobId + " has no checkpoint"
-          + " yet (it checkpoints every " + every + " rounds; pause it to checkpoint now)"));
+      e.replyTo()
+          .tell(
+              new Exported(
+                  c.jobId,
+                  0,
+                  null,
+                  "job "
+                      + c.jobId
+                      + " has no checkpoint"
+                      + " yet (it checkpoints every "
+                      + every
+                      + " rounds; pause it to checkpoint now)"));
       return this;
     }
     String id = c.jobId;
-    c.background(() -> {
-      List<String> skipped = new ArrayList<>();
-      CheckpointIo.Verified v = c.io.newestVerified(newestFirst, skipped);
-      e.replyTo().tell(v != null ? new Exported(id, v.ref().round(), v.bytes(), null)
-          : new Exported(id, 0, null, "no checkpoint of job " + id + " verifies: " + skipped));
-    }, "export failed");
+    c.background(
+        () -> {
+          List<String> skipped = new ArrayList<>();
+          CheckpointIo.Verified v = c.io.newestVerified(newestFirst, skipped);
+          e.replyTo()
+              .tell(
+                  v != null
+                      ? new Exported(id, v.ref().round(), v.bytes(), null)
+                      : new Exported(
+                          id, 0, null, "no checkpoint of job " + id + " verifies: " + skipped));
+        },
+        "export failed");
     return this;
   }
 }

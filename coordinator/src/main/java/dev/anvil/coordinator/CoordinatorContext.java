@@ -22,12 +22,14 @@ import org.slf4j.Logger;
 
 /**
  * The setup of one job's coordinator, shared by its behaviors and incarnations in this JVM: the
- * actor's context and timers, its journal, adapters, settings, metrics, watchers and
- * checkpoint I/O. Nothing here changes once made.
+ * actor's context and timers, its journal, adapters, settings, metrics, watchers and checkpoint
+ * I/O. Nothing here changes once made.
  */
 final class CoordinatorContext {
   /** Posted to itself by the coordinator once idle long enough: sharding may passivate it. */
-  enum PassivateIdle implements JobCoordinator.Command { INSTANCE }
+  enum PassivateIdle implements JobCoordinator.Command {
+    INSTANCE
+  }
 
   /** For threads other than the actor's (its own logger is the actor's alone). */
   private static final Logger LOG = org.slf4j.LoggerFactory.getLogger(JobCoordinator.class);
@@ -39,17 +41,22 @@ final class CoordinatorContext {
   final ActorRef<Ack> acks;
   final Executor blocking;
   final CoordinatorSettings settings;
+
   /** What this node accepts in a job: every spec it reads came from elsewhere. */
   final SpecRules specRules;
+
   final JobMetrics metrics;
   final Watchers watchers = new Watchers();
   final JournalLink journal;
   final CheckpointIo io;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
 
-  CoordinatorContext(ActorContext<JobCoordinator.Command> actor,
-      TimerScheduler<JobCoordinator.Command> timers, String jobId,
-      ActorRef<JobJournal.Command> journal, ActorRef<ClusterSharding.ShardCommand> shard,
+  CoordinatorContext(
+      ActorContext<JobCoordinator.Command> actor,
+      TimerScheduler<JobCoordinator.Command> timers,
+      String jobId,
+      ActorRef<JobJournal.Command> journal,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       CheckpointIo io) {
     this.actor = actor;
     this.timers = timers;
@@ -80,22 +87,27 @@ final class CoordinatorContext {
   }
 
   /**
-   * Runs blocking {@code work} on the blocking dispatcher; its value, or the root message of
-   * what it threw, comes back to the actor as the message {@code done} makes.
+   * Runs blocking {@code work} on the blocking dispatcher; its value, or the root message of what
+   * it threw, comes back to the actor as the message {@code done} makes.
    */
-  <T> void pipe(Supplier<T> work, Function<T, JobCoordinator.Command> done,
+  <T> void pipe(
+      Supplier<T> work,
+      Function<T, JobCoordinator.Command> done,
       Function<String, JobCoordinator.Command> failed) {
-    actor.pipeToSelf(CompletableFuture.supplyAsync(work, blocking),
+    actor.pipeToSelf(
+        CompletableFuture.supplyAsync(work, blocking),
         (value, error) -> error == null ? done.apply(value) : failed.apply(rootMessage(error)));
   }
 
   /** Runs blocking {@code work} that nobody waits for; a failure is logged as {@code what}. */
   void background(Runnable work, String what) {
     String id = jobId;
-    CompletableFuture.runAsync(work, blocking).exceptionally(e -> {
-      LOG.warn("job {}: {}: {}", id, what, rootMessage(e));
-      return null;
-    });
+    CompletableFuture.runAsync(work, blocking)
+        .exceptionally(
+            e -> {
+              LOG.warn("job {}: {}: {}", id, what, rootMessage(e));
+              return null;
+            });
   }
 
   /** Once idle for the configured time, a sharded coordinator may be passivated. */
@@ -117,8 +129,7 @@ final class CoordinatorContext {
   }
 
   static String rootMessage(Throwable t) {
-    while (t.getCause() != null && (t instanceof CompletionException
-        || t.getMessage() == null)) {
+    while (t.getCause() != null && (t instanceof CompletionException || t.getMessage() == null)) {
       t = t.getCause();
     }
     return t.getMessage() != null ? t.getMessage() : t.toString();

@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * When a round is late: a multiple of the typical round time (an exponentially weighted mean of
- * recent rounds), never under a floor, doubled at each miss of the same round. No deadline is
- * set until a round has been timed.
+ * recent rounds), never under a floor, doubled at each miss of the same round. No deadline is set
+ * until a round has been timed.
  */
 final class Deadlines {
   private final Duration minimum;
@@ -19,8 +19,8 @@ final class Deadlines {
 
   /** A round took {@code wallNanos}. */
   void roundTook(long wallNanos) {
-    typicalRoundNanos = typicalRoundNanos == 0 ? wallNanos
-        : 0.9 * typicalRoundNanos + 0.1 * wallNanos;
+    typicalRoundNanos =
+        typicalRoundNanos == 0 ? wallNanos : 0.9 * typicalRoundNanos + 0.1 * wallNanos;
   }
 
   /** Whether rounds have a deadline yet. */

@@ -19,15 +19,17 @@ import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 /**
  * The training's durable side: computed rounds go to the journal ({@link CommitPipeline}'s
  * decisions), checkpoints are written and journaled ({@link CheckpointPipeline}'s), and the
- * journal's acknowledgements make rounds committed, pause the job or finish it. This class
- * carries out those decisions for {@link Training}: timers, blocking writes, journal sends.
+ * journal's acknowledgements make rounds committed, pause the job or finish it. This class carries
+ * out those decisions for {@link Training}: timers, blocking writes, journal sends.
  */
 final class Durability {
   private final CoordinatorContext c;
   private final JobRun run;
   private final Training training;
+
   /** Dispatching waits: too many rounds are waiting for the journal. */
   private boolean stalled;
+
   private long pauseAt;
   private String resultJson;
 
@@ -38,19 +40,21 @@ final class Durability {
   }
 
   /**
-   * The job ended: checkpoints already written are still journaled (and retention runs), as
-   * {@link Ended} hands their messages here; nothing new is captured.
+   * The job ended: checkpoints already written are still journaled (and retention runs), as {@link
+   * Ended} hands their messages here; nothing new is captured.
    */
   void ended() {
     training.ended();
   }
 
   ReceiveBuilder<Command> handlers(ReceiveBuilder<Command> b) {
-    return b.onMessage(FlushTick.class, t -> {
-      run.commits.tick();
-      flush();
-      return training;
-    })
+    return b.onMessage(
+            FlushTick.class,
+            t -> {
+              run.commits.tick();
+              flush();
+              return training;
+            })
         .onMessage(GradientsLogged.class, this::onGradientsLogged)
         .onMessage(CheckpointWritten.class, this::onCheckpointWritten);
   }
@@ -61,20 +65,30 @@ final class Durability {
     if (step.logged() != null) {
       run.commits.toLog(step.logged());
     }
-    run.commits.computed(new RoundCommitted(step.round(), step.loss(), step.samples(),
-        run.lastCommittedMillis, run.inc.coordinatorEpoch()), run.stats.trainNanos());
+    run.commits.computed(
+        new RoundCommitted(
+            step.round(),
+            step.loss(),
+            step.samples(),
+            run.lastCommittedMillis,
+            run.inc.coordinatorEpoch()),
+        run.stats.trainNanos());
     flush();
   }
 
   void stall(long done) {
-    stalled = true;  // the journal's ack restarts the rounds; a long wait degrades the job
-    c.log().debug("job {}: round {} computed, the journal is at {}; waiting", c.jobId, done,
-        run.commits.durableRound());
+    stalled = true; // the journal's ack restarts the rounds; a long wait degrades the job
+    c.log()
+        .debug(
+            "job {}: round {} computed, the journal is at {}; waiting",
+            c.jobId,
+            done,
+            run.commits.durableRound());
   }
 
   private void flush() {
     if (run.cancelReason != null) {
-      return;  // after a cancel, nothing more is recorded as committed
+      return; // after a cancel, nothing more is recorded as committed
     }
     var flush = run.commits.flush(System.nanoTime(), training.stage() == Training.Stage.TRAINING);
     if (flush instanceof CommitPipeline.Later later) {
@@ -83,10 +97,12 @@ final class Durability {
       if (run.incremental()) {
         // A round is journaled only once its gradient is in the log, so every committed round
         // can be replayed without recomputing it.
-        c.pipe(() -> {
-          c.io.logGradients(write.gradients());
-          return write.batch();
-        }, batch -> new GradientsLogged(batch, null),
+        c.pipe(
+            () -> {
+              c.io.logGradients(write.gradients());
+              return write.batch();
+            },
+            batch -> new GradientsLogged(batch, null),
             error -> new GradientsLogged(write.batch(), error));
       } else {
         sendRounds(write.batch());
@@ -106,8 +122,7 @@ final class Durability {
   /** Journals rounds, with the oldest written checkpoint if its round is among them. */
   private void sendRounds(List<RoundCommitted> batch) {
     CheckpointCommitted with = run.checkpoints.withRounds(batch.get(batch.size() - 1).round());
-    c.journal.send(new JobJournal.RecordRounds(batch, with, c.acks),
-        JobJournal.Recorded.ROUNDS);
+    c.journal.send(new JobJournal.RecordRounds(batch, with, c.acks), JobJournal.Recorded.ROUNDS);
   }
 
   private Behavior<Command> onGradientsLogged(GradientsLogged g) {
@@ -153,7 +168,7 @@ final class Durability {
       case COMPLETED -> {
         return training.stage() == Training.Stage.FINISHING ? completed() : training;
       }
-      default -> { }
+      default -> {}
     }
     return training;
   }
@@ -163,9 +178,11 @@ final class Durability {
     switch (what) {
       case ROUNDS -> {
         run.commits.unanswered();
-        run.checkpoints.roundsUnanswered();  // sent again, with the batch or alone
-        degrade("the journal did not acknowledge rounds within "
-            + c.settings.journalAckTimeout().toMillis() + " ms; retrying");
+        run.checkpoints.roundsUnanswered(); // sent again, with the batch or alone
+        degrade(
+            "the journal did not acknowledge rounds within "
+                + c.settings.journalAckTimeout().toMillis()
+                + " ms; retrying");
         flush();
       }
       case RECOVERY -> run.resendRecoveries();
@@ -174,7 +191,7 @@ final class Durability {
           c.journal.resend(what);
         }
       }
-      case STARTED -> { }
+      case STARTED -> {}
       default -> {
         return false;
       }
@@ -184,25 +201,29 @@ final class Durability {
 
   /** Rounds up to {@code last} are in the journal: report them committed. */
   private void roundsDurable(long last) {
-    var durable = run.commits.acknowledged(last, System.currentTimeMillis(),
-        run.recoveries.waiting());
+    var durable =
+        run.commits.acknowledged(last, System.currentTimeMillis(), run.recoveries.waiting());
     if (durable == null) {
       return;
     }
     if (durable.outage() != null) {
-      run.recoveries.journalOutage(durable.outage().sinceMillis(),
-          durable.outage().lastAckMillis(), System.currentTimeMillis(), last);
+      run.recoveries.journalOutage(
+          durable.outage().sinceMillis(),
+          durable.outage().lastAckMillis(),
+          System.currentTimeMillis(),
+          last);
       c.log().info("job {}: the journal records rounds again (up to round {})", c.jobId, last);
     }
     run.completeRecoveries(last, durable.committedMillis());
     journalCheckpoint();
     long round = run.commits.durableRound();
-    double seconds = run.commits.trainNanosAt(durable.newest().round(),
-        run.stats.trainNanos()) / 1e9;
+    double seconds =
+        run.commits.trainNanosAt(durable.newest().round(), run.stats.trainNanos()) / 1e9;
     double samplesPerSecond = round * run.spec.batchSize() / seconds;
     c.metrics.roundsDurable(c.jobId, durable.newly(), samplesPerSecond);
-    c.watchers.tell(new Progress(c.jobId, round, run.job().totalRounds(),
-        durable.newest().loss(), samplesPerSecond));
+    c.watchers.tell(
+        new Progress(
+            c.jobId, round, run.job().totalRounds(), durable.newest().loss(), samplesPerSecond));
     if (stalled && training.stage() == Training.Stage.TRAINING && run.cancelReason == null) {
       stalled = false;
       training.resumeAfterStall();
@@ -211,8 +232,8 @@ final class Durability {
   }
 
   /**
-   * Copies the parameters and optimizer state at this round boundary for a checkpoint. The copy
-   * is written off the actor's thread (training goes on); a capture that finds another waiting
+   * Copies the parameters and optimizer state at this round boundary for a checkpoint. The copy is
+   * written off the actor's thread (training goes on); a capture that finds another waiting
    * replaces it, so at most one copy waits and one is being written.
    */
   void capture() {
@@ -230,31 +251,51 @@ final class Durability {
       return;
     }
     long round = k.state().round();
-    Checkpoint checkpoint = new Checkpoint(c.jobId, run.inc.recorded().spec(), run.wanted,
-        run.job().dataFingerprint(), run.job().kernel().name(), k.state(), k.loss(),
-        run.loop.historyThrough(round), k.epochLossSum(), k.epochRounds());
+    Checkpoint checkpoint =
+        new Checkpoint(
+            c.jobId,
+            run.inc.recorded().spec(),
+            run.wanted,
+            run.job().dataFingerprint(),
+            run.job().kernel().name(),
+            k.state(),
+            k.loss(),
+            run.loop.historyThrough(round),
+            k.epochLossSum(),
+            k.epochRounds());
     long start = System.nanoTime();
     long writer = run.inc.coordinatorEpoch();
-    c.pipe(() -> c.io.write(checkpoint, writer),
+    c.pipe(
+        () -> c.io.write(checkpoint, writer),
         ref -> new CheckpointWritten(ref, System.nanoTime() - start, null),
-        error -> new CheckpointWritten(new CheckpointCommitted(round, null, null, 0, writer),
-            0, error));
+        error ->
+            new CheckpointWritten(new CheckpointCommitted(round, null, null, 0, writer), 0, error));
   }
 
   Behavior<Command> onCheckpointWritten(CheckpointWritten w) {
     if (w.error() != null) {
       run.checkpoints.writeFailed();
       c.metrics.checkpointWriteFailed();
-      c.log().warn("job {}: the checkpoint of round {} was not written ({}); training goes"
-          + " on, the next one is due in {} rounds", c.jobId, w.ref().round(), w.error(),
-          run.spec.checkpoint().everyRounds());
+      c.log()
+          .warn(
+              "job {}: the checkpoint of round {} was not written ({}); training goes"
+                  + " on, the next one is due in {} rounds",
+              c.jobId,
+              w.ref().round(),
+              w.error(),
+              run.spec.checkpoint().everyRounds());
       if (training.stage() == Training.Stage.PAUSING) {
-        capture();  // a pause needs its checkpoint: try again
+        capture(); // a pause needs its checkpoint: try again
       }
       return training;
     }
-    c.log().debug("job {}: checkpoint of round {} written, {} bytes in {} ms", c.jobId,
-        w.ref().round(), w.ref().bytes(), w.nanos() / 1_000_000);
+    c.log()
+        .debug(
+            "job {}: checkpoint of round {} written, {} bytes in {} ms",
+            c.jobId,
+            w.ref().round(),
+            w.ref().bytes(),
+            w.nanos() / 1_000_000);
     c.metrics.checkpointWritten(w.nanos(), w.ref().bytes());
     run.checkpoints.written(w.ref());
     journalCheckpoint();
@@ -266,8 +307,7 @@ final class Durability {
   private void journalCheckpoint() {
     CheckpointCommitted ref = run.checkpoints.nextToJournal(run.commits.durableRound());
     if (ref != null) {
-      c.journal.send(new JobJournal.RecordCheckpoint(ref, c.acks),
-          JobJournal.Recorded.CHECKPOINT);
+      c.journal.send(new JobJournal.RecordCheckpoint(ref, c.acks), JobJournal.Recorded.CHECKPOINT);
     }
   }
 
@@ -276,8 +316,12 @@ final class Durability {
     CheckpointCommitted done = run.checkpoints.journaled();
     if (done != null) {
       c.metrics.checkpointCommitted();
-      c.log().debug("job {}: checkpoint of round {} committed ({} bytes)", c.jobId,
-          done.round(), done.bytes());
+      c.log()
+          .debug(
+              "job {}: checkpoint of round {} committed ({} bytes)",
+              c.jobId,
+              done.round(),
+              done.bytes());
     }
     long oldestKept = run.checkpoints.retain();
     if (oldestKept >= 0) {
@@ -302,7 +346,8 @@ final class Durability {
   }
 
   private void maybePause() {
-    if (training.stage() != Training.Stage.PAUSING || run.commits.durableRound() < pauseAt
+    if (training.stage() != Training.Stage.PAUSING
+        || run.commits.durableRound() < pauseAt
         || run.checkpoints.newestKeptRound() != pauseAt) {
       return;
     }
@@ -319,19 +364,27 @@ final class Durability {
 
   /** Finishes once every round is durable and every evaluation is back. */
   Behavior<Command> maybeFinish() {
-    if (training.stage() != Training.Stage.FINISHING || resultJson != null
+    if (training.stage() != Training.Stage.FINISHING
+        || resultJson != null
         || run.checkpoints.evaluationsPending()
         || run.commits.durableRound() < run.job().totalRounds()
         || run.loop.history().isEmpty()) {
       return training;
     }
-    resultJson = run.stats.resultJson(run.spec, run.job(), run.loop.state().params(),
-        run.pool.live().size(), run.pool.assignment().nodes(), run.loop.history(),
-        (System.currentTimeMillis() - run.inc.jobStartMillis()) / 1e3,
-        run.job().totalRounds() - run.inc.restoredFrom() - run.inc.replayedFromLog(),
-        run.inc.coordinatorEpoch(), run.recoveries.all());
-    c.journal.send(new JobJournal.RecordCompleted(resultJson, c.acks),
-        JobJournal.Recorded.COMPLETED);
+    resultJson =
+        run.stats.resultJson(
+            run.spec,
+            run.job(),
+            run.loop.state().params(),
+            run.pool.live().size(),
+            run.pool.assignment().nodes(),
+            run.loop.history(),
+            (System.currentTimeMillis() - run.inc.jobStartMillis()) / 1e3,
+            run.job().totalRounds() - run.inc.restoredFrom() - run.inc.replayedFromLog(),
+            run.inc.coordinatorEpoch(),
+            run.recoveries.all());
+    c.journal.send(
+        new JobJournal.RecordCompleted(resultJson, c.acks), JobJournal.Recorded.COMPLETED);
     return training;
   }
 

@@ -18,24 +18,34 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * A job that holds no workers: finished, failed (or cancelled), or paused at a checkpointed
- * round boundary. Requests get its outcome; a paused job can be resumed (a new incarnation
- * from the journal) or cancelled, and its checkpoints exported.
+ * A job that holds no workers: finished, failed (or cancelled), or paused at a checkpointed round
+ * boundary. Requests get its outcome; a paused job can be resumed (a new incarnation from the
+ * journal) or cancelled, and its checkpoints exported.
  */
 final class Ended extends CoordinatorBehavior {
   /** Finished, Failed or Paused. */
   private final JobUpdate outcome;
+
   private final long epoch;
   private final List<CheckpointCommitted> newestFirst;
   private final String everyRounds;
+
   /** The run that ended here; null when the journal recorded the end. */
   private final JobRun run;
+
   /** A paused job's resume or cancel is being journaled. */
   private String cancelling;
+
   private boolean resuming;
 
-  Ended(CoordinatorContext c, JobUpdate outcome, JournalState recorded, long epoch,
-      List<CheckpointCommitted> newestFirst, String everyRounds, JobRun run) {
+  Ended(
+      CoordinatorContext c,
+      JobUpdate outcome,
+      JournalState recorded,
+      long epoch,
+      List<CheckpointCommitted> newestFirst,
+      String everyRounds,
+      JobRun run) {
     super(c);
     this.outcome = outcome;
     this.epoch = epoch;
@@ -46,21 +56,24 @@ final class Ended extends CoordinatorBehavior {
 
   /** The job as its journal records it: finished, failed or paused. */
   static Behavior<Command> fromJournal(CoordinatorContext c, JournalState recorded) {
-    JobUpdate outcome = recorded.result() != null
-        ? new JobProtocol.Finished(c.jobId, recorded.result())
-        : recorded.failure() != null ? new Failed(c.jobId, recorded.failure())
-        : new Paused(c.jobId, recorded.lastRound());
+    JobUpdate outcome =
+        recorded.result() != null
+            ? new JobProtocol.Finished(c.jobId, recorded.result())
+            : recorded.failure() != null
+                ? new Failed(c.jobId, recorded.failure())
+                : new Paused(c.jobId, recorded.lastRound());
     List<CheckpointCommitted> refs = recorded.checkpoints();
-    List<CheckpointCommitted> kept = new ArrayList<>(refs.subList(
-        Math.max(0, refs.size() - c.settings.keepCheckpoints()), refs.size()));
+    List<CheckpointCommitted> kept =
+        new ArrayList<>(
+            refs.subList(Math.max(0, refs.size() - c.settings.keepCheckpoints()), refs.size()));
     Collections.reverse(kept);
     c.passivateWhenIdle();
     return new Ended(c, outcome, recorded, 0, kept, "?", null);
   }
 
   /** A take-over that cannot start ({@code reason}): the job fails, recorded. */
-  static Behavior<Command> failedAtStart(CoordinatorContext c, JournalState recorded,
-      String reason) {
+  static Behavior<Command> failedAtStart(
+      CoordinatorContext c, JournalState recorded, String reason) {
     c.log().warn("job {} failed: {}", c.jobId, reason);
     c.passivateWhenIdle();
     c.journal.send(new JobJournal.RecordFailed(reason, c.acks), JobJournal.Recorded.FAILED);
@@ -75,7 +88,8 @@ final class Ended extends CoordinatorBehavior {
 
   @Override
   String phase() {
-    return outcome instanceof Paused ? (resuming ? "resuming" : "paused")
+    return outcome instanceof Paused
+        ? (resuming ? "resuming" : "paused")
         : outcome instanceof Failed ? "failed" : "done";
   }
 
@@ -86,41 +100,50 @@ final class Ended extends CoordinatorBehavior {
 
   @Override
   public Receive<Command> createReceive() {
-    return common(newReceiveBuilder()
-        .onMessage(JobProtocol.Submit.class, s -> tellOutcome(s.replyTo(), false))
-        .onMessage(JobProtocol.Watch.class, w -> tellOutcome(w.replyTo(), true))
-        .onMessage(JobProtocol.Pause.class, p -> tellOutcome(p.replyTo(), false))
-        .onMessage(JobProtocol.Resume.class, this::onResume)
-        .onMessage(JobProtocol.Cancel.class, this::onCancel)
-        .onMessage(JobProtocol.Export.class, e -> export(e, newestFirst, everyRounds))
-        .onMessage(JournalLoaded.class, l -> resuming
-            ? JobCoordinator.incarnation(c, l.state(), true, null) : this)
-        .onMessage(JobCoordinator.CheckpointWritten.class, w -> {
-          if (run != null && run.durability != null) {
-            run.durability.onCheckpointWritten(w);
-          }
-          return this;
-        })
-        .onMessage(FromWorker.class, f -> {
-          if (f.reply() instanceof Prepared p && p.epoch() == epoch && epoch != 0) {
-            // The job ended while this worker prepared it: the release sent at the end may
-            // have reached the worker before its preparation finished.
-            p.self().tell(new ReleaseJob(c.jobId));
-          }
-          return this;
-        })
-        .onMessage(CoordinatorContext.PassivateIdle.class, p -> {
-          if (!paused()) {
-            c.passivate();
-          }
-          return this;
-        }))
+    return common(
+            newReceiveBuilder()
+                .onMessage(JobProtocol.Submit.class, s -> tellOutcome(s.replyTo(), false))
+                .onMessage(JobProtocol.Watch.class, w -> tellOutcome(w.replyTo(), true))
+                .onMessage(JobProtocol.Pause.class, p -> tellOutcome(p.replyTo(), false))
+                .onMessage(JobProtocol.Resume.class, this::onResume)
+                .onMessage(JobProtocol.Cancel.class, this::onCancel)
+                .onMessage(JobProtocol.Export.class, e -> export(e, newestFirst, everyRounds))
+                .onMessage(
+                    JournalLoaded.class,
+                    l -> resuming ? JobCoordinator.incarnation(c, l.state(), true, null) : this)
+                .onMessage(
+                    JobCoordinator.CheckpointWritten.class,
+                    w -> {
+                      if (run != null && run.durability != null) {
+                        run.durability.onCheckpointWritten(w);
+                      }
+                      return this;
+                    })
+                .onMessage(
+                    FromWorker.class,
+                    f -> {
+                      if (f.reply() instanceof Prepared p && p.epoch() == epoch && epoch != 0) {
+                        // The job ended while this worker prepared it: the release sent at the end
+                        // may
+                        // have reached the worker before its preparation finished.
+                        p.self().tell(new ReleaseJob(c.jobId));
+                      }
+                      return this;
+                    })
+                .onMessage(
+                    CoordinatorContext.PassivateIdle.class,
+                    p -> {
+                      if (!paused()) {
+                        c.passivate();
+                      }
+                      return this;
+                    }))
         .build();
   }
 
   /**
-   * Tells {@code to} the outcome and adds it as a watcher; a watch of a paused job hears it
-   * only when it is a new watcher ({@code once}).
+   * Tells {@code to} the outcome and adds it as a watcher; a watch of a paused job hears it only
+   * when it is a new watcher ({@code once}).
    */
   private Behavior<Command> tellOutcome(ActorRef<JobUpdate> to, boolean once) {
     boolean fresh = c.watchers.add(to);
@@ -136,8 +159,9 @@ final class Ended extends CoordinatorBehavior {
       r.replyTo().tell(outcome);
     } else if (!resuming) {
       resuming = true;
-      c.journal.send(new JobJournal.RecordResumed(r.replyTo().path().address().toString(),
-          c.acks), JobJournal.Recorded.RESUMED);
+      c.journal.send(
+          new JobJournal.RecordResumed(r.replyTo().path().address().toString(), c.acks),
+          JobJournal.Recorded.RESUMED);
     }
     return this;
   }
@@ -148,8 +172,8 @@ final class Ended extends CoordinatorBehavior {
       x.replyTo().tell(outcome);
     } else {
       cancelling = "cancelled" + (x.reason().isBlank() ? "" : ": " + x.reason());
-      c.journal.send(new JobJournal.RecordCancelled(cancelling, c.acks),
-          JobJournal.Recorded.CANCELLED);
+      c.journal.send(
+          new JobJournal.RecordCancelled(cancelling, c.acks), JobJournal.Recorded.CANCELLED);
     }
     return this;
   }
@@ -160,8 +184,9 @@ final class Ended extends CoordinatorBehavior {
     switch (ack.what()) {
       case RESUMED -> {
         if (resuming) {
-          c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JournalState.class,
-              JournalLoaded::new)));
+          c.journal.tell(
+              new JobJournal.GetState(
+                  c.actor.messageAdapter(JournalState.class, JournalLoaded::new)));
         }
       }
       case CANCELLED -> {
@@ -182,7 +207,7 @@ final class Ended extends CoordinatorBehavior {
           run.durability.checkpointJournaled();
         }
       }
-      default -> { }
+      default -> {}
     }
     return next;
   }

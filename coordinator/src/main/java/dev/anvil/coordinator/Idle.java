@@ -15,8 +15,8 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * No job is recorded under this id: a Submit starts one, an Import brings one in from a
- * checkpoint file ({@link Importing}); anything else is refused.
+ * No job is recorded under this id: a Submit starts one, an Import brings one in from a checkpoint
+ * file ({@link Importing}); anything else is refused.
  */
 final class Idle extends CoordinatorBehavior {
   Idle(CoordinatorContext c) {
@@ -30,25 +30,34 @@ final class Idle extends CoordinatorBehavior {
 
   @Override
   public Receive<Command> createReceive() {
-    return common(newReceiveBuilder()
-        .onMessage(JobProtocol.Submit.class, this::onSubmit)
-        .onMessage(JobProtocol.Import.class, this::onImport)
-        .onMessage(JobProtocol.Watch.class, w -> {
-          c.watchers.add(w.replyTo());
-          return this;
-        })
-        .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
-        .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
-        .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
-        .onMessage(JobProtocol.Export.class, e -> {
-          e.replyTo().tell(new Exported(c.jobId, 0, null, "there is no job " + c.jobId
-              + " here"));
-          return this;
-        })
-        .onMessage(CoordinatorContext.PassivateIdle.class, p -> {
-          c.passivate();
-          return this;
-        }))
+    return common(
+            newReceiveBuilder()
+                .onMessage(JobProtocol.Submit.class, this::onSubmit)
+                .onMessage(JobProtocol.Import.class, this::onImport)
+                .onMessage(
+                    JobProtocol.Watch.class,
+                    w -> {
+                      c.watchers.add(w.replyTo());
+                      return this;
+                    })
+                .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
+                .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
+                .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
+                .onMessage(
+                    JobProtocol.Export.class,
+                    e -> {
+                      e.replyTo()
+                          .tell(
+                              new Exported(
+                                  c.jobId, 0, null, "there is no job " + c.jobId + " here"));
+                      return this;
+                    })
+                .onMessage(
+                    CoordinatorContext.PassivateIdle.class,
+                    p -> {
+                      c.passivate();
+                      return this;
+                    }))
         .build();
   }
 
@@ -67,12 +76,13 @@ final class Idle extends CoordinatorBehavior {
       return this;
     }
     if (s.workers() <= 0) {
-      c.watchers.refuse(s.replyTo(), c.jobId, "workers = " + s.workers()
-          + ": must be a whole number > 0");
+      c.watchers.refuse(
+          s.replyTo(), c.jobId, "workers = " + s.workers() + ": must be a whole number > 0");
       return this;
     }
     JournalState recorded = JournalState.EMPTY.withJob(s.spec(), s.workers());
-    c.journal.send(new JobJournal.RecordSubmitted(s.spec(), s.workers(), c.acks),
+    c.journal.send(
+        new JobJournal.RecordSubmitted(s.spec(), s.workers(), c.acks),
         JobJournal.Recorded.SUBMITTED);
     return Starting.submitted(c, spec, recorded);
   }
@@ -82,8 +92,8 @@ final class Idle extends CoordinatorBehavior {
     try {
       k = CheckpointFormat.decode(i.checkpoint());
     } catch (CorruptCheckpointException e) {
-      i.replyTo().tell(new Rejected(c.jobId, "the checkpoint file is not usable: "
-          + e.getMessage()));
+      i.replyTo()
+          .tell(new Rejected(c.jobId, "the checkpoint file is not usable: " + e.getMessage()));
       return this;
     }
     c.watchers.add(i.replyTo());

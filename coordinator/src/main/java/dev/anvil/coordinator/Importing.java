@@ -13,9 +13,9 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * A checkpoint file is being imported as this job: checked against this cluster's data and
- * kernel and stored (off the actor's thread), then journaled; once the journal has it, the job
- * resumes from it in a new incarnation. A refusal leaves no job here ({@link Idle}).
+ * A checkpoint file is being imported as this job: checked against this cluster's data and kernel
+ * and stored (off the actor's thread), then journaled; once the journal has it, the job resumes
+ * from it in a new incarnation. A refusal leaves no job here ({@link Idle}).
  */
 final class Importing extends CoordinatorBehavior {
   /** The job the check prepared: its resume does not load the data again. */
@@ -24,7 +24,8 @@ final class Importing extends CoordinatorBehavior {
   /** Checks and stores {@code k} (the file's {@code bytes}) for {@code workers} workers. */
   Importing(CoordinatorContext c, Checkpoint k, byte[] bytes, int workers) {
     super(c);
-    c.pipe(() -> c.io.importChecked(k, bytes, c.specRules),
+    c.pipe(
+        () -> c.io.importChecked(k, bytes, c.specRules),
         imported -> new ImportChecked(imported, workers, null),
         error -> new ImportChecked(null, 0, error));
   }
@@ -36,28 +37,36 @@ final class Importing extends CoordinatorBehavior {
 
   @Override
   public Receive<Command> createReceive() {
-    return common(newReceiveBuilder()
-        .onMessage(ImportChecked.class, this::onChecked)
-        .onMessage(JournalLoaded.class,
-            l -> JobCoordinator.incarnation(c, l.state(), true, prepared))
-        .onMessage(JobProtocol.Watch.class, w -> {
-          c.watchers.add(w.replyTo());
-          return this;
-        })
-        .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
-        .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
-        .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
-        .onMessage(JobProtocol.Export.class, e -> {
-          e.replyTo().tell(new Exported(c.jobId, 0, null, "there is no job " + c.jobId
-              + " here"));
-          return this;
-        }))
+    return common(
+            newReceiveBuilder()
+                .onMessage(ImportChecked.class, this::onChecked)
+                .onMessage(
+                    JournalLoaded.class,
+                    l -> JobCoordinator.incarnation(c, l.state(), true, prepared))
+                .onMessage(
+                    JobProtocol.Watch.class,
+                    w -> {
+                      c.watchers.add(w.replyTo());
+                      return this;
+                    })
+                .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
+                .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
+                .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
+                .onMessage(
+                    JobProtocol.Export.class,
+                    e -> {
+                      e.replyTo()
+                          .tell(
+                              new Exported(
+                                  c.jobId, 0, null, "there is no job " + c.jobId + " here"));
+                      return this;
+                    }))
         .build();
   }
 
   private Behavior<Command> refuse(ActorRef<JobUpdate> to, String what) {
-    c.watchers.refuse(to, c.jobId, "job " + c.jobId + " is being imported; " + what
-        + " it once it runs");
+    c.watchers.refuse(
+        to, c.jobId, "job " + c.jobId + " is being imported; " + what + " it once it runs");
     return this;
   }
 
@@ -69,8 +78,11 @@ final class Importing extends CoordinatorBehavior {
     }
     Checkpoint k = checked.imported().checkpoint();
     prepared = checked.imported().prepared();
-    c.journal.send(new JobJournal.RecordImported(new JobJournal.JobImported(k.spec(),
-        checked.workers(), k.round(), k.loss(), k.jobId()), checked.imported().ref(), c.acks),
+    c.journal.send(
+        new JobJournal.RecordImported(
+            new JobJournal.JobImported(k.spec(), checked.workers(), k.round(), k.loss(), k.jobId()),
+            checked.imported().ref(),
+            c.acks),
         JobJournal.Recorded.IMPORTED);
     return this;
   }
@@ -79,12 +91,12 @@ final class Importing extends CoordinatorBehavior {
   Behavior<Command> onRecorded(Ack ack) {
     super.onRecorded(ack);
     if (ack.what() == JobJournal.Recorded.IMPORTED) {
-      c.journal.tell(new JobJournal.GetState(c.actor.messageAdapter(JournalState.class,
-          JournalLoaded::new)));
+      c.journal.tell(
+          new JobJournal.GetState(c.actor.messageAdapter(JournalState.class, JournalLoaded::new)));
     } else if (ack.what() == JobJournal.Recorded.REFUSED) {
       c.journal.acknowledged(JobJournal.Recorded.IMPORTED);
-      c.watchers.refuseAll(c.jobId, "job " + c.jobId + " already exists here; import it"
-          + " under another job id");
+      c.watchers.refuseAll(
+          c.jobId, "job " + c.jobId + " already exists here; import it" + " under another job id");
       return new Idle(c);
     }
     return this;

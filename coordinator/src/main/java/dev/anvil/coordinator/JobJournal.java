@@ -28,24 +28,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job's record in the journal, beside the round driver ({@link JobCoordinator}): the driver
- * computes round r+1 while round r is being written (the determinism contract makes that safe),
- * and reports a round committed only once this actor has acknowledged it.
+ * computes round r+1 while round r is being written (the determinism contract makes that safe), and
+ * reports a round committed only once this actor has acknowledged it.
  *
- * <p>Idempotent: a round at or below the newest recorded one is acknowledged and not written
- * again, so a coordinator that recomputes rounds after a restart never duplicates them.
+ * <p>Idempotent: a round at or below the newest recorded one is acknowledged and not written again,
+ * so a coordinator that recomputes rounds after a restart never duplicates them.
  *
- * <p>Epochs (fencing): every coordinator incarnation first records {@link CoordinatorStarted}
- * with the next epoch, and every event it writes carries that epoch. Pekko has no fencing, so a
- * frozen coordinator that wakes up (a zombie) may still try to write. Its writes fail: the
- * journal's (persistence id, sequence number) key refuses a sequence number the new incarnation
- * already used, the failed write restarts this actor, and the replay shows it a newer epoch
- * than its own, after which it answers {@link Recorded#SUPERSEDED} and writes nothing more.
- * A zombie event that did land after a newer epoch's start would be a single-writer violation;
- * {@link JournalCheck} counts them.
+ * <p>Epochs (fencing): every coordinator incarnation first records {@link CoordinatorStarted} with
+ * the next epoch, and every event it writes carries that epoch. Pekko has no fencing, so a frozen
+ * coordinator that wakes up (a zombie) may still try to write. Its writes fail: the journal's
+ * (persistence id, sequence number) key refuses a sequence number the new incarnation already used,
+ * the failed write restarts this actor, and the replay shows it a newer epoch than its own, after
+ * which it answers {@link Recorded#SUPERSEDED} and writes nothing more. A zombie event that did
+ * land after a newer epoch's start would be a single-writer violation; {@link JournalCheck} counts
+ * them.
  */
 public final class JobJournal
-    extends EventSourcedBehaviorWithEnforcedReplies<JobJournal.Command, JobJournal.Event,
-        JournalState> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        JobJournal.Command, JobJournal.Event, JournalState> {
 
   /** Commands from the driver (local only: never serialized). */
   public sealed interface Command {}
@@ -53,11 +53,10 @@ public final class JobJournal
   public record GetState(ActorRef<JournalState> replyTo) implements Command {}
 
   /**
-   * The job's spec and worker count. Idempotent, so it may be sent again until acknowledged
-   * (as {@link JournalLink} does): a job already submitted is acknowledged and nothing is
-   * written (the first spec stands). Its event may land after the incarnation's
-   * {@link CoordinatorStarted} when the first attempt was lost; the state does not depend on
-   * their order.
+   * The job's spec and worker count. Idempotent, so it may be sent again until acknowledged (as
+   * {@link JournalLink} does): a job already submitted is acknowledged and nothing is written (the
+   * first spec stands). Its event may land after the incarnation's {@link CoordinatorStarted} when
+   * the first attempt was lost; the state does not depend on their order.
    */
   public record RecordSubmitted(String spec, int workers, ActorRef<Ack> replyTo)
       implements Command {}
@@ -66,11 +65,12 @@ public final class JobJournal
   public record StartEpoch(String node, ActorRef<Ack> replyTo) implements Command {}
 
   /**
-   * Rounds to record, in order, and optionally a checkpoint (null: none) recorded in the same
-   * write when its round is among them or older: one transaction instead of two.
+   * Rounds to record, in order, and optionally a checkpoint (null: none) recorded in the same write
+   * when its round is among them or older: one transaction instead of two.
    */
-  public record RecordRounds(List<RoundCommitted> rounds, CheckpointCommitted checkpoint,
-      ActorRef<Ack> replyTo) implements Command {
+  public record RecordRounds(
+      List<RoundCommitted> rounds, CheckpointCommitted checkpoint, ActorRef<Ack> replyTo)
+      implements Command {
     public RecordRounds(List<RoundCommitted> rounds, ActorRef<Ack> replyTo) {
       this(rounds, null, replyTo);
     }
@@ -92,9 +92,9 @@ public final class JobJournal
   public record RecordCancelled(String reason, ActorRef<Ack> replyTo) implements Command {}
 
   /**
-   * Retention: the job no longer needs anything before its checkpoint of round
-   * {@code oldestKeptRound}. The journal records its state ({@link JournalCompacted}) and deletes
-   * the events before that checkpoint's; no answer.
+   * Retention: the job no longer needs anything before its checkpoint of round {@code
+   * oldestKeptRound}. The journal records its state ({@link JournalCompacted}) and deletes the
+   * events before that checkpoint's; no answer.
    */
   public record Compact(long oldestKeptRound) implements Command {}
 
@@ -102,20 +102,32 @@ public final class JobJournal
    * The job arrives from another cluster at {@code checkpoint}'s round: rounds up to it count as
    * committed here. Only for a job this journal has never seen.
    */
-  public record RecordImported(JobImported imported, CheckpointCommitted checkpoint,
-      ActorRef<Ack> replyTo) implements Command {}
+  public record RecordImported(
+      JobImported imported, CheckpointCommitted checkpoint, ActorRef<Ack> replyTo)
+      implements Command {}
 
   /**
-   * The job failed. Idempotent, so it may be sent again until acknowledged: a job that already
-   * has an outcome (completed, failed or cancelled) is acknowledged and nothing is written (the
-   * first outcome stands, as for {@link RecordCancelled}).
+   * The job failed. Idempotent, so it may be sent again until acknowledged: a job that already has
+   * an outcome (completed, failed or cancelled) is acknowledged and nothing is written (the first
+   * outcome stands, as for {@link RecordCancelled}).
    */
   public record RecordFailed(String reason, ActorRef<Ack> replyTo) implements Command {}
 
   /** What an acknowledgement answers. */
   public enum Recorded {
-    SUBMITTED, STARTED, ROUNDS, RECOVERY, CHECKPOINT, PAUSED, RESUMED, CANCELLED, IMPORTED,
-    COMPLETED, FAILED, SUPERSEDED, REFUSED
+    SUBMITTED,
+    STARTED,
+    ROUNDS,
+    RECOVERY,
+    CHECKPOINT,
+    PAUSED,
+    RESUMED,
+    CANCELLED,
+    IMPORTED,
+    COMPLETED,
+    FAILED,
+    SUPERSEDED,
+    REFUSED
   }
 
   /** {@code what} is durable, and so is every round up to {@code lastRound}. */
@@ -127,8 +139,8 @@ public final class JobJournal
     long epoch();
 
     /**
-     * The journal's state after this event. Every event type says what it changes (a new one
-     * that does not is a compile error); pure: no I/O, no clock, nothing but the new state.
+     * The journal's state after this event. Every event type says what it changes (a new one that
+     * does not is a compile error); pure: no I/O, no clock, nothing but the new state.
      */
     JournalState applyTo(JournalState journal);
   }
@@ -149,24 +161,27 @@ public final class JobJournal
    * Coordinator incarnation {@code epoch} took over the job, on {@code node}; the event's own
    * sequence number is {@code sequenceNumber} (0: unknown, written before it was recorded).
    */
-  public record CoordinatorStarted(long epoch, String node, long epochMillis,
-      long sequenceNumber) implements Event {
+  public record CoordinatorStarted(long epoch, String node, long epochMillis, long sequenceNumber)
+      implements Event {
     @Override
     public JournalState applyTo(JournalState journal) {
-      JournalState started = journal.withEpoch(Math.max(journal.epoch(), epoch))
-          .withStartedMillis(journal.startedMillis() > 0 ? journal.startedMillis()
-              : epochMillis);
+      JournalState started =
+          journal
+              .withEpoch(Math.max(journal.epoch(), epoch))
+              .withStartedMillis(
+                  journal.startedMillis() > 0 ? journal.startedMillis() : epochMillis);
       return sequenceNumber > 0 ? started.withEpochStart(sequenceNumber) : started;
     }
   }
 
   /** Round {@code round} (1-based) is committed: its update is part of the parameters. */
-  public record RoundCommitted(long round, double loss, long samples, long epochMillis,
-      long epoch) implements Event {
+  public record RoundCommitted(long round, double loss, long samples, long epochMillis, long epoch)
+      implements Event {
     /** A round at or below the newest recorded one changes nothing. */
     @Override
     public JournalState applyTo(JournalState journal) {
-      return round <= journal.lastRound() ? journal
+      return round <= journal.lastRound()
+          ? journal
           : journal.withLastRound(round, loss, epochMillis);
     }
   }
@@ -183,8 +198,8 @@ public final class JobJournal
    * The checkpoint of round {@code round} is stored at {@code location} ({@code bytes} long,
    * SHA-256 {@code checksum}); rounds up to it need not be recomputed.
    */
-  public record CheckpointCommitted(long round, String location, String checksum, long bytes,
-      long epoch) implements Event {
+  public record CheckpointCommitted(
+      long round, String location, String checksum, long bytes, long epoch) implements Event {
     @Override
     public JournalState applyTo(JournalState journal) {
       return journal.withCheckpoint(this);
@@ -216,8 +231,8 @@ public final class JobJournal
   }
 
   /**
-   * The job was imported from a checkpoint exported by another cluster (job {@code sourceJob}),
-   * at round {@code round}, whose loss was {@code loss}.
+   * The job was imported from a checkpoint exported by another cluster (job {@code sourceJob}), at
+   * round {@code round}, whose loss was {@code loss}.
    */
   public record JobImported(String spec, int workers, long round, double loss, String sourceJob)
       implements Event {
@@ -240,13 +255,13 @@ public final class JobJournal
   }
 
   /**
-   * The journal's state when its events before sequence number {@code deletedBefore} were
-   * deleted: a replay that starts after them resumes from here (earlier events it still finds
-   * are superseded by this summary).
+   * The journal's state when its events before sequence number {@code deletedBefore} were deleted:
+   * a replay that starts after them resumes from here (earlier events it still finds are superseded
+   * by this summary).
    *
-   * <p>The summary holds no epoch starts ({@link JournalState#epochStarts}): their rows are
-   * never deleted, so a replay has seen them all before it reaches this event, and the stored
-   * form ({@link JournalFormat#COMPACTED}) has no place for them.
+   * <p>The summary holds no epoch starts ({@link JournalState#epochStarts}): their rows are never
+   * deleted, so a replay has seen them all before it reaches this event, and the stored form
+   * ({@link JournalFormat#COMPACTED}) has no place for them.
    */
   public record JournalCompacted(JournalState summary, long deletedBefore, long epoch)
       implements Event {
@@ -281,36 +296,44 @@ public final class JobJournal
   }
 
   /**
-   * A journal that deletes events older than the oldest kept checkpoint from the journal's table
-   * in the node's {@code config}, unless {@code anvil.checkpoint.delete-old-events} is off.
+   * A journal that deletes events older than the oldest kept checkpoint from the journal's table in
+   * the node's {@code config}, unless {@code anvil.checkpoint.delete-old-events} is off.
    */
   public static Behavior<Command> create(String jobId, Config config) {
-    return create(jobId, config.getBoolean("anvil.checkpoint.delete-old-events")
-        ? JdbcEventDeleter.from(config) : EventDeleter.KEEP);
+    return create(
+        jobId,
+        config.getBoolean("anvil.checkpoint.delete-old-events")
+            ? JdbcEventDeleter.from(config)
+            : EventDeleter.KEEP);
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(JobJournal.class);
 
   /** The epoch this incarnation recorded (0 until it has); survives restarts of this actor. */
   private long ownEpoch;
+
   private ActorContext<Command> context;
   private final EventDeleter deleter;
+
   /** Sequence numbers of the checkpoints this incarnation recorded, by round. */
   private final Map<Long, Long> checkpointSequence = new HashMap<>();
+
   /** Events before this sequence number are deleted (or being deleted). */
   private long deletedBefore;
 
   private JobJournal(PersistenceId id, EventDeleter deleter) {
     // After an outage each stale pooled connection fails one write: a second of good writes
     // resets the back-off, so those restarts are short.
-    super(id, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200),
-        Duration.ofSeconds(5), 0.2).withResetBackoffAfter(Duration.ofSeconds(1)));
+    super(
+        id,
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
+            .withResetBackoffAfter(Duration.ofSeconds(1)));
     this.deleter = deleter;
   }
 
   /**
-   * Keeps the context for {@link #lastSequenceNumber}. Not wrapped in {@code Behaviors.setup}:
-   * a restart must keep this instance, whose {@link #ownEpoch} is the incarnation's.
+   * Keeps the context for {@link #lastSequenceNumber}. Not wrapped in {@code Behaviors.setup}: a
+   * restart must keep this instance, whose {@link #ownEpoch} is the incarnation's.
    */
   @Override
   public Behavior<Command> apply(TypedActorContext<Command> ctx) {
@@ -325,44 +348,76 @@ public final class JobJournal
 
   @Override
   public CommandHandlerWithReply<Command, Event, JournalState> commandHandler() {
-    return newCommandHandlerWithReplyBuilder().forAnyState()
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
         .onCommand(GetState.class, (state, c) -> Effect().reply(c.replyTo(), state))
         .onCommand(RecordSubmitted.class, this::onSubmitted)
         .onCommand(StartEpoch.class, this::onStartEpoch)
         .onCommand(RecordRounds.class, this::onRounds)
-        .onCommand(RecordRecovery.class, (state, c) -> superseded(state)
-            ? supersededReply(state, c.replyTo())
-            : Effect().persist(new RecoveryRecorded(c.recovery(), ownEpoch))
-                .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
+        .onCommand(
+            RecordRecovery.class,
+            (state, c) ->
+                superseded(state)
+                    ? supersededReply(state, c.replyTo())
+                    : Effect()
+                        .persist(new RecoveryRecorded(c.recovery(), ownEpoch))
+                        .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
         .onCommand(RecordCheckpoint.class, this::onCheckpoint)
         .onCommand(Compact.class, this::onCompact)
-        .onCommand(RecordPaused.class, (state, c) -> superseded(state)
-            ? supersededReply(state, c.replyTo())
-            : state.paused() ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
-            : Effect().persist(new JobPaused(c.round(), ownEpoch))
-                .thenReply(c.replyTo(), s -> ack(Recorded.PAUSED, s)))
-        .onCommand(RecordResumed.class, (state, c) -> !state.paused()
-            ? Effect().reply(c.replyTo(), ack(Recorded.RESUMED, state))
-            : Effect().persist(new JobResumed(c.by(), System.currentTimeMillis(),
-                state.epoch())).thenReply(c.replyTo(), s -> ack(Recorded.RESUMED, s)))
-        .onCommand(RecordCancelled.class, (state, c) -> superseded(state)
-            ? supersededReply(state, c.replyTo())
-            : state.finished() ? Effect().reply(c.replyTo(), ack(Recorded.CANCELLED, state))
-            : Effect().persist(new JobCancelled(c.reason(), ownEpoch))
-                .thenReply(c.replyTo(), s -> ack(Recorded.CANCELLED, s)))
-        .onCommand(RecordImported.class, (state, c) -> state.submitted()
-            ? Effect().reply(c.replyTo(), ack(Recorded.REFUSED, state))
-            : Effect().persist(List.of(c.imported(), c.checkpoint()))
-                .thenReply(c.replyTo(), s -> ack(Recorded.IMPORTED, s)))
-        .onCommand(RecordCompleted.class, (state, c) -> superseded(state)
-            ? supersededReply(state, c.replyTo())
-            : Effect().persist(new JobCompleted(c.resultJson(), ownEpoch))
-                .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s)))
-        .onCommand(RecordFailed.class, (state, c) -> superseded(state)
-            ? supersededReply(state, c.replyTo())
-            : state.finished() ? Effect().reply(c.replyTo(), ack(Recorded.FAILED, state))
-            : Effect().persist(new JobFailed(c.reason(), ownEpoch))
-                .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s)))
+        .onCommand(
+            RecordPaused.class,
+            (state, c) ->
+                superseded(state)
+                    ? supersededReply(state, c.replyTo())
+                    : state.paused()
+                        ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
+                        : Effect()
+                            .persist(new JobPaused(c.round(), ownEpoch))
+                            .thenReply(c.replyTo(), s -> ack(Recorded.PAUSED, s)))
+        .onCommand(
+            RecordResumed.class,
+            (state, c) ->
+                !state.paused()
+                    ? Effect().reply(c.replyTo(), ack(Recorded.RESUMED, state))
+                    : Effect()
+                        .persist(new JobResumed(c.by(), System.currentTimeMillis(), state.epoch()))
+                        .thenReply(c.replyTo(), s -> ack(Recorded.RESUMED, s)))
+        .onCommand(
+            RecordCancelled.class,
+            (state, c) ->
+                superseded(state)
+                    ? supersededReply(state, c.replyTo())
+                    : state.finished()
+                        ? Effect().reply(c.replyTo(), ack(Recorded.CANCELLED, state))
+                        : Effect()
+                            .persist(new JobCancelled(c.reason(), ownEpoch))
+                            .thenReply(c.replyTo(), s -> ack(Recorded.CANCELLED, s)))
+        .onCommand(
+            RecordImported.class,
+            (state, c) ->
+                state.submitted()
+                    ? Effect().reply(c.replyTo(), ack(Recorded.REFUSED, state))
+                    : Effect()
+                        .persist(List.of(c.imported(), c.checkpoint()))
+                        .thenReply(c.replyTo(), s -> ack(Recorded.IMPORTED, s)))
+        .onCommand(
+            RecordCompleted.class,
+            (state, c) ->
+                superseded(state)
+                    ? supersededReply(state, c.replyTo())
+                    : Effect()
+                        .persist(new JobCompleted(c.resultJson(), ownEpoch))
+                        .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s)))
+        .onCommand(
+            RecordFailed.class,
+            (state, c) ->
+                superseded(state)
+                    ? supersededReply(state, c.replyTo())
+                    : state.finished()
+                        ? Effect().reply(c.replyTo(), ack(Recorded.FAILED, state))
+                        : Effect()
+                            .persist(new JobFailed(c.reason(), ownEpoch))
+                            .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s)))
         .build();
   }
 
@@ -371,13 +426,16 @@ public final class JobJournal
     return ownEpoch > 0 && state.epoch() > ownEpoch;
   }
 
-  private ReplyEffect<Event, JournalState> supersededReply(JournalState state,
-      ActorRef<Ack> replyTo) {
+  private ReplyEffect<Event, JournalState> supersededReply(
+      JournalState state, ActorRef<Ack> replyTo) {
     return Effect().reply(replyTo, ack(Recorded.SUPERSEDED, state));
   }
 
   private static Ack ack(Recorded what, JournalState s) {
-    return new Ack(what, s.lastRound(), s.epoch(),
+    return new Ack(
+        what,
+        s.lastRound(),
+        s.epoch(),
         s.newestCheckpoint() == null ? 0 : s.newestCheckpoint().round());
   }
 
@@ -385,18 +443,22 @@ public final class JobJournal
     if (state.submitted()) {
       return Effect().reply(c.replyTo(), ack(Recorded.SUBMITTED, state));
     }
-    return Effect().persist(new JobSubmitted(c.spec(), c.workers()))
+    return Effect()
+        .persist(new JobSubmitted(c.spec(), c.workers()))
         .thenReply(c.replyTo(), s -> ack(Recorded.SUBMITTED, s));
   }
 
   private ReplyEffect<Event, JournalState> onStartEpoch(JournalState state, StartEpoch c) {
     if (ownEpoch > 0) {
-      return superseded(state) ? supersededReply(state, c.replyTo())
+      return superseded(state)
+          ? supersededReply(state, c.replyTo())
           : Effect().reply(c.replyTo(), ack(Recorded.STARTED, state));
     }
     long next = state.epoch() + 1;
-    return Effect().persist(new CoordinatorStarted(next, c.node(), System.currentTimeMillis(),
-        lastSequenceNumber(context) + 1))
+    return Effect()
+        .persist(
+            new CoordinatorStarted(
+                next, c.node(), System.currentTimeMillis(), lastSequenceNumber(context) + 1))
         .thenRun(s -> ownEpoch = next)
         .thenReply(c.replyTo(), s -> ack(Recorded.STARTED, s));
   }
@@ -409,8 +471,7 @@ public final class JobJournal
     long last = state.lastRound();
     for (RoundCommitted r : c.rounds()) {
       if (r.round() == last + 1) {
-        fresh.add(new RoundCommitted(r.round(), r.loss(), r.samples(), r.epochMillis(),
-            ownEpoch));
+        fresh.add(new RoundCommitted(r.round(), r.loss(), r.samples(), r.epochMillis(), ownEpoch));
         last = r.round();
       }
     }
@@ -418,17 +479,21 @@ public final class JobJournal
     long sequence = lastSequenceNumber(context) + fresh.size() + 1;
     boolean withCheckpoint = k != null && state.takes(k, last);
     if (withCheckpoint) {
-      fresh.add(new CheckpointCommitted(k.round(), k.location(), k.checksum(), k.bytes(),
-          ownEpoch));
+      fresh.add(
+          new CheckpointCommitted(k.round(), k.location(), k.checksum(), k.bytes(), ownEpoch));
     }
     if (fresh.isEmpty()) {
       return Effect().reply(c.replyTo(), ack(Recorded.ROUNDS, state));
     }
-    return Effect().persist(fresh).thenRun(s -> {
-      if (withCheckpoint) {
-        checkpointSequence.put(k.round(), sequence);
-      }
-    }).thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
+    return Effect()
+        .persist(fresh)
+        .thenRun(
+            s -> {
+              if (withCheckpoint) {
+                checkpointSequence.put(k.round(), sequence);
+              }
+            })
+        .thenReply(c.replyTo(), s -> ack(Recorded.ROUNDS, s));
   }
 
   private ReplyEffect<Event, JournalState> onCheckpoint(JournalState state, RecordCheckpoint c) {
@@ -440,15 +505,17 @@ public final class JobJournal
       return Effect().reply(c.replyTo(), ack(Recorded.CHECKPOINT, state));
     }
     long sequence = lastSequenceNumber(context) + 1;
-    return Effect().persist(new CheckpointCommitted(k.round(), k.location(), k.checksum(),
-        k.bytes(), ownEpoch)).thenRun(s -> checkpointSequence.put(k.round(), sequence))
+    return Effect()
+        .persist(
+            new CheckpointCommitted(k.round(), k.location(), k.checksum(), k.bytes(), ownEpoch))
+        .thenRun(s -> checkpointSequence.put(k.round(), sequence))
         .thenReply(c.replyTo(), s -> ack(Recorded.CHECKPOINT, s));
   }
 
   /**
    * Records the state, then deletes the events before the oldest kept checkpoint's (off this
-   * actor's thread). Only checkpoints this incarnation recorded are known by sequence number;
-   * for older ones nothing is deleted until a newer checkpoint is the oldest kept.
+   * actor's thread). Only checkpoints this incarnation recorded are known by sequence number; for
+   * older ones nothing is deleted until a newer checkpoint is the oldest kept.
    */
   private ReplyEffect<Event, JournalState> onCompact(JournalState state, Compact c) {
     Long sequence = checkpointSequence.get(c.oldestKeptRound());
@@ -459,13 +526,18 @@ public final class JobJournal
     checkpointSequence.keySet().removeIf(round -> round < c.oldestKeptRound());
     String id = persistenceId().id();
     Set<Long> kept = state.epochStarts();
-    return Effect().persist(new JournalCompacted(state, sequence, ownEpoch))
-        .thenRun(s -> CompletableFuture.runAsync(() -> deleter.deleteBefore(id, sequence, kept),
-            context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()))
-            .exceptionally(e -> {
-              LOG.warn("journal of {}: old events not deleted: {}", id, e.getMessage());
-              return null;
-            }))
+    return Effect()
+        .persist(new JournalCompacted(state, sequence, ownEpoch))
+        .thenRun(
+            s ->
+                CompletableFuture.runAsync(
+                        () -> deleter.deleteBefore(id, sequence, kept),
+                        context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()))
+                    .exceptionally(
+                        e -> {
+                          LOG.warn("journal of {}: old events not deleted: {}", id, e.getMessage());
+                          return null;
+                        }))
         .thenNoReply();
   }
 

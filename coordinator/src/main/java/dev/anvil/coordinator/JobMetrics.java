@@ -17,27 +17,33 @@ import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
  * The coordinators' meters in one actor system (Micrometer): rounds committed, round times,
- * samples/s, re-dispatched work, late and rejected results, lost nodes, recovery times,
- * checkpoint times and sizes, checkpoints committed and not written, journal errors. The
- * registry is a composite whose registries are fixed when the actor system starts
- * ({@link Publish}, in its setup): the node's Prometheus registry served at /metrics, and any an
- * embedding service gives. They are in place before the first meter is registered, so every
- * registry sees every recording. A registry added later through {@link #registry()} misses what
- * was recorded before (Micrometer warns about it).
+ * samples/s, re-dispatched work, late and rejected results, lost nodes, recovery times, checkpoint
+ * times and sizes, checkpoints committed and not written, journal errors. The registry is a
+ * composite whose registries are fixed when the actor system starts ({@link Publish}, in its
+ * setup): the node's Prometheus registry served at /metrics, and any an embedding service gives.
+ * They are in place before the first meter is registered, so every registry sees every recording. A
+ * registry added later through {@link #registry()} misses what was recorded before (Micrometer
+ * warns about it).
  */
 public final class JobMetrics implements Extension {
-  private static final ExtensionId<JobMetrics> ID = new ExtensionId<>() {
-    @Override
-    public JobMetrics createExtension(ActorSystem<?> system) {
-      return new JobMetrics(system.settings().setup().get(Publish.class)
-          .map(Publish::registries).orElse(List.of()));
-    }
-  };
+  private static final ExtensionId<JobMetrics> ID =
+      new ExtensionId<>() {
+        @Override
+        public JobMetrics createExtension(ActorSystem<?> system) {
+          return new JobMetrics(
+              system
+                  .settings()
+                  .setup()
+                  .get(Publish.class)
+                  .map(Publish::registries)
+                  .orElse(List.of()));
+        }
+      };
 
   /**
-   * The registries the meters of an actor system are published to: give it in the system's
-   * {@code ActorSystemSetup}. Without it the meters are kept by no registry (recordings are
-   * dropped) until one is added.
+   * The registries the meters of an actor system are published to: give it in the system's {@code
+   * ActorSystemSetup}. Without it the meters are kept by no registry (recordings are dropped) until
+   * one is added.
    */
   public static final class Publish extends Setup {
     private final List<MeterRegistry> registries;
@@ -68,34 +74,58 @@ public final class JobMetrics implements Extension {
 
   private JobMetrics(List<MeterRegistry> publishTo) {
     publishTo.forEach(registry::add);
-    rounds = Counter.builder("anvil.rounds.committed")
-        .description("Rounds committed (durable in the journal)").register(registry);
-    roundTime = Timer.builder("anvil.round.time").description("Wall time of a round")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
-    redispatched = Counter.builder("anvil.redispatched.tree.nodes")
-        .description("Tree nodes of a round sent to another worker").register(registry);
-    late = Counter.builder("anvil.late.results")
-        .description("Results that arrived after their work was covered").register(registry);
-    rejected = Counter.builder("anvil.rejected.results")
-        .description("Results rejected as bad (non-finite, wrong length)").register(registry);
-    nodesLost = Counter.builder("anvil.node.failures")
-        .description("Nodes a job's coordinator saw become unreachable").register(registry);
+    rounds =
+        Counter.builder("anvil.rounds.committed")
+            .description("Rounds committed (durable in the journal)")
+            .register(registry);
+    roundTime =
+        Timer.builder("anvil.round.time")
+            .description("Wall time of a round")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(30))
+            .register(registry);
+    redispatched =
+        Counter.builder("anvil.redispatched.tree.nodes")
+            .description("Tree nodes of a round sent to another worker")
+            .register(registry);
+    late =
+        Counter.builder("anvil.late.results")
+            .description("Results that arrived after their work was covered")
+            .register(registry);
+    rejected =
+        Counter.builder("anvil.rejected.results")
+            .description("Results rejected as bad (non-finite, wrong length)")
+            .register(registry);
+    nodesLost =
+        Counter.builder("anvil.node.failures")
+            .description("Nodes a job's coordinator saw become unreachable")
+            .register(registry);
     // a histogram: write-time quantiles between any two scrapes (e.g. before and after a job)
-    checkpointTime = Timer.builder("anvil.checkpoint.write.time")
-        .description("Time to encode and store a checkpoint").publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
-        .register(registry);
-    checkpointBytes = DistributionSummary.builder("anvil.checkpoint.size").baseUnit("bytes")
-        .description("Size of a stored checkpoint").register(registry);
-    checkpointsCommitted = Counter.builder("anvil.checkpoints.committed")
-        .description("Checkpoints stored and journaled (a restart can use them)")
-        .register(registry);
-    checkpointWriteFailures = Counter.builder("anvil.checkpoint.write.failures")
-        .description("Checkpoints not stored (encoding or the store failed); training went on")
-        .register(registry);
-    journalErrors = Counter.builder("anvil.journal.errors")
-        .description("Journal writes not acknowledged in time").register(registry);
+    checkpointTime =
+        Timer.builder("anvil.checkpoint.write.time")
+            .description("Time to encode and store a checkpoint")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry);
+    checkpointBytes =
+        DistributionSummary.builder("anvil.checkpoint.size")
+            .baseUnit("bytes")
+            .description("Size of a stored checkpoint")
+            .register(registry);
+    checkpointsCommitted =
+        Counter.builder("anvil.checkpoints.committed")
+            .description("Checkpoints stored and journaled (a restart can use them)")
+            .register(registry);
+    checkpointWriteFailures =
+        Counter.builder("anvil.checkpoint.write.failures")
+            .description("Checkpoints not stored (encoding or the store failed); training went on")
+            .register(registry);
+    journalErrors =
+        Counter.builder("anvil.journal.errors")
+            .description("Journal writes not acknowledged in time")
+            .register(registry);
   }
 
   public static JobMetrics get(ActorSystem<?> system) {
@@ -113,12 +143,19 @@ public final class JobMetrics implements Extension {
 
   void roundsDurable(String jobId, long count, double samplesPerSec) {
     rounds.increment(count);
-    samplesPerSecond.computeIfAbsent(jobId, id -> {
-      AtomicLong holder = new AtomicLong();
-      registry.gauge("anvil.samples.per.second", io.micrometer.core.instrument.Tags.of("job",
-          id), holder, AtomicLong::get);
-      return holder;
-    }).set(Math.round(samplesPerSec));
+    samplesPerSecond
+        .computeIfAbsent(
+            jobId,
+            id -> {
+              AtomicLong holder = new AtomicLong();
+              registry.gauge(
+                  "anvil.samples.per.second",
+                  io.micrometer.core.instrument.Tags.of("job", id),
+                  holder,
+                  AtomicLong::get);
+              return holder;
+            })
+        .set(Math.round(samplesPerSec));
   }
 
   /**
@@ -126,18 +163,28 @@ public final class JobMetrics implements Extension {
    * series' instance says where the coordinator is).
    */
   void jobWorkers(String jobId, int workers) {
-    jobWorkers.computeIfAbsent(jobId, id -> {
-      AtomicLong holder = new AtomicLong();
-      registry.gauge("anvil.job.workers", io.micrometer.core.instrument.Tags.of("job", id),
-          holder, AtomicLong::get);
-      return holder;
-    }).set(workers);
+    jobWorkers
+        .computeIfAbsent(
+            jobId,
+            id -> {
+              AtomicLong holder = new AtomicLong();
+              registry.gauge(
+                  "anvil.job.workers",
+                  io.micrometer.core.instrument.Tags.of("job", id),
+                  holder,
+                  AtomicLong::get);
+              return holder;
+            })
+        .set(workers);
   }
 
   /** A finished job's gauges go (so that finished jobs do not pile up in the registry). */
   void jobEnded(String jobId) {
     if (samplesPerSecond.remove(jobId) != null) {
-      registry.find("anvil.samples.per.second").tag("job", jobId).meters()
+      registry
+          .find("anvil.samples.per.second")
+          .tag("job", jobId)
+          .meters()
           .forEach(registry::remove);
     }
     if (jobWorkers.remove(jobId) != null) {
@@ -162,12 +209,18 @@ public final class JobMetrics implements Extension {
   }
 
   void recovered(String kind, long recoveryMillis, long stallMillis) {
-    Timer.builder("anvil.recovery.time").description("Time from a fault's detection to the next"
-        + " durable round").tag("kind", kind).register(registry)
+    Timer.builder("anvil.recovery.time")
+        .description("Time from a fault's detection to the next" + " durable round")
+        .tag("kind", kind)
+        .register(registry)
         .record(Duration.ofMillis(recoveryMillis));
-    Timer.builder("anvil.recovery.stall").description("Gap in committed rounds across a fault:"
-        + " the last commit before it to the first durable one after").tag("kind", kind)
-        .register(registry).record(Duration.ofMillis(Math.max(0, stallMillis)));
+    Timer.builder("anvil.recovery.stall")
+        .description(
+            "Gap in committed rounds across a fault:"
+                + " the last commit before it to the first durable one after")
+        .tag("kind", kind)
+        .register(registry)
+        .record(Duration.ofMillis(Math.max(0, stallMillis)));
   }
 
   void checkpointWritten(long nanos, long bytes) {

@@ -18,8 +18,8 @@ public final class JobProtocol {
   public record Watch(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
 
   /**
-   * Stop the job at the next round boundary, after a checkpoint of it: the workers are released
-   * and the job waits for {@link Resume}. The sender becomes a watcher and hears {@link Paused}.
+   * Stop the job at the next round boundary, after a checkpoint of it: the workers are released and
+   * the job waits for {@link Resume}. The sender becomes a watcher and hears {@link Paused}.
    */
   public record Pause(ActorRef<JobUpdate> replyTo) implements JobCoordinator.Command {}
 
@@ -31,9 +31,9 @@ public final class JobProtocol {
       implements JobCoordinator.Command {}
 
   /**
-   * Start this (unknown) job from an exported checkpoint ({@code CheckpointFormat} bytes) on
-   * {@code workers} workers (0: as many as the checkpoint's job had). Refused, recording nothing,
-   * when the data here has another fingerprint or the kernel differs.
+   * Start this (unknown) job from an exported checkpoint ({@code CheckpointFormat} bytes) on {@code
+   * workers} workers (0: as many as the checkpoint's job had). Refused, recording nothing, when the
+   * data here has another fingerprint or the kernel differs.
    */
   public record Import(byte[] checkpoint, int workers, ActorRef<JobUpdate> replyTo)
       implements JobCoordinator.Command {}
@@ -45,20 +45,34 @@ public final class JobProtocol {
   public record GetPlacement(ActorRef<Placement> replyTo) implements JobCoordinator.Command {}
 
   /**
-   * Where job {@code jobId} runs: its coordinator's node ({@code coordinator}, host:port, and
-   * that incarnation's uid) and, index by index, each node incarnation with its workers in the
-   * job ({@code nodes}, {@code nodeUids}, {@code workers}; empty before the workers are
-   * recruited and after the job ended). {@code phase}: the coordinator's phase (e.g. training,
-   * preparing, paused, done); {@code round}: the newest committed round.
+   * Where job {@code jobId} runs: its coordinator's node ({@code coordinator}, host:port, and that
+   * incarnation's uid) and, index by index, each node incarnation with its workers in the job
+   * ({@code nodes}, {@code nodeUids}, {@code workers}; empty before the workers are recruited and
+   * after the job ended). {@code phase}: the coordinator's phase (e.g. training, preparing, paused,
+   * done); {@code round}: the newest committed round.
    */
-  public record Placement(String jobId, String phase, long round, String coordinator,
-      long coordinatorUid, String[] nodes, long[] nodeUids, int[] workers)
+  public record Placement(
+      String jobId,
+      String phase,
+      long round,
+      String coordinator,
+      long coordinatorUid,
+      String[] nodes,
+      long[] nodeUids,
+      int[] workers)
       implements AnvilSerializable {}
 
   /** What a watcher hears. */
   public sealed interface JobUpdate extends AnvilSerializable
-      permits Accepted, Rejected, Progress, Finished, Failed, Paused, Degraded, Exported,
-      Recovered {}
+      permits Accepted,
+          Rejected,
+          Progress,
+          Finished,
+          Failed,
+          Paused,
+          Degraded,
+          Exported,
+          Recovered {}
 
   /** The job recovered from a fault (a lost node, a late worker, a restart, an outage). */
   public record Recovered(String jobId, dev.anvil.core.train.Recovery recovery)
@@ -78,15 +92,17 @@ public final class JobProtocol {
       implements JobUpdate {}
 
   /** Training started; {@code coordinator} is the address (host:port) of the coordinator's node. */
-  public record Accepted(String jobId, long totalRounds, String model, int workers, int nodes,
-      String coordinator) implements JobUpdate {}
+  public record Accepted(
+      String jobId, long totalRounds, String model, int workers, int nodes, String coordinator)
+      implements JobUpdate {}
 
   /** The spec was refused; nothing was started or recorded. */
   public record Rejected(String jobId, String reason) implements JobUpdate {}
 
   /** Rounds 1..round are committed (durable in the journal). */
-  public record Progress(String jobId, long round, long totalRounds, double loss,
-      double samplesPerSecond) implements JobUpdate {}
+  public record Progress(
+      String jobId, long round, long totalRounds, double loss, double samplesPerSecond)
+      implements JobUpdate {}
 
   /** The job is done; {@code resultJson} is its result.json. */
   public record Finished(String jobId, String resultJson) implements JobUpdate {}

@@ -23,38 +23,51 @@ import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * One incarnation's run of a job, from loading to its end: the parts {@link Starting} and
- * {@link Training} share (spec, incarnation, workers, rounds, commits, checkpoints, recoveries,
- * counters) and the actions both take (evaluate, record recoveries, report placement, end).
+ * One incarnation's run of a job, from loading to its end: the parts {@link Starting} and {@link
+ * Training} share (spec, incarnation, workers, rounds, commits, checkpoints, recoveries, counters)
+ * and the actions both take (evaluate, record recoveries, report placement, end).
  */
 final class JobRun {
   final CoordinatorContext c;
   final JobSpec spec;
+
   /** How many workers the job asked for. */
   final int wanted;
+
   final Incarnation inc;
   final WorkerPool pool;
   final Recoveries recoveries;
   final CheckpointPipeline checkpoints;
   final JobStats stats = new JobStats();
   final Deadlines deadlines;
+
   /** When each worker (by name) was last heard from: its newest result. */
   private final Map<String, Long> lastHeard = new HashMap<>();
+
   /** The workers by node as last logged (placementChanged). */
   private String loggedPlacement = "";
+
   /** When the newest round was committed (the time its journal event holds). */
   long lastCommittedMillis;
+
   /** Null until training starts. */
   Durability durability;
+
   /** Null until the job is loaded, and again once it ended. */
   RoundLoop loop;
+
   CommitPipeline commits;
   String canary;
   boolean pauseRequested;
+
   /** Why the job is being cancelled; null unless it is. */
   String cancelReason;
 
-  JobRun(CoordinatorContext c, JobSpec spec, JournalState recorded, boolean takeOver,
+  JobRun(
+      CoordinatorContext c,
+      JobSpec spec,
+      JournalState recorded,
+      boolean takeOver,
       boolean resuming) {
     this.c = c;
     this.spec = spec;
@@ -62,16 +75,14 @@ final class JobRun {
     this.inc = new Incarnation(recorded, takeOver, resuming, System.currentTimeMillis());
     this.pool = new WorkerPool(recorded.recoveries(), this::memberOf);
     this.recoveries = new Recoveries(recorded.recoveries());
-    this.checkpoints = new CheckpointPipeline(recorded.checkpoints(),
-        c.settings.keepCheckpoints());
-    this.deadlines = new Deadlines(c.settings.minimumDeadline(),
-        c.settings.deadlineMultiplier());
+    this.checkpoints = new CheckpointPipeline(recorded.checkpoints(), c.settings.keepCheckpoints());
+    this.deadlines = new Deadlines(c.settings.minimumDeadline(), c.settings.deadlineMultiplier());
     this.lastCommittedMillis = recorded.lastRoundMillis();
   }
 
   /**
-   * The incarnation of the node {@code w} runs on, as this node's membership has it: the member
-   * at its address that is not on its way out; null when there is none.
+   * The incarnation of the node {@code w} runs on, as this node's membership has it: the member at
+   * its address that is not on its way out; null when there is none.
    */
   private UniqueAddress memberOf(ActorRef<WorkerCommand> w) {
     org.apache.pekko.actor.Address a = w.path().address();
@@ -81,8 +92,11 @@ final class JobRun {
     }
     for (Member m : cluster.state().getMembers()) {
       MemberStatus s = m.status();
-      if (m.address().equals(a) && s != MemberStatus.down() && s != MemberStatus.removed()
-          && s != MemberStatus.exiting() && s != MemberStatus.leaving()) {
+      if (m.address().equals(a)
+          && s != MemberStatus.down()
+          && s != MemberStatus.removed()
+          && s != MemberStatus.exiting()
+          && s != MemberStatus.leaving()) {
         return m.uniqueAddress();
       }
     }
@@ -120,24 +134,34 @@ final class JobRun {
     double trainLoss = loop.takeTrainingEpochLoss();
     checkpoints.evaluationStarted(done);
     PreparedJob j = loop.job();
-    c.pipe(() -> {
-      var test = new Evaluator(j.model(), j.data().test()).evaluate(params);
-      return new EpochReport((double) done / j.roundsPerEpoch(), done, trainLoss,
-          test.meanLoss(), j.model().classifier() ? test.accuracy() : null);
-    }, report -> new Evaluated(report, null), error -> new Evaluated(null, error));
+    c.pipe(
+        () -> {
+          var test = new Evaluator(j.model(), j.data().test()).evaluate(params);
+          return new EpochReport(
+              (double) done / j.roundsPerEpoch(),
+              done,
+              trainLoss,
+              test.meanLoss(),
+              j.model().classifier() ? test.accuracy() : null);
+        },
+        report -> new Evaluated(report, null),
+        error -> new Evaluated(null, error));
   }
 
   /**
-   * Completes the recoveries waiting for a round up to {@code last} ({@code committedMillis}:
-   * the journal's times of the rounds, by round) and records, logs and reports each.
+   * Completes the recoveries waiting for a round up to {@code last} ({@code committedMillis}: the
+   * journal's times of the rounds, by round) and records, logs and reports each.
    */
   void completeRecoveries(long last, Map<Long, Long> committedMillis) {
-    for (Recovery done : recoveries.complete(last, committedMillis,
-        System.currentTimeMillis())) {
-      c.journal.send(new JobJournal.RecordRecovery(done, c.acks),
-          JobJournal.Recorded.RECOVERY);
-      c.log().info("job {}: recovered from {} ({}): {}", c.jobId, done.kind(), done.detail(),
-          done.costs());
+    for (Recovery done : recoveries.complete(last, committedMillis, System.currentTimeMillis())) {
+      c.journal.send(new JobJournal.RecordRecovery(done, c.acks), JobJournal.Recorded.RECOVERY);
+      c.log()
+          .info(
+              "job {}: recovered from {} ({}): {}",
+              c.jobId,
+              done.kind(),
+              done.detail(),
+              done.costs());
       c.metrics.recovered(done.kind(), done.recoveryMillis(), done.stallMillis());
       c.watchers.tell(new JobProtocol.Recovered(c.jobId, done));
     }
@@ -157,45 +181,62 @@ final class JobRun {
   }
 
   /**
-   * The job's workers changed ({@code why}; {@code workers} take part now): publishes their
-   * number and logs where they are, when that differs from the last time.
+   * The job's workers changed ({@code why}; {@code workers} take part now): publishes their number
+   * and logs where they are, when that differs from the last time.
    */
   void placementChanged(String why, List<ActorRef<WorkerCommand>> workers) {
     Map<UniqueAddress, Integer> byNode = pool.byNode(workers);
     StringBuilder text = new StringBuilder();
-    byNode.forEach((node, n) -> text.append(text.length() == 0 ? "" : ", ")
-        .append(WorkerPool.hostPort(node)).append(" (uid ").append(node.longUid())
-        .append(") x").append(n));
+    byNode.forEach(
+        (node, n) ->
+            text.append(text.length() == 0 ? "" : ", ")
+                .append(WorkerPool.hostPort(node))
+                .append(" (uid ")
+                .append(node.longUid())
+                .append(") x")
+                .append(n));
     String now = text.toString();
     c.metrics.jobWorkers(c.jobId, byNode.values().stream().mapToInt(Integer::intValue).sum());
     if (!now.equals(loggedPlacement)) {
       loggedPlacement = now;
-      c.log().info("job {}: {}; coordinator on {}, workers on {}", c.jobId, why,
-          WorkerPool.hostPort(c.selfNode()), now.isEmpty() ? "no node" : now);
+      c.log()
+          .info(
+              "job {}: {}; coordinator on {}, workers on {}",
+              c.jobId,
+              why,
+              WorkerPool.hostPort(c.selfNode()),
+              now.isEmpty() ? "no node" : now);
     }
   }
 
   /**
-   * The replay reached the newest round an earlier incarnation committed, with {@code loss}:
-   * the failure when it is not the journal's bit for bit, else null (and the replay ends).
+   * The replay reached the newest round an earlier incarnation committed, with {@code loss}: the
+   * failure when it is not the journal's bit for bit, else null (and the replay ends).
    */
   String replayed(double loss) {
     String failure = inc.replayVerdict(loss);
     if (failure != null) {
       return failure;
     }
-    c.log().info("job {}: epoch {} restored rounds {}..{} ({} from the gradient log, the rest"
-        + " recomputed) in {} ms; the loss of round {} matches the journal bit for bit",
-        c.jobId, inc.coordinatorEpoch(), inc.restoredFrom() + 1, inc.replayUntil(), inc.replayedFromLog(),
-        System.currentTimeMillis() - inc.resumedMillis(), inc.replayUntil());
+    c.log()
+        .info(
+            "job {}: epoch {} restored rounds {}..{} ({} from the gradient log, the rest"
+                + " recomputed) in {} ms; the loss of round {} matches the journal bit for bit",
+            c.jobId,
+            inc.coordinatorEpoch(),
+            inc.restoredFrom() + 1,
+            inc.replayUntil(),
+            inc.replayedFromLog(),
+            System.currentTimeMillis() - inc.resumedMillis(),
+            inc.replayUntil());
     finishReplay();
     return null;
   }
 
   /**
-   * The parameters are back at the newest committed round (restored, then recomputed): from
-   * here rounds are new. A take-over that was not a resume completes a recovery with the next
-   * durable round.
+   * The parameters are back at the newest committed round (restored, then recomputed): from here
+   * rounds are new. A take-over that was not a resume completes a recovery with the next durable
+   * round.
    */
   void finishReplay() {
     if (!inc.finishReplay()) {
@@ -214,8 +255,8 @@ final class JobRun {
   /** A cancel was asked for: recorded, then the job ends with {@code reason}. */
   void cancel(String reason) {
     cancelReason = "cancelled" + (reason.isBlank() ? "" : ": " + reason);
-    c.journal.send(new JobJournal.RecordCancelled(cancelReason, c.acks),
-        JobJournal.Recorded.CANCELLED);
+    c.journal.send(
+        new JobJournal.RecordCancelled(cancelReason, c.acks), JobJournal.Recorded.CANCELLED);
   }
 
   Behavior<Command> fail(String reason) {
@@ -223,8 +264,8 @@ final class JobRun {
   }
 
   /**
-   * The job ends unsuccessfully; {@code record}: journal why (a cancel is journaled already;
-   * the journal keeps the first outcome, so sending it again is safe).
+   * The job ends unsuccessfully; {@code record}: journal why (a cancel is journaled already; the
+   * journal keeps the first outcome, so sending it again is safe).
    */
   Behavior<Command> end(String reason, boolean record) {
     c.log().warn("job {} {}: {}", c.jobId, record ? "failed" : "ended", reason);
@@ -238,8 +279,8 @@ final class JobRun {
   }
 
   /**
-   * The job's workers are released and its training state dropped (finished coordinators
-   * waiting for passivation must not hold a data set each); the {@link Ended} behavior.
+   * The job's workers are released and its training state dropped (finished coordinators waiting
+   * for passivation must not hold a data set each); the {@link Ended} behavior.
    */
   Behavior<Command> ended(JobProtocol.JobUpdate outcome) {
     if (durability != null) {
@@ -251,7 +292,13 @@ final class JobRun {
       commits.clear();
     }
     loop = null;
-    return new Ended(c, outcome, inc.recorded(), inc.coordinatorEpoch(), checkpoints.newestFirst(),
-        String.valueOf(spec.checkpoint().everyRounds()), this);
+    return new Ended(
+        c,
+        outcome,
+        inc.recorded(),
+        inc.coordinatorEpoch(),
+        checkpoints.newestFirst(),
+        String.valueOf(spec.checkpoint().everyRounds()),
+        this);
   }
 }

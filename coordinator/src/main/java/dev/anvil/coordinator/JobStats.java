@@ -47,8 +47,12 @@ final class JobStats {
   /** The round completed at {@code endNanos}; returns its wall time. */
   long roundDone(long endNanos, long reduceNanos, long updateNanos) {
     long wall = endNanos - roundStartNanos;
-    split.round(wall, slowestComputeNanos, slowestArrivalNanos - slowestComputeNanos,
-        reduceNanos, updateNanos);
+    split.round(
+        wall,
+        slowestComputeNanos,
+        slowestArrivalNanos - slowestComputeNanos,
+        reduceNanos,
+        updateNanos);
     slowestArrivalNanos = 0;
     slowestComputeNanos = 0;
     trainNanos += wall;
@@ -83,21 +87,50 @@ final class JobStats {
   }
 
   /**
-   * The result of a finished job: its spec, the prepared job, the final parameters, the
-   * workers and nodes of the last assignment, the history, and how this incarnation got there
-   * (rounds it computed, not restored, count for the throughput).
+   * The result of a finished job: its spec, the prepared job, the final parameters, the workers and
+   * nodes of the last assignment, the history, and how this incarnation got there (rounds it
+   * computed, not restored, count for the throughput).
    */
-  String resultJson(JobSpec spec, PreparedJob job, float[] params, int workers, int nodes,
-      List<EpochReport> history, double wallSeconds, long computedRounds, long epoch,
+  String resultJson(
+      JobSpec spec,
+      PreparedJob job,
+      float[] params,
+      int workers,
+      int nodes,
+      List<EpochReport> history,
+      double wallSeconds,
+      long computedRounds,
+      long epoch,
       List<Recovery> recoveries) {
     EpochReport last = history.get(history.size() - 1);
     double trainSeconds = trainNanos / 1e9;
-    return new TrainingResult(spec.name(), job.model().describe(), spec.seed(),
-        job.kernel().name(), job.totalRounds(), (double) job.totalRounds() / job.roundsPerEpoch(),
-        spec.logicalShards(), spec.batchSize(), workers, nodes, last.trainLoss(),
-        last.testAccuracy(), last.testLoss(), Digests.sha256(params), job.dataFingerprint(),
-        wallSeconds, trainSeconds, computedRounds * spec.batchSize() / trainSeconds, history,
-        new ClusterFacts(split.meansMs(), epoch, lateResults, rejectedResults,
-            redispatchedNodes, recoveries)).toJson();
+    return new TrainingResult(
+            spec.name(),
+            job.model().describe(),
+            spec.seed(),
+            job.kernel().name(),
+            job.totalRounds(),
+            (double) job.totalRounds() / job.roundsPerEpoch(),
+            spec.logicalShards(),
+            spec.batchSize(),
+            workers,
+            nodes,
+            last.trainLoss(),
+            last.testAccuracy(),
+            last.testLoss(),
+            Digests.sha256(params),
+            job.dataFingerprint(),
+            wallSeconds,
+            trainSeconds,
+            computedRounds * spec.batchSize() / trainSeconds,
+            history,
+            new ClusterFacts(
+                split.meansMs(),
+                epoch,
+                lateResults,
+                rejectedResults,
+                redispatchedNodes,
+                recoveries))
+        .toJson();
   }
 }

@@ -17,12 +17,15 @@ final class JournalLink {
   private final ActorRef<JobJournal.Command> journal;
   private final TimerScheduler<JobCoordinator.Command> timers;
   private final CoordinatorSettings settings;
+
   /** The newest command of each kind sent, for sending again. */
   private final Map<JobJournal.Recorded, JobJournal.Command> sent =
       new EnumMap<>(JobJournal.Recorded.class);
 
-  JournalLink(ActorRef<JobJournal.Command> journal,
-      TimerScheduler<JobCoordinator.Command> timers, CoordinatorSettings settings) {
+  JournalLink(
+      ActorRef<JobJournal.Command> journal,
+      TimerScheduler<JobCoordinator.Command> timers,
+      CoordinatorSettings settings) {
     this.journal = journal;
     this.timers = timers;
     this.settings = settings;

@@ -13,35 +13,71 @@ import java.util.Set;
 /**
  * The job as its journal ({@link JobJournal}) knows it: the newest epoch, the newest committed
  * round with its loss and wall-clock time, the recoveries so far, the newest checkpoints (newest
- * last, at most {@value #CHECKPOINT_REFS}), whether it is paused, the round it was imported at
- * (0: it started here), the outcome once there is one ({@code failure} also for a cancelled
- * job), when the job's first coordinator started ({@code startedMillis}, 0 before it did),
- * and the sequence numbers of the incarnations' {@link CoordinatorStarted} events
- * ({@code epochStarts}): those rows are never deleted, because a zombie's next write lands on the
- * sequence number of the incarnation after it and that row's key is what refuses the write.
+ * last, at most {@value #CHECKPOINT_REFS}), whether it is paused, the round it was imported at (0:
+ * it started here), the outcome once there is one ({@code failure} also for a cancelled job), when
+ * the job's first coordinator started ({@code startedMillis}, 0 before it did), and the sequence
+ * numbers of the incarnations' {@link CoordinatorStarted} events ({@code epochStarts}): those rows
+ * are never deleted, because a zombie's next write lands on the sequence number of the incarnation
+ * after it and that row's key is what refuses the write.
  *
- * <p>Immutable: every change returns a new state. Stored inside {@link JournalCompacted}, field
- * by field ({@link JournalFormat#COMPACTED}), all but {@code epochStarts}.
+ * <p>Immutable: every change returns a new state. Stored inside {@link JournalCompacted}, field by
+ * field ({@link JournalFormat#COMPACTED}), all but {@code epochStarts}.
  */
-public record JournalState(String spec, int workers, long epoch, long lastRound,
-    double lastLoss, long lastRoundMillis, List<Recovery> recoveries,
-    List<CheckpointCommitted> checkpoints, boolean paused, long importedAt, String result,
-    String failure, long startedMillis, Set<Long> epochStarts) {
+public record JournalState(
+    String spec,
+    int workers,
+    long epoch,
+    long lastRound,
+    double lastLoss,
+    long lastRoundMillis,
+    List<Recovery> recoveries,
+    List<CheckpointCommitted> checkpoints,
+    boolean paused,
+    long importedAt,
+    String result,
+    String failure,
+    long startedMillis,
+    Set<Long> epochStarts) {
   static final int CHECKPOINT_REFS = 16;
+
   /** A job the journal has never heard of. */
-  static final JournalState EMPTY = new JournalState(null, 0, 0, 0, Double.NaN, 0, List.of(),
-      List.of(), false, 0, null, null, 0);
+  static final JournalState EMPTY =
+      new JournalState(null, 0, 0, 0, Double.NaN, 0, List.of(), List.of(), false, 0, null, null, 0);
 
   public JournalState {
     epochStarts = Set.copyOf(epochStarts);
   }
 
   /** A state as {@link JournalCompacted} stores it: without epoch starts. */
-  public JournalState(String spec, int workers, long epoch, long lastRound, double lastLoss,
-      long lastRoundMillis, List<Recovery> recoveries, List<CheckpointCommitted> checkpoints,
-      boolean paused, long importedAt, String result, String failure, long startedMillis) {
-    this(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis, recoveries, checkpoints,
-        paused, importedAt, result, failure, startedMillis, Set.of());
+  public JournalState(
+      String spec,
+      int workers,
+      long epoch,
+      long lastRound,
+      double lastLoss,
+      long lastRoundMillis,
+      List<Recovery> recoveries,
+      List<CheckpointCommitted> checkpoints,
+      boolean paused,
+      long importedAt,
+      String result,
+      String failure,
+      long startedMillis) {
+    this(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        Set.of());
   }
 
   public boolean submitted() {
@@ -64,25 +100,76 @@ public record JournalState(String spec, int workers, long epoch, long lastRound,
 
   /** The job's spec and how many workers it wants. */
   JournalState withJob(String spec, int workers) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   JournalState withEpoch(long epoch) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   /** The newest committed round, its loss and when it was committed (0: unknown). */
   JournalState withLastRound(long round, double loss, long millis) {
-    return new JournalState(spec, workers, epoch, round, loss, millis, recoveries, checkpoints,
-        paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        round,
+        loss,
+        millis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   JournalState withRecoveries(List<Recovery> recoveries) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        List.copyOf(recoveries), checkpoints, paused, importedAt, result, failure,
-        startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        List.copyOf(recoveries),
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   /** With {@code recovery} after the others. */
@@ -92,41 +179,130 @@ public record JournalState(String spec, int workers, long epoch, long lastRound,
 
   /** With checkpoint {@code k} as the newest; the oldest beyond {@value #CHECKPOINT_REFS} go. */
   JournalState withCheckpoint(CheckpointCommitted k) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, append(checkpoints, k, CHECKPOINT_REFS), paused, importedAt, result,
-        failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        append(checkpoints, k, CHECKPOINT_REFS),
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   JournalState withPaused(boolean paused) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   JournalState withImportedAt(long round) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, round, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        round,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   /** The result (JSON) of a completed job. */
   JournalState withResult(String result) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   /** Why a failed or cancelled job ended. */
   JournalState withFailure(String failure) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
+        epochStarts);
   }
 
   JournalState withStartedMillis(long millis) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, millis, epochStarts);
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        millis,
+        epochStarts);
   }
 
   JournalState withEpochStarts(Set<Long> sequenceNumbers) {
-    return new JournalState(spec, workers, epoch, lastRound, lastLoss, lastRoundMillis,
-        recoveries, checkpoints, paused, importedAt, result, failure, startedMillis,
+    return new JournalState(
+        spec,
+        workers,
+        epoch,
+        lastRound,
+        lastLoss,
+        lastRoundMillis,
+        recoveries,
+        checkpoints,
+        paused,
+        importedAt,
+        result,
+        failure,
+        startedMillis,
         sequenceNumbers);
   }
 

@@ -7,26 +7,30 @@ import java.util.Set;
 
 /**
  * The node incarnations a job has lost, keyed by unique address (host:port and uid), never by
- * host:port alone: a node killed and started again on the same host:port is a new incarnation
- * whose workers are admitted like a brand-new node's, while the lost incarnation's are not.
+ * host:port alone: a node killed and started again on the same host:port is a new incarnation whose
+ * workers are admitted like a brand-new node's, while the lost incarnation's are not.
  *
  * <ul>
- *   <li>An incarnation is lost when it becomes unreachable or starts leaving, and forgiven when
- *       it becomes reachable again (a pause shorter than the downing decision).</li>
+ *   <li>An incarnation is lost when it becomes unreachable or starts leaving, and forgiven when it
+ *       becomes reachable again (a pause shorter than the downing decision).
  *   <li>Once removed from the cluster it cannot come back: it is forgotten, so the set stays as
- *       small as the nodes lost at once.</li>
- *   <li>The first incarnation admitted at a host:port where an earlier one was lost is a
- *       rejoin, reported once ({@link #rejoined}).</li>
+ *       small as the nodes lost at once.
+ *   <li>The first incarnation admitted at a host:port where an earlier one was lost is a rejoin,
+ *       reported once ({@link #rejoined}).
  * </ul>
+ *
  * Pure: no actors, no clock.
  */
 final class LostNodes {
   private static final int MAX_GONE = 1024;
   private final Map<String, Set<Long>> lost = new HashMap<>();
+
   /** Uids removed from the cluster, oldest first. */
   private final java.util.LinkedHashSet<Long> gone = new java.util.LinkedHashSet<>();
+
   /** Host:ports where an incarnation was lost and none has rejoined since. */
   private final Set<String> awaitingRejoin = new HashSet<>();
+
   /** Host:ports whose first admitted worker was reported by {@link #firstFrom}. */
   private final Set<String> seen = new HashSet<>();
 
@@ -40,8 +44,8 @@ final class LostNodes {
   }
 
   /**
-   * What earlier coordinator incarnations of the job recorded, oldest first: a node lost and
-   * not rejoined since is awaited, so that its next incarnation admitted counts as a rejoin.
+   * What earlier coordinator incarnations of the job recorded, oldest first: a node lost and not
+   * rejoined since is awaited, so that its next incarnation admitted counts as a rejoin.
    */
   void replay(java.util.List<dev.anvil.core.train.Recovery> recorded) {
     for (dev.anvil.core.train.Recovery r : recorded) {
@@ -52,7 +56,7 @@ final class LostNodes {
       switch (r.kind()) {
         case "node-unreachable", "node-downed", "node-left" -> awaitingRejoin.add(hostPort);
         case "node-rejoined" -> awaitingRejoin.remove(hostPort);
-        default -> { }
+        default -> {}
       }
     }
   }
@@ -67,8 +71,8 @@ final class LostNodes {
   }
 
   /**
-   * The incarnation left the membership for good: it is forgotten, but its uid is remembered
-   * as gone so that a late event about it is no news (bounded: uids of removed members).
+   * The incarnation left the membership for good: it is forgotten, but its uid is remembered as
+   * gone so that a late event about it is no news (bounded: uids of removed members).
    */
   void removed(String hostPort, long uid) {
     Set<Long> uids = lost.get(hostPort);
@@ -88,12 +92,13 @@ final class LostNodes {
   }
 
   /**
-   * The host:port a recovery's detail begins with ("127.0.0.1:2552 (uid ...) unreachable ...",
-   * or, as older coordinators wrote it, "pekko://anvil@127.0.0.1:2552 in round ..."), or null.
+   * The host:port a recovery's detail begins with ("127.0.0.1:2552 (uid ...) unreachable ...", or,
+   * as older coordinators wrote it, "pekko://anvil@127.0.0.1:2552 in round ..."), or null.
    */
   static String hostPortOf(String detail) {
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("^(?:[a-z]+://[^@\\s]+@)?([^\\s/@]+:\\d{1,5})(?:\\s|$)").matcher(detail);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("^(?:[a-z]+://[^@\\s]+@)?([^\\s/@]+:\\d{1,5})(?:\\s|$)")
+            .matcher(detail);
     return m.find() ? m.group(1) : null;
   }
 

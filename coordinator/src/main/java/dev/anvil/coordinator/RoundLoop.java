@@ -14,10 +14,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The training itself: the parameters and optimizer state, the round being gathered, the loss
- * sums of the epoch and the evaluations so far. A complete round is reduced in tree order and
- * applied with core's {@link ParameterUpdate} (the reference trainer's arithmetic), so the bits
- * depend on nothing but the job. Pure.
+ * The training itself: the parameters and optimizer state, the round being gathered, the loss sums
+ * of the epoch and the evaluations so far. A complete round is reduced in tree order and applied
+ * with core's {@link ParameterUpdate} (the reference trainer's arithmetic), so the bits depend on
+ * nothing but the job. Pure.
  */
 final class RoundLoop {
   /** What follows a completed round. */
@@ -34,15 +34,22 @@ final class RoundLoop {
   }
 
   /** A completed round: its mean loss, samples, where the time went, the gradient to log. */
-  record Step(long round, double loss, long samples, long reduceNanos, long updateNanos,
+  record Step(
+      long round,
+      double loss,
+      long samples,
+      long reduceNanos,
+      long updateNanos,
       RoundGradient logged) {}
 
   private final PreparedJob job;
   private final ParameterUpdate update;
   private TrainingState state;
   private RoundState round;
+
   /** The gathered round was applied; it is not stepped again (results for it are late). */
   private boolean applied;
+
   private double lastLoss = Double.NaN;
   private double trainingEpochLossSum;
   private long trainingEpochRounds;
@@ -55,13 +62,18 @@ final class RoundLoop {
   }
 
   /**
-   * What follows round {@code done}: a pause once the replay is over, a stall while the
-   * journal is {@code tooFarAhead} (new rounds only, and never after the last: nothing would
-   * lift it, and finishing waits for the journal anyway), nothing while {@code cancelled}, else
-   * the next round or the end.
+   * What follows round {@code done}: a pause once the replay is over, a stall while the journal is
+   * {@code tooFarAhead} (new rounds only, and never after the last: nothing would lift it, and
+   * finishing waits for the journal anyway), nothing while {@code cancelled}, else the next round
+   * or the end.
    */
-  static Next next(long done, long total, long replayUntil, boolean pauseRequested,
-      boolean tooFarAhead, boolean cancelled) {
+  static Next next(
+      long done,
+      long total,
+      long replayUntil,
+      boolean pauseRequested,
+      boolean tooFarAhead,
+      boolean cancelled) {
     if (pauseRequested && done >= replayUntil && done < total) {
       return Next.PAUSE;
     } else if (done > replayUntil && done < total && tooFarAhead) {
@@ -95,9 +107,9 @@ final class RoundLoop {
   }
 
   /**
-   * Whether the gathered round covers every shard and was not applied yet: step it now. A
-   * complete round stays gathered until the next starts (a stall, a cancel), and a late result
-   * for it (a duplicate of re-dispatched work) must not apply it twice.
+   * Whether the gathered round covers every shard and was not applied yet: step it now. A complete
+   * round stays gathered until the next starts (a stall, a cancel), and a late result for it (a
+   * duplicate of re-dispatched work) must not apply it twice.
    */
   boolean complete() {
     return !applied && round.complete();
@@ -135,8 +147,8 @@ final class RoundLoop {
 
   /** Takes a result of a worker into the round; how it was taken. */
   RoundState.Outcome accept(NodeResult n) {
-    RoundState.Acceptance a = round.accept(n.round(), n.node(),
-        new GradientSum(n.grad(), n.lossSum(), n.samples()));
+    RoundState.Acceptance a =
+        round.accept(n.round(), n.node(), new GradientSum(n.grad(), n.lossSum(), n.samples()));
     round = a.state();
     return a.outcome();
   }
@@ -147,20 +159,30 @@ final class RoundLoop {
    */
   Step step(boolean log) throws DivergedException {
     if (!complete()) {
-      throw new IllegalStateException(applied ? "round " + state.round() + " was applied"
-          + " already" : "round " + (state.round() + 1) + " is not complete");
+      throw new IllegalStateException(
+          applied
+              ? "round " + state.round() + " was applied" + " already"
+              : "round " + (state.round() + 1) + " is not complete");
     }
-    applied = true;  // the reduction adds into the results' arrays: they cannot be reduced again
+    applied = true; // the reduction adds into the results' arrays: they cannot be reduced again
     long reduceStart = System.nanoTime();
     GradientSum total = round.reduce(job.tree());
     long updateStart = System.nanoTime();
     double loss = total.lossSum() / total.samples();
-    RoundGradient logged = log ? new RoundGradient(state.round() + 1, total.grad().clone(),
-        total.lossSum(), total.samples()) : null;
+    RoundGradient logged =
+        log
+            ? new RoundGradient(
+                state.round() + 1, total.grad().clone(), total.lossSum(), total.samples())
+            : null;
     state = update.apply(state, total);
     lastLoss = loss;
-    return new Step(state.round(), loss, total.samples(), updateStart - reduceStart,
-        System.nanoTime() - updateStart, logged);
+    return new Step(
+        state.round(),
+        loss,
+        total.samples(),
+        updateStart - reduceStart,
+        System.nanoTime() - updateStart,
+        logged);
   }
 
   /** Counts a completed round's loss in the epoch's mean. */
@@ -186,8 +208,8 @@ final class RoundLoop {
 
   /** A copy of this round boundary's state, for a checkpoint. */
   CheckpointPipeline.Captured capture() {
-    return new CheckpointPipeline.Captured(state.copy(), lastLoss, trainingEpochLossSum,
-        trainingEpochRounds);
+    return new CheckpointPipeline.Captured(
+        state.copy(), lastLoss, trainingEpochLossSum, trainingEpochRounds);
   }
 
   void evaluated(EpochReport report) {

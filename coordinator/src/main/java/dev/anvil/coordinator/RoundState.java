@@ -12,15 +12,20 @@ import java.util.TreeMap;
  * shard exactly once. Immutable; {@link #accept} returns the next state.
  *
  * <p>Semantics: a result for another round is stale and ignored; a result whose shards overlap
- * shards already covered is a duplicate (a re-dispatch that lost the race, or a message
- * delivered twice) and ignored; the first result for a shard wins. Only the tree fixes the
- * bits, so which worker's result is kept does not matter.
+ * shards already covered is a duplicate (a re-dispatch that lost the race, or a message delivered
+ * twice) and ignored; the first result for a shard wins. Only the tree fixes the bits, so which
+ * worker's result is kept does not matter.
  */
-public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum> results,
-    int covered) {
+public record RoundState(
+    long round, int shards, SortedMap<TreeNode, GradientSum> results, int covered) {
 
   /** What {@link #accept} did with a result. */
-  public enum Outcome { ACCEPTED, DUPLICATE, STALE, INVALID }
+  public enum Outcome {
+    ACCEPTED,
+    DUPLICATE,
+    STALE,
+    INVALID
+  }
 
   public record Acceptance(RoundState state, Outcome outcome) {}
 
@@ -34,8 +39,7 @@ public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum
     }
     int from = node.from();
     int to = node.to(shards);
-    if (node.level() < 0 || node.index() < 0 || from >= shards
-        || node.level() > 31) {
+    if (node.level() < 0 || node.index() < 0 || from >= shards || node.level() > 31) {
       return new Acceptance(this, Outcome.INVALID);
     }
     if (covers(node)) {
@@ -43,8 +47,10 @@ public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum
     }
     TreeMap<TreeNode, GradientSum> next = new TreeMap<>(results);
     next.put(node, sum);
-    return new Acceptance(new RoundState(round, shards, Collections.unmodifiableSortedMap(next),
-        covered + (to - from)), Outcome.ACCEPTED);
+    return new Acceptance(
+        new RoundState(
+            round, shards, Collections.unmodifiableSortedMap(next), covered + (to - from)),
+        Outcome.ACCEPTED);
   }
 
   public boolean complete() {
@@ -66,8 +72,8 @@ public record RoundState(long round, int shards, SortedMap<TreeNode, GradientSum
   /** The round's total, completed in the fixed tree. Only when {@link #complete()}. */
   public GradientSum reduce(ReductionTree tree) {
     if (!complete()) {
-      throw new IllegalStateException("round " + round + " covers " + covered + " of " + shards
-          + " shards");
+      throw new IllegalStateException(
+          "round " + round + " covers " + covered + " of " + shards + " shards");
     }
     return tree.reduce(results::get);
   }

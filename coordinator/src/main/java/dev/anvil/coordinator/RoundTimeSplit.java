@@ -4,11 +4,11 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Where a round's wall time goes, summed over a job and reported as means (ms a round):
- * {@code compute} is the slowest worker's own compute time, {@code transfer} the rest of that
- * worker's turnaround (serialization, network, deserialization, queueing), {@code reduce} and
- * {@code update} the coordinator's work; {@code journalWrite} is a write's latency, off the
- * critical path (a write carries every round completed while the previous one was in flight).
+ * Where a round's wall time goes, summed over a job and reported as means (ms a round): {@code
+ * compute} is the slowest worker's own compute time, {@code transfer} the rest of that worker's
+ * turnaround (serialization, network, deserialization, queueing), {@code reduce} and {@code update}
+ * the coordinator's work; {@code journalWrite} is a write's latency, off the critical path (a write
+ * carries every round completed while the previous one was in flight).
  */
 final class RoundTimeSplit {
   private long rounds;
@@ -20,8 +20,8 @@ final class RoundTimeSplit {
   private long writes;
   private long journal;
 
-  void round(long wallNanos, long computeNanos, long transferNanos, long reduceNanos,
-      long updateNanos) {
+  void round(
+      long wallNanos, long computeNanos, long transferNanos, long reduceNanos, long updateNanos) {
     rounds++;
     wall += wallNanos;
     compute += computeNanos;

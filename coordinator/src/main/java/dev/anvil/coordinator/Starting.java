@@ -30,56 +30,69 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.UniqueAddress;
 
 /**
- * A job on its way to its first round in this incarnation: the epoch is recorded, the job
- * loaded, its newest verified checkpoint (and, in incremental mode, the gradient log) restored,
- * then workers are recruited and prepared. Training starts when every recruit is prepared.
+ * A job on its way to its first round in this incarnation: the epoch is recorded, the job loaded,
+ * its newest verified checkpoint (and, in incremental mode, the gradient log) restored, then
+ * workers are recruited and prepared. Training starts when every recruit is prepared.
  */
 final class Starting extends CoordinatorBehavior {
-  private enum Step { LOADING, RECRUITING, PREPARING }
+  private enum Step {
+    LOADING,
+    RECRUITING,
+    PREPARING
+  }
 
   private final JobRun run;
   private Step step = Step.LOADING;
   private boolean restoring;
+
   /** How many workers were listed last. */
   private int available;
 
   private Starting(CoordinatorContext c, JobRun run, PreparedJob checked) {
     super(c);
     this.run = run;
-    c.journal.send(new JobJournal.StartEpoch(c.hostPort(), c.acks),
-        JobJournal.Recorded.STARTED);
+    c.journal.send(new JobJournal.StartEpoch(c.hostPort(), c.acks), JobJournal.Recorded.STARTED);
     load(checked != null && checked.spec().equals(run.spec) ? checked : null);
   }
 
   /** A job just submitted with {@code spec}. */
-  static Behavior<Command> submitted(CoordinatorContext c, JobSpec spec,
-      JournalState recorded) {
+  static Behavior<Command> submitted(CoordinatorContext c, JobSpec spec, JournalState recorded) {
     return new Starting(c, new JobRun(c, spec, recorded, false, false), null);
   }
 
   /**
    * A new incarnation of an unfinished job: records the next epoch, loads the job from its
    * journaled spec and restores the committed rounds (same bits, not recorded again) before it
-   * commits new ones. The first round after the replay completes a coordinator-restart
-   * recovery, unless the job was {@code resuming} from a pause or an import.
+   * commits new ones. The first round after the replay completes a coordinator-restart recovery,
+   * unless the job was {@code resuming} from a pause or an import.
    */
-  static Behavior<Command> takeOver(CoordinatorContext c, JournalState recorded,
-      boolean resuming, PreparedJob checked) {
+  static Behavior<Command> takeOver(
+      CoordinatorContext c, JournalState recorded, boolean resuming, PreparedJob checked) {
     JobSpec spec;
     try {
       spec = JobSpecParser.parseUntrusted(recorded.spec(), "job " + c.jobId, c.specRules);
     } catch (JobSpecException e) {
-      return Ended.failedAtStart(c, recorded, "the journaled spec no longer parses: "
-          + e.getMessage());
+      return Ended.failedAtStart(
+          c, recorded, "the journaled spec no longer parses: " + e.getMessage());
     }
     CheckpointCommitted newest = recorded.newestCheckpoint();
     if (resuming) {
-      c.log().info("job {}: resuming from the checkpoint of round {}", c.jobId,
-          newest == null ? 0 : newest.round());
+      c.log()
+          .info(
+              "job {}: resuming from the checkpoint of round {}",
+              c.jobId,
+              newest == null ? 0 : newest.round());
     } else {
-      c.log().info("job {}: taking over after epoch {} with {} rounds committed; continuing"
-          + " from {}", c.jobId, recorded.epoch(), recorded.lastRound(), newest == null
-          ? "round 0 (no checkpoint)" : "the checkpoint of round " + newest.round());
+      c.log()
+          .info(
+              "job {}: taking over after epoch {} with {} rounds committed; continuing"
+                  + " from {}",
+              c.jobId,
+              recorded.epoch(),
+              recorded.lastRound(),
+              newest == null
+                  ? "round 0 (no checkpoint)"
+                  : "the checkpoint of round " + newest.round());
     }
     return new Starting(c, new JobRun(c, spec, recorded, true, resuming), checked);
   }
@@ -91,52 +104,80 @@ final class Starting extends CoordinatorBehavior {
 
   @Override
   JobProtocol.Placement placement() {
-    return placement(run.pool.byNode(step == Step.PREPARING ? run.pool.recruits() : List.of()),
+    return placement(
+        run.pool.byNode(step == Step.PREPARING ? run.pool.recruits() : List.of()),
         run.commits == null ? 0 : run.commits.durableRound());
   }
 
   @Override
   public Receive<Command> createReceive() {
-    return common(newReceiveBuilder()
-        .onMessage(Loaded.class, this::onLoaded)
-        .onMessage(Restored.class, this::onRestored)
-        .onMessage(WorkersListed.class, this::onWorkers)
-        .onMessage(JobCoordinator.RecruitTimeout.class, t -> run.fail("needs " + run.wanted
-            + " workers but found " + available + " within "
-            + c.settings.recruitTimeout().toSeconds() + " s"))
-        .onMessage(FromWorker.class, this::onWorkerReply)
-        .onMessage(Evaluated.class, this::onEvaluated)
-        .onMessage(JobCoordinator.ReachabilityChanged.class,
-            r -> Membership.reachability(r, run.pool, this::lost, this))
-        .onMessage(JobCoordinator.MemberLeaving.class, m -> {
-          run.pool.lost(m.event().member().uniqueAddress());
-          return this;
-        })
-        .onMessage(JobCoordinator.MemberGone.class,
-            g -> Membership.removed(g, run.pool, this::lost, this))
-        .onMessage(JobCoordinator.MemberDown.class,
-            d -> lost(d.event().member().uniqueAddress(), "downed"))
-        .onMessage(JobProtocol.Watch.class, w -> {
-          c.watchers.add(w.replyTo());
-          return this;
-        })
-        .onMessage(JobProtocol.Pause.class, p -> {
-          c.watchers.add(p.replyTo());
-          run.pauseRequested = true;
-          c.log().info("job {}: pause requested", c.jobId);
-          return this;
-        })
-        .onMessage(JobProtocol.Resume.class, r -> {
-          c.watchers.add(r.replyTo());
-          return this;
-        })
-        .onMessage(JobProtocol.Cancel.class, x -> {
-          c.watchers.add(x.replyTo());
-          run.cancel(x.reason());
-          return this;
-        })
-        .onMessage(JobProtocol.Export.class, e -> export(e, run.checkpoints.newestFirst(),
-            String.valueOf(run.spec.checkpoint().everyRounds()))))
+    return common(
+            newReceiveBuilder()
+                .onMessage(Loaded.class, this::onLoaded)
+                .onMessage(Restored.class, this::onRestored)
+                .onMessage(WorkersListed.class, this::onWorkers)
+                .onMessage(
+                    JobCoordinator.RecruitTimeout.class,
+                    t ->
+                        run.fail(
+                            "needs "
+                                + run.wanted
+                                + " workers but found "
+                                + available
+                                + " within "
+                                + c.settings.recruitTimeout().toSeconds()
+                                + " s"))
+                .onMessage(FromWorker.class, this::onWorkerReply)
+                .onMessage(Evaluated.class, this::onEvaluated)
+                .onMessage(
+                    JobCoordinator.ReachabilityChanged.class,
+                    r -> Membership.reachability(r, run.pool, this::lost, this))
+                .onMessage(
+                    JobCoordinator.MemberLeaving.class,
+                    m -> {
+                      run.pool.lost(m.event().member().uniqueAddress());
+                      return this;
+                    })
+                .onMessage(
+                    JobCoordinator.MemberGone.class,
+                    g -> Membership.removed(g, run.pool, this::lost, this))
+                .onMessage(
+                    JobCoordinator.MemberDown.class,
+                    d -> lost(d.event().member().uniqueAddress(), "downed"))
+                .onMessage(
+                    JobProtocol.Watch.class,
+                    w -> {
+                      c.watchers.add(w.replyTo());
+                      return this;
+                    })
+                .onMessage(
+                    JobProtocol.Pause.class,
+                    p -> {
+                      c.watchers.add(p.replyTo());
+                      run.pauseRequested = true;
+                      c.log().info("job {}: pause requested", c.jobId);
+                      return this;
+                    })
+                .onMessage(
+                    JobProtocol.Resume.class,
+                    r -> {
+                      c.watchers.add(r.replyTo());
+                      return this;
+                    })
+                .onMessage(
+                    JobProtocol.Cancel.class,
+                    x -> {
+                      c.watchers.add(x.replyTo());
+                      run.cancel(x.reason());
+                      return this;
+                    })
+                .onMessage(
+                    JobProtocol.Export.class,
+                    e ->
+                        export(
+                            e,
+                            run.checkpoints.newestFirst(),
+                            String.valueOf(run.spec.checkpoint().everyRounds()))))
         .build();
   }
 
@@ -145,10 +186,13 @@ final class Starting extends CoordinatorBehavior {
     JobSpec spec = run.spec;
     SpecRules rules = c.specRules;
     String what = "job " + c.jobId;
-    c.pipe(() -> {
-      PreparedJob p = checked != null ? checked : PreparedJob.prepare(spec, what, rules);
-      return new Loaded(p, Canary.of(p), null);
-    }, loaded -> loaded, error -> new Loaded(null, null, error));
+    c.pipe(
+        () -> {
+          PreparedJob p = checked != null ? checked : PreparedJob.prepare(spec, what, rules);
+          return new Loaded(p, Canary.of(p), null);
+        },
+        loaded -> loaded,
+        error -> new Loaded(null, null, error));
   }
 
   private Behavior<Command> onLoaded(Loaded l) {
@@ -157,23 +201,35 @@ final class Starting extends CoordinatorBehavior {
     }
     long params = l.job().model().parameterCount();
     long bytes = 4L * params + SpecRules.FRAME_OVERHEAD;
-    long frame = c.actor.getSystem().settings().config()
-        .getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    long frame =
+        c.actor
+            .getSystem()
+            .settings()
+            .config()
+            .getBytes("pekko.remote.artery.advanced.maximum-frame-size");
     if (bytes > frame) {
-      return run.fail("the model has " + params + " parameters (" + bytes + " bytes a"
-          + " message), more than pekko.remote.artery.advanced.maximum-frame-size = " + frame
-          + " bytes allows; raise it on every node");
+      return run.fail(
+          "the model has "
+              + params
+              + " parameters ("
+              + bytes
+              + " bytes a"
+              + " message), more than pekko.remote.artery.advanced.maximum-frame-size = "
+              + frame
+              + " bytes allows; raise it on every node");
     }
     run.loop = new RoundLoop(l.job());
     run.canary = l.canary();
     run.commits = new CommitPipeline(c.settings, params, run.incremental());
     long replayUntil = run.inc.replayUntil();
     if (replayUntil > l.job().totalRounds()) {
-      return run.fail("the journal records " + replayUntil + " rounds but the job has only "
-          + l.job().totalRounds());
+      return run.fail(
+          "the journal records "
+              + replayUntil
+              + " rounds but the job has only "
+              + l.job().totalRounds());
     }
-    if (!run.inc.recorded().checkpoints().isEmpty()
-        || (run.incremental() && replayUntil > 0)) {
+    if (!run.inc.recorded().checkpoints().isEmpty() || (run.incremental() && replayUntil > 0)) {
       restore();
     }
     return recruitWhenReady();
@@ -181,8 +237,8 @@ final class Starting extends CoordinatorBehavior {
 
   /**
    * Loads the newest journaled checkpoint whose bytes verify (the journaled SHA-256, then the
-   * format's own trailer and the job it belongs to); a missing or corrupt one is skipped, with
-   * a warning, for the one before. With none left, the job recomputes from round 0.
+   * format's own trailer and the job it belongs to); a missing or corrupt one is skipped, with a
+   * warning, for the one before. With none left, the job recomputes from round 0.
    */
   private void restore() {
     restoring = true;
@@ -190,7 +246,9 @@ final class Starting extends CoordinatorBehavior {
     String fingerprint = run.job().dataFingerprint();
     boolean logged = run.incremental();
     long until = run.inc.replayUntil();
-    c.pipe(() -> c.io.restore(refs, fingerprint, logged, until), r -> new Restored(r, null),
+    c.pipe(
+        () -> c.io.restore(refs, fingerprint, logged, until),
+        r -> new Restored(r, null),
         error -> new Restored(null, error));
   }
 
@@ -207,11 +265,18 @@ final class Starting extends CoordinatorBehavior {
     if (k != null) {
       run.loop.restore(k);
       run.inc.restoredCheckpoint(k.round());
-      c.log().info("job {}: restored the checkpoint of round {}; {} rounds to recompute",
-          c.jobId, k.round(), replayUntil - k.round());
+      c.log()
+          .info(
+              "job {}: restored the checkpoint of round {}; {} rounds to recompute",
+              c.jobId,
+              k.round(),
+              replayUntil - k.round());
     } else if (!run.inc.recorded().checkpoints().isEmpty()) {
-      c.log().warn("job {}: no checkpoint verifies; restoring all {} committed rounds from"
-          + " round 0", c.jobId, replayUntil);
+      c.log()
+          .warn(
+              "job {}: no checkpoint verifies; restoring all {} committed rounds from" + " round 0",
+              c.jobId,
+              replayUntil);
     }
     List<RoundGradient> gradients = r.restore().gradients();
     if (!gradients.isEmpty()) {
@@ -237,9 +302,14 @@ final class Starting extends CoordinatorBehavior {
       }
     }
     run.inc.replayedLog(gradients.size());
-    c.log().info("job {}: replayed the logged gradients of rounds {}..{} in {} ms (no"
-        + " recomputation)", c.jobId, run.inc.restoredFrom() + 1, run.loop.done(),
-        System.currentTimeMillis() - run.inc.resumedMillis());
+    c.log()
+        .info(
+            "job {}: replayed the logged gradients of rounds {}..{} in {} ms (no"
+                + " recomputation)",
+            c.jobId,
+            run.inc.restoredFrom() + 1,
+            run.loop.done(),
+            System.currentTimeMillis() - run.inc.resumedMillis());
     if (run.loop.done() == run.inc.replayUntil()) {
       return run.replayed(run.loop.lastLoss());
     }
@@ -252,21 +322,24 @@ final class Starting extends CoordinatorBehavior {
       return this;
     }
     step = Step.RECRUITING;
-    c.actor.getSystem().receptionist().tell(Receptionist.subscribe(TrainingProtocol.WORKERS,
-        c.actor.messageAdapter(Receptionist.Listing.class, WorkersListed::new)));
-    c.timers.startSingleTimer(JobCoordinator.RecruitTimeout.INSTANCE,
-        c.settings.recruitTimeout());
+    c.actor
+        .getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                TrainingProtocol.WORKERS,
+                c.actor.messageAdapter(Receptionist.Listing.class, WorkersListed::new)));
+    c.timers.startSingleTimer(JobCoordinator.RecruitTimeout.INSTANCE, c.settings.recruitTimeout());
     return this;
   }
 
   /**
    * A new job starts once {@code wanted} workers are listed. A job taken over from an earlier
-   * incarnation goes on with the workers there are (at least one): up to {@code wanted} of
-   * them; more join from the round after they are prepared.
+   * incarnation goes on with the workers there are (at least one): up to {@code wanted} of them;
+   * more join from the round after they are prepared.
    */
   private Behavior<Command> onWorkers(WorkersListed l) {
-    Set<ActorRef<WorkerCommand>> listed =
-        l.listing().getServiceInstances(TrainingProtocol.WORKERS);
+    Set<ActorRef<WorkerCommand>> listed = l.listing().getServiceInstances(TrainingProtocol.WORKERS);
     available = listed.size();
     int needed = run.inc.replayUntil() > 0 ? 1 : run.wanted;
     if (step != Step.RECRUITING || listed.size() < needed) {
@@ -293,9 +366,14 @@ final class Starting extends CoordinatorBehavior {
     if (step != Step.PREPARING || !run.pool.isRecruit(p.self())) {
       return this;
     }
-    var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
-        run.job().dataFingerprint(), run.canary, run.job().kernel().name(),
-        c.actor.getSystem().address().toString());
+    var problem =
+        PreparationCheck.problem(
+            p,
+            p.self().path().address().toString(),
+            run.job().dataFingerprint(),
+            run.canary,
+            run.job().kernel().name(),
+            c.actor.getSystem().address().toString());
     if (problem.isPresent()) {
       return run.fail(problem.get());
     }
@@ -313,8 +391,8 @@ final class Starting extends CoordinatorBehavior {
       return this;
     }
     if (!run.pool.dropUnprepared(node)) {
-      return run.fail("every recruited worker is on unreachable nodes (last: "
-          + node.address() + ")");
+      return run.fail(
+          "every recruited worker is on unreachable nodes (last: " + node.address() + ")");
     }
     return startWhenAllPrepared();
   }
@@ -338,8 +416,7 @@ final class Starting extends CoordinatorBehavior {
     switch (ack.what()) {
       case STARTED -> {
         if (run.inc.started(ack.epoch())) {
-          c.log().info("job {}: coordinator epoch {} on {}", c.jobId, ack.epoch(),
-              c.hostPort());
+          c.log().info("job {}: coordinator epoch {} on {}", c.jobId, ack.epoch(), c.hostPort());
           return recruitWhenReady();
         }
       }
@@ -347,7 +424,7 @@ final class Starting extends CoordinatorBehavior {
       case CANCELLED -> {
         return run.end(run.cancelReason, false);
       }
-      default -> { }
+      default -> {}
     }
     return next;
   }

@@ -21,16 +21,21 @@ import org.apache.pekko.cluster.UniqueAddress;
 /**
  * A job's rounds in this incarnation: each round is dispatched to the live workers, gathered
  * ({@link RoundLoop}), applied and handed to the {@link Durability} side (journal, checkpoints);
- * lost, late or bad workers' work is re-dispatched ({@link WorkerPool}); joiners are admitted.
- * It ends by pausing at a round boundary (then {@link Ended}, paused) or finishing once every
- * round is durable and evaluated.
+ * lost, late or bad workers' work is re-dispatched ({@link WorkerPool}); joiners are admitted. It
+ * ends by pausing at a round boundary (then {@link Ended}, paused) or finishing once every round is
+ * durable and evaluated.
  */
 final class Training extends CoordinatorBehavior {
   /**
-   * Where the rounds are: going on, stopping for a pause, all computed, or over (the job
-   * ended; checkpoints written by then are still journaled).
+   * Where the rounds are: going on, stopping for a pause, all computed, or over (the job ended;
+   * checkpoints written by then are still journaled).
    */
-  enum Stage { TRAINING, PAUSING, FINISHING, ENDED }
+  enum Stage {
+    TRAINING,
+    PAUSING,
+    FINISHING,
+    ENDED
+  }
 
   private final JobRun run;
   private final Durability durability;
@@ -54,7 +59,7 @@ final class Training extends CoordinatorBehavior {
       run.finishReplay();
     }
     if (run.loop.finished()) {
-      t.stage = Stage.FINISHING;  // every round was restored: only the outcome is missing
+      t.stage = Stage.FINISHING; // every round was restored: only the outcome is missing
       return t.durability.maybeFinish();
     }
     t.startRound();
@@ -76,51 +81,76 @@ final class Training extends CoordinatorBehavior {
 
   @Override
   JobProtocol.Placement placement() {
-    return placement(run.pool.byNode(stage == Stage.TRAINING ? run.pool.live() : List.of()),
+    return placement(
+        run.pool.byNode(stage == Stage.TRAINING ? run.pool.live() : List.of()),
         run.commits.durableRound());
   }
 
   @Override
   public Receive<Command> createReceive() {
-    return common(durability.handlers(newReceiveBuilder()
-        .onMessage(FromWorker.class, this::onWorkerReply)
-        .onMessage(RoundDeadline.class, this::onDeadline)
-        .onMessage(JobCoordinator.WorkersListed.class, l -> {
-          if (stage == Stage.TRAINING) {
-            run.prepare(run.pool.joiners(l.listing().getServiceInstances(
-                dev.anvil.core.protocol.TrainingProtocol.WORKERS), run.wanted));
-          }
-          return this;
-        })
-        .onMessage(JobCoordinator.ReachabilityChanged.class,
-            r -> Membership.reachability(r, run.pool, this::lose, this))
-        .onMessage(JobCoordinator.MemberLeaving.class, this::onLeaving)
-        .onMessage(JobCoordinator.MemberGone.class,
-            g -> Membership.removed(g, run.pool, this::lose, this))
-        .onMessage(JobCoordinator.MemberDown.class,
-            d -> lose(d.event().member().uniqueAddress(), "downed"))
-        .onMessage(Evaluated.class, this::onEvaluated)
-        .onMessage(JobProtocol.Watch.class, w -> {
-          if (c.watchers.add(w.replyTo()) && stage == Stage.TRAINING) {
-            w.replyTo().tell(accepted());
-          }
-          return this;
-        })
-        .onMessage(JobProtocol.Pause.class, this::onPause)
-        .onMessage(JobProtocol.Resume.class, this::onResume)
-        .onMessage(JobProtocol.Cancel.class, x -> {
-          c.watchers.add(x.replyTo());
-          run.cancel(x.reason());
-          return this;
-        })
-        .onMessage(JobProtocol.Export.class, e -> export(e, run.checkpoints.newestFirst(),
-            String.valueOf(run.spec.checkpoint().everyRounds())))))
+    return common(
+            durability.handlers(
+                newReceiveBuilder()
+                    .onMessage(FromWorker.class, this::onWorkerReply)
+                    .onMessage(RoundDeadline.class, this::onDeadline)
+                    .onMessage(
+                        JobCoordinator.WorkersListed.class,
+                        l -> {
+                          if (stage == Stage.TRAINING) {
+                            run.prepare(
+                                run.pool.joiners(
+                                    l.listing()
+                                        .getServiceInstances(
+                                            dev.anvil.core.protocol.TrainingProtocol.WORKERS),
+                                    run.wanted));
+                          }
+                          return this;
+                        })
+                    .onMessage(
+                        JobCoordinator.ReachabilityChanged.class,
+                        r -> Membership.reachability(r, run.pool, this::lose, this))
+                    .onMessage(JobCoordinator.MemberLeaving.class, this::onLeaving)
+                    .onMessage(
+                        JobCoordinator.MemberGone.class,
+                        g -> Membership.removed(g, run.pool, this::lose, this))
+                    .onMessage(
+                        JobCoordinator.MemberDown.class,
+                        d -> lose(d.event().member().uniqueAddress(), "downed"))
+                    .onMessage(Evaluated.class, this::onEvaluated)
+                    .onMessage(
+                        JobProtocol.Watch.class,
+                        w -> {
+                          if (c.watchers.add(w.replyTo()) && stage == Stage.TRAINING) {
+                            w.replyTo().tell(accepted());
+                          }
+                          return this;
+                        })
+                    .onMessage(JobProtocol.Pause.class, this::onPause)
+                    .onMessage(JobProtocol.Resume.class, this::onResume)
+                    .onMessage(
+                        JobProtocol.Cancel.class,
+                        x -> {
+                          c.watchers.add(x.replyTo());
+                          run.cancel(x.reason());
+                          return this;
+                        })
+                    .onMessage(
+                        JobProtocol.Export.class,
+                        e ->
+                            export(
+                                e,
+                                run.checkpoints.newestFirst(),
+                                String.valueOf(run.spec.checkpoint().everyRounds())))))
         .build();
   }
 
   Accepted accepted() {
-    return new Accepted(c.jobId, run.job().totalRounds(), run.job().model().describe(),
-        run.pool.live().size(), run.pool.assignment().nodes(),
+    return new Accepted(
+        c.jobId,
+        run.job().totalRounds(),
+        run.job().model().describe(),
+        run.pool.live().size(),
+        run.pool.assignment().nodes(),
         WorkerPool.hostPort(c.actor.getSystem().address()));
   }
 
@@ -128,12 +158,12 @@ final class Training extends CoordinatorBehavior {
     run.loop.startRound();
     run.stats.roundStarted(System.nanoTime());
     long round = run.loop.done();
-    List<WorkerPool.Dispatch> work = run.pool.dispatchRound(round, run.job().tree(),
-        c.settings.suspectProbation());
+    List<WorkerPool.Dispatch> work =
+        run.pool.dispatchRound(round, run.job().tree(), c.settings.suspectProbation());
     send(work);
     if (run.deadlines.armed()) {
-      c.timers.startSingleTimer(RoundDeadline.KEY, new RoundDeadline(round, 1),
-          run.deadlines.deadline(1));
+      c.timers.startSingleTimer(
+          RoundDeadline.KEY, new RoundDeadline(round, 1), run.deadlines.deadline(1));
     }
   }
 
@@ -142,16 +172,18 @@ final class Training extends CoordinatorBehavior {
     float[] params = run.loop.state().params().clone();
     long round = run.loop.done();
     for (WorkerPool.Dispatch d : work) {
-      d.worker().tell(new ComputeNodes(c.jobId, run.inc.coordinatorEpoch(), round, params, d.nodes(),
-          c.replies));
+      d.worker()
+          .tell(
+              new ComputeNodes(
+                  c.jobId, run.inc.coordinatorEpoch(), round, params, d.nodes(), c.replies));
     }
   }
 
   /**
    * Work not back by the round's deadline goes at once to workers that are answering; the late
-   * workers are left out of the following rounds until a result of theirs arrives. A crashed
-   * worker thus costs one deadline, not the failure detector's seconds; a slow one costs
-   * duplicate work, never other bits (the first result of a shard wins).
+   * workers are left out of the following rounds until a result of theirs arrives. A crashed worker
+   * thus costs one deadline, not the failure detector's seconds; a slow one costs duplicate work,
+   * never other bits (the first result of a shard wins).
    */
   private Behavior<Command> onDeadline(RoundDeadline d) {
     long round = run.loop.done();
@@ -163,23 +195,37 @@ final class Training extends CoordinatorBehavior {
       int n = r.missing().size();
       run.stats.redispatched(n);
       c.metrics.redispatched(n);
-      run.recoveries.deadline(round + 1, r.late(), run.lastHeardFrom(r.late()),
-          System.currentTimeMillis(), run.lastCommittedMillis, n);
-      c.log().info("job {}: round {} not complete after {} ms; {} late past its deadline; {}"
-          + " tree nodes re-dispatched to {} workers", c.jobId, round + 1,
-          run.stats.roundNanos(System.nanoTime()) / 1_000_000, r.late(), n, r.helpers().size());
+      run.recoveries.deadline(
+          round + 1,
+          r.late(),
+          run.lastHeardFrom(r.late()),
+          System.currentTimeMillis(),
+          run.lastCommittedMillis,
+          n);
+      c.log()
+          .info(
+              "job {}: round {} not complete after {} ms; {} late past its deadline; {}"
+                  + " tree nodes re-dispatched to {} workers",
+              c.jobId,
+              round + 1,
+              run.stats.roundNanos(System.nanoTime()) / 1_000_000,
+              r.late(),
+              n,
+              r.helpers().size());
       send(run.pool.handOut(r.missing(), r.helpers()));
     }
-    c.timers.startSingleTimer(RoundDeadline.KEY, new RoundDeadline(d.round(), d.attempt() + 1),
+    c.timers.startSingleTimer(
+        RoundDeadline.KEY,
+        new RoundDeadline(d.round(), d.attempt() + 1),
         run.deadlines.deadline(d.attempt() + 1));
     return this;
   }
 
   /**
-   * Node incarnation {@code node} is gone ({@code how}: unreachable, downed or removed;
-   * whichever the coordinator hears first): its workers are dropped from the job at once and
-   * the work they had not delivered in this round goes to the live workers. The bits do not
-   * change: only the tree fixes them, and a late result from the lost node is a duplicate.
+   * Node incarnation {@code node} is gone ({@code how}: unreachable, downed or removed; whichever
+   * the coordinator hears first): its workers are dropped from the job at once and the work they
+   * had not delivered in this round goes to the live workers. The bits do not change: only the tree
+   * fixes them, and a late result from the lost node is a duplicate.
    */
   private Behavior<Command> lose(UniqueAddress node, String how) {
     if (node.equals(c.selfNode())) {
@@ -188,29 +234,43 @@ final class Training extends CoordinatorBehavior {
       return this;
     }
     if (!run.pool.lost(node) || stage != Stage.TRAINING) {
-      return this;  // heard already (unreachable, then downed, then removed)
+      return this; // heard already (unreachable, then downed, then removed)
     }
     WorkerPool.Loss loss = run.pool.loseLive(node, run.loop.round());
     if (loss == null) {
       return this;
     }
     if (loss.noneLeft()) {
-      return run.fail("every worker of the job is on unreachable nodes (last: "
-          + node.address() + ")");
+      return run.fail(
+          "every worker of the job is on unreachable nodes (last: " + node.address() + ")");
     }
     long round = run.loop.done() + 1;
     String hostPort = WorkerPool.hostPort(node);
     int n = loss.missing().size();
-    run.placementChanged("node " + hostPort + " " + how + " in round " + round,
-        run.pool.live());
+    run.placementChanged("node " + hostPort + " " + how + " in round " + round, run.pool.live());
     run.stats.redispatched(n);
     c.metrics.redispatched(n);
     c.metrics.nodeLost();
-    run.recoveries.nodeLost(hostPort, node.longUid(), how, round, loss.gone().size(),
+    run.recoveries.nodeLost(
+        hostPort,
+        node.longUid(),
+        how,
+        round,
+        loss.gone().size(),
         run.lastHeardFrom(loss.gone().stream().map(run.pool::nameOf).toList()),
-        System.currentTimeMillis(), run.lastCommittedMillis, n);
-    c.log().warn("job {}: node {} {} in round {}; {} workers left, {} tree nodes of this round"
-        + " re-dispatched", c.jobId, hostPort, how, round, run.pool.live().size(), n);
+        System.currentTimeMillis(),
+        run.lastCommittedMillis,
+        n);
+    c.log()
+        .warn(
+            "job {}: node {} {} in round {}; {} workers left, {} tree nodes of this round"
+                + " re-dispatched",
+            c.jobId,
+            hostPort,
+            how,
+            round,
+            run.pool.live().size(),
+            n);
     if (n > 0) {
       send(run.pool.handOut(loss.missing(), run.pool.active()));
     }
@@ -218,9 +278,9 @@ final class Training extends CoordinatorBehavior {
   }
 
   /**
-   * A node is leaving the cluster gracefully: its workers finish the work they have and take
-   * no more; from the next round the live workers share it. Nothing is re-dispatched, since
-   * their results still arrive (the deadline covers the case where they do not).
+   * A node is leaving the cluster gracefully: its workers finish the work they have and take no
+   * more; from the next round the live workers share it. Nothing is re-dispatched, since their
+   * results still arrive (the deadline covers the case where they do not).
    */
   private Behavior<Command> onLeaving(JobCoordinator.MemberLeaving m) {
     UniqueAddress node = m.event().member().uniqueAddress();
@@ -233,25 +293,39 @@ final class Training extends CoordinatorBehavior {
     }
     long done = run.loop.done();
     String hostPort = WorkerPool.hostPort(node);
-    run.placementChanged("node " + hostPort + " is leaving after round " + done,
-        run.pool.live());
-    run.recoveries.nodeLeft(hostPort, node.longUid(), done, gone.size(),
-        System.currentTimeMillis(), run.lastCommittedMillis);
-    c.log().info("job {}: node {} is leaving; its {} workers finish round {} and the {}"
-        + " others take over from round {}", c.jobId, node.address(), gone.size(), done + 1,
-        run.pool.live().size(), done + 2);
+    run.placementChanged("node " + hostPort + " is leaving after round " + done, run.pool.live());
+    run.recoveries.nodeLeft(
+        hostPort,
+        node.longUid(),
+        done,
+        gone.size(),
+        System.currentTimeMillis(),
+        run.lastCommittedMillis);
+    c.log()
+        .info(
+            "job {}: node {} is leaving; its {} workers finish round {} and the {}"
+                + " others take over from round {}",
+            c.jobId,
+            node.address(),
+            gone.size(),
+            done + 1,
+            run.pool.live().size(),
+            done + 2);
     return this;
   }
 
   private Behavior<Command> onWorkerReply(FromWorker f) {
     if (f.reply() instanceof NodeResult n) {
-      return stage == Stage.TRAINING && n.epoch() == run.inc.coordinatorEpoch() ? onResult(n) : this;
+      return stage == Stage.TRAINING && n.epoch() == run.inc.coordinatorEpoch()
+          ? onResult(n)
+          : this;
     } else if (f.reply() instanceof Prepared p && p.epoch() == run.inc.coordinatorEpoch()) {
       return onJoinerPrepared(p);
     } else if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.coordinatorEpoch()) {
       run.pool.joinFailed(pf.worker());
       c.log().warn("job {}: worker {} cannot join: {}", c.jobId, pf.worker(), pf.reason());
-    } else if (f.reply() instanceof ParamsMissing pm && stage == Stage.TRAINING
+    } else if (f.reply() instanceof ParamsMissing pm
+        && stage == Stage.TRAINING
         && pm.round() == run.loop.done()) {
       send(run.pool.named(pm.worker()));
     }
@@ -264,23 +338,27 @@ final class Training extends CoordinatorBehavior {
     if (node == null) {
       return this;
     }
-    var problem = PreparationCheck.problem(p, p.self().path().address().toString(),
-        run.job().dataFingerprint(), run.canary, run.job().kernel().name(),
-        c.actor.getSystem().address().toString());
+    var problem =
+        PreparationCheck.problem(
+            p,
+            p.self().path().address().toString(),
+            run.job().dataFingerprint(),
+            run.canary,
+            run.job().kernel().name(),
+            c.actor.getSystem().address().toString());
     if (problem.isPresent()) {
       c.log().warn("job {}: worker {} refused: {}", c.jobId, p.worker(), problem.get());
       p.self().tell(new ReleaseJob(c.jobId));
       return this;
     }
     if (!run.pool.admit(p.self(), p, node)) {
-      return this;  // its node was lost while the worker prepared
+      return this; // its node was lost while the worker prepared
     }
     long from = run.loop.done() + 2;
     if (!Membership.noteRejoin(run, p, node, from)) {
       c.log().info("job {}: worker {} joins from round {}", c.jobId, p.worker(), from);
     }
-    run.placementChanged("worker " + p.worker() + " joins from round " + from,
-        run.pool.live());
+    run.placementChanged("worker " + p.worker() + " joins from round " + from, run.pool.live());
     return this;
   }
 
@@ -289,14 +367,22 @@ final class Training extends CoordinatorBehavior {
     long round = run.loop.done();
     if (n.round() == round && !run.pool.expected(n.round(), n.worker(), n.node())) {
       if (run.stats.undispatched()) {
-        c.log().warn("job {}: round {}: dropped a result for {} from {}, which was not sent"
-            + " that work (further ones are dropped silently)", c.jobId, n.round() + 1,
-            n.node(), n.worker());
+        c.log()
+            .warn(
+                "job {}: round {}: dropped a result for {} from {}, which was not sent"
+                    + " that work (further ones are dropped silently)",
+                c.jobId,
+                n.round() + 1,
+                n.node(),
+                n.worker());
       }
       return this;
     }
-    String bad = n.round() == round ? ResultCheck.problem(n.grad(), n.lossSum(), n.samples(),
-        run.job().model().parameterCount()) : null;
+    String bad =
+        n.round() == round
+            ? ResultCheck.problem(
+                n.grad(), n.lossSum(), n.samples(), run.job().model().parameterCount())
+            : null;
     if (bad != null) {
       return reject(n, bad);
     }
@@ -315,26 +401,43 @@ final class Training extends CoordinatorBehavior {
   }
 
   /**
-   * A result that must not be applied (non-finite values, a wrong length): counted, never
-   * reduced. Its tree node goes to another worker and the sender sits out until it delivers a
-   * good result. A round that keeps getting bad results fails the job.
+   * A result that must not be applied (non-finite values, a wrong length): counted, never reduced.
+   * Its tree node goes to another worker and the sender sits out until it delivers a good result. A
+   * round that keeps getting bad results fails the job.
    */
   private Behavior<Command> reject(NodeResult n, String problem) {
     int thisRound = run.stats.rejected();
     c.metrics.rejectedResult();
-    c.log().warn("job {}: round {}: rejected the result of {} for shards {}..{} from worker {}:"
-        + " {}", c.jobId, n.round() + 1, n.node(), n.node().from(),
-        n.node().to(run.spec.logicalShards()) - 1, n.worker(), problem);
+    c.log()
+        .warn(
+            "job {}: round {}: rejected the result of {} for shards {}..{} from worker {}:" + " {}",
+            c.jobId,
+            n.round() + 1,
+            n.node(),
+            n.node().from(),
+            n.node().to(run.spec.logicalShards()) - 1,
+            n.worker(),
+            problem);
     if (thisRound > c.settings.badResultsPerRound()) {
-      return run.fail("round " + (n.round() + 1) + ": " + thisRound + " results rejected, more"
-          + " than anvil.coordinator.bad-results-per-round = " + c.settings.badResultsPerRound()
-          + " (last from worker " + n.worker() + ": " + problem + "); the workers keep"
-          + " returning bad gradients");
+      return run.fail(
+          "round "
+              + (n.round() + 1)
+              + ": "
+              + thisRound
+              + " results rejected, more"
+              + " than anvil.coordinator.bad-results-per-round = "
+              + c.settings.badResultsPerRound()
+              + " (last from worker "
+              + n.worker()
+              + ": "
+              + problem
+              + "); the workers keep"
+              + " returning bad gradients");
     }
     run.pool.suspect(n.worker(), n.round());
     if (thisRound == 1) {
-      run.recoveries.badGradient(n.round() + 1, n.worker(), problem,
-          System.currentTimeMillis(), run.lastCommittedMillis);
+      run.recoveries.badGradient(
+          n.round() + 1, n.worker(), problem, System.currentTimeMillis(), run.lastCommittedMillis);
     }
     if (!run.loop.round().covers(n.node())) {
       run.stats.redispatched(1);
@@ -371,16 +474,20 @@ final class Training extends CoordinatorBehavior {
       run.evaluate(done);
     }
     int every = run.spec.checkpoint().everyRounds();
-    if (done > replayUntil && every > 0 && done % every == 0
-        && done < run.job().totalRounds()) {
+    if (done > replayUntil && every > 0 && done % every == 0 && done < run.job().totalRounds()) {
       durability.capture();
     }
     return next(done);
   }
 
   private Behavior<Command> next(long done) {
-    switch (RoundLoop.next(done, run.job().totalRounds(), run.inc.replayUntil(),
-        run.pauseRequested, run.commits.tooFarAhead(done), run.cancelReason != null)) {
+    switch (RoundLoop.next(
+        done,
+        run.job().totalRounds(),
+        run.inc.replayUntil(),
+        run.pauseRequested,
+        run.commits.tooFarAhead(done),
+        run.cancelReason != null)) {
       case PAUSE -> {
         stage = Stage.PAUSING;
         durability.beginPause(done);
@@ -426,7 +533,7 @@ final class Training extends CoordinatorBehavior {
       run.pauseRequested = true;
       c.log().info("job {}: pause requested", c.jobId);
     }
-    return this;  // pausing or finishing: the outcome comes anyway
+    return this; // pausing or finishing: the outcome comes anyway
   }
 
   private Behavior<Command> onResume(JobProtocol.Resume r) {
@@ -452,8 +559,12 @@ final class Training extends CoordinatorBehavior {
   @Override
   Behavior<Command> onStop() {
     if (stage != Stage.PAUSING) {
-      c.log().info("job {}: handing off at round {} ({} durable)", c.jobId, run.loop.done(),
-          run.commits.durableRound());
+      c.log()
+          .info(
+              "job {}: handing off at round {} ({} durable)",
+              c.jobId,
+              run.loop.done(),
+              run.commits.durableRound());
     }
     c.release(run.pool.recruits());
     return super.onStop();

@@ -7,8 +7,8 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * Who hears about a job: its submitter and everyone who watched, paused, resumed or cancelled
- * it. Kept across the coordinator's incarnations in one JVM (a resume hands them on).
+ * Who hears about a job: its submitter and everyone who watched, paused, resumed or cancelled it.
+ * Kept across the coordinator's incarnations in one JVM (a resume hands them on).
  */
 final class Watchers {
   private final Set<ActorRef<JobUpdate>> all = new HashSet<>();

@@ -21,17 +21,17 @@ import org.apache.pekko.cluster.UniqueAddress;
 /**
  * A job's workers: recruits, the live ones rounds are assigned among, joiners being prepared,
  * suspects (late or bad; on probation), and the node incarnations the job lost (identified by
- * unique address: a node started again on the same host:port is a new incarnation, admitted).
- * It decides who computes what: each round's dispatch, and the re-dispatch when a worker misses
- * a deadline, its node is lost or leaves, or it sends a bad result. Pure: the actor sends.
+ * unique address: a node started again on the same host:port is a new incarnation, admitted). It
+ * decides who computes what: each round's dispatch, and the re-dispatch when a worker misses a
+ * deadline, its node is lost or leaves, or it sends a bad result. Pure: the actor sends.
  */
 final class WorkerPool {
   /** Work for one worker: tree nodes of the current round. */
   record Dispatch(ActorRef<WorkerCommand> worker, TreeNode[] nodes) {}
 
   /** A missed deadline: the tree nodes not delivered, who was late, who takes them. */
-  record Redispatch(List<TreeNode> missing, List<String> late,
-      List<ActorRef<WorkerCommand>> helpers) {}
+  record Redispatch(
+      List<TreeNode> missing, List<String> late, List<ActorRef<WorkerCommand>> helpers) {}
 
   /** A lost node's live workers and the tree nodes of this round they had not delivered. */
   record Loss(List<ActorRef<WorkerCommand>> gone, List<TreeNode> missing, boolean noneLeft) {}
@@ -39,18 +39,26 @@ final class WorkerPool {
   private final Function<ActorRef<WorkerCommand>, UniqueAddress> membership;
   private final Map<ActorRef<WorkerCommand>, Prepared> prepared = new LinkedHashMap<>();
   private List<ActorRef<WorkerCommand>> recruits = new ArrayList<>();
+
   /** The recruits whose node has stayed reachable; rounds are assigned among them. */
   private List<ActorRef<WorkerCommand>> live = List.of();
+
   /** Workers being prepared to join the running job, with their node's incarnation. */
   private final Map<ActorRef<WorkerCommand>, UniqueAddress> joining = new HashMap<>();
+
   /** Workers that missed a deadline (or sent a bad result), with the round; on probation. */
   private final Map<ActorRef<WorkerCommand>, Long> suspects = new HashMap<>();
+
   /** The node incarnation of each worker recruited or admitted (not of a later one there). */
   private final Map<ActorRef<WorkerCommand>, UniqueAddress> nodeOf = new HashMap<>();
+
   private final LostNodes lostNodes = new LostNodes();
+
   /** Who was sent what this round: results are taken only from them. */
   private final Dispatches dispatches = new Dispatches();
+
   private Assignment assignment;
+
   /** The workers the current assignment is over. */
   private List<ActorRef<WorkerCommand>> assigned = List.of();
 
@@ -58,8 +66,7 @@ final class WorkerPool {
    * With the nodes lost in {@code recorded} recoveries; {@code membership} finds the node
    * incarnation a worker not seen before runs on (null: none live).
    */
-  WorkerPool(List<Recovery> recorded,
-      Function<ActorRef<WorkerCommand>, UniqueAddress> membership) {
+  WorkerPool(List<Recovery> recorded, Function<ActorRef<WorkerCommand>, UniqueAddress> membership) {
     this.membership = membership;
     lostNodes.replay(recorded);
   }
@@ -142,15 +149,14 @@ final class WorkerPool {
 
   /** Live workers that have not missed a deadline since their last result (all, if none). */
   List<ActorRef<WorkerCommand>> active() {
-    List<ActorRef<WorkerCommand>> a = live.stream().filter(w -> !suspects.containsKey(w))
-        .toList();
+    List<ActorRef<WorkerCommand>> a = live.stream().filter(w -> !suspects.containsKey(w)).toList();
     return a.isEmpty() ? live : a;
   }
 
   /**
    * The work of round {@code round} (0-based), by worker. A suspect whose result was lost (a
-   * dropped message) would never answer again: after {@code probation} rounds it gets work
-   * again, and sits out again if it misses again.
+   * dropped message) would never answer again: after {@code probation} rounds it gets work again,
+   * and sits out again if it misses again.
    */
   List<Dispatch> dispatchRound(long round, ReductionTree tree, int probation) {
     suspects.values().removeIf(since -> round - since >= probation);
@@ -176,11 +182,12 @@ final class WorkerPool {
       share.computeIfAbsent(to.get(i % to.size()), k -> new ArrayList<>()).add(nodes.get(i));
     }
     List<Dispatch> out = new ArrayList<>();
-    share.forEach((w, n) -> {
-      TreeNode[] sent = n.toArray(new TreeNode[0]);
-      dispatches.sent(nameOf(w), sent);
-      out.add(new Dispatch(w, sent));
-    });
+    share.forEach(
+        (w, n) -> {
+          TreeNode[] sent = n.toArray(new TreeNode[0]);
+          dispatches.sent(nameOf(w), sent);
+          out.add(new Dispatch(w, sent));
+        });
     return out;
   }
 
@@ -190,9 +197,9 @@ final class WorkerPool {
   }
 
   /**
-   * Round {@code round} missed its deadline with {@code delivered} in: the assigned workers
-   * behind become suspects; returns their undelivered tree nodes and the workers to give them
-   * to, or null when there is nobody else to give them to or nothing is missing.
+   * Round {@code round} missed its deadline with {@code delivered} in: the assigned workers behind
+   * become suspects; returns their undelivered tree nodes and the workers to give them to, or null
+   * when there is nobody else to give them to or nothing is missing.
    */
   Redispatch missedDeadline(long round, RoundState delivered) {
     List<TreeNode> missing = new ArrayList<>();
@@ -205,7 +212,8 @@ final class WorkerPool {
       }
     }
     List<ActorRef<WorkerCommand>> helpers = active();
-    return missing.isEmpty() || helpers.equals(assigned) ? null
+    return missing.isEmpty() || helpers.equals(assigned)
+        ? null
         : new Redispatch(missing, late, helpers);
   }
 
@@ -220,8 +228,8 @@ final class WorkerPool {
   }
 
   /**
-   * Node incarnation {@code node} is unreachable, leaving, downed or removed: whether this is
-   * the first the pool hears of it. Its joiners are given up either way.
+   * Node incarnation {@code node} is unreachable, leaving, downed or removed: whether this is the
+   * first the pool hears of it. Its joiners are given up either way.
    */
   boolean lost(UniqueAddress node) {
     boolean fresh = lostNodes.lost(hostPort(node), node.longUid());
@@ -237,8 +245,8 @@ final class WorkerPool {
 
   /**
    * While training: the live workers on lost {@code node} leave the job at once, with their
-   * undelivered tree nodes of this round ({@code delivered}); null when none was on it. When
-   * no live worker would be left, nothing changes and {@link Loss#noneLeft} says so.
+   * undelivered tree nodes of this round ({@code delivered}); null when none was on it. When no
+   * live worker would be left, nothing changes and {@link Loss#noneLeft} says so.
    */
   Loss loseLive(UniqueAddress node, RoundState delivered) {
     List<ActorRef<WorkerCommand>> gone = live.stream().filter(w -> on(w, node)).toList();
@@ -260,9 +268,8 @@ final class WorkerPool {
   }
 
   /**
-   * {@code node} is leaving gracefully: its live workers take no more work (they finish what
-   * they have); returns them, or nothing when none, or all, are on it (then the deadline
-   * decides).
+   * {@code node} is leaving gracefully: its live workers take no more work (they finish what they
+   * have); returns them, or nothing when none, or all, are on it (then the deadline decides).
    */
   List<ActorRef<WorkerCommand>> retire(UniqueAddress node) {
     List<ActorRef<WorkerCommand>> gone = live.stream().filter(w -> on(w, node)).toList();
@@ -281,8 +288,8 @@ final class WorkerPool {
   }
 
   /**
-   * {@code node} left the membership for good: it is forgotten (its host:port stays marked for
-   * a rejoin), and workers still preparing on it are given up.
+   * {@code node} left the membership for good: it is forgotten (its host:port stays marked for a
+   * rejoin), and workers still preparing on it are given up.
    */
   void removed(UniqueAddress node) {
     lostNodes.removed(hostPort(node), node.longUid());
@@ -291,9 +298,9 @@ final class WorkerPool {
   }
 
   /**
-   * The listed workers the running job has room for (up to {@code wanted}), in stable order:
-   * on a live incarnation of their node, never on one the job lost. They are recorded as
-   * joining; the caller prepares them.
+   * The listed workers the running job has room for (up to {@code wanted}), in stable order: on a
+   * live incarnation of their node, never on one the job lost. They are recorded as joining; the
+   * caller prepares them.
    */
   List<ActorRef<WorkerCommand>> joiners(Set<ActorRef<WorkerCommand>> listed, int wanted) {
     List<ActorRef<WorkerCommand>> out = new ArrayList<>();
@@ -303,16 +310,18 @@ final class WorkerPool {
     listed.stream()
         .filter(w -> !live.contains(w) && !joining.containsKey(w))
         .sorted(Comparator.comparing(w -> w.path().toString()))
-        .forEach(w -> {
-          UniqueAddress node = incarnationOf(w);
-          if (joining.size() + live.size() >= wanted || node == null
-              || !lostNodes.admissible(hostPort(node), node.longUid())) {
-            return;
-          }
-          joining.put(w, node);
-          nodeOf.put(w, node);
-          out.add(w);
-        });
+        .forEach(
+            w -> {
+              UniqueAddress node = incarnationOf(w);
+              if (joining.size() + live.size() >= wanted
+                  || node == null
+                  || !lostNodes.admissible(hostPort(node), node.longUid())) {
+                return;
+              }
+              joining.put(w, node);
+              nodeOf.put(w, node);
+              out.add(w);
+            });
     return out;
   }
 
@@ -323,8 +332,9 @@ final class WorkerPool {
 
   /** A joiner named {@code worker} cannot join. */
   void joinFailed(String worker) {
-    joining.keySet().removeIf(w -> (w.path().address().hostPort() + "/" + w.path().name())
-        .equals(worker));
+    joining
+        .keySet()
+        .removeIf(w -> (w.path().address().hostPort() + "/" + w.path().name()).equals(worker));
   }
 
   /** A prepared joiner on {@code node} takes part from the next round; false if node lost. */
@@ -368,27 +378,29 @@ final class WorkerPool {
 
   /** Active workers other than {@code worker} (all active ones if it is the only one). */
   List<ActorRef<WorkerCommand>> activeExcept(String worker) {
-    List<ActorRef<WorkerCommand>> others = active().stream()
-        .filter(w -> !nameOf(w).equals(worker)).toList();
+    List<ActorRef<WorkerCommand>> others =
+        active().stream().filter(w -> !nameOf(w).equals(worker)).toList();
     return others.isEmpty() ? active() : others;
   }
 
   /** The prepared workers named {@code worker}, with their tree nodes of this round. */
   List<Dispatch> named(String worker) {
     List<Dispatch> out = new ArrayList<>();
-    prepared.forEach((w, p) -> {
-      if (p.worker().equals(worker)) {
-        out.add(new Dispatch(w, assignment.nodesOf(w)));
-      }
-    });
+    prepared.forEach(
+        (w, p) -> {
+          if (p.worker().equals(worker)) {
+            out.add(new Dispatch(w, assignment.nodesOf(w)));
+          }
+        });
     return out;
   }
 
   /** How many of {@code workers} run on each node incarnation, by host:port then uid. */
   Map<UniqueAddress, Integer> byNode(List<ActorRef<WorkerCommand>> workers) {
-    Map<UniqueAddress, Integer> byNode = new TreeMap<>(
-        Comparator.comparing((UniqueAddress u) -> hostPort(u)).thenComparingLong(
-            UniqueAddress::longUid));
+    Map<UniqueAddress, Integer> byNode =
+        new TreeMap<>(
+            Comparator.comparing((UniqueAddress u) -> hostPort(u))
+                .thenComparingLong(UniqueAddress::longUid));
     for (ActorRef<WorkerCommand> w : workers) {
       UniqueAddress node = incarnationOf(w);
       if (node != null) {

@@ -32,8 +32,8 @@ class AssignmentTest {
 
     Assignment plan = Assignment.of(new ReductionTree(16), List.of(a, b, c));
     assertArrayEquals(new TreeNode[] {new TreeNode(2, 0), TreeNode.leaf(4)}, plan.nodesOf(a));
-    assertArrayEquals(new TreeNode[] {TreeNode.leaf(5), new TreeNode(1, 3), new TreeNode(1, 4)},
-        plan.nodesOf(b));
+    assertArrayEquals(
+        new TreeNode[] {TreeNode.leaf(5), new TreeNode(1, 3), new TreeNode(1, 4)}, plan.nodesOf(b));
     assertArrayEquals(new TreeNode[] {new TreeNode(1, 5), new TreeNode(2, 3)}, plan.nodesOf(c));
     assertEquals(1, plan.nodes(), "all three on this test's one actor system");
   }

@@ -16,14 +16,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which checkpoint is written and journaled when: one write in flight and one capture waiting
- * (a newer one replaces it), writes wait for the evaluations up to their round, journaling in
- * round order once durable (alone or with a batch of rounds), and retention.
+ * Which checkpoint is written and journaled when: one write in flight and one capture waiting (a
+ * newer one replaces it), writes wait for the evaluations up to their round, journaling in round
+ * order once durable (alone or with a batch of rounds), and retention.
  */
 class CheckpointPipelineTest {
   private static Captured captured(long round) {
-    return new Captured(new TrainingState(round, new float[] {round},
-        OptimizerState.initial(0, 1)), 0.5, 1.5, 3);
+    return new Captured(
+        new TrainingState(round, new float[] {round}, OptimizerState.initial(0, 1)), 0.5, 1.5, 3);
   }
 
   private static CheckpointCommitted ref(long round) {
@@ -169,7 +169,9 @@ class CheckpointPipelineTest {
       retained.add(journalOne(p));
       sizes.add(p.newestFirst().size());
     }
-    assertEquals(List.of(-1L, -1L, -1L, 3L, -1L, 5L), retained,
+    assertEquals(
+        List.of(-1L, -1L, -1L, 3L, -1L, 5L),
+        retained,
         "every second checkpoint: keep the newest two, from round 3, then from round 5");
     assertEquals(List.of(1, 2, 3, 2, 3, 2), sizes);
     assertEquals(List.of(6L, 5L), rounds(p.newestFirst()));
@@ -183,8 +185,8 @@ class CheckpointPipelineTest {
 
   @Test
   void aNewIncarnationKeepsTheNewestRecordedCheckpoints() {
-    CheckpointPipeline p = new CheckpointPipeline(List.of(ref(1), ref(2), ref(3), ref(4),
-        ref(5)), 2);
+    CheckpointPipeline p =
+        new CheckpointPipeline(List.of(ref(1), ref(2), ref(3), ref(4), ref(5)), 2);
     assertEquals(List.of(5L, 4L), rounds(p.newestFirst()));
     assertEquals(5, p.newestKeptRound());
     assertEquals(-1, new CheckpointPipeline(List.of(), 2).newestKeptRound());

@@ -26,15 +26,27 @@ import org.junit.jupiter.api.Test;
  */
 class CommitPipelineTest {
   private static final long MS = 1_000_000;
+
   /** A System.nanoTime() long after the (never made) previous write. */
   private static final long T0 = 1_000 * MS;
+
   /** A model small enough for the byte bounds not to matter. */
   private static final long SMALL = 10;
 
   private static CoordinatorSettings settings(int perWrite, long intervalMillis, int ahead) {
-    return new CoordinatorSettings(Duration.ofSeconds(60), perWrite,
-        Duration.ofMillis(intervalMillis), 5, Duration.ofMillis(50), Duration.ofSeconds(5),
-        Duration.ofSeconds(30), ahead, 3, 8, 50, null);
+    return new CoordinatorSettings(
+        Duration.ofSeconds(60),
+        perWrite,
+        Duration.ofMillis(intervalMillis),
+        5,
+        Duration.ofMillis(50),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
+        ahead,
+        3,
+        8,
+        50,
+        null);
   }
 
   private static CommitPipeline snapshot(int perWrite, long intervalMillis) {
@@ -64,8 +76,7 @@ class CommitPipelineTest {
   }
 
   private static List<Long> logged(Flush f) {
-    return assertInstanceOf(Write.class, f).gradients().stream().map(RoundGradient::round)
-        .toList();
+    return assertInstanceOf(Write.class, f).gradients().stream().map(RoundGradient::round).toList();
   }
 
   @Test
@@ -130,7 +141,7 @@ class CommitPipelineTest {
 
   @Test
   void incrementalModeLogsABatchsGradientsBeforeItIsJournaledAndBoundsItsBytes() {
-    long eightMegabytes = 1L << 21;  // parameters: 16 MB a write holds two rounds
+    long eightMegabytes = 1L << 21; // parameters: 16 MB a write holds two rounds
     CommitPipeline p = new CommitPipeline(settings(256, 0, 256), eightMegabytes, true);
     computeAndLog(p, 1, 3);
 
@@ -188,7 +199,9 @@ class CommitPipelineTest {
     assertEquals(Map.of(1L, 5_001L, 2L, 5_002L), d.committedMillis());
     assertNull(d.outage());
     assertEquals(List.of(3L), rounds(p.flush(T0 + MS, false)), "round 3 goes again");
-    assertEquals(Map.of(), p.acknowledged(3, 9_100, false).committedMillis(),
+    assertEquals(
+        Map.of(),
+        p.acknowledged(3, 9_100, false).committedMillis(),
         "no recovery waits: no times kept");
   }
 
@@ -233,7 +246,9 @@ class CommitPipelineTest {
 
     Durable d = p.acknowledged(2, 52_000, false);
 
-    assertEquals(new Outage(45_000, 51_500), d.outage(),
+    assertEquals(
+        new Outage(45_000, 51_500),
+        d.outage(),
         "from the first unanswered write; the journal's last ack before the end");
     compute(p, 3, 3);
     p.flush(T0 + 7_000 * MS, false);
@@ -254,12 +269,18 @@ class CommitPipelineTest {
 
   @Test
   void incrementalModeAlsoBoundsTheGradientBytesHeldAhead() {
-    assertEquals(4, new CommitPipeline(settings(3, 0, 256), 1L << 22, true).roundsAhead(),
+    assertEquals(
+        4,
+        new CommitPipeline(settings(3, 0, 256), 1L << 22, true).roundsAhead(),
         "64 MB of 16 MB gradients");
-    assertEquals(2, new CommitPipeline(settings(3, 0, 256), 1L << 24, true).roundsAhead(),
+    assertEquals(
+        2,
+        new CommitPipeline(settings(3, 0, 256), 1L << 24, true).roundsAhead(),
         "never fewer than two");
     assertEquals(7, new CommitPipeline(settings(3, 0, 7), SMALL, true).roundsAhead());
-    assertEquals(256, new CommitPipeline(settings(3, 0, 256), 1L << 24, false).roundsAhead(),
+    assertEquals(
+        256,
+        new CommitPipeline(settings(3, 0, 256), 1L << 24, false).roundsAhead(),
         "snapshot mode holds no gradients");
   }
 

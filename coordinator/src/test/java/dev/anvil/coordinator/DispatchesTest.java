@@ -13,7 +13,7 @@ class DispatchesTest {
     d.newRound(7);
     d.sent("n1/worker-0", new TreeNode[] {new TreeNode(2, 0)});
     d.sent("n2/worker-0", new TreeNode[] {new TreeNode(2, 1)});
-    d.sent("n2/worker-0", new TreeNode[] {new TreeNode(2, 0)});  // re-dispatched
+    d.sent("n2/worker-0", new TreeNode[] {new TreeNode(2, 0)}); // re-dispatched
     assertTrue(d.expected(7, "n1/worker-0", new TreeNode(2, 0)));
     assertTrue(d.expected(7, "n2/worker-0", new TreeNode(2, 0)));
     assertFalse(d.expected(7, "n1/worker-0", new TreeNode(2, 1)), "not sent to n1");

@@ -19,10 +19,10 @@ import java.util.TreeSet;
  * replacing the earlier one), and the logged gradients. It is shared by every coordinator
  * incarnation a test starts (it plays the database), so {@link #close()} keeps the contents.
  *
- * <p>Thread-safe: every method holds the instance's lock. Faults for tests: the next writes
- * fail ({@link #failNextWrites}), a stored checkpoint gets a flipped bit ({@link #corrupt}) or
- * disappears ({@link #remove}). A failed call throws {@link DatabaseException}, as the real
- * store does.
+ * <p>Thread-safe: every method holds the instance's lock. Faults for tests: the next writes fail
+ * ({@link #failNextWrites}), a stored checkpoint gets a flipped bit ({@link #corrupt}) or
+ * disappears ({@link #remove}). A failed call throws {@link DatabaseException}, as the real store
+ * does.
  */
 final class InMemoryCheckpointRepository implements CheckpointRepository {
   /** A stored checkpoint: its bytes (owned here) and the SHA-256 the writer gave. */
@@ -45,8 +45,13 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
     if (failingWrites > 0) {
       failingWrites--;
-      throw new DatabaseException("cannot write the checkpoint of round " + round + " of job "
-          + jobId + ": a failure injected by the test", null);
+      throw new DatabaseException(
+          "cannot write the checkpoint of round "
+              + round
+              + " of job "
+              + jobId
+              + ": a failure injected by the test",
+          null);
     }
     writes++;
     checkpointsOf(jobId).put(round, new Entry(bytes.clone(), sha256));
@@ -70,8 +75,8 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   public synchronized void writeGradients(String jobId, List<RoundGradient> rounds) {
     NavigableMap<Long, RoundGradient> log = gradientsOf(jobId);
     for (RoundGradient g : rounds) {
-      log.put(g.round(), new RoundGradient(g.round(), g.gradient().clone(), g.lossSum(),
-          g.samples()));
+      log.put(
+          g.round(), new RoundGradient(g.round(), g.gradient().clone(), g.lossSum(), g.samples()));
     }
   }
 
@@ -147,8 +152,8 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   }
 
   /**
-   * Flips one bit in the middle of a stored checkpoint (its recorded SHA-256 stays), as a disk
-   * or a bad copy would. Throws when there is no such checkpoint.
+   * Flips one bit in the middle of a stored checkpoint (its recorded SHA-256 stays), as a disk or a
+   * bad copy would. Throws when there is no such checkpoint.
    */
   synchronized void corrupt(String jobId, long round) {
     Entry e = existing(jobId, round);
@@ -164,8 +169,13 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   private Entry existing(String jobId, long round) {
     Entry e = checkpointsOf(jobId).get(round);
     if (e == null) {
-      throw new IllegalArgumentException("job " + jobId + " has no checkpoint of round " + round
-          + " here; stored: " + checkpointsOf(jobId).keySet());
+      throw new IllegalArgumentException(
+          "job "
+              + jobId
+              + " has no checkpoint of round "
+              + round
+              + " here; stored: "
+              + checkpointsOf(jobId).keySet());
     }
     return e;
   }

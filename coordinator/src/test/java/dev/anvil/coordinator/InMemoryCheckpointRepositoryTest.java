@@ -41,8 +41,8 @@ class InMemoryCheckpointRepositoryTest {
   void aCheckpointReadsBackAsWrittenAndTheStoredBytesAreACopy() {
     byte[] written = bytes(1);
     var stored = repository.write("a", 5, written, "sum");
-    assertEquals(new dev.anvil.persistence.CheckpointStore.Stored("a", 5, "sum", 64,
-        "memory:a/5"), stored);
+    assertEquals(
+        new dev.anvil.persistence.CheckpointStore.Stored("a", 5, "sum", 64, "memory:a/5"), stored);
     written[0]++;
     byte[] read = repository.read("a", 5);
     assertArrayEquals(bytes(1), read, "changing the written array changes nothing stored");
@@ -99,8 +99,7 @@ class InMemoryCheckpointRepositoryTest {
 
   @Test
   void gradientsReadBackInRoundOrderWithoutGapsFillingIn() {
-    repository.writeGradients("a", List.of(gradient(3), gradient(1), gradient(2),
-        gradient(5)));
+    repository.writeGradients("a", List.of(gradient(3), gradient(1), gradient(2), gradient(5)));
     List<RoundGradient> read = repository.readGradients("a", 2, 5);
     assertEquals(List.of(2L, 3L, 5L), read.stream().map(RoundGradient::round).toList());
     assertArrayEquals(gradient(3).gradient(), read.get(1).gradient());
@@ -108,7 +107,9 @@ class InMemoryCheckpointRepositoryTest {
     assertEquals(2, repository.deleteGradientsThrough("a", 2));
     assertEquals(List.of(3L, 5L), List.copyOf(repository.gradientRounds("a")));
     repository.close();
-    assertEquals(List.of(3L, 5L), List.copyOf(repository.gradientRounds("a")),
+    assertEquals(
+        List.of(3L, 5L),
+        List.copyOf(repository.gradientRounds("a")),
         "closing keeps the contents, as a database does");
   }
 
@@ -123,8 +124,8 @@ class InMemoryCheckpointRepositoryTest {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         long first = t * 100L;
-        done.add(pool.submit(() -> LongStream.range(first, first + 100)
-            .forEach(r -> store("a", r))));
+        done.add(
+            pool.submit(() -> LongStream.range(first, first + 100).forEach(r -> store("a", r))));
       }
       for (Future<?> f : done) {
         f.get(10, TimeUnit.SECONDS);

@@ -23,10 +23,12 @@ class IncarnationTest {
   private static final long LAST_COMMIT = 10_000;
 
   /** A journal of an unfinished job: 40 rounds committed with loss {@code lastLoss}. */
-  private static JournalState recorded(double lastLoss, long lastRoundMillis,
-      long startedMillis) {
-    return JournalState.EMPTY.withJob("job { }", 2).withEpoch(3)
-        .withLastRound(40, lastLoss, lastRoundMillis).withStartedMillis(startedMillis);
+  private static JournalState recorded(double lastLoss, long lastRoundMillis, long startedMillis) {
+    return JournalState.EMPTY
+        .withJob("job { }", 2)
+        .withEpoch(3)
+        .withLastRound(40, lastLoss, lastRoundMillis)
+        .withStartedMillis(startedMillis);
   }
 
   private static Incarnation takeOver() {
@@ -51,9 +53,11 @@ class IncarnationTest {
     Incarnation inc = takeOver();
     assertNull(inc.replayVerdict(0.5));
     String failure = inc.replayVerdict(Math.nextUp(0.5));
-    assertEquals("recomputed round 40 has loss 0.5000000000000001 but the journal records 0.5:"
-        + " the recomputation is not bitwise identical (is every node running the same Anvil"
-        + " version and kernel?)", failure);
+    assertEquals(
+        "recomputed round 40 has loss 0.5000000000000001 but the journal records 0.5:"
+            + " the recomputation is not bitwise identical (is every node running the same Anvil"
+            + " version and kernel?)",
+        failure);
   }
 
   @Test
@@ -86,8 +90,10 @@ class IncarnationTest {
   @Test
   void theJobStartedWithItsFirstIncarnation() {
     assertEquals(100, takeOver().jobStartMillis());
-    assertEquals(20_000, new Incarnation(recorded(0.5, LAST_COMMIT, 0), true, false, 20_000)
-        .jobStartMillis(), "a journal without a start time: this incarnation's");
+    assertEquals(
+        20_000,
+        new Incarnation(recorded(0.5, LAST_COMMIT, 0), true, false, 20_000).jobStartMillis(),
+        "a journal without a start time: this incarnation's");
   }
 
   @Test
@@ -122,10 +128,22 @@ class IncarnationTest {
 
     assertEquals(List.of(), recoveries.complete(40, Map.of(), 30_000));
     List<Recovery> done = recoveries.complete(41, Map.of(41L, 21_000L), 30_000);
-    assertEquals(List.of(new Recovery("coordinator-restart", "epoch 4 on 127.0.0.1:2551 took"
-        + " over from epoch 3 at the checkpoint of round 30, replaying 6 logged gradients,"
-        + " recomputing 4 committed rounds", LAST_COMMIT, 20_000, 20_500, 21_000, LAST_COMMIT, 4,
-        400, 0)), done);
+    assertEquals(
+        List.of(
+            new Recovery(
+                "coordinator-restart",
+                "epoch 4 on 127.0.0.1:2551 took"
+                    + " over from epoch 3 at the checkpoint of round 30, replaying 6 logged gradients,"
+                    + " recomputing 4 committed rounds",
+                LAST_COMMIT,
+                20_000,
+                20_500,
+                21_000,
+                LAST_COMMIT,
+                4,
+                400,
+                0)),
+        done);
   }
 
   @Test
@@ -135,7 +153,8 @@ class IncarnationTest {
     inc.dispatching(20_000);
     Recoveries recoveries = new Recoveries(List.of());
     inc.restartRecovery(recoveries, "h:1", 20_000);
-    assertEquals("epoch 2 on h:1 took over from epoch 1, recomputing 40 committed rounds",
+    assertEquals(
+        "epoch 2 on h:1 took over from epoch 1, recomputing 40 committed rounds",
         recoveries.complete(41, Map.of(), 1).get(0).detail());
   }
 
@@ -152,7 +171,8 @@ class IncarnationTest {
     Asked first = new Asked(true);
     assertTrue(inc.backAfterTakeOver(LAST_COMMIT + 1, first));
     assertEquals(1, first.times().get());
-    assertFalse(inc.backAfterTakeOver(LAST_COMMIT + 1, new Asked(false)),
+    assertFalse(
+        inc.backAfterTakeOver(LAST_COMMIT + 1, new Asked(false)),
         "its host:port was seen already: reported once");
   }
 
@@ -173,7 +193,8 @@ class IncarnationTest {
     Incarnation submitted = new Incarnation(recorded(0.5, 0, 0), false, false, 20_000);
     assertFalse(submitted.backAfterTakeOver(LAST_COMMIT + 1, first), "a new job");
     Incarnation neverCommitted = new Incarnation(recorded(0.5, 0, 100), true, false, 20_000);
-    assertFalse(neverCommitted.backAfterTakeOver(LAST_COMMIT + 1, first),
+    assertFalse(
+        neverCommitted.backAfterTakeOver(LAST_COMMIT + 1, first),
         "the previous incarnation committed nothing");
     assertEquals(0, first.times().get());
   }

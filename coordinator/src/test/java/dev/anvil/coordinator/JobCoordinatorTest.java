@@ -58,23 +58,26 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The job coordinator in this JVM, driven through its protocols only: a client's
- * {@link JobProtocol}, the workers' {@code TrainingProtocol} (played by {@link TestWorker}
- * slots, honest unless a test scripts a fault), its journal (the persistence testkit's, read
- * back event by event) and its checkpoints ({@link InMemoryCheckpointRepository}). Every test
- * ends with the determinism contract where the job finishes: the final parameters' hash is the
- * reference trainer's, and each round is journaled once, with the reference's loss bit for bit.
+ * The job coordinator in this JVM, driven through its protocols only: a client's {@link
+ * JobProtocol}, the workers' {@code TrainingProtocol} (played by {@link TestWorker} slots, honest
+ * unless a test scripts a fault), its journal (the persistence testkit's, read back event by event)
+ * and its checkpoints ({@link InMemoryCheckpointRepository}). Every test ends with the determinism
+ * contract where the job finishes: the final parameters' hash is the reference trainer's, and each
+ * round is journaled once, with the reference's loss bit for bit.
  */
 class JobCoordinatorTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
+
   /** {@code anvil.checkpoint.keep} in {@link TestNode}'s settings. */
   private static final int KEEP = 2;
 
   private static TestNode node;
 
   private final InMemoryCheckpointRepository repository = new InMemoryCheckpointRepository();
+
   /** Coordinators and worker slots this test started, stopped after it. */
   private final List<ActorRef<?>> started = new ArrayList<>();
+
   private int actors;
 
   @BeforeAll
@@ -128,22 +131,26 @@ class JobCoordinatorTest {
   // ---- worker loss
 
   /**
-   * A second node joins and hosts one of the two workers, which stops answering in round 6;
-   * the node is then downed. Deadlines are an hour here, so only the loss can move the work,
-   * and the failure detector waits 20 s, so only the downing can report the loss.
+   * A second node joins and hosts one of the two workers, which stops answering in round 6; the
+   * node is then downed. Deadlines are an hour here, so only the loss can move the work, and the
+   * failure detector waits 20 s, so only the downing can report the loss.
    */
   @Test
   void theTreeNodesOfADownedWorkerNodeGoToTheOtherWorker() {
     JobSpec spec = TinyJob.spec(0);
-    Map<String, String> onlyTheDowning = Map.of("anvil.coordinator.deadline.minimum", "1h",
-        "pekko.cluster.failure-detector.acceptable-heartbeat-pause", "20s");
+    Map<String, String> onlyTheDowning =
+        Map.of(
+            "anvil.coordinator.deadline.minimum",
+            "1h",
+            "pekko.cluster.failure-detector.acceptable-heartbeat-pause",
+            "20s");
     try (TestNode first = TestNode.first(onlyTheDowning);
         TestNode second = first.join(onlyTheDowning)) {
       TestWorker local = TestWorker.start(first.kit(), "local-worker", Script.HONEST);
       TestWorker remote = TestWorker.start(second.kit(), "remote-worker", Script.holdFrom(5));
       first.awaitListed(Set.of(local.ref(), remote.ref()));
-      ActorRef<JobCoordinator.Command> job = first.kit().spawn(
-          JobCoordinator.create("loss", null, config -> repository), "loss");
+      ActorRef<JobCoordinator.Command> job =
+          first.kit().spawn(JobCoordinator.create("loss", null, config -> repository), "loss");
       JobWatcher client = new JobWatcher(first.kit(), job);
       client.send(replyTo -> new Submit(TinyJob.text(spec), 2, replyTo));
       ComputeNodes lost = remote.awaitRequest(5, WAIT);
@@ -171,9 +178,11 @@ class JobCoordinatorTest {
     JsonNode result = client.result(WAIT);
     assertReferenceHash(spec, result);
     String round = "round " + (late.round() + 1) + ": [" + workers.get(0).name() + "] late";
-    assertTrue(client.recoveries("deadline").stream().anyMatch(r -> r.detail().equals(round)
-        && r.treeNodesRedispatched() == late.nodes().length), () -> "no deadline recovery '"
-        + round + "' among " + client.recoveries());
+    assertTrue(
+        client.recoveries("deadline").stream()
+            .anyMatch(
+                r -> r.detail().equals(round) && r.treeNodesRedispatched() == late.nodes().length),
+        () -> "no deadline recovery '" + round + "' among " + client.recoveries());
     assertTrue(result.get("redispatchedTreeNodes").asInt() >= late.nodes().length);
     assertEveryRoundOnce(node, "deadline", spec, 1);
   }
@@ -192,8 +201,13 @@ class JobCoordinatorTest {
     assertReferenceHash(spec, result);
     assertEquals(1, result.get("rejectedResults").asInt());
     Recovery bad = client.onlyRecovery("bad-gradient");
-    assertEquals("round " + (poisoned.round() + 1) + ": worker " + workers.get(0).name()
-        + " returned gradient value NaN at index 0", bad.detail());
+    assertEquals(
+        "round "
+            + (poisoned.round() + 1)
+            + ": worker "
+            + workers.get(0).name()
+            + " returned gradient value NaN at index 0",
+        bad.detail());
     assertEveryRoundOnce(node, "nan", spec, 1);
   }
 
@@ -203,16 +217,24 @@ class JobCoordinatorTest {
     JobWatcher client = submit(coordinator("always-nan"), TinyJob.spec(0), 1);
 
     Failed failed = client.expect(Failed.class, WAIT);
-    assertEquals("round 1: 9 results rejected, more than"
-        + " anvil.coordinator.bad-results-per-round = 8 (last from worker "
-        + workers.get(0).name() + ": gradient value NaN at index 0); the workers keep"
-        + " returning bad gradients", failed.reason());
+    assertEquals(
+        "round 1: 9 results rejected, more than"
+            + " anvil.coordinator.bad-results-per-round = 8 (last from worker "
+            + workers.get(0).name()
+            + ": gradient value NaN at index 0); the workers keep"
+            + " returning bad gradients",
+        failed.reason());
     workers.get(0).awaitRelease("always-nan", WAIT);
-    node.kit().createTestProbe().awaitAssert(WAIT, () -> {
-      assertEquals(List.of(new JobFailed(failed.reason(), 1)),
-          node.events("always-nan", JobFailed.class));
-      return null;
-    });
+    node.kit()
+        .createTestProbe()
+        .awaitAssert(
+            WAIT,
+            () -> {
+              assertEquals(
+                  List.of(new JobFailed(failed.reason(), 1)),
+                  node.events("always-nan", JobFailed.class));
+              return null;
+            });
     assertEquals(List.of(), node.events("always-nan", RoundCommitted.class));
   }
 
@@ -227,24 +249,32 @@ class JobCoordinatorTest {
     JobWatcher client = submit(coordinator("checkpoints"), spec, 2);
     assertReferenceHash(spec, client.result(WAIT));
 
-    node.kit().createTestProbe().awaitAssert(WAIT, () -> {
-      List<CheckpointCommitted> journaled = node.events("checkpoints", CheckpointCommitted.class);
-      List<Long> rounds = journaled.stream().map(CheckpointCommitted::round).toList();
-      assertTrue(rounds.size() >= 2 * KEEP, () -> "retention never ran: " + rounds);
-      assertTrue(rounds.stream().allMatch(r -> r % 2 == 0 && r < TinyJob.ROUNDS), rounds::toString);
-      assertEquals(rounds.stream().sorted().distinct().toList(), rounds, "each round once");
-      List<Long> stored = List.copyOf(repository.rounds("checkpoints"));
-      assertTrue(stored.size() >= KEEP && stored.size() <= 2 * KEEP - 1,
-          () -> "stored " + stored + " of " + rounds);
-      assertEquals(rounds.subList(rounds.size() - stored.size(), rounds.size()), stored);
-      for (CheckpointCommitted c : journaled.subList(rounds.size() - stored.size(),
-          rounds.size())) {
-        assertEquals(c.checksum(), repository.checksum("checkpoints", c.round()));
-        assertEquals(InMemoryCheckpointRepository.location("checkpoints", c.round()),
-            c.location());
-      }
-      return null;
-    });
+    node.kit()
+        .createTestProbe()
+        .awaitAssert(
+            WAIT,
+            () -> {
+              List<CheckpointCommitted> journaled =
+                  node.events("checkpoints", CheckpointCommitted.class);
+              List<Long> rounds = journaled.stream().map(CheckpointCommitted::round).toList();
+              assertTrue(rounds.size() >= 2 * KEEP, () -> "retention never ran: " + rounds);
+              assertTrue(
+                  rounds.stream().allMatch(r -> r % 2 == 0 && r < TinyJob.ROUNDS),
+                  rounds::toString);
+              assertEquals(rounds.stream().sorted().distinct().toList(), rounds, "each round once");
+              List<Long> stored = List.copyOf(repository.rounds("checkpoints"));
+              assertTrue(
+                  stored.size() >= KEEP && stored.size() <= 2 * KEEP - 1,
+                  () -> "stored " + stored + " of " + rounds);
+              assertEquals(rounds.subList(rounds.size() - stored.size(), rounds.size()), stored);
+              for (CheckpointCommitted c :
+                  journaled.subList(rounds.size() - stored.size(), rounds.size())) {
+                assertEquals(c.checksum(), repository.checksum("checkpoints", c.round()));
+                assertEquals(
+                    InMemoryCheckpointRepository.location("checkpoints", c.round()), c.location());
+              }
+              return null;
+            });
   }
 
   @Test
@@ -255,15 +285,23 @@ class JobCoordinatorTest {
     JobWatcher client = submit(coordinator("unwritten"), spec, 2);
     assertReferenceHash(spec, client.result(WAIT));
 
-    node.kit().createTestProbe().awaitAssert(WAIT, () -> {
-      Set<Long> journaled = node.events("unwritten", CheckpointCommitted.class).stream()
-          .map(CheckpointCommitted::round).collect(Collectors.toSet());
-      assertEquals(repository.writes(), journaled.size(), "every stored checkpoint journaled");
-      assertEquals(repository.rounds("unwritten"), journaled);
-      assertTrue(journaled.stream().allMatch(r -> r >= 12),
-          () -> "the checkpoints of rounds 4 and 8 were not written: " + journaled);
-      return null;
-    });
+    node.kit()
+        .createTestProbe()
+        .awaitAssert(
+            WAIT,
+            () -> {
+              Set<Long> journaled =
+                  node.events("unwritten", CheckpointCommitted.class).stream()
+                      .map(CheckpointCommitted::round)
+                      .collect(Collectors.toSet());
+              assertEquals(
+                  repository.writes(), journaled.size(), "every stored checkpoint journaled");
+              assertEquals(repository.rounds("unwritten"), journaled);
+              assertTrue(
+                  journaled.stream().allMatch(r -> r >= 12),
+                  () -> "the checkpoints of rounds 4 and 8 were not written: " + journaled);
+              return null;
+            });
   }
 
   // ---- pause and resume
@@ -289,8 +327,8 @@ class JobCoordinatorTest {
 
     client.send(Resume::new);
     client.expect(Accepted.class, WAIT);
-    ComputeNodes first = held.workers().get(0).awaitRequest("the first request after the resume",
-        c -> true, WAIT);
+    ComputeNodes first =
+        held.workers().get(0).awaitRequest("the first request after the resume", c -> true, WAIT);
     assertEquals(6, first.round(), "the resumed job goes on from its checkpoint");
     assertReferenceHash(spec, client.result(WAIT));
     assertEquals(List.of(), client.recoveries("coordinator-restart"), "a resume is no fault");
@@ -301,10 +339,10 @@ class JobCoordinatorTest {
 
   /**
    * A second incarnation of a running job starts (the same persistence id) while the first one
-   * waits on round 6, and finishes the job; then the first one's late results arrive, and it
-   * tries to record round 6 as a zombie. Its write must be refused, after which its journal
-   * answers SUPERSEDED and it stops. A forged result of the old epoch sent to the new one is
-   * ignored (were it used, the hash would differ).
+   * waits on round 6, and finishes the job; then the first one's late results arrive, and it tries
+   * to record round 6 as a zombie. Its write must be refused, after which its journal answers
+   * SUPERSEDED and it stops. A forged result of the old epoch sent to the new one is ignored (were
+   * it used, the hash would differ).
    */
   @Test
   void aZombieIncarnationCannotWriteAndTheJobFinishesOnce() {
@@ -325,20 +363,20 @@ class JobCoordinatorTest {
     assertEquals(1, node.events("fenced", JobCompleted.class).size());
     List<JobJournal.Event> events = node.events("fenced");
     int secondStart = events.indexOf(lastOf(node.events("fenced", CoordinatorStarted.class)));
-    assertTrue(events.subList(secondStart, events.size()).stream().allMatch(e -> e.epoch() == 2),
+    assertTrue(
+        events.subList(secondStart, events.size()).stream().allMatch(e -> e.epoch() == 2),
         () -> "events after epoch 2 started: " + events.subList(secondStart, events.size()));
   }
 
   /**
-   * The zombie waits on round 6 while its successor takes the job over and reaches round 11,
-   * which the workers hold; then the zombie's late results arrive, its write is refused and it
-   * stops on SUPERSEDED; then round 11's results arrive. The successor must finish.
+   * The zombie waits on round 6 while its successor takes the job over and reaches round 11, which
+   * the workers hold; then the zombie's late results arrive, its write is refused and it stops on
+   * SUPERSEDED; then round 11's results arrive. The successor must finish.
    *
-   * <p>Was a bug: on SUPERSEDED the zombie released "its" workers ({@code ReleaseJob} carries
-   * no epoch), which are its successor's by then: a worker dropped the job whatever the epoch
-   * and answered the successor's next request with PrepareFailed, which a training coordinator
-   * ignores, and the successor waited forever. A superseded incarnation now stops without
-   * releasing anyone.
+   * <p>Was a bug: on SUPERSEDED the zombie released "its" workers ({@code ReleaseJob} carries no
+   * epoch), which are its successor's by then: a worker dropped the job whatever the epoch and
+   * answered the successor's next request with PrepareFailed, which a training coordinator ignores,
+   * and the successor waited forever. A superseded incarnation now stops without releasing anyone.
    */
   @Test
   void aZombiesReleaseDoesNotTakeTheWorkersOfItsSuccessor() {
@@ -346,8 +384,13 @@ class JobCoordinatorTest {
     JobSpec spec = TinyJob.spec(0);
     Held zombie = heldAt("released", spec, 5, () -> Script.hold(2, 10));
     JobWatcher client = successor("released");
-    List<ComputeNodes> successors = zombie.workers().stream().map(w -> w.awaitRequest(
-        "round 11 of epoch 2", c -> c.epoch() == 2 && c.round() == 10, WAIT)).toList();
+    List<ComputeNodes> successors =
+        zombie.workers().stream()
+            .map(
+                w ->
+                    w.awaitRequest(
+                        "round 11 of epoch 2", c -> c.epoch() == 2 && c.round() == 10, WAIT))
+            .toList();
 
     zombie.answer();
     node.kit().createTestProbe().expectTerminated(zombie.job(), WAIT);
@@ -364,16 +407,22 @@ class JobCoordinatorTest {
     JobWatcher client = held.client();
 
     String id = JobJournal.persistenceId("outage").id();
-    node.journal().failNextNOpsCond((pid, op) -> pid.equals(id) && op instanceof WriteEvents w
-        && w.getBatch().stream().anyMatch(RoundCommitted.class::isInstance), 3);
+    node.journal()
+        .failNextNOpsCond(
+            (pid, op) ->
+                pid.equals(id)
+                    && op instanceof WriteEvents w
+                    && w.getBatch().stream().anyMatch(RoundCommitted.class::isInstance),
+            3);
     held.answer();
-    assertEquals("the journal did not acknowledge rounds within 500 ms; retrying",
+    assertEquals(
+        "the journal did not acknowledge rounds within 500 ms; retrying",
         client.expect(Degraded.class, WAIT).reason());
     JsonNode result = client.result(WAIT);
     assertReferenceHash(spec, result);
     Recovery outage = lastOf(client.recoveries("journal-outage"));
-    assertTrue(outage.detail().startsWith("the journal did not record rounds for "),
-        outage::detail);
+    assertTrue(
+        outage.detail().startsWith("the journal did not record rounds for "), outage::detail);
     assertEquals(TinyJob.ROUNDS, lastOf(risingProgress(client)));
     assertEveryRoundOnce(node, "outage", spec, 1);
   }
@@ -387,12 +436,17 @@ class JobCoordinatorTest {
     ActorRef<JobCoordinator.Command> source = coordinator("exported");
     assertReferenceHash(spec, submit(source, spec, 2).result(WAIT));
     JobWatcher exporter = new JobWatcher(node.kit(), source);
-    Exported exported = node.kit().createTestProbe().awaitAssert(WAIT, () -> {
-      exporter.send(Export::new);
-      Exported e = exporter.expect(Exported.class, WAIT);
-      assertEquals(20, e.round(), () -> "exported " + e.round() + ": " + e.error());
-      return e;
-    });
+    Exported exported =
+        node.kit()
+            .createTestProbe()
+            .awaitAssert(
+                WAIT,
+                () -> {
+                  exporter.send(Export::new);
+                  Exported e = exporter.expect(Exported.class, WAIT);
+                  assertEquals(20, e.round(), () -> "exported " + e.round() + ": " + e.error());
+                  return e;
+                });
     Checkpoint checkpoint = CheckpointFormat.decode(exported.checkpoint());
     assertEquals(List.of("exported", 20L), List.of(checkpoint.jobId(), checkpoint.round()));
     repository.corrupt("exported", 20);
@@ -402,8 +456,11 @@ class JobCoordinatorTest {
     JobWatcher client = new JobWatcher(node.kit(), coordinator("imported"));
     client.send(replyTo -> new Import(exported.checkpoint(), 2, replyTo));
     client.expect(Accepted.class, WAIT);
-    ComputeNodes firstRequest = workers.get(0).awaitRequest("the imported job's first request",
-        c -> c.jobId().equals("imported"), WAIT);
+    ComputeNodes firstRequest =
+        workers
+            .get(0)
+            .awaitRequest(
+                "the imported job's first request", c -> c.jobId().equals("imported"), WAIT);
     assertEquals(20, firstRequest.round(), "the import goes on after its checkpoint");
     assertReferenceHash(spec, client.result(WAIT));
     JobImported imported = node.events("imported", JobImported.class).get(0);
@@ -423,15 +480,26 @@ class JobCoordinatorTest {
     String corruptReason = refusedImport("corrupt-file", corrupt);
     assertTrue(corruptReason.startsWith("the checkpoint file is not usable: "), corruptReason);
     String dataReason = refusedImport("other-data", elsewhere);
-    assertTrue(dataReason.startsWith("the checkpoint was made on data with fingerprint "
-        + otherData + " but the data here"), dataReason);
+    assertTrue(
+        dataReason.startsWith(
+            "the checkpoint was made on data with fingerprint " + otherData + " but the data here"),
+        dataReason);
     assertTrue(dataReason.contains(job.dataFingerprint()), dataReason);
   }
 
   /** Job {@code job} before its first round, made on data with {@code fingerprint}. */
   private static Checkpoint checkpointOf(PreparedJob job, String fingerprint) {
-    return new Checkpoint("elsewhere", TinyJob.text(job.spec()), 2, fingerprint,
-        job.kernel().name(), job.initialState(), 0, List.of(), 0, 0);
+    return new Checkpoint(
+        "elsewhere",
+        TinyJob.text(job.spec()),
+        2,
+        fingerprint,
+        job.kernel().name(),
+        job.initialState(),
+        0,
+        List.of(),
+        0,
+        0);
   }
 
   /** Imports {@code bytes} as job {@code jobId}, which must be refused; returns why. */
@@ -456,10 +524,13 @@ class JobCoordinatorTest {
     held.workers().forEach(w -> w.awaitRelease("cancel", WAIT));
     held.answer();
     assertEquals("failed", placement(held.job()).phase(), "the late results were handled");
-    assertEquals(List.of(new JobCancelled("cancelled: enough", 1)),
+    assertEquals(
+        List.of(new JobCancelled("cancelled: enough", 1)),
         node.events("cancel", JobCancelled.class));
-    assertEquals(List.of(1L, 2L, 3L), node.events("cancel", RoundCommitted.class).stream()
-        .map(RoundCommitted::round).toList(), "no round recorded after the cancel");
+    assertEquals(
+        List.of(1L, 2L, 3L),
+        node.events("cancel", RoundCommitted.class).stream().map(RoundCommitted::round).toList(),
+        "no round recorded after the cancel");
     assertEquals(List.of(), node.events("cancel", JobCompleted.class));
   }
 
@@ -468,37 +539,39 @@ class JobCoordinatorTest {
   @Test
   void aSubmitWithoutWorkersIsRejectedAndNothingIsRecorded() {
     JobWatcher client = submit(coordinator("no-workers"), TinyJob.spec(0), 0);
-    assertEquals("workers = 0: must be a whole number > 0",
-        client.expect(Rejected.class, WAIT).reason());
+    assertEquals(
+        "workers = 0: must be a whole number > 0", client.expect(Rejected.class, WAIT).reason());
     assertEquals(List.of(), node.events("no-workers"));
   }
 
   @Test
   void aHostileSpecIsRejectedNamingTheFieldAndNothingIsRecorded() {
     String text = TinyJob.text(TinyJob.spec(0));
-    Map<String, String> hostile = Map.of(
-        "wide", text.replace("layers = [10, 12, 4]", "layers = [10, 1000000000, 4]"),
-        "substitution", text.replace("seed = 3", "seed = 3\n  x = ${PATH}"));
-    Map<String, String> field = Map.of("wide", "job.model.layers[1]",
-        "substitution", "job.x = a substitution");
-    hostile.forEach((id, spec) -> {
-      JobWatcher client = new JobWatcher(node.kit(), coordinator(id));
-      client.send(replyTo -> new Submit(spec, 2, replyTo));
-      String reason = client.expect(Rejected.class, WAIT).reason();
-      assertTrue(reason.contains(field.get(id)), reason);
-      assertFalse(reason.contains(System.getenv("PATH")), reason);
-      assertEquals(List.of(), node.events(id));
-    });
+    Map<String, String> hostile =
+        Map.of(
+            "wide", text.replace("layers = [10, 12, 4]", "layers = [10, 1000000000, 4]"),
+            "substitution", text.replace("seed = 3", "seed = 3\n  x = ${PATH}"));
+    Map<String, String> field =
+        Map.of("wide", "job.model.layers[1]", "substitution", "job.x = a substitution");
+    hostile.forEach(
+        (id, spec) -> {
+          JobWatcher client = new JobWatcher(node.kit(), coordinator(id));
+          client.send(replyTo -> new Submit(spec, 2, replyTo));
+          String reason = client.expect(Rejected.class, WAIT).reason();
+          assertTrue(reason.contains(field.get(id)), reason);
+          assertFalse(reason.contains(System.getenv("PATH")), reason);
+          assertEquals(List.of(), node.events(id));
+        });
   }
 
   // ---- the journal behind at the last round
 
   /**
    * Was a bug: the last round, computed while the journal was {@code max-rounds-ahead} rounds
-   * behind, stalled the job (still in training) instead of moving it to finishing; the
-   * journal's acknowledgement restarted only rounds before the last, so the job never finished.
-   * With {@code max-rounds-ahead = 1} every job ended this way; with the default 256 it took a
-   * journal outage (or slow writes) during the last 256 rounds.
+   * behind, stalled the job (still in training) instead of moving it to finishing; the journal's
+   * acknowledgement restarted only rounds before the last, so the job never finished. With {@code
+   * max-rounds-ahead = 1} every job ended this way; with the default 256 it took a journal outage
+   * (or slow writes) during the last 256 rounds.
    */
   @Test
   void aJobWhoseLastRoundWaitsForTheJournalStillFinishes() {
@@ -506,8 +579,8 @@ class JobCoordinatorTest {
     try (TestNode strict = TestNode.first(Map.of("anvil.coordinator.max-rounds-ahead", 1))) {
       TestWorker worker = TestWorker.start(strict.kit(), "worker", Script.HONEST);
       strict.awaitListed(Set.of(worker.ref()));
-      ActorRef<JobCoordinator.Command> job = strict.kit().spawn(
-          JobCoordinator.create("ahead", null, config -> repository), "ahead");
+      ActorRef<JobCoordinator.Command> job =
+          strict.kit().spawn(JobCoordinator.create("ahead", null, config -> repository), "ahead");
       JobWatcher client = new JobWatcher(strict.kit(), job);
       client.send(replyTo -> new Submit(TinyJob.text(spec), 1, replyTo));
       assertReferenceHash(spec, client.result(WAIT));
@@ -530,14 +603,16 @@ class JobCoordinatorTest {
 
   /** A coordinator incarnation of job {@code jobId} in the shared node. */
   private ActorRef<JobCoordinator.Command> coordinator(String jobId) {
-    ActorRef<JobCoordinator.Command> c = node.kit().spawn(
-        JobCoordinator.create(jobId, null, config -> repository), jobId + "-" + ++actors);
+    ActorRef<JobCoordinator.Command> c =
+        node.kit()
+            .spawn(
+                JobCoordinator.create(jobId, null, config -> repository), jobId + "-" + ++actors);
     started.add(c);
     return c;
   }
 
-  private static JobWatcher submit(ActorRef<JobCoordinator.Command> job, JobSpec spec,
-      int workers) {
+  private static JobWatcher submit(
+      ActorRef<JobCoordinator.Command> job, JobSpec spec, int workers) {
     JobWatcher client = new JobWatcher(node.kit(), job);
     client.send(replyTo -> new Submit(TinyJob.text(spec), workers, replyTo));
     return client;
@@ -550,24 +625,26 @@ class JobCoordinatorTest {
   }
 
   /**
-   * Job {@code jobId} on two workers that hold every request of 0-based round {@code round} of
-   * its first incarnation (otherwise they follow {@code then}), once rounds 1..round are
-   * committed: it waits there until the test answers.
+   * Job {@code jobId} on two workers that hold every request of 0-based round {@code round} of its
+   * first incarnation (otherwise they follow {@code then}), once rounds 1..round are committed: it
+   * waits there until the test answers.
    */
   private Held heldAt(String jobId, JobSpec spec, long round, Supplier<Script> then) {
-    List<TestWorker> workers = workers(Script.hold(1, round).orElse(then.get()),
-        Script.hold(1, round).orElse(then.get()));
+    List<TestWorker> workers =
+        workers(Script.hold(1, round).orElse(then.get()), Script.hold(1, round).orElse(then.get()));
     ActorRef<JobCoordinator.Command> job = coordinator(jobId);
     JobWatcher client = submit(job, spec, 2);
-    List<ComputeNodes> requests = workers.stream().map(w -> w.awaitRequest(round, WAIT))
-        .toList();
+    List<ComputeNodes> requests = workers.stream().map(w -> w.awaitRequest(round, WAIT)).toList();
     client.awaitProgress(round, WAIT);
     return new Held(job, client, workers, requests);
   }
 
   /** A job waiting for the requests its workers hold (in the order of {@code workers}). */
-  private record Held(ActorRef<JobCoordinator.Command> job, JobWatcher client,
-      List<TestWorker> workers, List<ComputeNodes> requests) {
+  private record Held(
+      ActorRef<JobCoordinator.Command> job,
+      JobWatcher client,
+      List<TestWorker> workers,
+      List<ComputeNodes> requests) {
     /** The late answers come: each worker answers its held request honestly. */
     void answer() {
       JobCoordinatorTest.answer(workers, requests);
@@ -589,22 +666,26 @@ class JobCoordinatorTest {
   }
 
   private static void assertReferenceHash(JobSpec spec, JsonNode result) {
-    assertEquals(TinyJob.reference(spec).paramsSha256(), result.get("paramsSha256").asText(),
+    assertEquals(
+        TinyJob.reference(spec).paramsSha256(),
+        result.get("paramsSha256").asText(),
         result::toPrettyString);
   }
 
   /**
-   * The journal of {@code jobId} on {@code at} records rounds {@code first}..last exactly once,
-   * in order, each with the reference run's loss, bit for bit.
+   * The journal of {@code jobId} on {@code at} records rounds {@code first}..last exactly once, in
+   * order, each with the reference run's loss, bit for bit.
    */
-  private static void assertEveryRoundOnce(TestNode at, String jobId, JobSpec spec,
-      long first) {
+  private static void assertEveryRoundOnce(TestNode at, String jobId, JobSpec spec, long first) {
     List<RoundCommitted> rounds = at.events(jobId, RoundCommitted.class);
-    assertEquals(LongStream.rangeClosed(first, TinyJob.ROUNDS).boxed().toList(),
+    assertEquals(
+        LongStream.rangeClosed(first, TinyJob.ROUNDS).boxed().toList(),
         rounds.stream().map(RoundCommitted::round).toList());
     List<Double> losses = TinyJob.reference(spec).losses();
-    assertEquals(losses.subList((int) first - 1, losses.size()),
-        rounds.stream().map(RoundCommitted::loss).toList(), "the reference's losses");
+    assertEquals(
+        losses.subList((int) first - 1, losses.size()),
+        rounds.stream().map(RoundCommitted::loss).toList(),
+        "the reference's losses");
   }
 
   /** The rounds {@code client} heard committed; none is heard twice or out of order. */

@@ -22,9 +22,9 @@ class JobStatsTest {
   private static final long T1 = 20_000 * MS;
 
   /**
-   * Two rounds: the first took 8 ms (its slowest result arrived after 5 ms, 1 ms of it
-   * computing; reduce and update 1 ms each), the second 4 ms (2 ms computing, 2 ms updating);
-   * two journal writes of 3 and 5 ms.
+   * Two rounds: the first took 8 ms (its slowest result arrived after 5 ms, 1 ms of it computing;
+   * reduce and update 1 ms each), the second 4 ms (2 ms computing, 2 ms updating); two journal
+   * writes of 3 and 5 ms.
    */
   private static JobStats twoRounds() {
     JobStats stats = new JobStats();
@@ -84,11 +84,22 @@ class JobStatsTest {
     float[] params = job.initialState().params();
     EpochReport first = new EpochReport(0.5, 2, 1.25, 1.5, 0.25);
     EpochReport last = new EpochReport(1, 4, 0.75, 1.125, 0.5);
-    Recovery recovery = new Recovery("deadline", "round 3: [w] late", 1_000, 1_200, 1_200, 1_500,
-        900, 0, 0, 2);
+    Recovery recovery =
+        new Recovery("deadline", "round 3: [w] late", 1_000, 1_200, 1_200, 1_500, 900, 0, 0, 2);
 
-    JsonNode r = parse(stats.resultJson(job.spec(), job, params, 3, 2, List.of(first, last),
-        12.5, 3, 2, List.of(recovery)));
+    JsonNode r =
+        parse(
+            stats.resultJson(
+                job.spec(),
+                job,
+                params,
+                3,
+                2,
+                List.of(first, last),
+                12.5,
+                3,
+                2,
+                List.of(recovery)));
 
     assertEquals("small", r.path("job").asText());
     assertEquals(job.model().describe(), r.path("model").asText());
@@ -107,7 +118,9 @@ class JobStatsTest {
     assertEquals(job.dataFingerprint(), r.path("dataFingerprint").asText());
     assertEquals(12.5, r.path("wallSeconds").asDouble());
     assertEquals(0.012, r.path("trainSeconds").asDouble());
-    assertEquals(3 * 24 / 0.012, r.path("samplesPerSecond").asDouble(),
+    assertEquals(
+        3 * 24 / 0.012,
+        r.path("samplesPerSecond").asDouble(),
         "the rounds this incarnation computed over its training time");
     assertEquals(2, r.path("coordinatorEpochs").asLong());
     assertEquals(2, r.path("lateResults").asLong());
@@ -125,14 +138,40 @@ class JobStatsTest {
     PreparedJob job = SmallJob.prepared("rounds = 4");
     JobStats stats = twoRounds();
 
-    JsonNode split = parse(stats.resultJson(job.spec(), job, job.initialState().params(), 1, 1,
-        List.of(new EpochReport(1, 4, 1, 1, null)), 1, 4, 1, List.of()))
-        .path("roundTimeSplitMs");
+    JsonNode split =
+        parse(
+                stats.resultJson(
+                    job.spec(),
+                    job,
+                    job.initialState().params(),
+                    1,
+                    1,
+                    List.of(new EpochReport(1, 4, 1, 1, null)),
+                    1,
+                    4,
+                    1,
+                    List.of()))
+            .path("roundTimeSplitMs");
 
     Map<String, Double> means = new TreeMap<>();
     split.fields().forEachRemaining(f -> means.put(f.getKey(), f.getValue().asDouble()));
-    assertEquals(Map.of("round", 6.0, "compute", 1.5, "transfer", 2.0, "reduce", 0.5,
-        "update", 1.5, "journalWrite", 4.0, "roundsPerJournalWrite", 1.0), means,
+    assertEquals(
+        Map.of(
+            "round",
+            6.0,
+            "compute",
+            1.5,
+            "transfer",
+            2.0,
+            "reduce",
+            0.5,
+            "update",
+            1.5,
+            "journalWrite",
+            4.0,
+            "roundsPerJournalWrite",
+            1.0),
+        means,
         "compute and transfer are the slowest result's: 1 + 4 ms, then 2 + 0 ms");
   }
 }

@@ -24,8 +24,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * A client of one job in a test: sends the coordinator commands with itself as the watcher and
- * keeps every update it hears, in order. Waiting for an update of one kind fails at once, with
- * the reason, when the job fails or is rejected instead.
+ * keeps every update it hears, in order. Waiting for an update of one kind fails at once, with the
+ * reason, when the job fails or is rejected instead.
  */
 final class JobWatcher {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,16 +46,20 @@ final class JobWatcher {
 
   /** The next update of type {@code type} (updates of other kinds are kept and skipped). */
   <T extends JobUpdate> T expect(Class<T> type, Duration max) {
-    List<JobUpdate> seen = probe.fishForMessage(max, "an update " + type.getSimpleName(), u -> {
-      heard.add(u);
-      if (type.isInstance(u)) {
-        return FishingOutcomes.complete();
-      }
-      if (u instanceof Failed || u instanceof Rejected) {
-        return FishingOutcomes.fail("expected " + type.getSimpleName() + " but heard " + u);
-      }
-      return FishingOutcomes.continueAndIgnore();
-    });
+    List<JobUpdate> seen =
+        probe.fishForMessage(
+            max,
+            "an update " + type.getSimpleName(),
+            u -> {
+              heard.add(u);
+              if (type.isInstance(u)) {
+                return FishingOutcomes.complete();
+              }
+              if (u instanceof Failed || u instanceof Rejected) {
+                return FishingOutcomes.fail("expected " + type.getSimpleName() + " but heard " + u);
+              }
+              return FishingOutcomes.continueAndIgnore();
+            });
     return type.cast(seen.get(seen.size() - 1));
   }
 

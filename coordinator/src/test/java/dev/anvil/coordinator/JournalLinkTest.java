@@ -16,19 +16,32 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The coordinator's sends to its journal: a command not acknowledged within the timeout comes
- * back as a {@link JournalLink.Timeout} (one timer per kind) and can be sent again. Runs an
- * actor that holds a link, on manual time.
+ * The coordinator's sends to its journal: a command not acknowledged within the timeout comes back
+ * as a {@link JournalLink.Timeout} (one timer per kind) and can be sent again. Runs an actor that
+ * holds a link, on manual time.
  */
 class JournalLinkTest {
   private static final ActorTestKit testKit = ActorTestKit.create(ManualTime.config());
   private static final ManualTime time = ManualTime.get(testKit.system());
   private static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+
   /** How long (real time) a probe is watched for a message that must not come. */
   private static final Duration QUIET = Duration.ofMillis(200);
-  private static final CoordinatorSettings SETTINGS = new CoordinatorSettings(
-      Duration.ofSeconds(60), 256, Duration.ofMillis(20), 5, Duration.ofMillis(50), ACK_TIMEOUT,
-      Duration.ofSeconds(30), 256, 3, 8, 50, null);
+
+  private static final CoordinatorSettings SETTINGS =
+      new CoordinatorSettings(
+          Duration.ofSeconds(60),
+          256,
+          Duration.ofMillis(20),
+          5,
+          Duration.ofMillis(50),
+          ACK_TIMEOUT,
+          Duration.ofSeconds(30),
+          256,
+          3,
+          8,
+          50,
+          null);
 
   /** Makes the test actor do {@code action} with its link, then say "done". */
   private record Act(Consumer<JournalLink> action) implements JobCoordinator.Command {}
@@ -54,22 +67,29 @@ class JournalLinkTest {
   }
 
   /** An actor with a link to {@code journal}; it forwards the link's timeouts. */
-  private static Behavior<JobCoordinator.Command> holder(ActorRef<JobJournal.Command> journal,
-      ActorRef<JournalLink.Timeout> timeouts, ActorRef<String> done) {
-    return Behaviors.withTimers(timers -> {
-      JournalLink link = new JournalLink(journal, timers, SETTINGS);
-      return Behaviors.receive(JobCoordinator.Command.class)
-          .onMessage(Act.class, a -> {
-            a.action().accept(link);
-            done.tell("done");
-            return Behaviors.same();
-          })
-          .onMessage(JournalLink.Timeout.class, t -> {
-            timeouts.tell(t);
-            return Behaviors.same();
-          })
-          .build();
-    });
+  private static Behavior<JobCoordinator.Command> holder(
+      ActorRef<JobJournal.Command> journal,
+      ActorRef<JournalLink.Timeout> timeouts,
+      ActorRef<String> done) {
+    return Behaviors.withTimers(
+        timers -> {
+          JournalLink link = new JournalLink(journal, timers, SETTINGS);
+          return Behaviors.receive(JobCoordinator.Command.class)
+              .onMessage(
+                  Act.class,
+                  a -> {
+                    a.action().accept(link);
+                    done.tell("done");
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  JournalLink.Timeout.class,
+                  t -> {
+                    timeouts.tell(t);
+                    return Behaviors.same();
+                  })
+              .build();
+        });
   }
 
   /** Has the link do {@code action} and waits until it did (its timers are set then). */
@@ -110,8 +130,7 @@ class JournalLinkTest {
   @Test
   void eachKindHasItsOwnTimer() {
     act(link -> link.send(new JobJournal.RecordPaused(7, acks), Recorded.PAUSED));
-    act(link -> link.send(new JobJournal.RecordCancelled("cancelled", acks),
-        Recorded.CANCELLED));
+    act(link -> link.send(new JobJournal.RecordCancelled("cancelled", acks), Recorded.CANCELLED));
     act(link -> link.acknowledged(Recorded.PAUSED));
     time.timePasses(ACK_TIMEOUT);
     timeouts.expectMessage(new JournalLink.Timeout(Recorded.CANCELLED));

@@ -31,12 +31,11 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The journal's state record: each copy method changes exactly its own fields, and each event
- * type changes exactly what it records.
+ * The journal's state record: each copy method changes exactly its own fields, and each event type
+ * changes exactly what it records.
  */
 class JournalStateTest {
-  static final Recovery RECOVERY = new Recovery("deadline", "round 7", 0, 10, 20, 30, 5, 0, 0,
-      1);
+  static final Recovery RECOVERY = new Recovery("deadline", "round 7", 0, 10, 20, 30, 5, 0, 0, 1);
 
   static CheckpointCommitted checkpoint(long round) {
     return new CheckpointCommitted(round, "postgres:anvil_checkpoint/j/" + round, "ab", 100, 1);
@@ -44,8 +43,20 @@ class JournalStateTest {
 
   /** A state with every field set to a value no copy method below sets. */
   static JournalState sample() {
-    return new JournalState("job { }", 4, 3, 40, 0.75, 1_000, List.of(RECOVERY),
-        List.of(checkpoint(30)), false, 0, null, null, 500);
+    return new JournalState(
+        "job { }",
+        4,
+        3,
+        40,
+        0.75,
+        1_000,
+        List.of(RECOVERY),
+        List.of(checkpoint(30)),
+        false,
+        0,
+        null,
+        null,
+        500);
   }
 
   /** The names of the components in which {@code a} and {@code b} differ, sorted. */
@@ -64,7 +75,8 @@ class JournalStateTest {
     JournalState s = sample();
     assertEquals(Set.of("spec", "workers"), changed(s, s.withJob("job { b }", 5)));
     assertEquals(Set.of("epoch"), changed(s, s.withEpoch(4)));
-    assertEquals(Set.of("lastLoss", "lastRound", "lastRoundMillis"),
+    assertEquals(
+        Set.of("lastLoss", "lastRound", "lastRoundMillis"),
         changed(s, s.withLastRound(41, 0.5, 2_000)));
     assertEquals(Set.of("recoveries"), changed(s, s.withRecoveries(List.of())));
     assertEquals(Set.of("recoveries"), changed(s, s.withRecovery(RECOVERY)));
@@ -80,11 +92,32 @@ class JournalStateTest {
 
   @Test
   void copyMethodsSetTheGivenValues() {
-    JournalState s = sample().withJob("job { b }", 5).withEpoch(4).withLastRound(41, 0.5, 2_000)
-        .withPaused(true).withImportedAt(40).withResult("{}").withFailure("diverged")
-        .withStartedMillis(600);
-    assertEquals(new JournalState("job { b }", 5, 4, 41, 0.5, 2_000, List.of(RECOVERY),
-        List.of(checkpoint(30)), true, 40, "{}", "diverged", 600), s);
+    JournalState s =
+        sample()
+            .withJob("job { b }", 5)
+            .withEpoch(4)
+            .withLastRound(41, 0.5, 2_000)
+            .withPaused(true)
+            .withImportedAt(40)
+            .withResult("{}")
+            .withFailure("diverged")
+            .withStartedMillis(600);
+    assertEquals(
+        new JournalState(
+            "job { b }",
+            5,
+            4,
+            41,
+            0.5,
+            2_000,
+            List.of(RECOVERY),
+            List.of(checkpoint(30)),
+            true,
+            40,
+            "{}",
+            "diverged",
+            600),
+        s);
   }
 
   @Test
@@ -110,7 +143,8 @@ class JournalStateTest {
     for (long round = 1; round <= JournalState.CHECKPOINT_REFS + 2; round++) {
       s = s.withCheckpoint(checkpoint(round));
     }
-    assertEquals(LongStream.rangeClosed(3, JournalState.CHECKPOINT_REFS + 2).boxed().toList(),
+    assertEquals(
+        LongStream.rangeClosed(3, JournalState.CHECKPOINT_REFS + 2).boxed().toList(),
         s.checkpoints().stream().map(CheckpointCommitted::round).toList());
     assertEquals(JournalState.CHECKPOINT_REFS + 2, s.newestCheckpoint().round());
   }
@@ -124,35 +158,51 @@ class JournalStateTest {
   }
 
   /** The fields each event type changes in {@link #sample()} at epoch 1, paused. */
-  static final Map<Class<?>, Set<String>> CHANGES = Map.ofEntries(
-      Map.entry(JobSubmitted.class, Set.of("spec", "workers")),
-      Map.entry(JobImported.class, Set.of("spec", "workers", "lastRound", "lastLoss",
-          "lastRoundMillis", "importedAt")),
-      Map.entry(CoordinatorStarted.class, Set.of("epoch", "epochStarts")),
-      Map.entry(RoundCommitted.class, Set.of("lastRound", "lastLoss", "lastRoundMillis")),
-      Map.entry(RecoveryRecorded.class, Set.of("recoveries")),
-      Map.entry(CheckpointCommitted.class, Set.of("checkpoints")),
-      Map.entry(JobPaused.class, Set.of()),
-      Map.entry(JobResumed.class, Set.of("paused")),
-      Map.entry(JobCancelled.class, Set.of("paused", "failure")),
-      Map.entry(JobCompleted.class, Set.of("paused", "result")),
-      Map.entry(JobFailed.class, Set.of("paused", "failure")),
-      Map.entry(JournalCompacted.class, Set.of("spec", "workers", "epoch", "lastRound",
-          "lastLoss", "lastRoundMillis", "recoveries", "checkpoints", "paused",
-          "startedMillis")));
+  static final Map<Class<?>, Set<String>> CHANGES =
+      Map.ofEntries(
+          Map.entry(JobSubmitted.class, Set.of("spec", "workers")),
+          Map.entry(
+              JobImported.class,
+              Set.of("spec", "workers", "lastRound", "lastLoss", "lastRoundMillis", "importedAt")),
+          Map.entry(CoordinatorStarted.class, Set.of("epoch", "epochStarts")),
+          Map.entry(RoundCommitted.class, Set.of("lastRound", "lastLoss", "lastRoundMillis")),
+          Map.entry(RecoveryRecorded.class, Set.of("recoveries")),
+          Map.entry(CheckpointCommitted.class, Set.of("checkpoints")),
+          Map.entry(JobPaused.class, Set.of()),
+          Map.entry(JobResumed.class, Set.of("paused")),
+          Map.entry(JobCancelled.class, Set.of("paused", "failure")),
+          Map.entry(JobCompleted.class, Set.of("paused", "result")),
+          Map.entry(JobFailed.class, Set.of("paused", "failure")),
+          Map.entry(
+              JournalCompacted.class,
+              Set.of(
+                  "spec",
+                  "workers",
+                  "epoch",
+                  "lastRound",
+                  "lastLoss",
+                  "lastRoundMillis",
+                  "recoveries",
+                  "checkpoints",
+                  "paused",
+                  "startedMillis")));
 
   /**
-   * Every event type changes exactly the fields it records, each applied to the same state
-   * (the golden fixtures' values): in particular none but a failure and a cancel sets
-   * {@code failure}. A new event type must be added here.
+   * Every event type changes exactly the fields it records, each applied to the same state (the
+   * golden fixtures' values): in particular none but a failure and a cancel sets {@code failure}. A
+   * new event type must be added here.
    */
   @Test
   void everyEventTypeChangesOnlyWhatItRecords() throws ReflectiveOperationException {
-    assertEquals(Set.copyOf(Arrays.asList(Event.class.getPermittedSubclasses())),
-        CHANGES.keySet(), "every event type has its expected change here");
+    assertEquals(
+        Set.copyOf(Arrays.asList(Event.class.getPermittedSubclasses())),
+        CHANGES.keySet(),
+        "every event type has its expected change here");
     JournalState paused = sample().withEpoch(1).withPaused(true);
     for (Object event : JournalFormatTest.current().values()) {
-      assertEquals(CHANGES.get(event.getClass()), changed(paused, paused.apply((Event) event)),
+      assertEquals(
+          CHANGES.get(event.getClass()),
+          changed(paused, paused.apply((Event) event)),
           event.getClass().getSimpleName());
     }
     assertEquals(Set.of("paused"), changed(sample(), sample().apply(new JobPaused(40, 3))));
@@ -160,26 +210,46 @@ class JournalStateTest {
 
   @Test
   void eventsChangeTheStateToTheirValues() {
-    JournalState s = JournalState.EMPTY.apply(new JobSubmitted("job { }", 2))
-        .apply(new CoordinatorStarted(1, "n", 900, 2))
-        .apply(new RoundCommitted(1, 0.5, 64, 1_000, 1))
-        .apply(new CheckpointCommitted(1, "here", "ab", 10, 1))
-        .apply(new RecoveryRecorded(RECOVERY, 1))
-        .apply(new CoordinatorStarted(2, "m", 2_000, 7))
-        .apply(new JobPaused(1, 2))
-        .apply(new JobCompleted("{}", 2));
-    assertEquals(new JournalState("job { }", 2, 2, 1, 0.5, 1_000, List.of(RECOVERY),
-        List.of(new CheckpointCommitted(1, "here", "ab", 10, 1)), false, 0, "{}", null, 900,
-        Set.of(2L, 7L)), s);
+    JournalState s =
+        JournalState.EMPTY
+            .apply(new JobSubmitted("job { }", 2))
+            .apply(new CoordinatorStarted(1, "n", 900, 2))
+            .apply(new RoundCommitted(1, 0.5, 64, 1_000, 1))
+            .apply(new CheckpointCommitted(1, "here", "ab", 10, 1))
+            .apply(new RecoveryRecorded(RECOVERY, 1))
+            .apply(new CoordinatorStarted(2, "m", 2_000, 7))
+            .apply(new JobPaused(1, 2))
+            .apply(new JobCompleted("{}", 2));
+    assertEquals(
+        new JournalState(
+            "job { }",
+            2,
+            2,
+            1,
+            0.5,
+            1_000,
+            List.of(RECOVERY),
+            List.of(new CheckpointCommitted(1, "here", "ab", 10, 1)),
+            false,
+            0,
+            "{}",
+            null,
+            900,
+            Set.of(2L, 7L)),
+        s);
   }
 
   @Test
   void anOlderRoundAndAnOlderEpochChangeNothing() {
     JournalState s = sample();
     assertEquals(s, s.apply(new RoundCommitted(40, 0.1, 64, 9, 3)));
-    assertEquals(s.withEpochStart(5), s.apply(new CoordinatorStarted(2, "n", 9, 5)),
+    assertEquals(
+        s.withEpochStart(5),
+        s.apply(new CoordinatorStarted(2, "n", 9, 5)),
         "an older epoch's start is still a row to keep");
-    assertEquals(s, s.apply(new CoordinatorStarted(2, "n", 9, 0)),
+    assertEquals(
+        s,
+        s.apply(new CoordinatorStarted(2, "n", 9, 0)),
         "an epoch start of unknown sequence number (format version 1) names no row");
   }
 

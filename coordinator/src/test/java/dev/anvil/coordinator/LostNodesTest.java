@@ -45,14 +45,42 @@ class LostNodesTest {
   @Test
   void aTakeOverAwaitsTheNodesEarlierIncarnationsLost() {
     LostNodes lost = new LostNodes();
-    lost.replay(List.of(
-        new Recovery("node-unreachable", "127.0.0.1:2552 (uid 2) unreachable in round 9, 1"
-            + " workers", 0, 1, 1, 2, 0, 0, 0, 1),
-        new Recovery("node-downed", "127.0.0.1:2553 (uid 3) downed in round 20, 1 workers", 0,
-            3, 3, 4, 0, 0, 0, 1),
-        new Recovery("node-rejoined", "127.0.0.1:2553 (a new incarnation, uid 8) is back", 0,
-            5, 5, 6, 0, 0, 0, 0),
-        new Recovery("deadline", "round 30: [x] late", 0, 7, 7, 8, 0, 0, 0, 1)));
+    lost.replay(
+        List.of(
+            new Recovery(
+                "node-unreachable",
+                "127.0.0.1:2552 (uid 2) unreachable in round 9, 1" + " workers",
+                0,
+                1,
+                1,
+                2,
+                0,
+                0,
+                0,
+                1),
+            new Recovery(
+                "node-downed",
+                "127.0.0.1:2553 (uid 3) downed in round 20, 1 workers",
+                0,
+                3,
+                3,
+                4,
+                0,
+                0,
+                0,
+                1),
+            new Recovery(
+                "node-rejoined",
+                "127.0.0.1:2553 (a new incarnation, uid 8) is back",
+                0,
+                5,
+                5,
+                6,
+                0,
+                0,
+                0,
+                0),
+            new Recovery("deadline", "round 30: [x] late", 0, 7, 7, 8, 0, 0, 0, 1)));
     assertTrue(lost.rejoined(B, 9));
     assertFalse(lost.rejoined("127.0.0.1:2553", 10), "rejoined already before the take-over");
   }

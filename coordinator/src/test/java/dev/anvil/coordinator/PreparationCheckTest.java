@@ -14,23 +14,38 @@ class PreparationCheckTest {
 
   @Test
   void agreeingWorkerIsAccepted() {
-    assertEquals(Optional.empty(), PreparationCheck.problem(worker("f", "c", "java"), "n2", "f",
-        "c", "java", "n1"));
+    assertEquals(
+        Optional.empty(),
+        PreparationCheck.problem(worker("f", "c", "java"), "n2", "f", "c", "java", "n1"));
   }
 
   @Test
   void otherDataIsRefusedNamingBothFingerprints() {
-    String p = PreparationCheck.problem(worker("f2", "c", "java"), "pekko://anvil@h2:2", "f1",
-        "c", "java", "pekko://anvil@h1:1").orElseThrow();
-    assertTrue(p.contains("at pekko://anvil@h2:2 loads data with fingerprint f2 but the"
-        + " coordinator at pekko://anvil@h1:1 loads f1"), p);
+    String p =
+        PreparationCheck.problem(
+                worker("f2", "c", "java"),
+                "pekko://anvil@h2:2",
+                "f1",
+                "c",
+                "java",
+                "pekko://anvil@h1:1")
+            .orElseThrow();
+    assertTrue(
+        p.contains(
+            "at pekko://anvil@h2:2 loads data with fingerprint f2 but the"
+                + " coordinator at pekko://anvil@h1:1 loads f1"),
+        p);
   }
 
   @Test
   void otherBitsAreRefusedNamingBothCanariesAndKernels() {
-    String p = PreparationCheck.problem(worker("f", "c2", "java"), "h2", "f", "c1", "native",
-        "h1").orElseThrow();
-    assertTrue(p.contains("computes canary gradient c2 (kernel java) but the coordinator at h1"
-        + " computes c1 (kernel native)"), p);
+    String p =
+        PreparationCheck.problem(worker("f", "c2", "java"), "h2", "f", "c1", "native", "h1")
+            .orElseThrow();
+    assertTrue(
+        p.contains(
+            "computes canary gradient c2 (kernel java) but the coordinator at h1"
+                + " computes c1 (kernel native)"),
+        p);
   }
 }

@@ -33,23 +33,32 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The training arithmetic and what follows each round: a round reduced in tree order and
- * applied gives the reference trainer's bits whatever the arrival order, a logged round replays
- * to the same bits, and {@link RoundLoop#next}'s decision table.
+ * The training arithmetic and what follows each round: a round reduced in tree order and applied
+ * gives the reference trainer's bits whatever the arrival order, a logged round replays to the same
+ * bits, and {@link RoundLoop#next}'s decision table.
  */
 class RoundLoopTest {
   private static final String FIVE_ROUNDS = "rounds = 5";
 
   /** The results of the loop's current round from {@code workers} workers, as they send them. */
   private static List<NodeResult> results(PreparedJob job, TrainingState state, int workers) {
-    ShardComputer computer = new ShardComputer(job,
-        new GradientBuffers(job.model().parameterCount(), 8));
+    ShardComputer computer =
+        new ShardComputer(job, new GradientBuffers(job.model().parameterCount(), 8));
     List<NodeResult> out = new ArrayList<>();
     for (List<TreeNode> block : BlockPlan.balanced(job.tree(), workers)) {
       for (TreeNode node : block) {
         GradientSum s = computer.compute(state.params(), state.round(), node);
-        out.add(new NodeResult("j", 1, state.round(), node, s.grad().clone(), s.lossSum(),
-            s.samples(), "worker-" + out.size(), 1_000));
+        out.add(
+            new NodeResult(
+                "j",
+                1,
+                state.round(),
+                node,
+                s.grad().clone(),
+                s.lossSum(),
+                s.samples(),
+                "worker-" + out.size(),
+                1_000));
       }
     }
     return out;
@@ -58,14 +67,13 @@ class RoundLoopTest {
   /** The round's total as core reduces it, from copies of the results. */
   private static GradientSum reduced(PreparedJob job, List<NodeResult> results) {
     TreeMap<TreeNode, GradientSum> sums = new TreeMap<>();
-    results.forEach(r -> sums.put(r.node(), new GradientSum(r.grad().clone(), r.lossSum(),
-        r.samples())));
+    results.forEach(
+        r -> sums.put(r.node(), new GradientSum(r.grad().clone(), r.lossSum(), r.samples())));
     return job.tree().reduce(sums::get);
   }
 
   /** Gives the loop its current round's results, newest block first, and steps it. */
-  private static RoundLoop.Step computeRound(RoundLoop loop, boolean log)
-      throws DivergedException {
+  private static RoundLoop.Step computeRound(RoundLoop loop, boolean log) throws DivergedException {
     loop.startRound();
     List<NodeResult> results = results(loop.job(), loop.state(), 3);
     Collections.reverse(results);
@@ -94,8 +102,8 @@ class RoundLoopTest {
 
   @Test
   void roundsAppliedInTreeOrderGiveTheReferenceTrainersBits() throws Exception {
-    TrainingResult reference = new LocalTrainer(SmallJob.prepared(FIVE_ROUNDS), 2,
-        TrainingListener.NONE).run(0);
+    TrainingResult reference =
+        new LocalTrainer(SmallJob.prepared(FIVE_ROUNDS), 2, TrainingListener.NONE).run(0);
     RoundLoop loop = new RoundLoop(SmallJob.prepared(FIVE_ROUNDS));
 
     while (!loop.finished()) {
@@ -106,7 +114,9 @@ class RoundLoopTest {
     assertEquals(5, loop.done());
     assertEquals(reference.paramsSha256(), Digests.sha256(loop.state().params()));
     assertEquals(1, reference.history().size(), "one report, at the end (5 rounds < an epoch)");
-    assertEquals(reference.history().get(0).trainLoss(), loop.takeTrainingEpochLoss(),
+    assertEquals(
+        reference.history().get(0).trainLoss(),
+        loop.takeTrainingEpochLoss(),
         "the mean of the same losses, summed in the same order");
   }
 
@@ -115,8 +125,8 @@ class RoundLoopTest {
     PreparedJob job = SmallJob.prepared(FIVE_ROUNDS);
     List<NodeResult> results = results(job, job.initialState(), 2);
     GradientSum total = reduced(job, results);
-    TrainingState expected = job.newParameterUpdate().apply(job.initialState(),
-        reduced(job, results));
+    TrainingState expected =
+        job.newParameterUpdate().apply(job.initialState(), reduced(job, results));
     RoundLoop loop = new RoundLoop(job);
     loop.startRound();
     results.forEach(loop::accept);
@@ -133,8 +143,7 @@ class RoundLoopTest {
   }
 
   @Test
-  void aLoggedStepKeepsTheSumBeforeTheUpdateConsumesItAndReplaysToTheSameBits()
-      throws Exception {
+  void aLoggedStepKeepsTheSumBeforeTheUpdateConsumesItAndReplaysToTheSameBits() throws Exception {
     PreparedJob job = SmallJob.prepared(FIVE_ROUNDS);
     RoundLoop computed = new RoundLoop(job);
     RoundLoop replayed = new RoundLoop(SmallJob.prepared(FIVE_ROUNDS));
@@ -163,8 +172,8 @@ class RoundLoopTest {
     RoundLoop loop = new RoundLoop(job);
     loop.startRound();
     NodeResult r = results(job, job.initialState(), 2).get(0);
-    NodeResult older = new NodeResult("j", 1, 7, r.node(), r.grad(), r.lossSum(), r.samples(),
-        r.worker(), 0);
+    NodeResult older =
+        new NodeResult("j", 1, 7, r.node(), r.grad(), r.lossSum(), r.samples(), r.worker(), 0);
     assertEquals(Outcome.STALE, loop.accept(older));
     assertEquals(Outcome.ACCEPTED, loop.accept(r));
     assertEquals(Outcome.DUPLICATE, loop.accept(r));
@@ -176,8 +185,8 @@ class RoundLoopTest {
     PreparedJob job = SmallJob.prepared(FIVE_ROUNDS);
     RoundLoop loop = new RoundLoop(job);
     float[] before = loop.state().params().clone();
-    RoundGradient bad = new RoundGradient(1, new float[job.model().parameterCount()],
-        Double.NaN, 24);
+    RoundGradient bad =
+        new RoundGradient(1, new float[job.model().parameterCount()], Double.NaN, 24);
     assertThrows(DivergedException.class, () -> loop.replay(bad));
     assertEquals(0, loop.done());
     assertArrayEquals(before, loop.state().params());
@@ -234,8 +243,18 @@ class RoundLoopTest {
     EpochReport report = new EpochReport(0.5, 2, 2, 2.5, 0.25);
     RoundLoop loop = new RoundLoop(job);
 
-    loop.restore(new Checkpoint("j", "spec", 2, job.dataFingerprint(), "java", c.state(),
-        c.loss(), List.of(report), c.epochLossSum(), c.epochRounds()));
+    loop.restore(
+        new Checkpoint(
+            "j",
+            "spec",
+            2,
+            job.dataFingerprint(),
+            "java",
+            c.state(),
+            c.loss(),
+            List.of(report),
+            c.epochLossSum(),
+            c.epochRounds()));
     loop.replay(gradient(job, 3, 5));
 
     assertEquals(3, loop.done());
@@ -269,12 +288,16 @@ class RoundLoopTest {
   @Test
   void nextPausesAtARoundBoundaryOnlyAfterTheReplayAndBeforeTheEnd() {
     assertEquals(Next.PAUSE, RoundLoop.next(5, 10, 0, true, false, false));
-    assertEquals(Next.ROUND, RoundLoop.next(3, 10, 5, true, false, false),
+    assertEquals(
+        Next.ROUND,
+        RoundLoop.next(3, 10, 5, true, false, false),
         "the replay restores the committed rounds first");
     assertEquals(Next.PAUSE, RoundLoop.next(5, 10, 5, true, false, false));
-    assertEquals(Next.FINISH, RoundLoop.next(10, 10, 0, true, false, false),
-        "nothing left to pause");
-    assertEquals(Next.PAUSE, RoundLoop.next(5, 10, 0, true, true, true),
+    assertEquals(
+        Next.FINISH, RoundLoop.next(10, 10, 0, true, false, false), "nothing left to pause");
+    assertEquals(
+        Next.PAUSE,
+        RoundLoop.next(5, 10, 0, true, true, true),
         "a pause goes before a stall and a cancel");
   }
 
@@ -282,21 +305,27 @@ class RoundLoopTest {
   void nextStallsANewRoundTooFarAheadOfTheJournal() {
     assertEquals(Next.STALL, RoundLoop.next(5, 10, 0, false, true, false));
     assertEquals(Next.STALL, RoundLoop.next(5, 10, 0, false, true, true), "before a cancel");
-    assertEquals(Next.ROUND, RoundLoop.next(5, 10, 5, false, true, false),
+    assertEquals(
+        Next.ROUND,
+        RoundLoop.next(5, 10, 5, false, true, false),
         "replayed rounds are durable already");
   }
 
   @Test
   void nextSendsNothingMoreWhileACancelIsRecorded() {
     assertEquals(Next.HOLD, RoundLoop.next(5, 10, 0, false, false, true));
-    assertEquals(Next.HOLD, RoundLoop.next(10, 10, 0, false, false, true),
+    assertEquals(
+        Next.HOLD,
+        RoundLoop.next(10, 10, 0, false, false, true),
         "a cancelled job does not finish");
     assertEquals(Next.HOLD, RoundLoop.next(3, 10, 5, false, false, true));
   }
 
   @Test
   void nextFinishesTheLastRoundEvenWhenTheJournalIsFarBehind() {
-    assertEquals(Next.FINISH, RoundLoop.next(10, 10, 0, false, true, false),
+    assertEquals(
+        Next.FINISH,
+        RoundLoop.next(10, 10, 0, false, true, false),
         "a stall is lifted only to start a round, and none is left: it would never finish");
     assertEquals(Next.HOLD, RoundLoop.next(10, 10, 0, false, true, true));
   }
@@ -312,7 +341,9 @@ class RoundLoopTest {
     loop.step(false);
     float[] applied = loop.state().params().clone();
 
-    assertEquals(Outcome.DUPLICATE, loop.accept(results.get(0)),
+    assertEquals(
+        Outcome.DUPLICATE,
+        loop.accept(results.get(0)),
         "the slow first result of work re-dispatched, while the loop waits for the journal");
 
     assertFalse(loop.complete(), "the round was applied: it is not stepped again");

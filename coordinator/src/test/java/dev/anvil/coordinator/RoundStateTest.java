@@ -50,8 +50,8 @@ class RoundStateTest {
     assertSame(s, again.state());
     RoundState.Acceptance overlapping = s.accept(1, new TreeNode(1, 0), sum(9));
     assertEquals(Outcome.DUPLICATE, overlapping.outcome());
-    RoundState done = s.accept(1, TreeNode.leaf(1), sum(2)).state()
-        .accept(1, new TreeNode(1, 1), sum(3)).state();
+    RoundState done =
+        s.accept(1, TreeNode.leaf(1), sum(2)).state().accept(1, new TreeNode(1, 1), sum(3)).state();
     assertEquals(1f + 2f + 3f, done.reduce(new ReductionTree(4)).grad()[0]);
   }
 

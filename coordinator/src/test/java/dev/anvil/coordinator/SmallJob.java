@@ -13,7 +13,8 @@ final class SmallJob {
 
   /** The job's spec; {@code extra} is more HOCON inside {@code job} (its length at least). */
   static JobSpec spec(String extra) {
-    return JobSpecParser.parse("""
+    return JobSpecParser.parse(
+        """
         job {
           name = "small"
           seed = 11
@@ -25,7 +26,10 @@ final class SmallJob {
           kernel = java
           %s
         }
-        """.formatted(extra), "test", null);
+        """
+            .formatted(extra),
+        "test",
+        null);
   }
 
   /** The job of {@link #spec}, prepared. */

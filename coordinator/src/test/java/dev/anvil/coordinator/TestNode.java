@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.Member;
@@ -26,15 +26,16 @@ import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 
 /**
- * One in-process cluster member for coordinator tests: an {@link ActorTestKit} whose system is
- * a Pekko cluster member on 127.0.0.1 (a free port), with the wire format of a node (every
- * module's {@code reference.conf}: Anvil's Kryo serializer, registration required), every local
- * message serialized as if it crossed the network, and the persistence testkit's in-memory
- * journal in place of PostgreSQL.
+ * One in-process cluster member for coordinator tests: an {@link ActorTestKit} whose system is a
+ * Pekko cluster member on 127.0.0.1 (a free port), with the wire format of a node (every module's
+ * {@code reference.conf}: Anvil's Kryo serializer, registration required), every local message
+ * serialized as if it crossed the network, and the persistence testkit's in-memory journal in place
+ * of PostgreSQL.
  */
 final class TestNode implements AutoCloseable {
   /** Members of one cluster share the actor system's name. */
   private static final String SYSTEM = "anvil";
+
   private static final Duration CLUSTER_WAIT = Duration.ofSeconds(20);
 
   /**
@@ -42,7 +43,8 @@ final class TestNode implements AutoCloseable {
    * coordinator timeouts (a round's deadline is 100 ms, an unacknowledged journal write is sent
    * again after 500 ms) and two checkpoints kept.
    */
-  private static final String SETTINGS = """
+  private static final String SETTINGS =
+      """
       pekko {
         loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
         logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
@@ -79,10 +81,11 @@ final class TestNode implements AutoCloseable {
   private final PersistenceTestKit journal;
 
   private TestNode(Map<String, ?> overrides) {
-    Config config = ConfigFactory.parseMap(overrides)
-        .withFallback(ConfigFactory.parseString(SETTINGS))
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config());
+    Config config =
+        ConfigFactory.parseMap(overrides)
+            .withFallback(ConfigFactory.parseString(SETTINGS))
+            .withFallback(PersistenceTestKitPlugin.getInstance().config())
+            .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config());
     this.kit = ActorTestKit.create(SYSTEM, ConfigFactory.load(config));
     this.journal = PersistenceTestKit.create(kit.system());
   }
@@ -126,7 +129,8 @@ final class TestNode implements AutoCloseable {
   /** The events of job {@code jobId}'s journal, oldest first. */
   List<JobJournal.Event> events(String jobId) {
     return journal.persistedInStorage(JobJournal.persistenceId(jobId).id()).stream()
-        .map(JobJournal.Event.class::cast).toList();
+        .map(JobJournal.Event.class::cast)
+        .toList();
   }
 
   /** The events of job {@code jobId}'s journal of type {@code type}, oldest first. */
@@ -137,18 +141,26 @@ final class TestNode implements AutoCloseable {
   /** Waits until this node's receptionist lists exactly {@code workers} (of any node). */
   void awaitListed(Set<ActorRef<WorkerCommand>> workers) {
     TestProbe<Receptionist.Listing> listing = kit.createTestProbe(Receptionist.Listing.class);
-    listing.awaitAssert(CLUSTER_WAIT, () -> {
-      kit.system().receptionist().tell(Receptionist.find(TrainingProtocol.WORKERS,
-          listing.ref()));
-      assertEquals(identities(workers), identities(listing.receiveMessage(CLUSTER_WAIT)
-          .getServiceInstances(TrainingProtocol.WORKERS)));
-      return null;
-    });
+    listing.awaitAssert(
+        CLUSTER_WAIT,
+        () -> {
+          kit.system()
+              .receptionist()
+              .tell(Receptionist.find(TrainingProtocol.WORKERS, listing.ref()));
+          assertEquals(
+              identities(workers),
+              identities(
+                  listing
+                      .receiveMessage(CLUSTER_WAIT)
+                      .getServiceInstances(TrainingProtocol.WORKERS)));
+          return null;
+        });
   }
 
   /** Actors by path and uid: a ref seen from another node carries that node's address. */
   private static Set<String> identities(Set<ActorRef<WorkerCommand>> refs) {
-    return refs.stream().map(r -> r.path().toStringWithoutAddress() + "#" + r.path().uid())
+    return refs.stream()
+        .map(r -> r.path().toStringWithoutAddress() + "#" + r.path().uid())
         .collect(Collectors.toSet());
   }
 
@@ -157,13 +169,18 @@ final class TestNode implements AutoCloseable {
   }
 
   private void awaitUpMembers(int n) {
-    kit.createTestProbe().awaitAssert(CLUSTER_WAIT, () -> {
-      List<Member> members = members();
-      assertEquals(n, members.size(), () -> "members: " + members);
-      assertEquals(Set.of(MemberStatus.up()), members.stream().map(Member::status)
-          .collect(Collectors.toSet()), () -> "members: " + members);
-      return null;
-    });
+    kit.createTestProbe()
+        .awaitAssert(
+            CLUSTER_WAIT,
+            () -> {
+              List<Member> members = members();
+              assertEquals(n, members.size(), () -> "members: " + members);
+              assertEquals(
+                  Set.of(MemberStatus.up()),
+                  members.stream().map(Member::status).collect(Collectors.toSet()),
+                  () -> "members: " + members);
+              return null;
+            });
   }
 
   @Override

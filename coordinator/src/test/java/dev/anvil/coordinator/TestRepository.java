@@ -11,10 +11,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A {@link CheckpointRepository} in memory for {@link CheckpointIoTest}: one job's checkpoints
- * and logged gradients by round, with bytes that a test may plant as they are ({@link #put}) and
- * rounds whose read fails as a database does ({@link #failReads}). Not thread-safe: the tests
- * call it from one thread.
+ * A {@link CheckpointRepository} in memory for {@link CheckpointIoTest}: one job's checkpoints and
+ * logged gradients by round, with bytes that a test may plant as they are ({@link #put}) and rounds
+ * whose read fails as a database does ({@link #failReads}). Not thread-safe: the tests call it from
+ * one thread.
  */
 final class TestRepository implements CheckpointRepository {
   private final TreeMap<Long, byte[]> checkpoints = new TreeMap<>();

@@ -42,15 +42,15 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * Plays one worker slot in a test, as {@code dev.anvil.worker.Worker} does it: a job is prepared
- * from the spec it is sent (core's {@link PreparedJob}: data fingerprint, kernel, and
- * {@link Canary}), tree nodes are computed with core's {@link ShardComputer}, requests of an older
- * coordinator epoch than the newest prepared one are ignored, a request for a job not prepared
- * is answered with {@link PrepareFailed} and {@link ReleaseJob} drops the job whatever the epoch.
+ * from the spec it is sent (core's {@link PreparedJob}: data fingerprint, kernel, and {@link
+ * Canary}), tree nodes are computed with core's {@link ShardComputer}, requests of an older
+ * coordinator epoch than the newest prepared one are ignored, a request for a job not prepared is
+ * answered with {@link PrepareFailed} and {@link ReleaseJob} drops the job whatever the epoch.
  *
  * <p>Every message the slot gets also goes to {@link #probe()}, for assertions. A {@link Script}
- * decides, request by request, whether the slot answers honestly, holds the request back (the
- * test may answer it later with {@link #answer}), answers with a NaN gradient, or first sends a
- * forged result of the previous epoch.
+ * decides, request by request, whether the slot answers honestly, holds the request back (the test
+ * may answer it later with {@link #answer}), answers with a NaN gradient, or first sends a forged
+ * result of the previous epoch.
  */
 final class TestWorker {
   /** What the slot does with a request it could compute. */
@@ -87,18 +87,18 @@ final class TestWorker {
     /** Holds every request of the job's first incarnation from 0-based round {@code round} on. */
     /**
      * Computes the round after each checkpoint round of job {@code jobId} (every {@code every}
-     * rounds) only once that checkpoint is in {@code repository}, so that no capture replaces
-     * a waiting one however slow the writes are (the test of every checkpoint's journaling).
+     * rounds) only once that checkpoint is in {@code repository}, so that no capture replaces a
+     * waiting one however slow the writes are (the test of every checkpoint's journaling).
      */
-    static Script afterEachCheckpoint(InMemoryCheckpointRepository repository, String jobId,
-        int every) {
+    static Script afterEachCheckpoint(
+        InMemoryCheckpointRepository repository, String jobId, int every) {
       return r -> {
-        long previous = r.round();  // rounds completed before this request's round
+        long previous = r.round(); // rounds completed before this request's round
         if (previous > 0 && previous % every == 1 && previous > every) {
           try {
             if (!repository.awaitWritten(jobId, previous - 1, Duration.ofSeconds(30))) {
-              throw new IllegalStateException("the checkpoint of round " + (previous - 1)
-                  + " was not written within 30 s");
+              throw new IllegalStateException(
+                  "the checkpoint of round " + (previous - 1) + " was not written within 30 s");
             }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -118,8 +118,8 @@ final class TestWorker {
     }
 
     /**
-     * Answers the first request of 0-based round {@code round} or later with a NaN in the
-     * first result's gradient.
+     * Answers the first request of 0-based round {@code round} or later with a NaN in the first
+     * result's gradient.
      */
     static Script nanOnceFrom(long round) {
       return once(round, Answer.NAN);
@@ -128,37 +128,42 @@ final class TestWorker {
     /** Answers the first request of epoch {@code epoch} after a forged one of the epoch before. */
     static Script staleEpochFirst(long epoch) {
       AtomicBoolean done = new AtomicBoolean();
-      return r -> r.epoch() == epoch && done.compareAndSet(false, true)
-          ? Answer.STALE_EPOCH_FIRST : Answer.HONEST;
+      return r ->
+          r.epoch() == epoch && done.compareAndSet(false, true)
+              ? Answer.STALE_EPOCH_FIRST
+              : Answer.HONEST;
     }
 
     private static Script once(long round, Answer answer) {
       AtomicBoolean done = new AtomicBoolean();
-      return r -> r.round() >= round && done.compareAndSet(false, true)
-          ? answer : Answer.HONEST;
+      return r -> r.round() >= round && done.compareAndSet(false, true) ? answer : Answer.HONEST;
     }
   }
 
   /** When this process started (epoch ms), which a worker reports as its node's start. */
-  private static final long PROCESS_STARTED =
-      ManagementFactory.getRuntimeMXBean().getStartTime();
+  private static final long PROCESS_STARTED = ManagementFactory.getRuntimeMXBean().getStartTime();
 
   private final String name;
   private final TestProbe<WorkerCommand> probe;
   private final ActorRef<WorkerCommand> ref;
+
   /** The jobs this slot prepared, by id; kept after a release so held requests can be answered. */
   private final Map<String, PreparedJob> prepared = new ConcurrentHashMap<>();
 
   private TestWorker(ActorTestKit kit, String id, Script script) {
     this.name = kit.system().address().hostPort() + "/" + id;
     this.probe = kit.createTestProbe(WorkerCommand.class);
-    this.ref = kit.spawn(Behaviors.setup(ctx -> new Slot(ctx, this, script,
-        SpecRules.from(kit.system().settings().config()))), id);
+    this.ref =
+        kit.spawn(
+            Behaviors.setup(
+                ctx ->
+                    new Slot(ctx, this, script, SpecRules.from(kit.system().settings().config()))),
+            id);
   }
 
   /**
-   * A slot named {@code id} in {@code kit}'s system, registered with the receptionist under
-   * {@link TrainingProtocol#WORKERS}.
+   * A slot named {@code id} in {@code kit}'s system, registered with the receptionist under {@link
+   * TrainingProtocol#WORKERS}.
    */
   static TestWorker start(ActorTestKit kit, String id, Script script) {
     TestWorker w = new TestWorker(kit, id, script);
@@ -186,30 +191,39 @@ final class TestWorker {
 
   /** The next request of 0-based round {@code round} or a later one. */
   ComputeNodes awaitRequestFrom(long round, Duration max) {
-    return awaitRequest("a request of round " + round + " or later", c -> c.round() >= round,
-        max);
+    return awaitRequest("a request of round " + round + " or later", c -> c.round() >= round, max);
   }
 
   /** The next request of 0-based round {@code round} that holds every one of {@code nodes}. */
   ComputeNodes awaitNodes(long round, TreeNode[] nodes, Duration max) {
-    return awaitRequest("a request of round " + round + " for " + Arrays.toString(nodes),
+    return awaitRequest(
+        "a request of round " + round + " for " + Arrays.toString(nodes),
         c -> c.round() == round && Arrays.asList(c.nodes()).containsAll(Arrays.asList(nodes)),
         max);
   }
 
   /** The next request this slot gets that is {@code wanted} (others skipped). */
   ComputeNodes awaitRequest(String what, Predicate<ComputeNodes> wanted, Duration max) {
-    List<WorkerCommand> seen = probe.fishForMessage(max, what,
-        m -> m instanceof ComputeNodes c && wanted.test(c) ? FishingOutcomes.complete()
-            : FishingOutcomes.continueAndIgnore());
+    List<WorkerCommand> seen =
+        probe.fishForMessage(
+            max,
+            what,
+            m ->
+                m instanceof ComputeNodes c && wanted.test(c)
+                    ? FishingOutcomes.complete()
+                    : FishingOutcomes.continueAndIgnore());
     return (ComputeNodes) seen.get(seen.size() - 1);
   }
 
   /** Waits until the slot is released from {@code jobId}. */
   void awaitRelease(String jobId, Duration max) {
-    probe.fishForMessage(max, "the release of job " + jobId,
-        m -> m instanceof ReleaseJob r && r.jobId().equals(jobId) ? FishingOutcomes.complete()
-            : FishingOutcomes.continueAndIgnore());
+    probe.fishForMessage(
+        max,
+        "the release of job " + jobId,
+        m ->
+            m instanceof ReleaseJob r && r.jobId().equals(jobId)
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
   }
 
   /** Answers {@code request} honestly, from the caller's thread (a held request, say). */
@@ -220,14 +234,23 @@ final class TestWorker {
 
   /** The honest results of {@code request}: one per tree node, in the request's order. */
   private List<NodeResult> results(PreparedJob job, ComputeNodes request, float[] params) {
-    ShardComputer computer = new ShardComputer(job,
-        new GradientBuffers(job.model().parameterCount(), 4));
+    ShardComputer computer =
+        new ShardComputer(job, new GradientBuffers(job.model().parameterCount(), 4));
     List<NodeResult> out = new ArrayList<>();
     for (TreeNode node : request.nodes()) {
       long start = System.nanoTime();
       GradientSum sum = computer.compute(params, request.round(), node);
-      out.add(new NodeResult(request.jobId(), request.epoch(), request.round(), node,
-          sum.grad(), sum.lossSum(), sum.samples(), name, System.nanoTime() - start));
+      out.add(
+          new NodeResult(
+              request.jobId(),
+              request.epoch(),
+              request.round(),
+              node,
+              sum.grad(),
+              sum.lossSum(),
+              sum.samples(),
+              name,
+              System.nanoTime() - start));
     }
     return out;
   }
@@ -262,15 +285,27 @@ final class TestWorker {
       owner.probe.ref().tell(p);
       Job known = jobs.get(p.jobId());
       if (known != null && known.epoch() > p.epoch()) {
-        return this;  // a request of an older incarnation
+        return this; // a request of an older incarnation
       }
       try {
-        PreparedJob job = PreparedJob.prepare(JobSpecParser.parseUntrusted(p.spec(),
-            "job " + p.jobId(), rules), "job " + p.jobId(), rules);
+        PreparedJob job =
+            PreparedJob.prepare(
+                JobSpecParser.parseUntrusted(p.spec(), "job " + p.jobId(), rules),
+                "job " + p.jobId(),
+                rules);
         jobs.put(p.jobId(), new Job(p.epoch(), job, -1, null));
         owner.prepared.put(p.jobId(), job);
-        p.replyTo().tell(new Prepared(p.jobId(), p.epoch(), owner.name, job.dataFingerprint(),
-            Canary.of(job), job.kernel().name(), getContext().getSelf(), PROCESS_STARTED));
+        p.replyTo()
+            .tell(
+                new Prepared(
+                    p.jobId(),
+                    p.epoch(),
+                    owner.name,
+                    job.dataFingerprint(),
+                    Canary.of(job),
+                    job.kernel().name(),
+                    getContext().getSelf(),
+                    PROCESS_STARTED));
       } catch (JobSpecException | DataException | IllegalStateException e) {
         p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), owner.name, e.getMessage()));
       }
@@ -281,12 +316,17 @@ final class TestWorker {
       owner.probe.ref().tell(c);
       Job job = jobs.get(c.jobId());
       if (job == null) {
-        c.replyTo().tell(new PrepareFailed(c.jobId(), c.epoch(), owner.name,
-            "worker " + owner.name + " has not prepared job " + c.jobId()));
+        c.replyTo()
+            .tell(
+                new PrepareFailed(
+                    c.jobId(),
+                    c.epoch(),
+                    owner.name,
+                    "worker " + owner.name + " has not prepared job " + c.jobId()));
         return this;
       }
       if (job.epoch() != c.epoch()) {
-        return this;  // older: a zombie's request; newer: never prepared in it
+        return this; // older: a zombie's request; newer: never prepared in it
       }
       if (c.params() != null) {
         job = new Job(job.epoch(), job.prepared(), c.round(), c.params());
@@ -314,8 +354,16 @@ final class TestWorker {
     private static NodeResult forged(NodeResult r) {
       float[] grad = new float[r.grad().length];
       Arrays.fill(grad, 1f);
-      return new NodeResult(r.jobId(), r.epoch() - 1, r.round(), r.node(), grad, r.lossSum(),
-          r.samples(), r.worker(), r.computeNanos());
+      return new NodeResult(
+          r.jobId(),
+          r.epoch() - 1,
+          r.round(),
+          r.node(),
+          grad,
+          r.lossSum(),
+          r.samples(),
+          r.worker(),
+          r.computeNanos());
     }
 
     private Behavior<WorkerCommand> onRelease(ReleaseJob r) {

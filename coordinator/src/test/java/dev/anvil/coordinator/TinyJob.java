@@ -14,10 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The small synthetic job of the coordinator tests (24 rounds of a 10-12-4 MLP over 6 logical
- * shards, about a millisecond of arithmetic a round) and its reference run: core's
- * {@link LocalTrainer}, which {@code anvil train --local} runs. A distributed run of the job
- * must end with the reference's parameters hash and commit each round with the reference's
- * loss, bit for bit.
+ * shards, about a millisecond of arithmetic a round) and its reference run: core's {@link
+ * LocalTrainer}, which {@code anvil train --local} runs. A distributed run of the job must end with
+ * the reference's parameters hash and commit each round with the reference's loss, bit for bit.
  */
 final class TinyJob {
   static final long ROUNDS = 24;
@@ -31,7 +30,8 @@ final class TinyJob {
 
   /** The job; {@code checkpointEvery} rounds between checkpoints (0: none but a pause's). */
   static JobSpec spec(int checkpointEvery) {
-    return JobSpecParser.parse("""
+    return JobSpecParser.parse(
+        """
         job {
           name = "tiny"
           seed = 3
@@ -44,7 +44,10 @@ final class TinyJob {
           kernel = java
           checkpoint { every-rounds = %d }
         }
-        """.formatted(ROUNDS, checkpointEvery), "tiny job", null);
+        """
+            .formatted(ROUNDS, checkpointEvery),
+        "tiny job",
+        null);
   }
 
   /** The job as a client sends it (JobSpecWriter's canonical text). */
@@ -59,14 +62,15 @@ final class TinyJob {
 
   private static Reference run(JobSpec spec) {
     List<Double> losses = new ArrayList<>();
-    TrainingListener listener = new TrainingListener() {
-      @Override
-      public void roundCommitted(RoundProgress progress) {
-        losses.add(progress.loss());
-      }
-    };
-    String hash = new LocalTrainer(PreparedJob.prepare(spec, "reference"), 1, listener).run(0)
-        .paramsSha256();
+    TrainingListener listener =
+        new TrainingListener() {
+          @Override
+          public void roundCommitted(RoundProgress progress) {
+            losses.add(progress.loss());
+          }
+        };
+    String hash =
+        new LocalTrainer(PreparedJob.prepare(spec, "reference"), 1, listener).run(0).paramsSha256();
     return new Reference(hash, List.copyOf(losses));
   }
 }

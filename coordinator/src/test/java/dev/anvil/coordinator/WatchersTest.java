@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Who hears about a job, and who is told alone that a request was refused. */
 class WatchersTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
+
   /** How long a probe is watched for a message that must not come. */
   private static final Duration QUIET = Duration.ofMillis(200);
 

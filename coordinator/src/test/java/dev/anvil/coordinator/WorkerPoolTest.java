@@ -29,23 +29,27 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who computes what: recruiting, each round's dispatch, re-dispatch after a missed deadline, a
- * lost or leaving node or a bad result, suspects on probation, and which joiners are admitted
- * (by node incarnation, never by host:port alone). Workers are test probes placed on nodes by a
- * map that plays the cluster membership.
+ * Who computes what: recruiting, each round's dispatch, re-dispatch after a missed deadline, a lost
+ * or leaving node or a bad result, suspects on probation, and which joiners are admitted (by node
+ * incarnation, never by host:port alone). Workers are test probes placed on nodes by a map that
+ * plays the cluster membership.
  */
 class WorkerPoolTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final Address B = new Address("pekko", "anvil", "127.0.0.1", 2552);
   private static final Address C = new Address("pekko", "anvil", "127.0.0.1", 2553);
+
   /** Node B's first incarnation, its second (started again on the same host:port), and C. */
   private static final UniqueAddress B1 = new UniqueAddress(B, 1);
+
   private static final UniqueAddress B2 = new UniqueAddress(B, 2);
   private static final UniqueAddress C3 = new UniqueAddress(C, 3);
   private static final ReductionTree TREE = new ReductionTree(8);
   private static final int PROBATION = 3;
+
   /** The workers, in path order (their probes' names sort so). */
   private static final ActorRef<WorkerCommand> W_A = worker("a");
+
   private static final ActorRef<WorkerCommand> W_B = worker("b");
   private static final ActorRef<WorkerCommand> W_C = worker("c");
   private static final ActorRef<WorkerCommand> W_D = worker("d");
@@ -53,6 +57,7 @@ class WorkerPoolTest {
 
   /** The membership: where each worker runs (absent: on no live member). */
   private final Map<ActorRef<WorkerCommand>, UniqueAddress> where = new HashMap<>();
+
   private WorkerPool pool;
 
   @AfterAll
@@ -188,7 +193,8 @@ class WorkerPoolTest {
     training(List.of(W_A, W_B));
     pool.dispatchRound(0, TREE, PROBATION);
 
-    assertNull(pool.missedDeadline(0, delivered(0, List.of())),
+    assertNull(
+        pool.missedDeadline(0, delivered(0, List.of())),
         "every worker is late: the work stays where it is");
     assertEquals(List.of(W_A, W_B), pool.active(), "with every worker suspect, all are active");
   }
@@ -207,13 +213,17 @@ class WorkerPoolTest {
     pool.dispatchRound(0, TREE, PROBATION);
     pool.missedDeadline(0, delivered(0, nodesOf(W_A)));
     assertEquals(Set.of(W_A), byWorker(pool.dispatchRound(2, TREE, PROBATION)).keySet());
-    assertEquals(Set.of(W_A, W_B, W_C), byWorker(pool.dispatchRound(3, TREE, PROBATION)).keySet(),
+    assertEquals(
+        Set.of(W_A, W_B, W_C),
+        byWorker(pool.dispatchRound(3, TREE, PROBATION)).keySet(),
         "round 3 is three rounds after the miss");
 
     pool.missedDeadline(3, delivered(3, nodesOf(W_A)));
     pool.delivered(name(W_C));
-    assertEquals(List.of(W_A, W_C), List.copyOf(byWorker(pool.dispatchRound(4, TREE, PROBATION))
-        .keySet()), "C answered late: back from the next round");
+    assertEquals(
+        List.of(W_A, W_C),
+        List.copyOf(byWorker(pool.dispatchRound(4, TREE, PROBATION)).keySet()),
+        "C answered late: back from the next round");
   }
 
   @Test
@@ -260,11 +270,12 @@ class WorkerPoolTest {
   @Test
   void theLossOfANodeWithoutLiveWorkersChangesNothing() {
     training(List.of(W_A, W_B));
-    UniqueAddress elsewhere = new UniqueAddress(new Address("pekko", "anvil", "127.0.0.1", 2599),
-        9);
+    UniqueAddress elsewhere =
+        new UniqueAddress(new Address("pekko", "anvil", "127.0.0.1", 2599), 9);
     assertTrue(pool.lost(elsewhere));
     assertNull(pool.loseLive(elsewhere, delivered(0, List.of())));
-    assertNull(pool.loseLive(B2, delivered(0, List.of())),
+    assertNull(
+        pool.loseLive(B2, delivered(0, List.of())),
         "another incarnation at B's host:port is not B1");
     assertEquals(List.of(W_A, W_B), pool.live());
   }
@@ -296,10 +307,11 @@ class WorkerPoolTest {
     assertEquals(List.of(W_A, W_B), pool.retire(B1));
 
     assertEquals(List.of(W_C), pool.live());
-    assertTrue(pool.expected(0, name(W_A), before.get(W_A).get(0)),
+    assertTrue(
+        pool.expected(0, name(W_A), before.get(W_A).get(0)),
         "their results of this round still count");
-    assertEquals(Map.of(W_C, List.of(TREE.root())), byWorker(pool.dispatchRound(1, TREE,
-        PROBATION)));
+    assertEquals(
+        Map.of(W_C, List.of(TREE.root())), byWorker(pool.dispatchRound(1, TREE, PROBATION)));
   }
 
   @Test
@@ -315,8 +327,8 @@ class WorkerPoolTest {
     training(List.of(W_A, W_C));
     pool.lost(B1);
     pool.loseLive(B1, delivered(0, List.of()));
-    where.put(W_D, B1);  // the lost incarnation, still in the membership
-    where.put(W_E, B2);  // the node started again on the same host:port
+    where.put(W_D, B1); // the lost incarnation, still in the membership
+    where.put(W_E, B2); // the node started again on the same host:port
 
     List<ActorRef<WorkerCommand>> joiners = pool.joiners(Set.of(W_A, W_C, W_D, W_E), 3);
 
@@ -399,8 +411,17 @@ class WorkerPoolTest {
 
   @Test
   void aNodeLostByAnEarlierIncarnationIsARejoinWhenItsSuccessorComes() {
-    pool = new WorkerPool(List.of(Recovery.seen("node-downed", "127.0.0.1:2552 (uid 1) downed"
-        + " in round 9, 2 workers", 0, 1, 1, 2)), where::get);
+    pool =
+        new WorkerPool(
+            List.of(
+                Recovery.seen(
+                    "node-downed",
+                    "127.0.0.1:2552 (uid 1) downed" + " in round 9, 2 workers",
+                    0,
+                    1,
+                    1,
+                    2)),
+            where::get);
     assertTrue(pool.rejoined(B2));
     assertTrue(pool.firstFrom(C3));
     assertFalse(pool.firstFrom(C3), "once per host:port");
@@ -432,14 +453,19 @@ class WorkerPoolTest {
   void handOutSharesTheNodesRoundRobinInOrder() {
     training(List.of(W_A, W_B, W_C));
     pool.dispatchRound(0, TREE, PROBATION);
-    List<TreeNode> nodes = List.of(TreeNode.leaf(0), TreeNode.leaf(1), TreeNode.leaf(2),
-        TreeNode.leaf(3), TreeNode.leaf(4));
+    List<TreeNode> nodes =
+        List.of(
+            TreeNode.leaf(0),
+            TreeNode.leaf(1),
+            TreeNode.leaf(2),
+            TreeNode.leaf(3),
+            TreeNode.leaf(4));
 
     List<WorkerPool.Dispatch> work = pool.handOut(nodes, List.of(W_C, W_A));
 
     assertEquals(List.of(W_C, W_A), work.stream().map(WorkerPool.Dispatch::worker).toList());
-    assertArrayEquals(new TreeNode[] {TreeNode.leaf(0), TreeNode.leaf(2), TreeNode.leaf(4)},
-        work.get(0).nodes());
+    assertArrayEquals(
+        new TreeNode[] {TreeNode.leaf(0), TreeNode.leaf(2), TreeNode.leaf(4)}, work.get(0).nodes());
     assertArrayEquals(new TreeNode[] {TreeNode.leaf(1), TreeNode.leaf(3)}, work.get(1).nodes());
     assertTrue(pool.expected(0, name(W_A), TreeNode.leaf(3)));
     assertFalse(pool.expected(0, name(W_A), TreeNode.leaf(4)));

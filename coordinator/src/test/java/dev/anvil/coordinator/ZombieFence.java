@@ -11,13 +11,13 @@ import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 
 /**
- * Gives the persistence testkit's journal the property of the production journal that fences
- * a zombie coordinator: PostgreSQL's (persistence id, sequence number) key. A zombie journal
- * has seen every event up to its own last one, so its next write takes the sequence number at
- * which the newer incarnation wrote its {@code CoordinatorStarted}, and the key refuses it. The
- * testkit keeps no such key (it appends any write), and its policies see events, not sequence
- * numbers, so the fence is stated by epoch: a write holding an event of an incarnation older
- * than the newest one started in that journal fails as the database's write does.
+ * Gives the persistence testkit's journal the property of the production journal that fences a
+ * zombie coordinator: PostgreSQL's (persistence id, sequence number) key. A zombie journal has seen
+ * every event up to its own last one, so its next write takes the sequence number at which the
+ * newer incarnation wrote its {@code CoordinatorStarted}, and the key refuses it. The testkit keeps
+ * no such key (it appends any write), and its policies see events, not sequence numbers, so the
+ * fence is stated by epoch: a write holding an event of an incarnation older than the newest one
+ * started in that journal fails as the database's write does.
  */
 final class ZombieFence implements ProcessingPolicy<JournalOperation> {
   private final PersistenceTestKit journal;
@@ -41,16 +41,26 @@ final class ZombieFence implements ProcessingPolicy<JournalOperation> {
     for (Object event : write.getBatch()) {
       if (event instanceof JobJournal.Event e && e.epoch() > 0 && e.epoch() < newest) {
         refused.incrementAndGet();
-        return StorageFailure.create(new IllegalStateException("duplicate key value violates"
-            + " unique constraint (persistence_id, sequence_number) of " + persistenceId
-            + ": epoch " + e.epoch() + " writes after epoch " + newest + " started"));
+        return StorageFailure.create(
+            new IllegalStateException(
+                "duplicate key value violates"
+                    + " unique constraint (persistence_id, sequence_number) of "
+                    + persistenceId
+                    + ": epoch "
+                    + e.epoch()
+                    + " writes after epoch "
+                    + newest
+                    + " started"));
       }
     }
     return ProcessingSuccess.getInstance();
   }
 
   private static long newestEpoch(List<Object> events) {
-    return events.stream().filter(JobJournal.CoordinatorStarted.class::isInstance)
-        .mapToLong(e -> ((JobJournal.CoordinatorStarted) e).epoch()).max().orElse(0);
+    return events.stream()
+        .filter(JobJournal.CoordinatorStarted.class::isInstance)
+        .mapToLong(e -> ((JobJournal.CoordinatorStarted) e).epoch())
+        .max()
+        .orElse(0);
   }
 }

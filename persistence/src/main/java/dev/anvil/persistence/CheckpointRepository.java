@@ -6,9 +6,8 @@ import java.util.List;
 
 /**
  * Where a coordinator keeps its jobs' checkpoint bytes and, in incremental mode, their logged
- * gradients. {@link CheckpointStore} is the one the cluster uses (PostgreSQL, optionally with
- * the bytes in files); tests use an in-memory one. Calls are blocking: make them off actor
- * threads.
+ * gradients. {@link CheckpointStore} is the one the cluster uses (PostgreSQL, optionally with the
+ * bytes in files); tests use an in-memory one. Calls are blocking: make them off actor threads.
  */
 public interface CheckpointRepository extends AutoCloseable {
   /** Stores the checkpoint of {@code round} (replacing one stored before for that round). */

@@ -22,30 +22,36 @@ import java.util.List;
 /**
  * Checkpoint bytes in their own table beside the journal ({@value #TABLE}), one row per job and
  * round, or, when a directory is given, in files there with only their row in the table. The
- * journal holds only a reference (the round and the checksum): Pekko's snapshot store is not
- * used, because storing a snapshot stalls the event-sourced actor and the jdbc plugin
- * loads only the newest snapshot row, so a corrupt one could not be skipped.
+ * journal holds only a reference (the round and the checksum): Pekko's snapshot store is not used,
+ * because storing a snapshot stalls the event-sourced actor and the jdbc plugin loads only the
+ * newest snapshot row, so a corrupt one could not be skipped.
  *
  * <p>One connection, opened on first use and opened again after a failure. A call that finds it
- * lost (ended by the server, an idle timeout, a restart or the network) is made once more on a
- * new connection: every call may be repeated ({@link #deleteBefore} then counts only the rows the
+ * lost (ended by the server, an idle timeout, a restart or the network) is made once more on a new
+ * connection: every call may be repeated ({@link #deleteBefore} then counts only the rows the
  * second try deleted). Calls are blocking (run them off actor threads) and serialized.
  */
 public final class CheckpointStore implements CheckpointRepository {
   public static final String TABLE = "anvil_checkpoint";
 
-  static final String DDL = "CREATE TABLE IF NOT EXISTS " + TABLE + " ("
-      + "job_id TEXT NOT NULL, round BIGINT NOT NULL, sha256 TEXT NOT NULL,"
-      + " size BIGINT NOT NULL, data BYTEA NOT NULL,"
-      + " written_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),"
-      + " PRIMARY KEY (job_id, round))";
+  static final String DDL =
+      "CREATE TABLE IF NOT EXISTS "
+          + TABLE
+          + " ("
+          + "job_id TEXT NOT NULL, round BIGINT NOT NULL, sha256 TEXT NOT NULL,"
+          + " size BIGINT NOT NULL, data BYTEA NOT NULL,"
+          + " written_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),"
+          + " PRIMARY KEY (job_id, round))";
 
   /** Incremental mode's log of reduced gradients, one row per job and round. */
   public static final String GRADIENTS = "anvil_round_gradient";
 
-  static final String GRADIENTS_DDL = "CREATE TABLE IF NOT EXISTS " + GRADIENTS + " ("
-      + "job_id TEXT NOT NULL, round BIGINT NOT NULL, loss_sum DOUBLE PRECISION NOT NULL,"
-      + " samples BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (job_id, round))";
+  static final String GRADIENTS_DDL =
+      "CREATE TABLE IF NOT EXISTS "
+          + GRADIENTS
+          + " ("
+          + "job_id TEXT NOT NULL, round BIGINT NOT NULL, loss_sum DOUBLE PRECISION NOT NULL,"
+          + " samples BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (job_id, round))";
 
   /**
    * Round {@code round}'s reduced gradient sum (before the division by the batch size), with its
@@ -62,8 +68,10 @@ public final class CheckpointStore implements CheckpointRepository {
   }
 
   private final DatabaseSettings db;
+
   /** Where checkpoint bytes go as files; null: in the table. */
   private final Path directory;
+
   private Connection connection;
 
   /** Checkpoints whose bytes are stored in the table. */
@@ -74,9 +82,9 @@ public final class CheckpointStore implements CheckpointRepository {
   /**
    * Checkpoints whose bytes are files under {@code directory} ({@code <directory>/job-<job
    * id>/<round>.ckpt}, written to a temporary name, forced to disk and renamed), with their row
-   * (round, checksum, size, no bytes) in the table; null keeps the bytes in the table. Every
-   * node that may run the job's coordinator must see the same directory (one host, or a shared
-   * file system): a node that cannot read a checkpoint skips it as missing.
+   * (round, checksum, size, no bytes) in the table; null keeps the bytes in the table. Every node
+   * that may run the job's coordinator must see the same directory (one host, or a shared file
+   * system): a node that cannot read a checkpoint skips it as missing.
    */
   public CheckpointStore(DatabaseSettings db, Path directory) {
     this.db = db;
@@ -101,20 +109,29 @@ public final class CheckpointStore implements CheckpointRepository {
   }
 
   /**
-   * Stores rounds' gradients in one transaction (a round already stored is left as it is: the
-   * same round always has the same gradient).
+   * Stores rounds' gradients in one transaction (a round already stored is left as it is: the same
+   * round always has the same gradient).
    */
   @Override
   public synchronized void writeGradients(String jobId, List<RoundGradient> rounds) {
     if (rounds.isEmpty()) {
       return;
     }
-    run("write the gradients of rounds " + rounds.get(0).round() + ".."
-        + rounds.get(rounds.size() - 1).round() + " of job " + jobId, c -> {
+    run(
+        "write the gradients of rounds "
+            + rounds.get(0).round()
+            + ".."
+            + rounds.get(rounds.size() - 1).round()
+            + " of job "
+            + jobId,
+        c -> {
           c.setAutoCommit(false);
-          try (PreparedStatement p = c.prepareStatement("INSERT INTO " + GRADIENTS
-              + " (job_id, round, loss_sum, samples, data) VALUES (?, ?, ?, ?, ?)"
-              + " ON CONFLICT (job_id, round) DO NOTHING")) {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + GRADIENTS
+                      + " (job_id, round, loss_sum, samples, data) VALUES (?, ?, ?, ?, ?)"
+                      + " ON CONFLICT (job_id, round) DO NOTHING")) {
             for (RoundGradient g : rounds) {
               p.setString(1, jobId);
               p.setLong(2, g.round());
@@ -135,60 +152,77 @@ public final class CheckpointStore implements CheckpointRepository {
   /** Job {@code jobId}'s stored gradients of rounds {@code from..to}, in round order. */
   @Override
   public synchronized List<RoundGradient> readGradients(String jobId, long from, long to) {
-    return run("read the gradients of rounds " + from + ".." + to + " of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT round, loss_sum, samples, data FROM "
-          + GRADIENTS + " WHERE job_id = ? AND round BETWEEN ? AND ? ORDER BY round")) {
-        p.setString(1, jobId);
-        p.setLong(2, from);
-        p.setLong(3, to);
-        List<RoundGradient> out = new ArrayList<>();
-        try (ResultSet r = p.executeQuery()) {
-          while (r.next()) {
-            out.add(new RoundGradient(r.getLong(1), FloatBytes.decode(r.getBytes(4)),
-                r.getDouble(2), r.getLong(3)));
+    return run(
+        "read the gradients of rounds " + from + ".." + to + " of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT round, loss_sum, samples, data FROM "
+                      + GRADIENTS
+                      + " WHERE job_id = ? AND round BETWEEN ? AND ? ORDER BY round")) {
+            p.setString(1, jobId);
+            p.setLong(2, from);
+            p.setLong(3, to);
+            List<RoundGradient> out = new ArrayList<>();
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                out.add(
+                    new RoundGradient(
+                        r.getLong(1),
+                        FloatBytes.decode(r.getBytes(4)),
+                        r.getDouble(2),
+                        r.getLong(3)));
+              }
+            }
+            return out;
           }
-        }
-        return out;
-      }
-    });
+        });
   }
 
   /** Deletes job {@code jobId}'s gradients of rounds up to {@code round}; returns how many. */
   @Override
   public synchronized int deleteGradientsThrough(String jobId, long round) {
-    return run("delete old gradients of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("DELETE FROM " + GRADIENTS
-          + " WHERE job_id = ? AND round <= ?")) {
-        p.setString(1, jobId);
-        p.setLong(2, round);
-        return p.executeUpdate();
-      }
-    });
+    return run(
+        "delete old gradients of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement("DELETE FROM " + GRADIENTS + " WHERE job_id = ? AND round <= ?")) {
+            p.setString(1, jobId);
+            p.setLong(2, round);
+            return p.executeUpdate();
+          }
+        });
   }
 
   /**
-   * Stores {@code bytes} as job {@code jobId}'s checkpoint of round {@code round} (replacing a
-   * row of the same round: rewriting a round writes the same bits) and returns its row.
+   * Stores {@code bytes} as job {@code jobId}'s checkpoint of round {@code round} (replacing a row
+   * of the same round: rewriting a round writes the same bits) and returns its row.
    */
   @Override
   public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
     Path file = directory == null ? null : writeFile(jobId, round, bytes);
     byte[] inRow = file == null ? bytes : new byte[0];
-    return run("write the checkpoint of round " + round + " of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("INSERT INTO " + TABLE
-          + " (job_id, round, sha256, size, data) VALUES (?, ?, ?, ?, ?)"
-          + " ON CONFLICT (job_id, round) DO UPDATE SET sha256 = EXCLUDED.sha256,"
-          + " size = EXCLUDED.size, data = EXCLUDED.data, written_at = now()")) {
-        p.setString(1, jobId);
-        p.setLong(2, round);
-        p.setString(3, sha256);
-        p.setLong(4, bytes.length);
-        p.setBytes(5, inRow);
-        p.executeUpdate();
-      }
-      return file == null ? new Stored(jobId, round, sha256, bytes.length)
-          : inFile(jobId, round, sha256, bytes.length);
-    });
+    return run(
+        "write the checkpoint of round " + round + " of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + TABLE
+                      + " (job_id, round, sha256, size, data) VALUES (?, ?, ?, ?, ?)"
+                      + " ON CONFLICT (job_id, round) DO UPDATE SET sha256 = EXCLUDED.sha256,"
+                      + " size = EXCLUDED.size, data = EXCLUDED.data, written_at = now()")) {
+            p.setString(1, jobId);
+            p.setLong(2, round);
+            p.setString(3, sha256);
+            p.setLong(4, bytes.length);
+            p.setBytes(5, inRow);
+            p.executeUpdate();
+          }
+          return file == null
+              ? new Stored(jobId, round, sha256, bytes.length)
+              : inFile(jobId, round, sha256, bytes.length);
+        });
   }
 
   private Path folder(String jobId) {
@@ -222,35 +256,46 @@ public final class CheckpointStore implements CheckpointRepository {
         }
         out.force(true);
       }
-      Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       try (FileChannel folder = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-        folder.force(true);  // the rename itself survives a crash
+        folder.force(true); // the rename itself survives a crash
       }
       return target;
     } catch (IOException e) {
-      throw new DatabaseException("cannot write the checkpoint of round " + round + " of job "
-          + jobId + " to " + target + ": " + e.getMessage(), e);
+      throw new DatabaseException(
+          "cannot write the checkpoint of round "
+              + round
+              + " of job "
+              + jobId
+              + " to "
+              + target
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
   /** The bytes of job {@code jobId}'s checkpoint of round {@code round}, or null if none. */
   @Override
   public synchronized byte[] read(String jobId, long round) {
-    return run("read the checkpoint of round " + round + " of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT data, size FROM " + TABLE
-          + " WHERE job_id = ? AND round = ?")) {
-        p.setString(1, jobId);
-        p.setLong(2, round);
-        try (ResultSet r = p.executeQuery()) {
-          if (!r.next()) {
-            return null;
+    return run(
+        "read the checkpoint of round " + round + " of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT data, size FROM " + TABLE + " WHERE job_id = ? AND round = ?")) {
+            p.setString(1, jobId);
+            p.setLong(2, round);
+            try (ResultSet r = p.executeQuery()) {
+              if (!r.next()) {
+                return null;
+              }
+              byte[] data = r.getBytes(1);
+              return bytesInFile(data.length, r.getLong(2)) ? readFile(jobId, round) : data;
+            }
           }
-          byte[] data = r.getBytes(1);
-          return bytesInFile(data.length, r.getLong(2)) ? readFile(jobId, round) : data;
-        }
-      }
-    });
+        });
   }
 
   /** A checkpoint's file, or null when there is none here (or no directory is configured). */
@@ -263,29 +308,45 @@ public final class CheckpointStore implements CheckpointRepository {
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {
-      throw new DatabaseException("cannot read the checkpoint of round " + round + " of job "
-          + jobId + " from " + file(jobId, round) + ": " + e.getMessage(), e);
+      throw new DatabaseException(
+          "cannot read the checkpoint of round "
+              + round
+              + " of job "
+              + jobId
+              + " from "
+              + file(jobId, round)
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
   /** Job {@code jobId}'s stored checkpoints, newest round first. */
   public synchronized List<Stored> list(String jobId) {
-    return run("list the checkpoints of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("SELECT round, sha256, size,"
-          + " octet_length(data) FROM " + TABLE + " WHERE job_id = ? ORDER BY round DESC")) {
-        p.setString(1, jobId);
-        List<Stored> out = new ArrayList<>();
-        try (ResultSet r = p.executeQuery()) {
-          while (r.next()) {
-            long round = r.getLong(1);
-            boolean inFile = directory != null && bytesInFile(r.getLong(4), r.getLong(3));
-            out.add(inFile ? inFile(jobId, round, r.getString(2), r.getLong(3))
-                : new Stored(jobId, round, r.getString(2), r.getLong(3)));
+    return run(
+        "list the checkpoints of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT round, sha256, size,"
+                      + " octet_length(data) FROM "
+                      + TABLE
+                      + " WHERE job_id = ? ORDER BY round DESC")) {
+            p.setString(1, jobId);
+            List<Stored> out = new ArrayList<>();
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                long round = r.getLong(1);
+                boolean inFile = directory != null && bytesInFile(r.getLong(4), r.getLong(3));
+                out.add(
+                    inFile
+                        ? inFile(jobId, round, r.getString(2), r.getLong(3))
+                        : new Stored(jobId, round, r.getString(2), r.getLong(3)));
+              }
+            }
+            return out;
           }
-        }
-        return out;
-      }
-    });
+        });
   }
 
   /** Deletes job {@code jobId}'s checkpoints of rounds before {@code round}; returns how many. */
@@ -294,14 +355,16 @@ public final class CheckpointStore implements CheckpointRepository {
     if (directory != null) {
       deleteFilesBefore(jobId, round);
     }
-    return run("delete old checkpoints of job " + jobId, c -> {
-      try (PreparedStatement p = c.prepareStatement("DELETE FROM " + TABLE
-          + " WHERE job_id = ? AND round < ?")) {
-        p.setString(1, jobId);
-        p.setLong(2, round);
-        return p.executeUpdate();
-      }
-    });
+    return run(
+        "delete old checkpoints of job " + jobId,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement("DELETE FROM " + TABLE + " WHERE job_id = ? AND round < ?")) {
+            p.setString(1, jobId);
+            p.setLong(2, round);
+            return p.executeUpdate();
+          }
+        });
   }
 
   private void deleteFilesBefore(String jobId, long round) {
@@ -315,7 +378,8 @@ public final class CheckpointStore implements CheckpointRepository {
         String name = f.getFileName().toString();
         int dot = name.indexOf('.');
         try {
-          if (dot > 0 && (name.endsWith(".ckpt") || name.endsWith(".tmp"))
+          if (dot > 0
+              && (name.endsWith(".ckpt") || name.endsWith(".tmp"))
               && Long.parseLong(name.substring(0, dot)) < round) {
             Files.deleteIfExists(f);
           }
@@ -324,8 +388,14 @@ public final class CheckpointStore implements CheckpointRepository {
         }
       }
     } catch (IOException e) {
-      throw new DatabaseException("cannot delete old checkpoint files of job " + jobId + " in "
-          + folder + ": " + e.getMessage(), e);
+      throw new DatabaseException(
+          "cannot delete old checkpoint files of job "
+              + jobId
+              + " in "
+              + folder
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -341,8 +411,8 @@ public final class CheckpointStore implements CheckpointRepository {
       } catch (SQLException e) {
         closeQuietly();
         if (!reused || !lost(e)) {
-          throw new DatabaseException("cannot " + what + " in " + db.url() + ": "
-              + e.getMessage(), e);
+          throw new DatabaseException(
+              "cannot " + what + " in " + db.url() + ": " + e.getMessage(), e);
         }
         reused = false;
       }

@@ -13,11 +13,14 @@ public record DatabaseSettings(String url, String user, String password, boolean
     Config c = config.getConfig("anvil.persistence");
     String url = c.getString("url");
     if (!url.startsWith("jdbc:postgresql://")) {
-      throw new IllegalArgumentException("anvil.persistence.url = \"" + url + "\": must be a"
-          + " PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE");
+      throw new IllegalArgumentException(
+          "anvil.persistence.url = \""
+              + url
+              + "\": must be a"
+              + " PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE");
     }
-    return new DatabaseSettings(url, c.getString("user"), c.getString("password"),
-        c.getBoolean("create-schema"));
+    return new DatabaseSettings(
+        url, c.getString("user"), c.getString("password"), c.getBoolean("create-schema"));
   }
 
   /** Connects, or fails with the URL and user in the message (never the password). */
@@ -29,8 +32,14 @@ public record DatabaseSettings(String url, String user, String password, boolean
     try {
       return DriverManager.getConnection(url, p);
     } catch (SQLException e) {
-      throw new DatabaseException("cannot reach the journal database at " + url + " as user "
-          + user + ": " + e.getMessage(), e);
+      throw new DatabaseException(
+          "cannot reach the journal database at "
+              + url
+              + " as user "
+              + user
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -39,8 +48,8 @@ public record DatabaseSettings(String url, String user, String password, boolean
     try (Connection c = connect()) {
       c.isValid(5);
     } catch (SQLException e) {
-      throw new DatabaseException("cannot reach the journal database at " + url + ": "
-          + e.getMessage(), e);
+      throw new DatabaseException(
+          "cannot reach the journal database at " + url + ": " + e.getMessage(), e);
     }
   }
 

@@ -19,12 +19,11 @@ import java.util.Properties;
  * under a folder of the cluster (so it survives restarts of the cluster). Node JVMs reach it over
  * TCP on loopback, so killing a node never takes the journal with it.
  *
- * <p>Nothing trusts a connection for where it comes from: every login is SCRAM with a password,
- * on loopback too (any local user can reach loopback). The superuser {@code postgres} gets a
- * generated password that never leaves this process and the data folder; Anvil's nodes log in as
- * {@code anvil}, a role that owns database {@code anvil} and nothing else (no superuser, so no
- * {@code COPY ... TO PROGRAM}). Passwords live in the data folder, mode 0600 (the folder is
- * 0700).
+ * <p>Nothing trusts a connection for where it comes from: every login is SCRAM with a password, on
+ * loopback too (any local user can reach loopback). The superuser {@code postgres} gets a generated
+ * password that never leaves this process and the data folder; Anvil's nodes log in as {@code
+ * anvil}, a role that owns database {@code anvil} and nothing else (no superuser, so no {@code COPY
+ * ... TO PROGRAM}). Passwords live in the data folder, mode 0600 (the folder is 0700).
  *
  * <p>The server is a process of its own, so it would outlive a host process killed with SIGKILL
  * (which runs no shutdown hook). A watchdog (a shell reading a pipe from this process) stops it
@@ -46,8 +45,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private final Path dataDirectory;
   private final String password;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, Process watchdog, Path dataDirectory,
-      String password) {
+  private EmbeddedDatabase(
+      EmbeddedPostgres postgres, Process watchdog, Path dataDirectory, String password) {
     this.postgres = postgres;
     this.watchdog = watchdog;
     this.dataDirectory = dataDirectory;
@@ -60,42 +59,46 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   /**
-   * Starts PostgreSQL on {@code port} (0: a free one), on loopback only, with its data in
-   * {@code dataDirectory}; started again on the same folder and port after {@link #close()}, it
-   * is the same database. Role {@code anvil}'s password is generated once and kept.
+   * Starts PostgreSQL on {@code port} (0: a free one), on loopback only, with its data in {@code
+   * dataDirectory}; started again on the same folder and port after {@link #close()}, it is the
+   * same database. Role {@code anvil}'s password is generated once and kept.
    */
   public static EmbeddedDatabase start(Path dataDirectory, int port) {
     return start(dataDirectory, "127.0.0.1", port, null);
   }
 
   /**
-   * Starts PostgreSQL for a cluster that spans hosts: it listens on {@code host} (and loopback)
-   * at {@code port}; other hosts log in as {@code anvil} to database {@code anvil} with
-   * {@code password} (the superuser only ever from this host). The data stays in
-   * {@code dataDirectory} across restarts.
+   * Starts PostgreSQL for a cluster that spans hosts: it listens on {@code host} (and loopback) at
+   * {@code port}; other hosts log in as {@code anvil} to database {@code anvil} with {@code
+   * password} (the superuser only ever from this host). The data stays in {@code dataDirectory}
+   * across restarts.
    */
-  public static EmbeddedDatabase startShared(Path dataDirectory, String host, int port,
-      String password) {
+  public static EmbeddedDatabase startShared(
+      Path dataDirectory, String host, int port, String password) {
     if (password == null || password.isEmpty()) {
-      throw new IllegalArgumentException("a database other hosts reach needs a password"
-          + " (ANVIL_DB_PASSWORD)");
+      throw new IllegalArgumentException(
+          "a database other hosts reach needs a password" + " (ANVIL_DB_PASSWORD)");
     }
     return start(dataDirectory, host, port, password);
   }
 
-  private static EmbeddedDatabase start(Path dataDirectory, String host, int port,
-      String rolePassword) {
+  private static EmbeddedDatabase start(
+      Path dataDirectory, String host, int port, String rolePassword) {
     boolean shared = !host.equals("127.0.0.1");
     try {
       Files.createDirectories(dataDirectory);
       StalePostmaster.stopIfRunning(dataDirectory, STALE_SERVER_STOP);
       String superuser = OwnerOnlyFiles.read(dataDirectory.resolve(SUPERUSER_FILE));
-      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDirectory.toAbsolutePath())
-          .setCleanDataDirectory(false)
-          .setServerConfig("listen_addresses", !shared ? "127.0.0.1"
-              : host.equals("0.0.0.0") || host.equals("*") ? "*" : host + ",127.0.0.1")
-          .setServerConfig("password_encryption", "scram-sha-256");
+      EmbeddedPostgres.Builder builder =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(dataDirectory.toAbsolutePath())
+              .setCleanDataDirectory(false)
+              .setServerConfig(
+                  "listen_addresses",
+                  !shared
+                      ? "127.0.0.1"
+                      : host.equals("0.0.0.0") || host.equals("*") ? "*" : host + ",127.0.0.1")
+              .setServerConfig("password_encryption", "scram-sha-256");
       if (superuser != null) {
         builder.setConnectConfig("password", superuser);
       }
@@ -116,21 +119,30 @@ public final class EmbeddedDatabase implements AutoCloseable {
         throw e;
       }
     } catch (IOException | SQLException e) {
-      throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDirectory
-          + (shared ? " on " + host + ":" + port : "") + ": " + e.getMessage(),
+      throw new UncheckedIOException(
+          "cannot start the embedded PostgreSQL in "
+              + dataDirectory
+              + (shared ? " on " + host + ":" + port : "")
+              + ": "
+              + e.getMessage(),
           e instanceof IOException io ? io : new IOException(e));
     }
   }
 
   /**
-   * A shell that waits for its standard input (a pipe from this process) to close, which
-   * happens when this process exits or is killed, and then stops the server (fast shutdown).
+   * A shell that waits for its standard input (a pipe from this process) to close, which happens
+   * when this process exits or is killed, and then stops the server (fast shutdown).
    */
   private static Process watchdog(Path dataDirectory) throws IOException {
-    String pidFile = dataDirectory.toAbsolutePath().resolve("postmaster.pid").toString()
-        .replace("'", "'\\''");
-    return new ProcessBuilder("sh", "-c", "while read -r _; do :; done;"
-        + " kill -INT \"$(head -n 1 '" + pidFile + "' 2>/dev/null)\" 2>/dev/null; exit 0")
+    String pidFile =
+        dataDirectory.toAbsolutePath().resolve("postmaster.pid").toString().replace("'", "'\\''");
+    return new ProcessBuilder(
+            "sh",
+            "-c",
+            "while read -r _; do :; done;"
+                + " kill -INT \"$(head -n 1 '"
+                + pidFile
+                + "' 2>/dev/null)\" 2>/dev/null; exit 0")
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .start();
@@ -140,8 +152,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * Gives the superuser a password (first start), makes role and database {@code anvil}, and
    * requires passwords of every connection; returns the role's password.
    */
-  private static String secure(EmbeddedPostgres pg, Path dir, String superuser,
-      String rolePassword, boolean shared) throws IOException, SQLException {
+  private static String secure(
+      EmbeddedPostgres pg, Path dir, String superuser, String rolePassword, boolean shared)
+      throws IOException, SQLException {
     Properties login = new Properties();
     login.setProperty("user", "postgres");
     login.setProperty("password", superuser == null ? "" : superuser);
@@ -153,23 +166,26 @@ public final class EmbeddedDatabase implements AutoCloseable {
         s.execute("ALTER ROLE postgres PASSWORD " + literal(generated));
         OwnerOnlyFiles.write(dir.resolve(SUPERUSER_FILE), generated);
       }
-      String role = rolePassword != null ? rolePassword
-          : OwnerOnlyFiles.read(dir.resolve(ROLE_FILE));
+      String role =
+          rolePassword != null ? rolePassword : OwnerOnlyFiles.read(dir.resolve(ROLE_FILE));
       if (role == null) {
         role = OwnerOnlyFiles.newSecret(24);
       }
       boolean exists;
-      try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + ROLE
-          + "'")) {
+      try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + ROLE + "'")) {
         exists = r.next();
       }
-      s.execute((exists ? "ALTER ROLE " : "CREATE ROLE ") + ROLE + " LOGIN NOSUPERUSER"
-          + " NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD " + literal(role));
+      s.execute(
+          (exists ? "ALTER ROLE " : "CREATE ROLE ")
+              + ROLE
+              + " LOGIN NOSUPERUSER"
+              + " NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD "
+              + literal(role));
       if (rolePassword == null) {
         OwnerOnlyFiles.write(dir.resolve(ROLE_FILE), role);
       }
-      try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '"
-          + DATABASE + "'")) {
+      try (ResultSet r =
+          s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
         if (!r.next()) {
           s.execute("CREATE DATABASE " + DATABASE + " OWNER " + ROLE);
         }
@@ -187,13 +203,25 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * {@code anvil} to database {@code anvil}, and only when shared.
    */
   private static void requirePasswords(Path hba, boolean shared) throws IOException {
-    StringBuilder rules = new StringBuilder(HBA_MARK + " every login needs its password (SCRAM)\n"
-        + "local all all scram-sha-256\n"
-        + "host all all 127.0.0.1/32 scram-sha-256\n"
-        + "host all all ::1/128 scram-sha-256\n");
+    StringBuilder rules =
+        new StringBuilder(
+            HBA_MARK
+                + " every login needs its password (SCRAM)\n"
+                + "local all all scram-sha-256\n"
+                + "host all all 127.0.0.1/32 scram-sha-256\n"
+                + "host all all ::1/128 scram-sha-256\n");
     if (shared) {
-      rules.append("host " + DATABASE + " " + ROLE + " 0.0.0.0/0 scram-sha-256\n"
-          + "host " + DATABASE + " " + ROLE + " ::/0 scram-sha-256\n");
+      rules.append(
+          "host "
+              + DATABASE
+              + " "
+              + ROLE
+              + " 0.0.0.0/0 scram-sha-256\n"
+              + "host "
+              + DATABASE
+              + " "
+              + ROLE
+              + " ::/0 scram-sha-256\n");
     }
     Files.writeString(hba, rules.toString());
   }

@@ -8,12 +8,12 @@ import java.util.Set;
  */
 public interface EventDeleter {
   /** Does nothing: events are kept (tests, and {@code anvil.checkpoint.delete-old-events} off). */
-  EventDeleter KEEP = (persistenceId, before, kept) -> { };
+  EventDeleter KEEP = (persistenceId, before, kept) -> {};
 
   /**
-   * Deletes the events of {@code persistenceId} before {@code sequenceNumber} except those
-   * numbered in {@code kept}. Fails with a {@link DatabaseException} naming the journal; the
-   * caller may try again later (nothing is lost by not deleting).
+   * Deletes the events of {@code persistenceId} before {@code sequenceNumber} except those numbered
+   * in {@code kept}. Fails with a {@link DatabaseException} naming the journal; the caller may try
+   * again later (nothing is lost by not deleting).
    */
   void deleteBefore(String persistenceId, long sequenceNumber, Set<Long> kept);
 }

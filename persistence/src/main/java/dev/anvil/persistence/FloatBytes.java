@@ -15,8 +15,8 @@ final class FloatBytes {
 
   static float[] decode(byte[] bytes) {
     if (bytes.length % 4 != 0) {
-      throw new IllegalArgumentException(bytes.length + " bytes are not a whole number of"
-          + " floats");
+      throw new IllegalArgumentException(
+          bytes.length + " bytes are not a whole number of" + " floats");
     }
     float[] values = new float[bytes.length / 4];
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);

@@ -31,8 +31,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class CheckpointStoreTest {
-  @RegisterExtension
-  static final TestDatabase database = new TestDatabase();
+  @RegisterExtension static final TestDatabase database = new TestDatabase();
 
   private CheckpointStore store;
   private String job;
@@ -61,10 +60,18 @@ class CheckpointStoreTest {
       params[i] = (i * 31 + salt) * 1e-3f;
       momentum[i] = -params[i] / 7;
     }
-    return CheckpointFormat.encode(new Checkpoint(job, "job { name = \"" + job + "\" }", 2,
-        "fingerprint", "java", new TrainingState(round, params,
-            new OptimizerState(round, new float[][] {momentum})), 0.5,
-        List.of(new EpochReport(1, round, 0.5, 0.4, 0.9)), 0.25, 1));
+    return CheckpointFormat.encode(
+        new Checkpoint(
+            job,
+            "job { name = \"" + job + "\" }",
+            2,
+            "fingerprint",
+            "java",
+            new TrainingState(round, params, new OptimizerState(round, new float[][] {momentum})),
+            0.5,
+            List.of(new EpochReport(1, round, 0.5, 0.4, 0.9)),
+            0.25,
+            1));
   }
 
   private Stored write(long round, int salt) {
@@ -73,7 +80,8 @@ class CheckpointStoreTest {
   }
 
   private static <T> T query(String sql, ResultReader<T> reader) throws SQLException {
-    try (Connection c = database.settings().connect(); Statement s = c.createStatement();
+    try (Connection c = database.settings().connect();
+        Statement s = c.createStatement();
         ResultSet r = s.executeQuery(sql)) {
       return reader.read(r);
     }
@@ -85,9 +93,9 @@ class CheckpointStoreTest {
 
   /**
    * With a directory: the bytes go to a file (the row keeps round, checksum and size, no bytes),
-   * read back unchanged; a flipped bit in the file comes back flipped (the coordinator's
-   * checksum check refuses it); a missing file reads as no checkpoint; old files, and a
-   * temporary file a dead writer left, go with old rows; a job id cannot leave the directory.
+   * read back unchanged; a flipped bit in the file comes back flipped (the coordinator's checksum
+   * check refuses it); a missing file reads as no checkpoint; old files, and a temporary file a
+   * dead writer left, go with old rows; a job id cannot leave the directory.
    */
   @Test
   void checkpointFilesInADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
@@ -104,15 +112,20 @@ class CheckpointStoreTest {
         assertArrayEquals(bytes, java.nio.file.Files.readAllBytes(file));
         assertEquals(bytes.length, s.size());
       }
-      long rowBytes = query("SELECT sum(octet_length(data)) FROM anvil_checkpoint WHERE job_id"
-          + " = '" + odd.replace("'", "''") + "'", r -> r.next() ? r.getLong(1) : -1);
+      long rowBytes =
+          query(
+              "SELECT sum(octet_length(data)) FROM anvil_checkpoint WHERE job_id"
+                  + " = '"
+                  + odd.replace("'", "''")
+                  + "'",
+              r -> r.next() ? r.getLong(1) : -1);
       assertEquals(0, rowBytes, "the rows hold no checkpoint bytes");
       assertArrayEquals(written.get(2), files.read(odd, 30));
-      assertEquals(List.of(40L, 30L, 20L, 10L), files.list(odd).stream().map(Stored::round)
-          .toList());
+      assertEquals(
+          List.of(40L, 30L, 20L, 10L), files.list(odd).stream().map(Stored::round).toList());
 
-      java.nio.file.Path newest = java.nio.file.Path.of(files.list(odd).get(0).location()
-          .substring("file:".length()));
+      java.nio.file.Path newest =
+          java.nio.file.Path.of(files.list(odd).get(0).location().substring("file:".length()));
       byte[] flipped = java.nio.file.Files.readAllBytes(newest);
       flipped[flipped.length / 2] ^= 0x10;
       java.nio.file.Files.write(newest, flipped);
@@ -122,9 +135,12 @@ class CheckpointStoreTest {
 
       java.nio.file.Files.delete(newest);
       assertNull(files.read(odd, 40), "a missing file is no checkpoint");
-      assertArrayEquals(written.get(0), new CheckpointStore(database.settings(), dir)
-          .read(odd, 10), "another store on the same directory reads it");
-      assertNull(new CheckpointStore(database.settings()).read(odd, 10),
+      assertArrayEquals(
+          written.get(0),
+          new CheckpointStore(database.settings(), dir).read(odd, 10),
+          "another store on the same directory reads it");
+      assertNull(
+          new CheckpointStore(database.settings()).read(odd, 10),
           "a store without the directory finds no bytes");
 
       java.nio.file.Path folder = newest.getParent();
@@ -132,8 +148,9 @@ class CheckpointStoreTest {
       java.nio.file.Files.writeString(folder.resolve("notes.txt"), "not Anvil's");
       assertEquals(2, files.deleteBefore(odd, 30));
       try (var left = java.nio.file.Files.list(folder)) {
-        assertEquals(List.of("30.ckpt", "notes.txt"), left.map(f -> f.getFileName().toString())
-            .sorted().toList());
+        assertEquals(
+            List.of("30.ckpt", "notes.txt"),
+            left.map(f -> f.getFileName().toString()).sorted().toList());
       }
       assertEquals(List.of(40L, 30L), files.list(odd).stream().map(Stored::round).toList());
     }
@@ -214,9 +231,13 @@ class CheckpointStoreTest {
     for (int i = 0; i < positions.length; i++) {
       Stored stored = write(i, i);
       byte[] original = store.read(job, i);
-      try (Connection c = database.settings().connect(); PreparedStatement p = c.prepareStatement(
-          "UPDATE " + CheckpointStore.TABLE + " SET data = set_byte(data, ?, get_byte(data, ?) # 1)"
-              + " WHERE job_id = ? AND round = ?")) {
+      try (Connection c = database.settings().connect();
+          PreparedStatement p =
+              c.prepareStatement(
+                  "UPDATE "
+                      + CheckpointStore.TABLE
+                      + " SET data = set_byte(data, ?, get_byte(data, ?) # 1)"
+                      + " WHERE job_id = ? AND round = ?")) {
         p.setInt(1, positions[i]);
         p.setInt(2, positions[i]);
         p.setString(3, job);
@@ -227,7 +248,9 @@ class CheckpointStoreTest {
       byte[] read = store.read(job, i);
       assertEquals(original.length, read.length);
       assertEquals(1, original[positions[i]] ^ read[positions[i]], "one bit at " + positions[i]);
-      assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(read),
+      assertThrows(
+          CorruptCheckpointException.class,
+          () -> CheckpointFormat.decode(read),
           "flipped at " + positions[i]);
       Stored row = store.list(job).get(0);
       assertEquals(stored.sha256(), row.sha256(), "the row's checksum is the original's");
@@ -236,16 +259,18 @@ class CheckpointStoreTest {
   }
 
   /**
-   * Kills every other client's connection to the database; returns the pids it killed (a
-   * backend that ended by itself between the listing and the kill is not counted).
+   * Kills every other client's connection to the database; returns the pids it killed (a backend
+   * that ended by itself between the listing and the kill is not counted).
    */
   private static List<Integer> killOtherConnections() throws SQLException {
-    return query("SELECT pid, pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-        + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        + " AND backend_type = 'client backend'", r -> {
+    return query(
+        "SELECT pid, pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + " AND backend_type = 'client backend'",
+        r -> {
           List<Integer> pids = new ArrayList<>();
           while (r.next()) {
-            if (r.getBoolean(2)) {  // false: it was already exiting (an earlier test's store)
+            if (r.getBoolean(2)) { // false: it was already exiting (an earlier test's store)
               pids.add(r.getInt(1));
             }
           }
@@ -254,8 +279,10 @@ class CheckpointStoreTest {
   }
 
   private static List<Integer> otherConnections() throws SQLException {
-    return query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        + " AND pid <> pg_backend_pid() AND backend_type = 'client backend'", r -> {
+    return query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        r -> {
           List<Integer> pids = new ArrayList<>();
           while (r.next()) {
             pids.add(r.getInt(1));
@@ -274,33 +301,40 @@ class CheckpointStoreTest {
       rounds.add(new CheckpointStore.RoundGradient(r, g, r * 0.5, 64 * r));
     }
     store.writeGradients(job, rounds.subList(0, 3));
-    store.writeGradients(job, rounds.subList(2, 5));  // round 3 again: left as it is
+    store.writeGradients(job, rounds.subList(2, 5)); // round 3 again: left as it is
     List<CheckpointStore.RoundGradient> back = store.readGradients(job, 2, 4);
-    assertEquals(List.of(2L, 3L, 4L), back.stream().map(CheckpointStore.RoundGradient::round)
-        .toList());
+    assertEquals(
+        List.of(2L, 3L, 4L), back.stream().map(CheckpointStore.RoundGradient::round).toList());
     for (CheckpointStore.RoundGradient g : back) {
       CheckpointStore.RoundGradient sent = rounds.get((int) g.round() - 1);
       assertEquals(sent.lossSum(), g.lossSum());
       assertEquals(sent.samples(), g.samples());
       for (int i = 0; i < odd.length; i++) {
-        assertEquals(Float.floatToRawIntBits(sent.gradient()[i]),
-            Float.floatToRawIntBits(g.gradient()[i]), "bits of element " + i);
+        assertEquals(
+            Float.floatToRawIntBits(sent.gradient()[i]),
+            Float.floatToRawIntBits(g.gradient()[i]),
+            "bits of element " + i);
       }
     }
     assertEquals(3, store.deleteGradientsThrough(job, 3));
-    assertEquals(List.of(4L, 5L), store.readGradients(job, 1, 10).stream()
-        .map(CheckpointStore.RoundGradient::round).toList());
+    assertEquals(
+        List.of(4L, 5L),
+        store.readGradients(job, 1, 10).stream()
+            .map(CheckpointStore.RoundGradient::round)
+            .toList());
   }
 
   @Test
   void aConnectionKilledByTheServerIsReplacedWithoutFailingTheCall() throws SQLException {
     Stored first = write(1, 1);
     byte[] second = checkpoint(job, 2, 2);
-    List<Consumer<CheckpointStore>> calls = List.of(
-        s -> assertEquals(List.of(first), s.list(job)),
-        s -> assertEquals(first.sha256(), CheckpointFormat.checksum(s.read(job, 1))),
-        s -> assertEquals(2, s.write(job, 2, second, CheckpointFormat.checksum(second)).round()),
-        s -> assertEquals(1, s.deleteBefore(job, 2)));
+    List<Consumer<CheckpointStore>> calls =
+        List.of(
+            s -> assertEquals(List.of(first), s.list(job)),
+            s -> assertEquals(first.sha256(), CheckpointFormat.checksum(s.read(job, 1))),
+            s ->
+                assertEquals(2, s.write(job, 2, second, CheckpointFormat.checksum(second)).round()),
+            s -> assertEquals(1, s.deleteBefore(job, 2)));
     for (Consumer<CheckpointStore> call : calls) {
       List<Integer> killed = killOtherConnections();
       // The store's connection, and any an earlier test's closed store left exiting.
@@ -316,10 +350,17 @@ class CheckpointStoreTest {
   @Test
   void aFailedStatementIsReportedAndTheNextCallWorks() {
     byte[] bytes = checkpoint(job, 1, 1);
-    DatabaseException e = assertThrows(DatabaseException.class,
-        () -> store.write(job, 1, bytes, null));
-    assertTrue(e.getMessage().startsWith("cannot write the checkpoint of round 1 of job " + job
-        + " in " + database.settings().url() + ": "), e.getMessage());
+    DatabaseException e =
+        assertThrows(DatabaseException.class, () -> store.write(job, 1, bytes, null));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "cannot write the checkpoint of round 1 of job "
+                    + job
+                    + " in "
+                    + database.settings().url()
+                    + ": "),
+        e.getMessage());
     assertEquals(List.of(), store.list(job));
     assertEquals(1, store.write(job, 1, bytes, CheckpointFormat.checksum(bytes)).round());
   }
@@ -327,10 +368,9 @@ class CheckpointStoreTest {
   @Test
   void anUnreachableDatabaseFailsEveryCallWithItsUrl() throws Exception {
     String url = "jdbc:postgresql://127.0.0.1:" + DatabaseSettingsTest.closedPort() + "/none";
-    try (CheckpointStore unreachable = new CheckpointStore(
-        new DatabaseSettings(url, "ops", "secret-pw", false))) {
-      DatabaseException e = assertThrows(DatabaseException.class,
-          () -> unreachable.read(job, 1));
+    try (CheckpointStore unreachable =
+        new CheckpointStore(new DatabaseSettings(url, "ops", "secret-pw", false))) {
+      DatabaseException e = assertThrows(DatabaseException.class, () -> unreachable.read(job, 1));
       assertTrue(e.getMessage().contains(url), e.getMessage());
       assertFalse(e.getMessage().contains("secret-pw"), e.getMessage());
       assertThrows(DatabaseException.class, () -> unreachable.list(job));

@@ -53,27 +53,34 @@ class DatabaseSettingsTest {
 
   @Test
   void aUrlThatIsNotPostgresIsRefusedByItsKey() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> DatabaseSettings.from(config("url = \"jdbc:mysql://127.0.0.1:3306/journal\"")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> DatabaseSettings.from(config("url = \"jdbc:mysql://127.0.0.1:3306/journal\"")));
     assertTrue(e.getMessage().contains("anvil.persistence.url"), e.getMessage());
     assertTrue(e.getMessage().contains("jdbc:mysql://127.0.0.1:3306/journal"), e.getMessage());
 
-    IllegalArgumentException unset = assertThrows(IllegalArgumentException.class,
-        () -> DatabaseSettings.from(config("")));
+    IllegalArgumentException unset =
+        assertThrows(IllegalArgumentException.class, () -> DatabaseSettings.from(config("")));
     assertTrue(unset.getMessage().contains("anvil.persistence.url"), unset.getMessage());
   }
 
   @Test
   void settingsAreReadFromConfig() {
-    DatabaseSettings db = DatabaseSettings.from(config("url = \"jdbc:postgresql://db:5432/j\","
-        + " user = ops, password = \"" + PASSWORD + "\", create-schema = off"));
+    DatabaseSettings db =
+        DatabaseSettings.from(
+            config(
+                "url = \"jdbc:postgresql://db:5432/j\","
+                    + " user = ops, password = \""
+                    + PASSWORD
+                    + "\", create-schema = off"));
     assertEquals(new DatabaseSettings("jdbc:postgresql://db:5432/j", "ops", PASSWORD, false), db);
   }
 
   @Test
   void toStringHidesThePassword() {
-    String s = new DatabaseSettings("jdbc:postgresql://db:5432/j", "ops", PASSWORD, true)
-        .toString();
+    String s =
+        new DatabaseSettings("jdbc:postgresql://db:5432/j", "ops", PASSWORD, true).toString();
     assertFalse(s.contains(PASSWORD), s);
     assertTrue(s.contains("jdbc:postgresql://db:5432/j") && s.contains("ops"), s);
   }

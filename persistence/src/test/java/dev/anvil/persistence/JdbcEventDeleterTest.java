@@ -18,8 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Deleting a job's old events from the plugin's journal table, in a real PostgreSQL. */
 class JdbcEventDeleterTest {
-  @RegisterExtension
-  static final TestDatabase database = new TestDatabase();
+  @RegisterExtension static final TestDatabase database = new TestDatabase();
 
   static String table;
 
@@ -31,9 +30,13 @@ class JdbcEventDeleterTest {
 
   /** Rows 1..{@code count} of {@code persistenceId}, as the plugin would write them. */
   private static void write(String persistenceId, int count) throws SQLException {
-    try (Connection c = database.settings().connect(); PreparedStatement p = c.prepareStatement(
-        "INSERT INTO " + table + " (persistence_id, sequence_number, writer, event_ser_id,"
-            + " event_ser_manifest, event_payload) VALUES (?, ?, 'w', 1, 'm', '\\x00'::bytea)")) {
+    try (Connection c = database.settings().connect();
+        PreparedStatement p =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + table
+                    + " (persistence_id, sequence_number, writer, event_ser_id,"
+                    + " event_ser_manifest, event_payload) VALUES (?, ?, 'w', 1, 'm', '\\x00'::bytea)")) {
       for (int n = 1; n <= count; n++) {
         p.setString(1, persistenceId);
         p.setLong(2, n);
@@ -44,9 +47,13 @@ class JdbcEventDeleterTest {
 
   private static List<Long> sequenceNumbers(String persistenceId) throws SQLException {
     List<Long> numbers = new ArrayList<>();
-    try (Connection c = database.settings().connect(); PreparedStatement p = c.prepareStatement(
-        "SELECT sequence_number FROM " + table + " WHERE persistence_id = ?"
-            + " ORDER BY sequence_number")) {
+    try (Connection c = database.settings().connect();
+        PreparedStatement p =
+            c.prepareStatement(
+                "SELECT sequence_number FROM "
+                    + table
+                    + " WHERE persistence_id = ?"
+                    + " ORDER BY sequence_number")) {
       p.setString(1, persistenceId);
       try (ResultSet r = p.executeQuery()) {
         while (r.next()) {
@@ -61,8 +68,7 @@ class JdbcEventDeleterTest {
   void deletesTheJobsEventsBeforeTheSequenceNumberButTheKeptOnes() throws SQLException {
     write("anvil-job|a", 8);
     write("anvil-job|b", 8);
-    new JdbcEventDeleter(database.settings(), table).deleteBefore("anvil-job|a", 6,
-        Set.of(2L, 4L));
+    new JdbcEventDeleter(database.settings(), table).deleteBefore("anvil-job|a", 6, Set.of(2L, 4L));
     assertEquals(List.of(2L, 4L, 6L, 7L, 8L), sequenceNumbers("anvil-job|a"));
     assertEquals(8, sequenceNumbers("anvil-job|b").size(), "another job's events stay");
 
@@ -72,9 +78,15 @@ class JdbcEventDeleterTest {
 
   @Test
   void aTableThatIsNotThereFailsNamingTheJobAndTheDatabase() {
-    DatabaseException e = assertThrows(DatabaseException.class, () -> new JdbcEventDeleter(
-        database.settings(), "no_such_table").deleteBefore("anvil-job|c", 3, Set.of()));
-    assertTrue(e.getMessage().startsWith("cannot delete old events of anvil-job|c in "
-        + database.settings().url()), e.getMessage());
+    DatabaseException e =
+        assertThrows(
+            DatabaseException.class,
+            () ->
+                new JdbcEventDeleter(database.settings(), "no_such_table")
+                    .deleteBefore("anvil-job|c", 3, Set.of()));
+    assertTrue(
+        e.getMessage()
+            .startsWith("cannot delete old events of anvil-job|c in " + database.settings().url()),
+        e.getMessage());
   }
 }

@@ -19,9 +19,11 @@ class JournalTableTest {
 
   @Test
   void aSchemaInTheConfigQualifiesTheName() {
-    assertEquals("anvil.journal", JournalTable.name(table(
-        "schemaName = anvil, tableName = journal")));
-    assertEquals("journal", JournalTable.name(table("schemaName = \" \", tableName = journal")),
+    assertEquals(
+        "anvil.journal", JournalTable.name(table("schemaName = anvil, tableName = journal")));
+    assertEquals(
+        "journal",
+        JournalTable.name(table("schemaName = \" \", tableName = journal")),
         "a blank schema is none");
   }
 }

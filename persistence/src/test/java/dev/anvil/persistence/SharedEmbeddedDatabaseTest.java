@@ -20,12 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The embedded database trusts no connection for where it comes from: every login needs its
  * password (on loopback too), nodes log in as {@code anvil}, which is no superuser and cannot run
  * programs on the database host, and the superuser's password never leaves the data folder. The
- * database one node hosts for a multi-host cluster ({@code anvil node --host-db}) listens on
- * every address; it is reached here through 127.0.0.1 only.
+ * database one node hosts for a multi-host cluster ({@code anvil node --host-db}) listens on every
+ * address; it is reached here through 127.0.0.1 only.
  */
 class SharedEmbeddedDatabaseTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -45,34 +44,52 @@ class SharedEmbeddedDatabaseTest {
       assertEquals(url, db.jdbcUrl());
       assertEquals("anvil", db.user());
       try (Connection c = login(url, "anvil", "s3cret");
-          ResultSet r = c.createStatement().executeQuery("SELECT rolsuper, rolcreaterole,"
-              + " current_setting('listen_addresses') FROM pg_roles WHERE rolname = current_user")) {
+          ResultSet r =
+              c.createStatement()
+                  .executeQuery(
+                      "SELECT rolsuper, rolcreaterole,"
+                          + " current_setting('listen_addresses') FROM pg_roles WHERE rolname = current_user")) {
         r.next();
         assertFalse(r.getBoolean(1), "anvil is a superuser");
         assertFalse(r.getBoolean(2), "anvil creates roles");
         assertEquals("*", r.getString(3));
-        SQLException program = assertThrows(SQLException.class, () -> c.createStatement()
-            .execute("COPY (SELECT 1) TO PROGRAM 'touch " + dir.resolve("pwned") + "'"));
-        assertTrue(program.getMessage().contains("permission denied")
-            || program.getMessage().contains("must be superuser")
-            || program.getMessage().contains("pg_execute_server_program"), program::getMessage);
+        SQLException program =
+            assertThrows(
+                SQLException.class,
+                () ->
+                    c.createStatement()
+                        .execute(
+                            "COPY (SELECT 1) TO PROGRAM 'touch " + dir.resolve("pwned") + "'"));
+        assertTrue(
+            program.getMessage().contains("permission denied")
+                || program.getMessage().contains("must be superuser")
+                || program.getMessage().contains("pg_execute_server_program"),
+            program::getMessage);
         assertFalse(Files.exists(dir.resolve("pwned")));
       }
-      for (String[] attempt : new String[][] {{"anvil", "wrong"}, {"anvil", ""},
-          {"postgres", ""}, {"postgres", "s3cret"}}) {
-        SQLException refused = assertThrows(SQLException.class,
-            () -> login(url.replace("/anvil", "/postgres"), attempt[0], attempt[1]).close(),
-            attempt[0] + " with \"" + attempt[1] + "\"");
-        assertTrue(refused.getMessage().contains("password authentication failed")
-            || refused.getMessage().contains("the password is an empty string"),
+      for (String[] attempt :
+          new String[][] {
+            {"anvil", "wrong"}, {"anvil", ""}, {"postgres", ""}, {"postgres", "s3cret"}
+          }) {
+        SQLException refused =
+            assertThrows(
+                SQLException.class,
+                () -> login(url.replace("/anvil", "/postgres"), attempt[0], attempt[1]).close(),
+                attempt[0] + " with \"" + attempt[1] + "\"");
+        assertTrue(
+            refused.getMessage().contains("password authentication failed")
+                || refused.getMessage().contains("the password is an empty string"),
             refused::getMessage);
       }
-      DatabaseException e = assertThrows(DatabaseException.class, () -> new DatabaseSettings(
-          url, "anvil", "wrong", true).check());
+      DatabaseException e =
+          assertThrows(
+              DatabaseException.class,
+              () -> new DatabaseSettings(url, "anvil", "wrong", true).check());
       assertFalse(e.getMessage().contains("wrong"), "the password is never shown");
       for (String secret : new String[] {"anvil-superuser.password"}) {
-        assertEquals("rw-------", PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(dir.resolve(secret))));
+        assertEquals(
+            "rw-------",
+            PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(secret))));
       }
       try (Connection c = login(url, "anvil", "s3cret")) {
         c.createStatement().execute("CREATE TABLE kept (x int)");
@@ -97,8 +114,10 @@ class SharedEmbeddedDatabaseTest {
       port = db.port();
       assertTrue(first.length() >= 24, "a generated password");
       db.settings(true).check();
-      assertEquals("rw-------", PosixFilePermissions.toString(
-          Files.getPosixFilePermissions(dir.resolve("anvil-role.password"))));
+      assertEquals(
+          "rw-------",
+          PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(dir.resolve("anvil-role.password"))));
       assertThrows(SQLException.class, () -> login(db.jdbcUrl(), "anvil", "").close());
     }
     try (EmbeddedDatabase again = EmbeddedDatabase.start(dir, port)) {
@@ -109,8 +128,10 @@ class SharedEmbeddedDatabaseTest {
 
   @Test
   void aSharedDatabaseWithoutAPasswordIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> EmbeddedDatabase.startShared(dir, "127.0.0.1", 5999, ""));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> EmbeddedDatabase.startShared(dir, "127.0.0.1", 5999, ""));
     assertTrue(e.getMessage().contains("ANVIL_DB_PASSWORD"), e.getMessage());
   }
 }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * A fresh database for each test class: register with {@code @RegisterExtension static}.
  *
- * <p>By default an {@link EmbeddedDatabase} in a temporary folder. With the system property
- * {@value #URL} (and {@value #USER}, {@value #PASSWORD}) it is a new database {@code
- * anvil_test_<random>} on that external server instead, dropped after the class. Prints which.
+ * <p>By default an {@link EmbeddedDatabase} in a temporary folder. With the system property {@value
+ * #URL} (and {@value #USER}, {@value #PASSWORD}) it is a new database {@code anvil_test_<random>}
+ * on that external server instead, dropped after the class. Prints which.
  */
 public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
   static final String URL = "anvil.test.db.url";
@@ -39,8 +39,8 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
   /** The class's database; valid from {@code @BeforeAll} on. */
   public DatabaseSettings settings() {
     if (settings == null) {
-      throw new IllegalStateException("no database yet: register TestDatabase with"
-          + " @RegisterExtension on a static field");
+      throw new IllegalStateException(
+          "no database yet: register TestDatabase with" + " @RegisterExtension on a static field");
     }
     return settings;
   }
@@ -55,8 +55,9 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
       settings = embedded.settings(true);
       where = "embedded PostgreSQL in " + directory;
     } else {
-      server = new DatabaseSettings(url, System.getProperty(USER, "postgres"),
-          System.getProperty(PASSWORD, ""), true);
+      server =
+          new DatabaseSettings(
+              url, System.getProperty(USER, "postgres"), System.getProperty(PASSWORD, ""), true);
       String fresh = "anvil_test_" + HexFormat.of().formatHex(randomBytes(6));
       String freshUrl = withDatabase(url, fresh);
       execute(server, "CREATE DATABASE " + fresh);
@@ -64,8 +65,15 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
       settings = new DatabaseSettings(freshUrl, server.user(), server.password(), true);
       where = "external PostgreSQL (" + URL + "), new database " + name;
     }
-    System.out.println("[TestDatabase] " + context.getDisplayName() + ": " + where + ", "
-        + settings.url() + ", " + version(settings));
+    System.out.println(
+        "[TestDatabase] "
+            + context.getDisplayName()
+            + ": "
+            + where
+            + ", "
+            + settings.url()
+            + ", "
+            + version(settings));
   }
 
   @Override
@@ -88,8 +96,8 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
   static String withDatabase(String url, String database) {
     Matcher m = JDBC_URL.matcher(url);
     if (!m.matches()) {
-      throw new IllegalArgumentException(URL + " = " + url + ": expected"
-          + " jdbc:postgresql://HOST:PORT/DATABASE");
+      throw new IllegalArgumentException(
+          URL + " = " + url + ": expected" + " jdbc:postgresql://HOST:PORT/DATABASE");
     }
     return m.group(1) + database + (m.group(3) == null ? "" : m.group(3));
   }
@@ -101,7 +109,8 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
   }
 
   private static void execute(DatabaseSettings db, String sql) {
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {
       throw new DatabaseException(sql + " failed on " + db.url() + ": " + e.getMessage(), e);
@@ -109,11 +118,11 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
   }
 
   private static String version(DatabaseSettings db) throws SQLException {
-    try (Connection c = db.connect(); Statement s = c.createStatement();
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SHOW server_version")) {
       r.next();
       return "server " + r.getString(1);
     }
   }
-
 }

@@ -3,9 +3,8 @@ package dev.anvil.runtime;
 import com.typesafe.config.Config;
 import dev.anvil.coordinator.JobCoordinator;
 import dev.anvil.coordinator.JobMetrics;
-import dev.anvil.coordinator.JobProtocol;
-import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.protocol.TrainingProtocol;
+import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.SpecRules;
 import dev.anvil.persistence.DatabaseSettings;
@@ -40,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Anvil cluster node in this JVM: the actor system, the node's worker slots (registered with
- * the receptionist) and the coordinator entity type. Start it from a service with
- * {@link #start(Config)}; {@link #close()} leaves the cluster gracefully.
+ * the receptionist) and the coordinator entity type. Start it from a service with {@link
+ * #start(Config)}; {@link #close()} leaves the cluster gracefully.
  */
 public final class AnvilNode implements AutoCloseable {
   /**
@@ -62,17 +61,17 @@ public final class AnvilNode implements AutoCloseable {
    * Starts a node from {@code overrides} on top of system properties, application.conf and the
    * modules' reference.conf ({@link NodeSettings} builds them with checked values). Checks the
    * journal database first (a clear error with its URL when it does not answer) and creates the
-   * schema when asked. Without seed nodes ({@code pekko.cluster.seed-nodes} empty) the node forms
-   * a one-node cluster by itself.
+   * schema when asked. Without seed nodes ({@code pekko.cluster.seed-nodes} empty) the node forms a
+   * one-node cluster by itself.
    *
-   * <p>The node runs in an actor system of its own, named {@code anvil}, which is one member of
-   * the Anvil cluster. It cannot be started inside an actor system the service already has: that
-   * system would have to be a cluster member of Anvil's cluster with Anvil's Artery transport
-   * (its port, TLS), serializers, cluster roles, split-brain resolver and sharding settings, and
-   * its own actors would then share the failure detector, downing and shutdown of the training
-   * cluster (downing the member stops the service's system). A service that has an actor system
-   * keeps it and starts this node beside it; the two talk through {@link JobHandle} and
-   * {@link JobListener}, never through each other's actors.
+   * <p>The node runs in an actor system of its own, named {@code anvil}, which is one member of the
+   * Anvil cluster. It cannot be started inside an actor system the service already has: that system
+   * would have to be a cluster member of Anvil's cluster with Anvil's Artery transport (its port,
+   * TLS), serializers, cluster roles, split-brain resolver and sharding settings, and its own
+   * actors would then share the failure detector, downing and shutdown of the training cluster
+   * (downing the member stops the service's system). A service that has an actor system keeps it
+   * and starts this node beside it; the two talk through {@link JobHandle} and {@link JobListener},
+   * never through each other's actors.
    */
   public static AnvilNode start(Config overrides) {
     return start(overrides, List.of());
@@ -101,9 +100,12 @@ public final class AnvilNode implements AutoCloseable {
       prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       publishTo.add(prometheus);
     }
-    ActorSystem<Void> system = ActorSystem.create(guardian(slots), "anvil",
-        ActorSystemSetup.create(BootstrapSetup.create(config))
-            .and(new JobMetrics.Publish(publishTo)));
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            guardian(slots),
+            "anvil",
+            ActorSystemSetup.create(BootstrapSetup.create(config))
+                .and(new JobMetrics.Publish(publishTo)));
     JobCoordinator.init(system, role);
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       // No seed nodes: this node forms a cluster of its own (an embedding service, a test);
@@ -113,8 +115,8 @@ public final class AnvilNode implements AutoCloseable {
     AnvilNode node = new AnvilNode(system);
     if (prometheus != null) {
       try {
-        node.http = HttpApi.start(system, httpSettings, db, node::workersInCluster,
-            prometheus::scrape);
+        node.http =
+            HttpApi.start(system, httpSettings, db, node::workersInCluster, prometheus::scrape);
       } catch (RuntimeException e) {
         system.terminate();
         throw e;
@@ -124,16 +126,16 @@ public final class AnvilNode implements AutoCloseable {
   }
 
   /**
-   * A node that others can reach off loopback runs mutual TLS, unless its operator said
-   * otherwise ({@code anvil.tls.insecure-transport}, logged at every start).
+   * A node that others can reach off loopback runs mutual TLS, unless its operator said otherwise
+   * ({@code anvil.tls.insecure-transport}, logged at every start).
    */
   static void checkTransport(Config config) {
     if (dev.anvil.runtime.tls.TlsFiles.enabled(config)) {
       return;
     }
     String bind = config.getString("pekko.remote.artery.bind.hostname");
-    String host = bind.isEmpty() ? config.getString("pekko.remote.artery.canonical.hostname")
-        : bind;
+    String host =
+        bind.isEmpty() ? config.getString("pekko.remote.artery.canonical.hostname") : bind;
     boolean loopback;
     try {
       loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
@@ -144,33 +146,42 @@ public final class AnvilNode implements AutoCloseable {
       return;
     }
     if (!config.getBoolean("anvil.tls.insecure-transport")) {
-      throw new IllegalArgumentException("this node listens on " + host + " without TLS:"
-          + " anyone who reaches its cluster port could join the cluster. Give it a"
-          + " certificate (anvil.tls.directory, anvil node --tls DIR; anvil certs makes them),"
-          + " or accept plain TCP with anvil.tls.insecure-transport = on"
-          + " (--insecure-transport)");
+      throw new IllegalArgumentException(
+          "this node listens on "
+              + host
+              + " without TLS:"
+              + " anyone who reaches its cluster port could join the cluster. Give it a"
+              + " certificate (anvil.tls.directory, anvil node --tls DIR; anvil certs makes them),"
+              + " or accept plain TCP with anvil.tls.insecure-transport = on"
+              + " (--insecure-transport)");
     }
-    LOG.warn("INSECURE: cluster transport is"
-        + " plain TCP on {} (anvil.tls.insecure-transport = on): whoever reaches the cluster"
-        + " port can join the cluster, submit, cancel and read jobs", host);
+    LOG.warn(
+        "INSECURE: cluster transport is"
+            + " plain TCP on {} (anvil.tls.insecure-transport = on): whoever reaches the cluster"
+            + " port can join the cluster, submit, cancel and read jobs",
+        host);
   }
 
   private static Behavior<Void> guardian(int slots) {
-    return Behaviors.setup(ctx -> {
-      PreparedJobs prepared = new PreparedJobs(
-          SpecRules.from(ctx.getSystem().settings().config()));
-      String address = ctx.getSystem().address().hostPort();
-      for (int i = 0; i < slots; i++) {
-        ActorRef<WorkerCommand> worker = ctx.spawn(
-            // A worker that fails is restarted empty: the coordinator prepares it again.
-            Behaviors.supervise(Worker.create(address + "/worker-" + i, prepared))
-                .onFailure(SupervisorStrategy.restart()), "worker-" + i,
-            DispatcherSelector.fromConfig("anvil.worker.compute-dispatcher"));
-        ctx.getSystem().receptionist().tell(Receptionist.register(TrainingProtocol.WORKERS,
-            worker));
-      }
-      return Behaviors.empty();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          PreparedJobs prepared =
+              new PreparedJobs(SpecRules.from(ctx.getSystem().settings().config()));
+          String address = ctx.getSystem().address().hostPort();
+          for (int i = 0; i < slots; i++) {
+            ActorRef<WorkerCommand> worker =
+                ctx.spawn(
+                    // A worker that fails is restarted empty: the coordinator prepares it again.
+                    Behaviors.supervise(Worker.create(address + "/worker-" + i, prepared))
+                        .onFailure(SupervisorStrategy.restart()),
+                    "worker-" + i,
+                    DispatcherSelector.fromConfig("anvil.worker.compute-dispatcher"));
+            ctx.getSystem()
+                .receptionist()
+                .tell(Receptionist.register(TrainingProtocol.WORKERS, worker));
+          }
+          return Behaviors.empty();
+        });
   }
 
   public ActorSystem<Void> system() {
@@ -178,20 +189,20 @@ public final class AnvilNode implements AutoCloseable {
   }
 
   /**
-   * Submits {@code spec} as a job named after it, on every worker the cluster has now (its
-   * workers registered with the receptionist, this node's included).
+   * Submits {@code spec} as a job named after it, on every worker the cluster has now (its workers
+   * registered with the receptionist, this node's included).
    */
   public JobHandle submit(JobSpec spec) {
-    return submit(spec.name() + "-" + System.currentTimeMillis(), spec, workersInCluster(),
-        JobListener.NONE);
+    return submit(
+        spec.name() + "-" + System.currentTimeMillis(), spec, workersInCluster(), JobListener.NONE);
   }
 
   /**
    * Submits {@code spec} as job {@code jobId} on {@code workers} workers; {@code listener} hears
-   * its progress (on which thread, and what it may do there: {@link JobListener}). A job id
-   * already known to the cluster's journal is not started again: the handle follows that job.
-   * The handle's futures complete on an actor thread as well: chain blocking work with the
-   * {@code ...Async} methods and an executor of the service.
+   * its progress (on which thread, and what it may do there: {@link JobListener}). A job id already
+   * known to the cluster's journal is not started again: the handle follows that job. The handle's
+   * futures complete on an actor thread as well: chain blocking work with the {@code ...Async}
+   * methods and an executor of the service.
    */
   public JobHandle submit(String jobId, JobSpec spec, int workers, JobListener listener) {
     Objects.requireNonNull(jobId, "jobId");
@@ -200,14 +211,19 @@ public final class AnvilNode implements AutoCloseable {
     if (workers < 1) {
       throw new IllegalArgumentException("workers = " + workers + ": must be at least 1");
     }
-    return new JobHandle(system, jobId, JobClient.submit(system, jobId, spec, workers,
-        new ListenerCalls(jobId, listener)));
+    return new JobHandle(
+        system,
+        jobId,
+        JobClient.submit(system, jobId, spec, workers, new ListenerCalls(jobId, listener)));
   }
 
   /** Worker slots registered in the cluster now (at least this node's, once registered). */
   public int workersInCluster() {
-    return Math.max(1, WorkerListing.byNode(system, Duration.ofSeconds(5)).values().stream()
-        .mapToInt(Integer::intValue).sum());
+    return Math.max(
+        1,
+        WorkerListing.byNode(system, Duration.ofSeconds(5)).values().stream()
+            .mapToInt(Integer::intValue)
+            .sum());
   }
 
   /** This node's address, host:port. */
@@ -227,8 +243,10 @@ public final class AnvilNode implements AutoCloseable {
     }
     system.terminate();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(),
-          TimeUnit.MILLISECONDS);
+      system
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (java.util.concurrent.ExecutionException | TimeoutException e) {

@@ -18,12 +18,20 @@ import java.util.Optional;
 public record ClientAddress(String host, int port) {
   public ClientAddress {
     if (!host.matches("[A-Za-z0-9.\\-]{1,253}|[0-9A-Fa-f:]{2,39}")) {
-      throw new IllegalArgumentException("--host = " + shorten(host) + ": expected a host name"
-          + " or IP address of this machine that the nodes reach");
+      throw new IllegalArgumentException(
+          "--host = "
+              + shorten(host)
+              + ": expected a host name"
+              + " or IP address of this machine that the nodes reach");
     }
     if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("--host = " + host + ":" + port + ": the port must be"
-          + " from 1 to 65535 (or leave it out: a free port)");
+      throw new IllegalArgumentException(
+          "--host = "
+              + host
+              + ":"
+              + port
+              + ": the port must be"
+              + " from 1 to 65535 (or leave it out: a free port)");
     }
   }
 
@@ -31,22 +39,22 @@ public record ClientAddress(String host, int port) {
   public static ClientAddress parse(String value) {
     String v = value.trim();
     int colon = v.lastIndexOf(':');
-    if (colon < 0 || v.indexOf(':') != colon) {  // a name, IPv4, or a bare IPv6 address
+    if (colon < 0 || v.indexOf(':') != colon) { // a name, IPv4, or a bare IPv6 address
       return new ClientAddress(v, 0);
     }
     String port = v.substring(colon + 1);
     if (!port.matches("\\d{1,5}") || Integer.parseInt(port) == 0) {
-      throw new IllegalArgumentException("--host = " + shorten(v) + ": expected HOST or"
-          + " HOST:PORT, port 1-65535");
+      throw new IllegalArgumentException(
+          "--host = " + shorten(v) + ": expected HOST or" + " HOST:PORT, port 1-65535");
     }
     return new ClientAddress(v.substring(0, colon), Integer.parseInt(port));
   }
 
   /**
    * The address of this machine that routes to the first of {@code seeds} (HOST:PORT each), on a
-   * free port: 127.0.0.1 for a loopback seed. Asks the routing table (a UDP socket connected to
-   * the seed sends nothing); fails, asking for --host, when the seed cannot be resolved or no
-   * local address routes to it.
+   * free port: 127.0.0.1 for a loopback seed. Asks the routing table (a UDP socket connected to the
+   * seed sends nothing); fails, asking for --host, when the seed cannot be resolved or no local
+   * address routes to it.
    */
   public static ClientAddress routingTo(List<String> seeds) {
     String seed = seeds.get(0);
@@ -55,30 +63,39 @@ public record ClientAddress(String host, int port) {
     try {
       address = InetAddress.getByName(host);
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("--cluster = " + seed + ": cannot resolve " + host
-          + " (" + e.getMessage() + ")");
+      throw new IllegalArgumentException(
+          "--cluster = " + seed + ": cannot resolve " + host + " (" + e.getMessage() + ")");
     }
     return choose(seed, address, localAddressTowards(address));
   }
 
   /**
-   * The pure choice: 127.0.0.1 for a loopback seed, else the local address the routing table
-   * gave; without one (or only the wildcard) an error that asks for --host.
+   * The pure choice: 127.0.0.1 for a loopback seed, else the local address the routing table gave;
+   * without one (or only the wildcard) an error that asks for --host.
    */
   static ClientAddress choose(String seed, InetAddress seedAddress, Optional<InetAddress> routed) {
     if (seedAddress.isLoopbackAddress()) {
       return new ClientAddress("127.0.0.1", 0);
     }
-    InetAddress local = routed.filter(a -> !a.isAnyLocalAddress()).orElseThrow(() ->
-        new IllegalStateException("cannot tell which address of this machine reaches the node at"
-            + " " + seed + " (no route to " + seedAddress.getHostAddress() + "): give --host"
-            + " with an address of this machine that the nodes reach"));
+    InetAddress local =
+        routed
+            .filter(a -> !a.isAnyLocalAddress())
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "cannot tell which address of this machine reaches the node at"
+                            + " "
+                            + seed
+                            + " (no route to "
+                            + seedAddress.getHostAddress()
+                            + "): give --host"
+                            + " with an address of this machine that the nodes reach"));
     return new ClientAddress(local.getHostAddress(), 0);
   }
 
   private static Optional<InetAddress> localAddressTowards(InetAddress seed) {
     try (DatagramSocket probe = new DatagramSocket()) {
-      probe.connect(new InetSocketAddress(seed, 9));  // UDP connect: a route lookup, no packet
+      probe.connect(new InetSocketAddress(seed, 9)); // UDP connect: a route lookup, no packet
       return Optional.ofNullable(probe.getLocalAddress());
     } catch (SocketException e) {
       return Optional.empty();

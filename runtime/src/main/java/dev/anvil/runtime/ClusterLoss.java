@@ -13,38 +13,44 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * Tells a member (a client, or a node following its own jobs) that it has lost the cluster, so
- * that nothing waits on a cluster that will never answer. {@link #lost()} completes, once, with
- * a sentence naming what was lost, when:
+ * Tells a member (a client, or a node following its own jobs) that it has lost the cluster, so that
+ * nothing waits on a cluster that will never answer. {@link #lost()} completes, once, with a
+ * sentence naming what was lost, when:
+ *
  * <ul>
- *   <li>this member was downed or removed by the cluster (the split-brain resolver or an
- *       operator), or it is leaving;</li>
- *   <li>its actor system terminated;</li>
- *   <li>no reachable member of role {@code node} has been seen for
- *       {@code anvil.client.lost-after} (15 s), counted from the later of this extension's start
- *       and the last time one was;</li>
- *   <li>a launcher reports it ({@link #report}: every node process it started has exited).</li>
+ *   <li>this member was downed or removed by the cluster (the split-brain resolver or an operator),
+ *       or it is leaving;
+ *   <li>its actor system terminated;
+ *   <li>no reachable member of role {@code node} has been seen for {@code anvil.client.lost-after}
+ *       (15 s), counted from the later of this extension's start and the last time one was;
+ *   <li>a launcher reports it ({@link #report}: every node process it started has exited).
  * </ul>
- * The membership is read every 250 ms from the member's own view. A hint (where the node logs
- * are) may be set, and is added to the sentence.
+ *
+ * The membership is read every 250 ms from the member's own view. A hint (where the node logs are)
+ * may be set, and is added to the sentence.
  */
 public final class ClusterLoss implements Extension {
-  private static final ExtensionId<ClusterLoss> ID = new ExtensionId<>() {
-    @Override
-    public ClusterLoss createExtension(ActorSystem<?> system) {
-      return new ClusterLoss(system);
-    }
-  };
+  private static final ExtensionId<ClusterLoss> ID =
+      new ExtensionId<>() {
+        @Override
+        public ClusterLoss createExtension(ActorSystem<?> system) {
+          return new ClusterLoss(system);
+        }
+      };
 
   private static final Duration POLL = Duration.ofMillis(250);
 
-  private enum Tick { INSTANCE }
+  private enum Tick {
+    INSTANCE
+  }
 
   private final ActorSystem<?> system;
   private final CompletableFuture<String> lost = new CompletableFuture<>();
+
   /** Futures to fail when the cluster is lost; each leaves the set when it completes. */
   private final java.util.Set<CompletableFuture<?>> waiting =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Duration lostAfter;
   private volatile String hint = "";
 
@@ -52,21 +58,35 @@ public final class ClusterLoss implements Extension {
     this.system = system;
     this.lostAfter = system.settings().config().getDuration("anvil.client.lost-after");
     if (lostAfter.isNegative() || lostAfter.isZero()) {
-      throw new IllegalArgumentException("anvil.client.lost-after = " + lostAfter
-          + ": must be a positive duration");
+      throw new IllegalArgumentException(
+          "anvil.client.lost-after = " + lostAfter + ": must be a positive duration");
     }
-    system.getWhenTerminated().thenRun(() -> report(downed()
-        ? "this " + role() + " (" + system.address().hostPort() + ") was downed by the cluster"
-            + " and has shut down; it can no longer follow its jobs"
-        : "the actor system of this " + role() + " terminated"));
+    system
+        .getWhenTerminated()
+        .thenRun(
+            () ->
+                report(
+                    downed()
+                        ? "this "
+                            + role()
+                            + " ("
+                            + system.address().hostPort()
+                            + ") was downed by the cluster"
+                            + " and has shut down; it can no longer follow its jobs"
+                        : "the actor system of this " + role() + " terminated"));
     Judge judge = new Judge(lostAfter, System.nanoTime());
-    system.systemActorOf(Behaviors.<Tick>withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, POLL);
-      return Behaviors.receiveMessage(t -> {
-        check(judge);
-        return lost.isDone() ? Behaviors.stopped() : Behaviors.same();
-      });
-    }), "anvil-cluster-loss", Props.empty());
+    system.systemActorOf(
+        Behaviors.<Tick>withTimers(
+            timers -> {
+              timers.startTimerWithFixedDelay(Tick.INSTANCE, POLL);
+              return Behaviors.receiveMessage(
+                  t -> {
+                    check(judge);
+                    return lost.isDone() ? Behaviors.stopped() : Behaviors.same();
+                  });
+            }),
+        "anvil-cluster-loss",
+        Props.empty());
   }
 
   public static ClusterLoss get(ActorSystem<?> system) {
@@ -114,13 +134,16 @@ public final class ClusterLoss implements Extension {
     var state = cluster.state();
     boolean reachableNode = false;
     for (Member m : state.getMembers()) {
-      reachableNode |= m.hasRole("node") && m.status() == MemberStatus.up()
-          && !state.getUnreachable().contains(m);
+      reachableNode |=
+          m.hasRole("node")
+              && m.status() == MemberStatus.up()
+              && !state.getUnreachable().contains(m);
     }
     String why = judge.observe(cluster.selfMember().status(), reachableNode, System.nanoTime());
     if (why != null) {
-      report(why.replace("{self}", "this " + role() + " (" + system.address().hostPort() + ")")
-          .replace("{members}", describe(state)));
+      report(
+          why.replace("{self}", "this " + role() + " (" + system.address().hostPort() + ")")
+              .replace("{members}", describe(state)));
     }
   }
 
@@ -146,11 +169,12 @@ public final class ClusterLoss implements Extension {
         return "{self} is leaving the cluster";
       }
       if (reachableNode || self != MemberStatus.up() && self != MemberStatus.weaklyUp()) {
-        lastNodeSeen = nowNanos;  // a node is there, or this member is still joining
+        lastNodeSeen = nowNanos; // a node is there, or this member is still joining
         return null;
       }
       if (nowNanos - lastNodeSeen > lostAfter.toNanos()) {
-        return "no reachable node in the cluster for " + lostAfter.toSeconds()
+        return "no reachable node in the cluster for "
+            + lostAfter.toSeconds()
             + " s (members: {members})";
       }
       return null;
@@ -172,7 +196,9 @@ public final class ClusterLoss implements Extension {
       if (sb.length() > 0) {
         sb.append(", ");
       }
-      sb.append(m.address().hostPort()).append(' ').append(m.status())
+      sb.append(m.address().hostPort())
+          .append(' ')
+          .append(m.status())
           .append(s.getUnreachable().contains(m) ? " unreachable" : "");
     }
     return sb.length() == 0 ? "none" : sb.toString();

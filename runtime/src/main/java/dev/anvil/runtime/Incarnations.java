@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which cluster member is the live incarnation of each node a launcher started. A node JVM that
- * is killed and started again on the same host:port is a new member with a new unique id (uid);
- * the old one stays a member, {@code Up} but unreachable, until it is downed. Counting members by
+ * Which cluster member is the live incarnation of each node a launcher started. A node JVM that is
+ * killed and started again on the same host:port is a new member with a new unique id (uid); the
+ * old one stays a member, {@code Up} but unreachable, until it is downed. Counting members by
  * host:port and status would count the dead incarnation as the node: so every uid ever seen at a
  * node's address while its process was gone is retired, and only a member with a uid not retired,
  * at the address of a running process, is that node.
@@ -54,14 +54,15 @@ final class Incarnations {
 
   /**
    * Node {@code index}'s process is gone: every uid at its address in {@code members} is dead.
-   * Returns those newly retired that are still members and not on their way out, to be downed
-   * (once each).
+   * Returns those newly retired that are still members and not on their way out, to be downed (once
+   * each).
    */
   List<Seen> retire(int index, List<Seen> members) {
     running.set(index, false);
     List<Seen> toDown = new ArrayList<>();
     for (Seen m : members) {
-      if (m.hostPort().equals(addresses.get(index)) && retired.get(index).add(m.uid())
+      if (m.hostPort().equals(addresses.get(index))
+          && retired.get(index).add(m.uid())
           && !m.ending()) {
         toDown.add(m);
       }
@@ -79,7 +80,8 @@ final class Incarnations {
       return null;
     }
     for (Seen m : members) {
-      if (m.hostPort().equals(addresses.get(index)) && !retired.get(index).contains(m.uid())
+      if (m.hostPort().equals(addresses.get(index))
+          && !retired.get(index).contains(m.uid())
           && m.node()) {
         return m;
       }

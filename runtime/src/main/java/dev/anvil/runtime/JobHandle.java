@@ -9,9 +9,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 /**
  * A job submitted through {@link AnvilNode#submit}: its id, its result once it finishes (failed
  * with {@link JobFailedException} when it does not, with {@link ClusterLostException} when this
- * node loses the cluster first), and its controls. Its futures complete on a thread of the
- * node's actor system: stages chained to them with the plain (not {@code ...Async}) methods
- * run there and must not block.
+ * node loses the cluster first), and its controls. Its futures complete on a thread of the node's
+ * actor system: stages chained to them with the plain (not {@code ...Async}) methods run there and
+ * must not block.
  */
 public final class JobHandle {
   private final ActorSystem<?> system;
@@ -21,12 +21,16 @@ public final class JobHandle {
   JobHandle(ActorSystem<?> system, String jobId, CompletionStage<JobClient.Outcome> outcome) {
     this.system = system;
     this.jobId = jobId;
-    this.result = outcome.toCompletableFuture().thenApply(o -> {
-      if (!o.succeeded()) {
-        throw new JobFailedException(jobId, o.failure());
-      }
-      return ResultJson.parse(o.resultJson());
-    });
+    this.result =
+        outcome
+            .toCompletableFuture()
+            .thenApply(
+                o -> {
+                  if (!o.succeeded()) {
+                    throw new JobFailedException(jobId, o.failure());
+                  }
+                  return ResultJson.parse(o.resultJson());
+                });
   }
 
   public String jobId() {
@@ -45,8 +49,7 @@ public final class JobHandle {
 
   /** Resumes a paused job; completes once it trains again. */
   public CompletionStage<Void> resume() {
-    return JobClient.resume(system, jobId)
-        .thenAccept(u -> expect(u, JobProtocol.Accepted.class));
+    return JobClient.resume(system, jobId).thenAccept(u -> expect(u, JobProtocol.Accepted.class));
   }
 
   /**
@@ -55,13 +58,15 @@ public final class JobHandle {
    */
   public CompletionStage<Void> cancel(String reason) {
     java.util.Objects.requireNonNull(reason, "reason");
-    return JobClient.cancel(system, jobId, reason).thenAccept(u -> { });
+    return JobClient.cancel(system, jobId, reason).thenAccept(u -> {});
   }
 
   private void expect(JobProtocol.JobUpdate u, Class<?> wanted) {
     if (!wanted.isInstance(u)) {
-      String why = u instanceof JobProtocol.Failed f ? f.reason()
-          : u instanceof JobProtocol.Rejected r ? r.reason() : u.toString();
+      String why =
+          u instanceof JobProtocol.Failed f
+              ? f.reason()
+              : u instanceof JobProtocol.Rejected r ? r.reason() : u.toString();
       throw new JobFailedException(jobId, why);
     }
   }

@@ -11,40 +11,71 @@ import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * Reads a job's events straight from the journal table, in sequence-number order, and checks
- * what the fault-tolerance contract promises: rounds 1..N committed exactly once and in order,
- * and no event written by a coordinator incarnation after a newer one had started (a
- * single-writer violation). Independent of the coordinator's own bookkeeping: it sees only
- * the rows.
+ * Reads a job's events straight from the journal table, in sequence-number order, and checks what
+ * the fault-tolerance contract promises: rounds 1..N committed exactly once and in order, and no
+ * event written by a coordinator incarnation after a newer one had started (a single-writer
+ * violation). Independent of the coordinator's own bookkeeping: it sees only the rows.
  */
 public final class JournalCheck {
   private JournalCheck() {}
 
   /** What the journal holds for one job. */
-  public record Report(String jobId, long events, long epochs, long roundsCommitted,
-      long lastRound, List<Long> duplicated, List<Long> missing, long outOfOrder,
-      long singleWriterViolations, long recoveries, long checkpoints, long importedAt,
-      long firstRound, boolean compacted, boolean completed) {
+  public record Report(
+      String jobId,
+      long events,
+      long epochs,
+      long roundsCommitted,
+      long lastRound,
+      List<Long> duplicated,
+      List<Long> missing,
+      long outOfOrder,
+      long singleWriterViolations,
+      long recoveries,
+      long checkpoints,
+      long importedAt,
+      long firstRound,
+      boolean compacted,
+      boolean completed) {
 
     /**
      * Rounds {@code firstRound}..{@code total} are each committed exactly once, in order, by one
-     * writer at a time. {@code firstRound} is 1, or the round after an import, or, once old
-     * events were deleted (compacted), the oldest round still in the journal.
+     * writer at a time. {@code firstRound} is 1, or the round after an import, or, once old events
+     * were deleted (compacted), the oldest round still in the journal.
      */
     public boolean exactlyOnce(long total) {
-      return lastRound == total && roundsCommitted == total - firstRound + 1
+      return lastRound == total
+          && roundsCommitted == total - firstRound + 1
           && duplicated.isEmpty()
-          && missing.isEmpty() && outOfOrder == 0 && singleWriterViolations == 0;
+          && missing.isEmpty()
+          && outOfOrder == 0
+          && singleWriterViolations == 0;
     }
 
     @Override
     public String toString() {
-      return "job " + jobId + ": " + events + " events, " + epochs + " coordinator epochs, "
-          + roundsCommitted + " rounds committed (last " + lastRound + "), duplicated "
-          + duplicated + ", missing " + (missing.size() > 10 ? missing.subList(0, 10) + "..."
-          : missing) + ", out of order " + outOfOrder + ", single-writer violations "
-          + singleWriterViolations + ", recoveries " + recoveries + ", checkpoints "
-          + checkpoints + (importedAt > 0 ? ", imported at round " + importedAt : "")
+      return "job "
+          + jobId
+          + ": "
+          + events
+          + " events, "
+          + epochs
+          + " coordinator epochs, "
+          + roundsCommitted
+          + " rounds committed (last "
+          + lastRound
+          + "), duplicated "
+          + duplicated
+          + ", missing "
+          + (missing.size() > 10 ? missing.subList(0, 10) + "..." : missing)
+          + ", out of order "
+          + outOfOrder
+          + ", single-writer violations "
+          + singleWriterViolations
+          + ", recoveries "
+          + recoveries
+          + ", checkpoints "
+          + checkpoints
+          + (importedAt > 0 ? ", imported at round " + importedAt : "")
           + (compacted ? ", compacted: rounds from " + firstRound : "")
           + (completed ? ", completed" : ", not completed");
     }
@@ -52,8 +83,8 @@ public final class JournalCheck {
 
   /** Reads job {@code jobId}'s events with {@code system}'s serializers. */
   public static Report check(ActorSystem<?> system, DatabaseSettings db, String jobId) {
-    return of(jobId, JournalRows.all(system, db, jobId).stream().map(JournalRows.Row::event)
-        .toList());
+    return of(
+        jobId, JournalRows.all(system, db, jobId).stream().map(JournalRows.Row::event).toList());
   }
 
   /** Checks events in sequence-number order. */
@@ -74,7 +105,7 @@ public final class JournalCheck {
       if (e instanceof CoordinatorStarted s) {
         epochs++;
         if (s.epoch() <= newestEpoch) {
-          violations++;  // an epoch not newer than one already started
+          violations++; // an epoch not newer than one already started
         }
         newestEpoch = Math.max(newestEpoch, s.epoch());
         continue;
@@ -89,7 +120,7 @@ public final class JournalCheck {
         boolean seen = counts.containsKey(r.round());
         counts.merge(r.round(), 1, Integer::sum);
         if (!seen && r.round() != highest + 1) {
-          outOfOrder++;  // a gap or a step back (a repeat counts as duplicated instead)
+          outOfOrder++; // a gap or a step back (a repeat counts as duplicated instead)
         }
         highest = Math.max(highest, r.round());
       } else if (e instanceof JobJournal.RecoveryRecorded) {
@@ -110,11 +141,12 @@ public final class JournalCheck {
     }
     List<Long> duplicated = new ArrayList<>();
     List<Long> missing = new ArrayList<>();
-    counts.forEach((round, n) -> {
-      if (n > 1) {
-        duplicated.add(round);
-      }
-    });
+    counts.forEach(
+        (round, n) -> {
+          if (n > 1) {
+            duplicated.add(round);
+          }
+        });
     long first = compacted && !counts.isEmpty() ? counts.firstKey() : importedAt + 1;
     for (long r = first; r <= highest; r++) {
       if (!counts.containsKey(r)) {
@@ -122,8 +154,21 @@ public final class JournalCheck {
       }
     }
     long committed = counts.size();
-    return new Report(jobId, events.size(), Math.max(epochs, newestEpoch), committed,
-        highest, duplicated, missing, outOfOrder, violations, recoveries, checkpoints,
-        importedAt, first, compacted, completed);
+    return new Report(
+        jobId,
+        events.size(),
+        Math.max(epochs, newestEpoch),
+        committed,
+        highest,
+        duplicated,
+        missing,
+        outOfOrder,
+        violations,
+        recoveries,
+        checkpoints,
+        importedAt,
+        first,
+        compacted,
+        completed);
   }
 }

@@ -6,8 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a job's updates into calls of its {@link JobListener}. Called by the job's follower
- * actor only, one update at a time, so its fields need no lock.
+ * Turns a job's updates into calls of its {@link JobListener}. Called by the job's follower actor
+ * only, one update at a time, so its fields need no lock.
  */
 final class ListenerCalls implements Consumer<JobProtocol.JobUpdate> {
   private static final Logger LOG = LoggerFactory.getLogger(ListenerCalls.class);
@@ -29,11 +29,14 @@ final class ListenerCalls implements Consumer<JobProtocol.JobUpdate> {
       // A listener's bug must not stop the job's follower: the result would never come.
       if (!warned) {
         warned = true;
-        LOG.warn("job {}: its JobListener threw on {}; ignored (this and later throws)",
-            jobId, u.getClass().getSimpleName(), e);
+        LOG.warn(
+            "job {}: its JobListener threw on {}; ignored (this and later throws)",
+            jobId,
+            u.getClass().getSimpleName(),
+            e);
       } else {
-        LOG.debug("job {}: its JobListener threw on {}; ignored", jobId,
-            u.getClass().getSimpleName(), e);
+        LOG.debug(
+            "job {}: its JobListener threw on {}; ignored", jobId, u.getClass().getSimpleName(), e);
       }
     }
   }

@@ -22,95 +22,161 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A cluster of separate node JVMs on this machine, plus the embedded PostgreSQL that holds their
- * journal, started and supervised by this (launcher) process. The launcher joins as a client
- * member (role "client"): it submits jobs but never votes and hosts nothing. Each node's output
- * goes to {@code node-N.log} in the data folder. Node JVMs exit when the launcher dies, even by
- * SIGKILL, because they watch their standard input.
+ * journal, started and supervised by this (launcher) process. The launcher joins as a client member
+ * (role "client"): it submits jobs but never votes and hosts nothing. Each node's output goes to
+ * {@code node-N.log} in the data folder. Node JVMs exit when the launcher dies, even by SIGKILL,
+ * because they watch their standard input.
  *
  * <p>Membership by incarnation: a node is its live process's member, told apart from earlier
- * incarnations at the same host:port by its unique id ({@link Incarnations}). When a node's
- * process exits (killed, crashed, left) the launcher, which knows it is gone, downs that
- * incarnation at once instead of waiting for the split-brain resolver. Every node lists every
- * other node as a seed (node 1 lists itself first when it forms the cluster), and so does the
- * client. When every node process has exited without the launcher asking, the client's
- * {@link ClusterLoss} is told, so that waits on the cluster end.
+ * incarnations at the same host:port by its unique id ({@link Incarnations}). When a node's process
+ * exits (killed, crashed, left) the launcher, which knows it is gone, downs that incarnation at
+ * once instead of waiting for the split-brain resolver. Every node lists every other node as a seed
+ * (node 1 lists itself first when it forms the cluster), and so does the client. When every node
+ * process has exited without the launcher asking, the client's {@link ClusterLoss} is told, so that
+ * waits on the cluster end.
  *
  * <p>Its parts: each node's settings come from {@link NodeSettings} (as for {@code anvil node}),
- * its command line from {@link NodeProcesses}; {@link NodeJvms} holds the node processes and
- * does all process control under one lock (safe from any thread; see there what it orders);
- * {@link NodeReadiness} waits, with deadlines, for nodes to be up; {@link LocalDatabase} is the
- * journal's database, behind a monitor of its own.
+ * its command line from {@link NodeProcesses}; {@link NodeJvms} holds the node processes and does
+ * all process control under one lock (safe from any thread; see there what it orders); {@link
+ * NodeReadiness} waits, with deadlines, for nodes to be up; {@link LocalDatabase} is the journal's
+ * database, behind a monitor of its own.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
 
   /**
-   * How to start the cluster. {@code nodeJvmOptions} holds extra JVM options per node (entry i
-   * for node i + 1; missing entries mean none), on top of {@code commonJvmOptions} and
+   * How to start the cluster. {@code nodeJvmOptions} holds extra JVM options per node (entry i for
+   * node i + 1; missing entries mean none), on top of {@code commonJvmOptions} and
    * ANVIL_NODE_JAVA_OPTS for every node; {@code clientConfig} is added to the launcher's client
    * actor system's configuration.
    */
-  public record Settings(int nodes, int slotsPerNode, String heap, Path dataDirectory,
-      DatabaseSettings externalDatabase, Duration startTimeout,
-      List<List<String>> nodeJvmOptions, List<String> commonJvmOptions,
-      Config clientConfig, boolean downExitedNodes, boolean tls) {
+  public record Settings(
+      int nodes,
+      int slotsPerNode,
+      String heap,
+      Path dataDirectory,
+      DatabaseSettings externalDatabase,
+      Duration startTimeout,
+      List<List<String>> nodeJvmOptions,
+      List<String> commonJvmOptions,
+      Config clientConfig,
+      boolean downExitedNodes,
+      boolean tls) {
     public Settings {
       if (nodes < 1) {
         throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
       }
       if (slotsPerNode < 1) {
-        throw new IllegalArgumentException("worker slots per node = " + slotsPerNode
-            + ": must be at least 1");
+        throw new IllegalArgumentException(
+            "worker slots per node = " + slotsPerNode + ": must be at least 1");
       }
     }
 
     public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
-      return new Settings(nodes, slotsPerNode, "2g", dataDirectory, null, Duration.ofSeconds(90),
-          List.of(), List.of(), ConfigFactory.empty(), true, true);
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          "2g",
+          dataDirectory,
+          null,
+          Duration.ofSeconds(90),
+          List.of(),
+          List.of(),
+          ConfigFactory.empty(),
+          true,
+          true);
     }
 
     public Settings withNodeJvmOptions(List<List<String>> options) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, List.copyOf(options), commonJvmOptions, clientConfig, downExitedNodes,
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          List.copyOf(options),
+          commonJvmOptions,
+          clientConfig,
+          downExitedNodes,
           tls);
     }
 
     /** Adds JVM options for every node, also nodes added or restarted later. */
     public Settings withCommonJvmOptions(List<String> options) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, List.copyOf(options), clientConfig, downExitedNodes,
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          nodeJvmOptions,
+          List.copyOf(options),
+          clientConfig,
+          downExitedNodes,
           tls);
     }
 
     /** Adds configuration to the launcher's client actor system. */
     public Settings withClientConfig(Config config) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, config, downExitedNodes, tls);
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          nodeJvmOptions,
+          commonJvmOptions,
+          config,
+          downExitedNodes,
+          tls);
     }
 
     public Settings withHeap(String heap) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes,
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          nodeJvmOptions,
+          commonJvmOptions,
+          clientConfig,
+          downExitedNodes,
           tls);
     }
 
     /**
-     * Whether the launcher downs a node's incarnation as soon as its process exits (default), as
-     * an operator would; off, only the split-brain resolver downs it (after detection and
+     * Whether the launcher downs a node's incarnation as soon as its process exits (default), as an
+     * operator would; off, only the split-brain resolver downs it (after detection and
      * stable-after), as on hosts without a launcher.
      */
     public Settings withDownExitedNodes(boolean down) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, down, tls);
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          nodeJvmOptions,
+          commonJvmOptions,
+          clientConfig,
+          down,
+          tls);
     }
 
     /**
-     * Lets the nodes read data files in {@code folders} as well as in the configured
-     * {@code anvil.data.allowed-roots}: the folders of a job file of the user's own, which the
-     * nodes otherwise treat as a job from elsewhere.
+     * Lets the nodes read data files in {@code folders} as well as in the configured {@code
+     * anvil.data.allowed-roots}: the folders of a job file of the user's own, which the nodes
+     * otherwise treat as a job from elsewhere.
      */
     public Settings allowingDataIn(List<Path> folders) {
-      return folders.isEmpty() ? this
+      return folders.isEmpty()
+          ? this
           : withNodeSettings(NodeSettings.builder().allowDataAlsoIn(folders));
     }
 
@@ -128,12 +194,22 @@ public final class LocalCluster implements AutoCloseable {
     /**
      * Whether members talk mutual TLS (default): the launcher makes a throw-away CA for the run
      * (its key never written), one member certificate in {@code dataDirectory/tls} (0600 files,
-     * 0700 folder) for the nodes and its client. Off: plain TCP on loopback, to measure what
-     * TLS costs.
+     * 0700 folder) for the nodes and its client. Off: plain TCP on loopback, to measure what TLS
+     * costs.
      */
     public Settings withTls(boolean on) {
-      return new Settings(nodes, slotsPerNode, heap, dataDirectory, externalDatabase,
-          startTimeout, nodeJvmOptions, commonJvmOptions, clientConfig, downExitedNodes, on);
+      return new Settings(
+          nodes,
+          slotsPerNode,
+          heap,
+          dataDirectory,
+          externalDatabase,
+          startTimeout,
+          nodeJvmOptions,
+          commonJvmOptions,
+          clientConfig,
+          downExitedNodes,
+          on);
     }
 
     /**
@@ -177,11 +253,12 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + settings.dataDirectory(), e);
     }
-    Settings s = settings.tls() && !settings.clientConfig().hasPath("anvil.tls.directory")
-        ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
-        : settings;
-    LocalDatabase database = LocalDatabase.open(s.dataDirectory().resolve("postgres"),
-        s.externalDatabase());
+    Settings s =
+        settings.tls() && !settings.clientConfig().hasPath("anvil.tls.directory")
+            ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
+            : settings;
+    LocalDatabase database =
+        LocalDatabase.open(s.dataDirectory().resolve("postgres"), s.externalDatabase());
     List<NodePorts> ports = new ArrayList<>();
     Set<Integer> taken = new HashSet<>();
     for (int i = 0; i < s.nodes(); i++) {
@@ -191,11 +268,12 @@ public final class LocalCluster implements AutoCloseable {
     LocalCluster cluster = null;
     try {
       for (int i = 0; i < s.nodes(); i++) {
-        started.add(NodeProcesses.launch(s, database.settings(), i, ports.get(i),
-            NodeProcesses.seeds(ports, i, i == 0)));
+        started.add(
+            NodeProcesses.launch(
+                s, database.settings(), i, ports.get(i), NodeProcesses.seeds(ports, i, i == 0)));
       }
-      cluster = new LocalCluster(s, database,
-          new NodeJvms(s, database.settings(), joinClient(s, ports)));
+      cluster =
+          new LocalCluster(s, database, new NodeJvms(s, database.settings(), joinClient(s, ports)));
       for (int i = 0; i < s.nodes(); i++) {
         cluster.nodes.adopt(started.get(i), ports.get(i));
       }
@@ -214,8 +292,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * A new CA for this run only, and one member certificate (for 127.0.0.1) signed by it, written
-   * to {@code folder}. The CA's key stays in memory: no later certificate can be signed with it.
+   * A new CA for this run only, and one member certificate (for 127.0.0.1) signed by it, written to
+   * {@code folder}. The CA's key stays in memory: no later certificate can be signed with it.
    */
   static Path throwAwayCredentials(Path folder) {
     ClusterCa ca = ClusterCa.create("anvil local run", Duration.ofDays(30));
@@ -227,12 +305,13 @@ public final class LocalCluster implements AutoCloseable {
   /** A client member joined through every node; on failure, the error has node 1's log. */
   private static ActorSystem<Void> joinClient(Settings s, List<NodePorts> ports) {
     try {
-      return ClusterClient.join(ports.stream().map(NodePorts::address).toList(),
-          s.startTimeout(), s.clientConfig());
+      return ClusterClient.join(
+          ports.stream().map(NodePorts::address).toList(), s.startTimeout(), s.clientConfig());
     } catch (IllegalStateException e) {
       Path node1 = NodeProcesses.logFile(s.dataDirectory(), 0);
-      throw new IllegalStateException(e.getMessage() + "; node 1's log (" + node1 + "):\n"
-          + NodeProcesses.tailOf(node1, 30), e);
+      throw new IllegalStateException(
+          e.getMessage() + "; node 1's log (" + node1 + "):\n" + NodeProcesses.tailOf(node1, 30),
+          e);
     }
   }
 
@@ -269,12 +348,13 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * The member credentials the nodes and the client use (a client joining from elsewhere gives
-   * it as --tls), or null when the cluster runs plain TCP.
+   * The member credentials the nodes and the client use (a client joining from elsewhere gives it
+   * as --tls), or null when the cluster runs plain TCP.
    */
   public Path tlsFolder() {
     return settings.clientConfig().hasPath("anvil.tls.directory")
-        ? Path.of(settings.clientConfig().getString("anvil.tls.directory")) : null;
+        ? Path.of(settings.clientConfig().getString("anvil.tls.directory"))
+        : null;
   }
 
   /** The data folder: the database, and each node's log {@code node-N.log}. */
@@ -296,8 +376,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Stops the embedded database, as an outage would (for tests): the nodes' connections fail
-   * until {@link #startDatabase()}.
+   * Stops the embedded database, as an outage would (for tests): the nodes' connections fail until
+   * {@link #startDatabase()}.
    */
   public void stopDatabase() {
     database.stop();
@@ -309,8 +389,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Stops the client, then every node (gracefully, then forcibly), then the database. Once:
-   * a second call returns at once.
+   * Stops the client, then every node (gracefully, then forcibly), then the database. Once: a
+   * second call returns at once.
    */
   @Override
   public void close() {
@@ -325,16 +405,15 @@ public final class LocalCluster implements AutoCloseable {
   private static void terminate(ActorSystem<Void> client, Duration timeout, String which) {
     client.terminate();
     try {
-      client.getWhenTerminated().toCompletableFuture().get(timeout.toSeconds(),
-          TimeUnit.SECONDS);
+      client.getWhenTerminated().toCompletableFuture().get(timeout.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       log.debug("{} did not stop in time: {}", which, e.toString());
     }
   }
 
   /**
-   * Starts one more node JVM that joins the running cluster through all the others; returns
-   * its index. It is up when {@link #awaitNodesUp} counts it.
+   * Starts one more node JVM that joins the running cluster through all the others; returns its
+   * index. It is up when {@link #awaitNodesUp} counts it.
    */
   public int addNode() {
     return nodes.addNode();
@@ -349,8 +428,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Asks node {@code index} to leave the cluster gracefully: closes its standard input, which
-   * its parent watch takes as the launcher's goodbye (the node leaves, then its JVM exits).
+   * Asks node {@code index} to leave the cluster gracefully: closes its standard input, which its
+   * parent watch takes as the launcher's goodbye (the node leaves, then its JVM exits).
    */
   public void leave(int index) {
     nodes.leave(index);
@@ -381,10 +460,10 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts node {@code index} again on its old address after its JVM has exited (killed,
-   * downed or left), and waits until the new incarnation is up and seen by every member
-   * (at most the start timeout). It joins through every other node, or forms the cluster
-   * again when none runs. Fails early, with its log, if the new process exits.
+   * Starts node {@code index} again on its old address after its JVM has exited (killed, downed or
+   * left), and waits until the new incarnation is up and seen by every member (at most the start
+   * timeout). It joins through every other node, or forms the cluster again when none runs. Fails
+   * early, with its log, if the new process exits.
    */
   public void restart(int index) {
     restart(List.of(index), settings.startTimeout());
@@ -401,22 +480,32 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Starts every node whose process has exited (killed, crashed, downed and gone) again, all at
-   * once, and waits until the whole cluster is up by incarnation and every member has seen it:
-   * what a fault that takes nodes needs before it strikes. Fails after {@code timeout}, naming
-   * the nodes not up.
+   * once, and waits until the whole cluster is up by incarnation and every member has seen it: what
+   * a fault that takes nodes needs before it strikes. Fails after {@code timeout}, naming the nodes
+   * not up.
    */
   public void awaitWhole(Duration timeout) {
     NodeReadiness.Deadline deadline = NodeReadiness.Deadline.in(timeout);
-    NodeReadiness.until(deadline, "the cluster to be whole", () -> {
-      List<Integer> dead = nodes.exited();
-      if (!dead.isEmpty()) {
-        log.info("nodes {} are down; starting them again", dead.stream().map(i -> i + 1)
-            .toList());
-        restart(dead, deadline.left());
-      }
-      return nodes.nodesUp() == size() && nodes.converged();
-    }, () -> "the cluster is not whole after " + timeout.toSeconds() + " s: nodes "
-        + notUp() + " are not up (node logs in " + settings.dataDirectory() + ")");
+    NodeReadiness.until(
+        deadline,
+        "the cluster to be whole",
+        () -> {
+          List<Integer> dead = nodes.exited();
+          if (!dead.isEmpty()) {
+            log.info(
+                "nodes {} are down; starting them again", dead.stream().map(i -> i + 1).toList());
+            restart(dead, deadline.left());
+          }
+          return nodes.nodesUp() == size() && nodes.converged();
+        },
+        () ->
+            "the cluster is not whole after "
+                + timeout.toSeconds()
+                + " s: nodes "
+                + notUp()
+                + " are not up (node logs in "
+                + settings.dataDirectory()
+                + ")");
   }
 
   /** Numbers (1-based) of the nodes whose live incarnation is not up. */

@@ -6,16 +6,18 @@ import dev.anvil.persistence.JournalSchema;
 import java.nio.file.Path;
 
 /**
- * The journal database of a local cluster: an embedded PostgreSQL the launcher started in its
- * data folder (a test may stop and start it again, as an outage), or an external one it only
- * uses. Its own monitor orders stop, start and close: it shares no state with the node JVMs
- * ({@link NodeJvms}), and neither lock is taken while holding the other. Once closed, it does
- * not start again.
+ * The journal database of a local cluster: an embedded PostgreSQL the launcher started in its data
+ * folder (a test may stop and start it again, as an outage), or an external one it only uses. Its
+ * own monitor orders stop, start and close: it shares no state with the node JVMs ({@link
+ * NodeJvms}), and neither lock is taken while holding the other. Once closed, it does not start
+ * again.
  */
 final class LocalDatabase {
   private final DatabaseSettings settings;
+
   /** Null when the database is external. */
   private EmbeddedDatabase embedded;
+
   private boolean running = true;
   private boolean closed;
 
@@ -25,8 +27,8 @@ final class LocalDatabase {
   }
 
   /**
-   * Uses {@code external}, or (null) starts an embedded database in {@code folder}; checks that
-   * it answers and creates the journal's tables if missing.
+   * Uses {@code external}, or (null) starts an embedded database in {@code folder}; checks that it
+   * answers and creates the journal's tables if missing.
    */
   static LocalDatabase open(Path folder, DatabaseSettings external) {
     EmbeddedDatabase embedded = external == null ? EmbeddedDatabase.start(folder) : null;

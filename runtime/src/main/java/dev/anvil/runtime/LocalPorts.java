@@ -14,10 +14,10 @@ final class LocalPorts {
   private LocalPorts() {}
 
   /**
-   * A port free on 127.0.0.1 now and not in {@code taken} (it is added): chosen at random below
-   * the kernel's ephemeral range, so that neither the ports chosen for other nodes nor the
-   * ephemeral ports of their outgoing connections can be handed out again before a node binds
-   * it (both happened: a node's HTTP port was another node's cluster port).
+   * A port free on 127.0.0.1 now and not in {@code taken} (it is added): chosen at random below the
+   * kernel's ephemeral range, so that neither the ports chosen for other nodes nor the ephemeral
+   * ports of their outgoing connections can be handed out again before a node binds it (both
+   * happened: a node's HTTP port was another node's cluster port).
    */
   static int freePort(Set<Integer> taken) {
     int[] range = belowEphemeral();
@@ -55,14 +55,17 @@ final class LocalPorts {
     try {
       // readAllLines, not readString: /proc files report size 0, and readString then read
       // one byte ("3").
-      String[] r = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0)
-          .trim().split("\\s+");
+      String[] r =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+              .get(0)
+              .trim()
+              .split("\\s+");
       low = Integer.parseInt(r[0]);
     } catch (IOException | RuntimeException e) {
       // not Linux: assume the usual range
     }
     if (low < 16384 || low > 65535) {
-      low = 32768;  // an unusual range: keep clear of the usual one
+      low = 32768; // an unusual range: keep clear of the usual one
     }
     return new int[] {low - 12000, low};
   }

@@ -12,8 +12,8 @@ import org.apache.pekko.cluster.typed.Down;
 
 /**
  * The membership as a launcher's client member sees it: snapshots for {@link Incarnations}, whether
- * every member has seen the newest view, and downing a node's dead incarnation. Reads are
- * lock-free snapshots of the client's own state; nothing here waits.
+ * every member has seen the newest view, and downing a node's dead incarnation. Reads are lock-free
+ * snapshots of the client's own state; nothing here waits.
  */
 final class MembershipView {
   private MembershipView() {}
@@ -23,9 +23,13 @@ final class MembershipView {
     CurrentClusterState state = Cluster.get(client).state();
     List<Incarnations.Seen> out = new ArrayList<>();
     for (Member m : state.getMembers()) {
-      out.add(new Incarnations.Seen(m.address().getHost().orElse("?") + ":"
-          + m.address().getPort().orElse(0), m.uniqueAddress().longUid(),
-          m.status().toString(), m.hasRole("node"), !state.getUnreachable().contains(m)));
+      out.add(
+          new Incarnations.Seen(
+              m.address().getHost().orElse("?") + ":" + m.address().getPort().orElse(0),
+              m.uniqueAddress().longUid(),
+              m.status().toString(),
+              m.hasRole("node"),
+              !state.getUnreachable().contains(m)));
     }
     return out;
   }
@@ -34,7 +38,8 @@ final class MembershipView {
   static boolean converged(ActorSystem<?> client) {
     CurrentClusterState state = Cluster.get(client).state();
     for (Member m : state.getMembers()) {
-      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)
+      if (m.status() == MemberStatus.up()
+          && !state.getUnreachable().contains(m)
           && !state.getSeenBy().contains(m.address())) {
         return false;
       }
@@ -44,7 +49,8 @@ final class MembershipView {
 
   /** Asks the cluster, through {@code client}, to down the member at {@code ports}' address. */
   static void down(ActorSystem<?> client, NodePorts ports) {
-    Cluster.get(client).manager().tell(Down.apply(new Address("pekko", "anvil", NodePorts.HOST,
-        ports.cluster())));
+    Cluster.get(client)
+        .manager()
+        .tell(Down.apply(new Address("pekko", "anvil", NodePorts.HOST, ports.cluster())));
   }
 }

@@ -17,16 +17,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node JVMs of a local cluster and what its launcher knows of them: each node's process and
- * ports, its incarnations, which exits the launcher caused, which processes it froze, whether it
- * is closing, and its client member (replaced when the whole cluster restarts).
+ * ports, its incarnations, which exits the launcher caused, which processes it froze, whether it is
+ * closing, and its client member (replaced when the whole cluster restarts).
  *
  * <p>One lock guards all of that, and every act of process control (start, SIGKILL, SIGSTOP,
- * SIGCONT, goodbye, start again, stop) decides and acts on a node's process inside it, so that
- * two acts on one node are ordered. A restart finds a node being killed either still running (it
+ * SIGCONT, goodbye, start again, stop) decides and acts on a node's process inside it, so that two
+ * acts on one node are ordered. A restart finds a node being killed either still running (it
  * refuses) or gone (it starts a new process); a kill's bookkeeping and a process's exit callback
- * touch a node only while it still runs the process they are about; once closing has begun, no
- * node starts. The lock is held for short steps (starting a JVM, running {@code kill -STOP}),
- * never while waiting for a process to exit or for the membership.
+ * touch a node only while it still runs the process they are about; once closing has begun, no node
+ * starts. The lock is held for short steps (starting a JVM, running {@code kill -STOP}), never
+ * while waiting for a process to exit or for the membership.
  */
 final class NodeJvms {
   private static final Logger log = LoggerFactory.getLogger(NodeJvms.class);
@@ -39,10 +39,13 @@ final class NodeJvms {
   private final List<Process> processes = new ArrayList<>();
   private final List<NodePorts> ports = new ArrayList<>();
   private final Incarnations incarnations = new Incarnations();
+
   /** Processes whose exit the launcher caused (kill, leave, restart, close). */
   private final Set<Process> expectedExits = identitySet();
+
   /** Processes frozen by {@link #pause} and neither thawed nor exited since. */
   private final Set<Process> frozen = identitySet();
+
   private boolean closing;
   private ActorSystem<Void> client;
 
@@ -80,8 +83,9 @@ final class NodeJvms {
       List<NodePorts> all = new ArrayList<>(ports);
       all.add(at);
       int index = all.size() - 1;
-      return adopt(NodeProcesses.launch(settings, db, index, at,
-          NodeProcesses.seeds(all, index, false)), at);
+      return adopt(
+          NodeProcesses.launch(settings, db, index, at, NodeProcesses.seeds(all, index, false)),
+          at);
     }
   }
 
@@ -100,7 +104,7 @@ final class NodeJvms {
     awaitExit(index, p);
     synchronized (lock) {
       if (processes.get(index) == p) {
-        retire(index);  // at once, not when the exit callback gets round to it
+        retire(index); // at once, not when the exit callback gets round to it
       }
     }
   }
@@ -129,8 +133,14 @@ final class NodeJvms {
   private static void awaitExit(int index, Process p) {
     try {
       if (!p.waitFor(KILL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        throw new IllegalStateException("node " + (index + 1) + " (pid " + p.pid()
-            + ") still runs " + KILL_TIMEOUT.toSeconds() + " s after SIGKILL");
+        throw new IllegalStateException(
+            "node "
+                + (index + 1)
+                + " (pid "
+                + p.pid()
+                + ") still runs "
+                + KILL_TIMEOUT.toSeconds()
+                + " s after SIGKILL");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -146,8 +156,8 @@ final class NodeJvms {
       try {
         p.getOutputStream().close();
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot signal node " + (index + 1) + ": "
-            + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "cannot signal node " + (index + 1) + ": " + e.getMessage(), e);
       }
     }
   }
@@ -173,16 +183,24 @@ final class NodeJvms {
   private Process running(int index, String act) {
     Process p = processes.get(index);
     if (!p.isAlive()) {
-      throw new IllegalStateException("cannot " + act + " node " + (index + 1) + ": its JVM (pid "
-          + p.pid() + ") has exited (code " + p.exitValue() + ")");
+      throw new IllegalStateException(
+          "cannot "
+              + act
+              + " node "
+              + (index + 1)
+              + ": its JVM (pid "
+              + p.pid()
+              + ") has exited (code "
+              + p.exitValue()
+              + ")");
     }
     return p;
   }
 
   /**
    * Starts nodes {@code indexes} again on their addresses, in that order, each joining through
-   * every other node or, when none runs, forming the cluster again. Refuses (and starts none)
-   * while one of them still runs.
+   * every other node or, when none runs, forming the cluster again. Refuses (and starts none) while
+   * one of them still runs.
    */
   void restart(List<Integer> indexes) {
     synchronized (lock) {
@@ -205,8 +223,8 @@ final class NodeJvms {
   }
 
   /**
-   * After {@link #killAll} and the old client's end: starts every node that is not running
-   * again, node 1 forming the cluster (the old client is not asked to down anything).
+   * After {@link #killAll} and the old client's end: starts every node that is not running again,
+   * node 1 forming the cluster (the old client is not asked to down anything).
    */
   void startAllAgain() {
     synchronized (lock) {
@@ -222,8 +240,9 @@ final class NodeJvms {
 
   /** Holds lock. */
   private void launch(int index, boolean forms) {
-    Process p = NodeProcesses.launch(settings, db, index, ports.get(index),
-        NodeProcesses.seeds(ports, index, forms));
+    Process p =
+        NodeProcesses.launch(
+            settings, db, index, ports.get(index), NodeProcesses.seeds(ports, index, forms));
     processes.set(index, p);
     incarnations.launched(index);
     p.onExit().thenRun(() -> exited(index, p));
@@ -236,25 +255,33 @@ final class NodeJvms {
   }
 
   /**
-   * Node {@code index}'s {@code process} has exited: unless the node already runs a newer one,
-   * its incarnation is retired and downed, and if no node process is left that the launcher did
-   * not stop itself, the client is told that the cluster is lost.
+   * Node {@code index}'s {@code process} has exited: unless the node already runs a newer one, its
+   * incarnation is retired and downed, and if no node process is left that the launcher did not
+   * stop itself, the client is told that the cluster is lost.
    */
   private void exited(int index, Process process) {
     ActorSystem<Void> told;
     synchronized (lock) {
       frozen.remove(process);
       if (processes.get(index) != process) {
-        return;  // an older process of a node already started again
+        return; // an older process of a node already started again
       }
       retire(index);
-      boolean lost = !closing && processes.stream().noneMatch(Process::isAlive)
-          && processes.stream().anyMatch(p -> !expectedExits.contains(p));
+      boolean lost =
+          !closing
+              && processes.stream().noneMatch(Process::isAlive)
+              && processes.stream().anyMatch(p -> !expectedExits.contains(p));
       told = lost ? client : null;
     }
     if (told != null) {
-      ClusterLoss.get(told).report("every node JVM of the local cluster has exited"
-          + " (node " + (index + 1) + " last, exit code " + process.exitValue() + ")");
+      ClusterLoss.get(told)
+          .report(
+              "every node JVM of the local cluster has exited"
+                  + " (node "
+                  + (index + 1)
+                  + " last, exit code "
+                  + process.exitValue()
+                  + ")");
     }
   }
 
@@ -268,7 +295,10 @@ final class NodeJvms {
       return;
     }
     for (Incarnations.Seen gone : dead) {
-      log.info("node {} ({}#{}) is gone; downing that incarnation", index + 1, gone.hostPort(),
+      log.info(
+          "node {} ({}#{}) is gone; downing that incarnation",
+          index + 1,
+          gone.hostPort(),
           gone.uid());
       MembershipView.down(client, ports.get(index));
     }

@@ -21,24 +21,34 @@ public final class NodeMain {
       System.exit(2);
       return;
     }
-    System.out.println("anvil node up at " + node.address() + " (incarnation uid "
-        + org.apache.pekko.cluster.typed.Cluster.get(node.system()).selfMember().uniqueAddress()
-        .longUid() + ", seeds " + node.system().settings().config().getStringList(
-        "pekko.cluster.seed-nodes") + ")"
-        + node.httpUrl().map(url -> "; HTTP API on " + url).orElse(""));
+    System.out.println(
+        "anvil node up at "
+            + node.address()
+            + " (incarnation uid "
+            + org.apache.pekko.cluster.typed.Cluster.get(node.system())
+                .selfMember()
+                .uniqueAddress()
+                .longUid()
+            + ", seeds "
+            + node.system().settings().config().getStringList("pekko.cluster.seed-nodes")
+            + ")"
+            + node.httpUrl().map(url -> "; HTTP API on " + url).orElse(""));
     if (Boolean.getBoolean("anvil.node.watch-stdin")) {
-      Thread watcher = new Thread(() -> {
-        try {
-          while (System.in.read() != -1) {
-            // the launcher writes nothing; only the end of the stream matters
-          }
-        } catch (IOException e) {
-          // a broken pipe means the launcher is gone as well
-        }
-        System.out.println("anvil node: launcher gone, leaving the cluster");
-        node.close(Duration.ofSeconds(10));
-        System.exit(0);
-      }, "anvil-parent-watch");
+      Thread watcher =
+          new Thread(
+              () -> {
+                try {
+                  while (System.in.read() != -1) {
+                    // the launcher writes nothing; only the end of the stream matters
+                  }
+                } catch (IOException e) {
+                  // a broken pipe means the launcher is gone as well
+                }
+                System.out.println("anvil node: launcher gone, leaving the cluster");
+                node.close(Duration.ofSeconds(10));
+                System.exit(0);
+              },
+              "anvil-parent-watch");
       watcher.setDaemon(true);
       watcher.start();
     }

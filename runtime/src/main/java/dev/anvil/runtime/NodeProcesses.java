@@ -34,38 +34,46 @@ final class NodeProcesses {
   }
 
   /**
-   * What node JVM {@code ports} is told: the settings {@code anvil node} would give a node of
-   * the same address, seeds, database, slots and HTTP API, and no schema creation (the launcher
-   * created it). The password comes from the environment ({@link #launch}).
+   * What node JVM {@code ports} is told: the settings {@code anvil node} would give a node of the
+   * same address, seeds, database, slots and HTTP API, and no schema creation (the launcher created
+   * it). The password comes from the environment ({@link #launch}).
    */
-  static NodeSettings.Builder settings(LocalCluster.Settings s, DatabaseSettings db,
-      NodePorts ports, List<String> seeds) {
-    return NodeSettings.builder().host(NodePorts.HOST).port(ports.cluster()).seeds(seeds)
-        .database(db.url(), db.user()).createSchema(false).slots(s.slotsPerNode())
+  static NodeSettings.Builder settings(
+      LocalCluster.Settings s, DatabaseSettings db, NodePorts ports, List<String> seeds) {
+    return NodeSettings.builder()
+        .host(NodePorts.HOST)
+        .port(ports.cluster())
+        .seeds(seeds)
+        .database(db.url(), db.user())
+        .createSchema(false)
+        .slots(s.slotsPerNode())
         .http(NodePorts.HOST, ports.http());
   }
 
   /**
    * The command line of node {@code index}: ANVIL_NODE_JAVA_OPTS ({@code {node}} is its number),
-   * the cluster's options for every node and for this one, then its heap, logging and
-   * {@code node}'s settings, which come last so that no other option overrides them.
+   * the cluster's options for every node and for this one, then its heap, logging and {@code
+   * node}'s settings, which come last so that no other option overrides them.
    */
-  static List<String> command(LocalCluster.Settings s, int index, NodeSettings.Builder node,
-      Path logConfig) {
+  static List<String> command(
+      LocalCluster.Settings s, int index, NodeSettings.Builder node, Path logConfig) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
-      command.addAll(List.of(extra.trim().replace("{node}", String.valueOf(index + 1))
-          .split("\\s+")));
+      command.addAll(
+          List.of(extra.trim().replace("{node}", String.valueOf(index + 1)).split("\\s+")));
     }
     command.addAll(s.commonJvmOptions());
     command.addAll(s.jvmOptionsOf(index));
-    command.addAll(List.of("-Xmx" + s.heap(),
-        "-XX:+UseG1GC",
-        "-Dlogback.configurationFile=" + logConfig,
-        "-cp", System.getProperty("java.class.path"),
-        "-Danvil.node.watch-stdin=true"));
+    command.addAll(
+        List.of(
+            "-Xmx" + s.heap(),
+            "-XX:+UseG1GC",
+            "-Dlogback.configurationFile=" + logConfig,
+            "-cp",
+            System.getProperty("java.class.path"),
+            "-Danvil.node.watch-stdin=true"));
     command.addAll(node.jvmOptions());
     command.add(NodeMain.class.getName());
     return command;
@@ -75,21 +83,25 @@ final class NodeProcesses {
    * Starts node {@code index} on {@code ports}, joining through {@code seeds}; its output goes to
    * its log file (appended), and it reads the database password from its environment.
    */
-  static Process launch(LocalCluster.Settings s, DatabaseSettings db, int index, NodePorts ports,
+  static Process launch(
+      LocalCluster.Settings s,
+      DatabaseSettings db,
+      int index,
+      NodePorts ports,
       List<String> seeds) {
-    List<String> command = command(s, index, settings(s, db, ports, seeds),
-        logConfig(s.dataDirectory()));
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(s.dataDirectory(), index)
-            .toFile()));
+    List<String> command =
+        command(s, index, settings(s, db, ports, seeds), logConfig(s.dataDirectory()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(
+                ProcessBuilder.Redirect.appendTo(logFile(s.dataDirectory(), index).toFile()));
     pb.environment().put("OPENBLAS_NUM_THREADS", "1");
     pb.environment().put("ANVIL_DB_PASSWORD", db.password());
     try {
       return pb.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(),
-          e);
+      throw new UncheckedIOException("cannot start node " + (index + 1) + ": " + e.getMessage(), e);
     }
   }
 
@@ -100,11 +112,12 @@ final class NodeProcesses {
 
   /**
    * The logging configuration of the node JVMs: INFO for Anvil and Pekko's cluster, warnings for
-   * the rest, to the node's log file. It is written into the run folder, not shipped in a jar:
-   * a library's jar carries no logging configuration (an application that embeds Anvil
-   * configures its own).
+   * the rest, to the node's log file. It is written into the run folder, not shipped in a jar: a
+   * library's jar carries no logging configuration (an application that embeds Anvil configures its
+   * own).
    */
-  static final String NODE_LOG_CONFIG = """
+  static final String NODE_LOG_CONFIG =
+      """
       <configuration>
         <!-- Written by the launcher of this local cluster; its node JVMs read it. Edit it to
              change what the next nodes started from this folder log. -->
@@ -127,8 +140,8 @@ final class NodeProcesses {
         Files.writeString(file, NODE_LOG_CONFIG);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the nodes' logging configuration " + file
-          + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write the nodes' logging configuration " + file + ": " + e.getMessage(), e);
     }
     return file.toAbsolutePath();
   }
@@ -145,8 +158,10 @@ final class NodeProcesses {
   /** Sends {@code signal} (STOP, CONT) to process {@code pid}. */
   static void signal(long pid, String signal) {
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
-          .redirectErrorStream(true).start();
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+              .redirectErrorStream(true)
+              .start();
       String out = new String(kill.getInputStream().readAllBytes());
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
         throw new IllegalStateException("kill -" + signal + " " + pid + " failed: " + out);

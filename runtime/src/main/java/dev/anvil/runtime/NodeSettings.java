@@ -13,15 +13,15 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The settings of an embedded node, typed, for {@link AnvilNode#start(Config)}: the builder
- * checks each value when it is given (the error names the setting, the key it sets, the value
- * and what is allowed) and {@link Builder#build()} gives the {@link Config} of exactly the keys
- * that were set. Everything else keeps its default from the modules' reference.conf, and a raw
- * {@code Config} can still set any key (e.g. {@code .build().withFallback(more)}).
+ * The settings of an embedded node, typed, for {@link AnvilNode#start(Config)}: the builder checks
+ * each value when it is given (the error names the setting, the key it sets, the value and what is
+ * allowed) and {@link Builder#build()} gives the {@link Config} of exactly the keys that were set.
+ * Everything else keeps its default from the modules' reference.conf, and a raw {@code Config} can
+ * still set any key (e.g. {@code .build().withFallback(more)}).
  *
- * <p>The one place a node's configuration is built from its settings: {@code anvil node} starts
- * a node in its own JVM with {@link Builder#build()}, and a {@link LocalCluster} starts each node
- * JVM with the same settings as {@link Builder#jvmOptions()}, which give the same configuration.
+ * <p>The one place a node's configuration is built from its settings: {@code anvil node} starts a
+ * node in its own JVM with {@link Builder#build()}, and a {@link LocalCluster} starts each node JVM
+ * with the same settings as {@link Builder#jvmOptions()}, which give the same configuration.
  *
  * <pre>{@code
  * Config settings = NodeSettings.builder()
@@ -44,12 +44,12 @@ public final class NodeSettings {
   }
 
   /**
-   * Immutable: every method returns a new builder, so one can be shared and extended (as
-   * {@link SingleNode} does with its database).
+   * Immutable: every method returns a new builder, so one can be shared and extended (as {@link
+   * SingleNode} does with its database).
    */
   public static final class Builder {
-    private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[^:\\s/@]+)"
-        + ":(\\d{1,5})");
+    private static final Pattern HOST_PORT =
+        Pattern.compile("(\\[[0-9a-fA-F:.]+]|[^:\\s/@]+)" + ":(\\d{1,5})");
     private final Map<String, Object> values;
 
     private Builder(Map<String, Object> values) {
@@ -70,14 +70,17 @@ public final class NodeSettings {
 
     /** The address other members reach this node's cluster port at (default 127.0.0.1). */
     public Builder host(String host) {
-      return with("pekko.remote.artery.canonical.hostname", nonBlank("host", host,
-          "pekko.remote.artery.canonical.hostname", "a host name or IP address"));
+      return with(
+          "pekko.remote.artery.canonical.hostname",
+          nonBlank(
+              "host", host, "pekko.remote.artery.canonical.hostname", "a host name or IP address"));
     }
 
     /** The cluster port (default 0: any free port, see {@link AnvilNode#address()}). */
     public Builder port(int port) {
-      return with("pekko.remote.artery.canonical.port", port("port", port,
-          "pekko.remote.artery.canonical.port"));
+      return with(
+          "pekko.remote.artery.canonical.port",
+          port("port", port, "pekko.remote.artery.canonical.port"));
     }
 
     /**
@@ -89,9 +92,13 @@ public final class NodeSettings {
       String[] seeds = new String[hostPorts.size()];
       for (int i = 0; i < seeds.length; i++) {
         String seed = hostPorts.get(i);
-        if (seed == null || !HOST_PORT.matcher(seed).matches()
+        if (seed == null
+            || !HOST_PORT.matcher(seed).matches()
             || Integer.parseInt(seed.substring(seed.lastIndexOf(':') + 1)) > 65535) {
-          throw invalid("seeds[" + i + "]", "pekko.cluster.seed-nodes", seed,
+          throw invalid(
+              "seeds[" + i + "]",
+              "pekko.cluster.seed-nodes",
+              seed,
               "HOST:PORT of a member's cluster port, e.g. 10.0.0.4:25520");
         }
         seeds[i] = "pekko://anvil@" + seed;
@@ -100,21 +107,32 @@ public final class NodeSettings {
     }
 
     /**
-     * The PostgreSQL database of the journal. Required. The password is not logged; an empty
-     * one reads {@code ANVIL_DB_PASSWORD} instead ({@link #database(String, String)}).
+     * The PostgreSQL database of the journal. Required. The password is not logged; an empty one
+     * reads {@code ANVIL_DB_PASSWORD} instead ({@link #database(String, String)}).
      */
     public Builder database(String url, String user, String password) {
       if (url == null || !url.startsWith("jdbc:postgresql://")) {
-        throw invalid("database url", "anvil.persistence.url", url,
+        throw invalid(
+            "database url",
+            "anvil.persistence.url",
+            url,
             "a PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE");
       }
-      Builder b = with("anvil.persistence.url", url).with("anvil.persistence.user",
-          nonBlank("database user", user, "anvil.persistence.user", "a database user name"));
+      Builder b =
+          with("anvil.persistence.url", url)
+              .with(
+                  "anvil.persistence.user",
+                  nonBlank(
+                      "database user", user, "anvil.persistence.user", "a database user name"));
       if (password == null) {
-        throw invalid("database password", "anvil.persistence.password", null,
+        throw invalid(
+            "database password",
+            "anvil.persistence.password",
+            null,
             "a password, or \"\" to read ANVIL_DB_PASSWORD");
       }
-      return password.isEmpty() ? b.without("anvil.persistence.password")
+      return password.isEmpty()
+          ? b.without("anvil.persistence.password")
           : b.with("anvil.persistence.password", password);
     }
 
@@ -139,8 +157,9 @@ public final class NodeSettings {
     /** Serve the HTTP API (jobs, members, /metrics) on {@code host:port} (default on, loopback). */
     public Builder http(String host, int port) {
       return with("anvil.http.enabled", true)
-          .with("anvil.http.host", nonBlank("http host", host, "anvil.http.host",
-              "an address to bind, e.g. 127.0.0.1"))
+          .with(
+              "anvil.http.host",
+              nonBlank("http host", host, "anvil.http.host", "an address to bind, e.g. 127.0.0.1"))
           .with("anvil.http.port", port("http port", port, "anvil.http.port"));
     }
 
@@ -154,26 +173,29 @@ public final class NodeSettings {
      * the token file). Checked by the node when it starts.
      */
     public Builder httpToken(String token) {
-      return with("anvil.http.token", nonBlank("http token", token, "anvil.http.token",
-          "a token of at least 16 characters"));
+      return with(
+          "anvil.http.token",
+          nonBlank("http token", token, "anvil.http.token", "a token of at least 16 characters"));
     }
 
     /**
-     * Mutual TLS between members with the credentials in {@code folder} ({@code anvil certs
-     * issue} writes it). Required for a node listening off loopback, unless
-     * {@link #insecureTransport()}.
+     * Mutual TLS between members with the credentials in {@code folder} ({@code anvil certs issue}
+     * writes it). Required for a node listening off loopback, unless {@link #insecureTransport()}.
      */
     public Builder tls(Path folder) {
       if (folder == null) {
-        throw invalid("tls", "anvil.tls.directory", null, "a folder with node.p12, trust.p12"
-            + " and password");
+        throw invalid(
+            "tls",
+            "anvil.tls.directory",
+            null,
+            "a folder with node.p12, trust.p12" + " and password");
       }
       return with("anvil.tls.directory", folder.toAbsolutePath().toString());
     }
 
     /**
-     * Whether the HTTP API is served over HTTPS with this node's TLS certificate (needs
-     * {@link #tls}; default off).
+     * Whether the HTTP API is served over HTTPS with this node's TLS certificate (needs {@link
+     * #tls}; default off).
      */
     public Builder https(boolean on) {
       return with("anvil.http.https", on);
@@ -191,78 +213,86 @@ public final class NodeSettings {
 
     /** Model classes jobs may name ({@code model { type = class }}), e.g. the service's own. */
     public Builder allowModelClasses(Class<?>... classes) {
-      return with("anvil.models.allowed-classes", Arrays.stream(classes)
-          .map(Class::getName).toList());
+      return with(
+          "anvil.models.allowed-classes", Arrays.stream(classes).map(Class::getName).toList());
     }
 
     /**
-     * Folders jobs may read data from ({@code data.path}), replacing the default
-     * ({@code /usr/share/datasets}). Each must be absolute.
+     * Folders jobs may read data from ({@code data.path}), replacing the default ({@code
+     * /usr/share/datasets}). Each must be absolute.
      */
     public Builder allowDataRoots(Path... roots) {
       for (int i = 0; i < roots.length; i++) {
         if (roots[i] == null || !roots[i].isAbsolute()) {
-          throw invalid("data roots[" + i + "]", "anvil.data.allowed-roots", roots[i],
-              "an absolute folder");
+          throw invalid(
+              "data roots[" + i + "]", "anvil.data.allowed-roots", roots[i], "an absolute folder");
         }
       }
-      return with("anvil.data.allowed-roots", Arrays.stream(roots).map(Path::toString)
-          .toList());
+      return with("anvil.data.allowed-roots", Arrays.stream(roots).map(Path::toString).toList());
     }
 
     /**
-     * Folders jobs may read data from besides the roots this JVM's configuration allows
-     * ({@code anvil.data.allowed-roots}, by default {@code /usr/share/datasets}): a job file of
-     * the user's own, which a node otherwise treats as a job from elsewhere.
+     * Folders jobs may read data from besides the roots this JVM's configuration allows ({@code
+     * anvil.data.allowed-roots}, by default {@code /usr/share/datasets}): a job file of the user's
+     * own, which a node otherwise treats as a job from elsewhere.
      */
     public Builder allowDataAlsoIn(List<Path> folders) {
-      return allowDataRoots(SpecRules.rootsWith(folders).stream().map(Path::of)
-          .toArray(Path[]::new));
+      return allowDataRoots(
+          SpecRules.rootsWith(folders).stream().map(Path::of).toArray(Path[]::new));
     }
 
     /** The settings given so far, the journal's database among them. */
     public Config build() {
       if (!values.containsKey("anvil.persistence.url")) {
-        throw new IllegalStateException("NodeSettings: database(url, user, password) is"
-            + " required (anvil.persistence.url): the node journals every job there");
+        throw new IllegalStateException(
+            "NodeSettings: database(url, user, password) is"
+                + " required (anvil.persistence.url): the node journals every job there");
       }
       return ConfigFactory.parseMap(values, "NodeSettings");
     }
 
     /**
-     * The settings given so far as {@code -Dkey=value} options, sorted by key, for a node JVM
-     * that reads its configuration from system properties ({@link NodeMain}): a list becomes
-     * {@code key.0}, {@code key.1}, ..., which the configuration reads back as that list. A node
-     * started with the options of a complete builder has the configuration {@link #build()}
-     * gives (the password is never among them: the node reads {@code ANVIL_DB_PASSWORD}).
-     * Refuses an empty list, which no option can express.
+     * The settings given so far as {@code -Dkey=value} options, sorted by key, for a node JVM that
+     * reads its configuration from system properties ({@link NodeMain}): a list becomes {@code
+     * key.0}, {@code key.1}, ..., which the configuration reads back as that list. A node started
+     * with the options of a complete builder has the configuration {@link #build()} gives (the
+     * password is never among them: the node reads {@code ANVIL_DB_PASSWORD}). Refuses an empty
+     * list, which no option can express.
      */
     public List<String> jvmOptions() {
       List<String> options = new ArrayList<>();
-      new TreeMap<>(values).forEach((key, value) -> {
-        if (key.equals("anvil.persistence.password")) {
-          throw new IllegalStateException("NodeSettings database password"
-              + " (anvil.persistence.password): must be \"\" for a node JVM, which reads"
-              + " ANVIL_DB_PASSWORD (a password in its command line would show in ps)");
-        }
-        if (!(value instanceof List<?> list)) {
-          options.add("-D" + key + "=" + value);
-        } else if (list.isEmpty()) {
-          throw new IllegalStateException("NodeSettings " + key + " = []: an empty list has no"
-              + " JVM options; leave the setting unset instead");
-        } else {
-          for (int i = 0; i < list.size(); i++) {
-            options.add("-D" + key + "." + i + "=" + list.get(i));
-          }
-        }
-      });
+      new TreeMap<>(values)
+          .forEach(
+              (key, value) -> {
+                if (key.equals("anvil.persistence.password")) {
+                  throw new IllegalStateException(
+                      "NodeSettings database password"
+                          + " (anvil.persistence.password): must be \"\" for a node JVM, which reads"
+                          + " ANVIL_DB_PASSWORD (a password in its command line would show in ps)");
+                }
+                if (!(value instanceof List<?> list)) {
+                  options.add("-D" + key + "=" + value);
+                } else if (list.isEmpty()) {
+                  throw new IllegalStateException(
+                      "NodeSettings "
+                          + key
+                          + " = []: an empty list has no"
+                          + " JVM options; leave the setting unset instead");
+                } else {
+                  for (int i = 0; i < list.size(); i++) {
+                    options.add("-D" + key + "." + i + "=" + list.get(i));
+                  }
+                }
+              });
       return options;
     }
 
     /** Whether {@code jvmOption} sets (a list element of) a key this builder sets. */
     public boolean setsKeyOf(String jvmOption) {
-      return values.keySet().stream().anyMatch(key -> jvmOption.startsWith("-D" + key + "=")
-          || jvmOption.startsWith("-D" + key + "."));
+      return values.keySet().stream()
+          .anyMatch(
+              key ->
+                  jvmOption.startsWith("-D" + key + "=") || jvmOption.startsWith("-D" + key + "."));
     }
 
     private static int port(String name, int port, String key) {
@@ -279,10 +309,10 @@ public final class NodeSettings {
       return value;
     }
 
-    private static IllegalArgumentException invalid(String name, String key, Object value,
-        String allowed) {
-      return new IllegalArgumentException("NodeSettings " + name + " (" + key + ") = " + value
-          + ": must be " + allowed);
+    private static IllegalArgumentException invalid(
+        String name, String key, Object value, String allowed) {
+      return new IllegalArgumentException(
+          "NodeSettings " + name + " (" + key + ") = " + value + ": must be " + allowed);
     }
   }
 }

@@ -26,34 +26,65 @@ public final class ResultJson {
     }
     List<EpochReport> history = new ArrayList<>();
     for (JsonNode e : r.path("history")) {
-      history.add(new EpochReport(number(e, "epoch"), e.path("round").asLong(),
-          number(e, "trainLoss"), number(e, "testLoss"), optional(e, "testAccuracy")));
+      history.add(
+          new EpochReport(
+              number(e, "epoch"),
+              e.path("round").asLong(),
+              number(e, "trainLoss"),
+              number(e, "testLoss"),
+              optional(e, "testAccuracy")));
     }
     ClusterFacts cluster = null;
     if (r.has("coordinatorEpochs")) {
       TreeMap<String, Double> split = new TreeMap<>();
-      r.path("roundTimeSplitMs").fields().forEachRemaining(f -> split.put(f.getKey(),
-          f.getValue().asDouble()));
+      r.path("roundTimeSplitMs")
+          .fields()
+          .forEachRemaining(f -> split.put(f.getKey(), f.getValue().asDouble()));
       List<Recovery> recoveries = new ArrayList<>();
       for (JsonNode v : r.path("recoveries")) {
-        recoveries.add(new Recovery(v.path("kind").asText(), v.path("detail").asText(),
-            v.path("lastHeardMillis").asLong(), v.path("faultSeenMillis").asLong(),
-            v.path("redispatchedMillis").asLong(),
-            v.path("firstCommitMillis").asLong(), v.path("lastCommitBeforeMillis").asLong(),
-            v.path("redoneRounds").asLong(), v.path("replayMillis").asLong(),
-            v.path("treeNodesRedispatched").asInt()));
+        recoveries.add(
+            new Recovery(
+                v.path("kind").asText(),
+                v.path("detail").asText(),
+                v.path("lastHeardMillis").asLong(),
+                v.path("faultSeenMillis").asLong(),
+                v.path("redispatchedMillis").asLong(),
+                v.path("firstCommitMillis").asLong(),
+                v.path("lastCommitBeforeMillis").asLong(),
+                v.path("redoneRounds").asLong(),
+                v.path("replayMillis").asLong(),
+                v.path("treeNodesRedispatched").asInt()));
       }
-      cluster = new ClusterFacts(split, r.path("coordinatorEpochs").asLong(),
-          r.path("lateResults").asLong(), r.path("rejectedResults").asLong(),
-          r.path("redispatchedTreeNodes").asLong(), recoveries);
+      cluster =
+          new ClusterFacts(
+              split,
+              r.path("coordinatorEpochs").asLong(),
+              r.path("lateResults").asLong(),
+              r.path("rejectedResults").asLong(),
+              r.path("redispatchedTreeNodes").asLong(),
+              recoveries);
     }
-    return new TrainingResult(r.path("job").asText(), r.path("model").asText(),
-        r.path("seed").asLong(), r.path("kernel").asText(), r.path("rounds").asLong(),
-        number(r, "epochs"), r.path("logicalShards").asInt(), r.path("batchSize").asInt(),
-        r.path("workers").asInt(), r.path("nodes").asInt(), number(r, "trainLoss"),
-        optional(r, "testAccuracy"), number(r, "testLoss"), r.path("paramsSha256").asText(),
-        r.path("dataFingerprint").asText(), number(r, "wallSeconds"),
-        number(r, "trainSeconds"), number(r, "samplesPerSecond"), history, cluster);
+    return new TrainingResult(
+        r.path("job").asText(),
+        r.path("model").asText(),
+        r.path("seed").asLong(),
+        r.path("kernel").asText(),
+        r.path("rounds").asLong(),
+        number(r, "epochs"),
+        r.path("logicalShards").asInt(),
+        r.path("batchSize").asInt(),
+        r.path("workers").asInt(),
+        r.path("nodes").asInt(),
+        number(r, "trainLoss"),
+        optional(r, "testAccuracy"),
+        number(r, "testLoss"),
+        r.path("paramsSha256").asText(),
+        r.path("dataFingerprint").asText(),
+        number(r, "wallSeconds"),
+        number(r, "trainSeconds"),
+        number(r, "samplesPerSecond"),
+        history,
+        cluster);
   }
 
   private static double number(JsonNode n, String key) {

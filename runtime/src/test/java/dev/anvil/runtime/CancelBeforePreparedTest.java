@@ -26,13 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A job cancelled while one of its workers is still preparing it. The worker here is a probe
- * on another member, so that its answer comes exactly when the test says: after the cancel.
- * The coordinator once threw a NullPointerException on that late answer (and stopped); now
- * it releases the worker, and the node's workers take the next job with the reference bits.
+ * A job cancelled while one of its workers is still preparing it. The worker here is a probe on
+ * another member, so that its answer comes exactly when the test says: after the cancel. The
+ * coordinator once threw a NullPointerException on that late answer (and stopped); now it releases
+ * the worker, and the node's workers take the next job with the reference bits.
  */
 class CancelBeforePreparedTest {
-  static final String SPEC = """
+  static final String SPEC =
+      """
       job {
         name = "cancel-early"
         seed = 7
@@ -46,44 +47,67 @@ class CancelBeforePreparedTest {
       }
       """;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aPreparedAnswerAfterTheCancelIsReleased() throws Exception {
     JobSpec spec = JobSpecParser.parse(SPEC, "test", dir);
     try (SingleNode anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 1))) {
       var address = anvil.node().system().address();
-      ActorSystem<Void> other = ClusterClient.join(List.of(address.getHost().get() + ":"
-          + address.getPort().get()), Duration.ofSeconds(30), ConfigFactory.empty());
+      ActorSystem<Void> other =
+          ClusterClient.join(
+              List.of(address.getHost().get() + ":" + address.getPort().get()),
+              Duration.ofSeconds(30),
+              ConfigFactory.empty());
       try {
         TestProbe<WorkerCommand> slowWorker = TestProbe.create(other);
-        other.receptionist().tell(Receptionist.register(TrainingProtocol.WORKERS,
-            slowWorker.ref()));
+        other
+            .receptionist()
+            .tell(Receptionist.register(TrainingProtocol.WORKERS, slowWorker.ref()));
         awaitWorkersListed(anvil, 2);
 
         JobHandle job = anvil.node().submit("early", spec, 2, JobListener.NONE);
-        PrepareJob prepare = slowWorker.expectMessageClass(PrepareJob.class,
-            Duration.ofSeconds(30));
+        PrepareJob prepare =
+            slowWorker.expectMessageClass(PrepareJob.class, Duration.ofSeconds(30));
         job.cancel("changed my mind").toCompletableFuture().get(30, TimeUnit.SECONDS);
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> job.result().toCompletableFuture().get(30, TimeUnit.SECONDS));
-        assertTrue(e.getCause().getMessage().contains("changed my mind"),
-            e.getCause()::getMessage);
-        assertEquals("early", slowWorker.expectMessageClass(ReleaseJob.class,
-            Duration.ofSeconds(10)).jobId(), "released when the job ended");
+        ExecutionException e =
+            assertThrows(
+                ExecutionException.class,
+                () -> job.result().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("changed my mind"), e.getCause()::getMessage);
+        assertEquals(
+            "early",
+            slowWorker.expectMessageClass(ReleaseJob.class, Duration.ofSeconds(10)).jobId(),
+            "released when the job ended");
 
-        prepare.replyTo().tell(new Prepared("early", prepare.epoch(), "probe/worker-0",
-            "fingerprint", "canary", "java", slowWorker.ref(), System.currentTimeMillis()));
-        assertEquals("early", slowWorker.expectMessageClass(ReleaseJob.class,
-            Duration.ofSeconds(10)).jobId(), "released again after its late Prepared");
+        prepare
+            .replyTo()
+            .tell(
+                new Prepared(
+                    "early",
+                    prepare.epoch(),
+                    "probe/worker-0",
+                    "fingerprint",
+                    "canary",
+                    "java",
+                    slowWorker.ref(),
+                    System.currentTimeMillis()));
+        assertEquals(
+            "early",
+            slowWorker.expectMessageClass(ReleaseJob.class, Duration.ofSeconds(10)).jobId(),
+            "released again after its late Prepared");
       } finally {
         other.terminate();
         other.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       awaitWorkersListed(anvil, 1);
-      var after = anvil.node().submit("after", spec, 1, JobListener.NONE).result()
-          .toCompletableFuture().get(120, TimeUnit.SECONDS);
+      var after =
+          anvil
+              .node()
+              .submit("after", spec, 1, JobListener.NONE)
+              .result()
+              .toCompletableFuture()
+              .get(120, TimeUnit.SECONDS);
       assertEquals(TestJobs.referenceHash(spec), after.paramsSha256());
     }
   }
@@ -91,10 +115,12 @@ class CancelBeforePreparedTest {
   private static void awaitWorkersListed(SingleNode anvil, int count) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (WorkerListing.byNode(anvil.node().system(), Duration.ofSeconds(5)).values().stream()
-        .mapToInt(Integer::intValue).sum() != count) {
-      assertTrue(System.nanoTime() < deadline, "the receptionist never listed " + count
-          + " workers");
-      TimeUnit.MILLISECONDS.sleep(100);  // polling: the listing spreads by gossip
+            .mapToInt(Integer::intValue)
+            .sum()
+        != count) {
+      assertTrue(
+          System.nanoTime() < deadline, "the receptionist never listed " + count + " workers");
+      TimeUnit.MILLISECONDS.sleep(100); // polling: the listing spreads by gossip
     }
   }
 }

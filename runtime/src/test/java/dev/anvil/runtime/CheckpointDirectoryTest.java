@@ -25,16 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
  * fault-free hash; the table rows hold no checkpoint bytes.
  */
 class CheckpointDirectoryTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void checkpointFilesSurviveACoordinatorLossAndCorruptOnesAreSkipped() throws Exception {
     JobSpec spec = TestJobs.faultJob("file-checkpoints", 3000);
     String reference = TestJobs.referenceHash(spec);
     Path checkpoints = dir.resolve("checkpoints");
-    LocalCluster.Settings settings = LocalCluster.Settings.of(3, 1, dir.resolve("cluster"))
-        .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=" + checkpoints));
+    LocalCluster.Settings settings =
+        LocalCluster.Settings.of(3, 1, dir.resolve("cluster"))
+            .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=" + checkpoints));
     try (LocalCluster cluster = LocalCluster.start(settings)) {
       FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "file-checkpoints", spec, 3);
       job.awaitRound(400, Duration.ofSeconds(90));
@@ -46,8 +46,10 @@ class CheckpointDirectoryTest {
       Path folder = checkpoints.resolve("job-file-checkpoints");
       List<Path> files;
       try (Stream<Path> list = Files.list(folder)) {
-        files = list.filter(f -> f.toString().endsWith(".ckpt"))
-            .sorted((a, b) -> Long.compare(round(a), round(b))).toList();
+        files =
+            list.filter(f -> f.toString().endsWith(".ckpt"))
+                .sorted((a, b) -> Long.compare(round(a), round(b)))
+                .toList();
       }
       assertTrue(files.size() >= 3, "the kept checkpoints are files: " + files);
       // The newest file: journaled or not yet (written just before the kill), it must not be
@@ -58,23 +60,34 @@ class CheckpointDirectoryTest {
       bytes[bytes.length / 3] ^= 0x04;
       Files.write(newest, bytes);
       long tableBytes;
-      try (Connection c = cluster.database().connect(); Statement s = c.createStatement();
-          ResultSet r = s.executeQuery("SELECT coalesce(sum(octet_length(data)), -1) FROM"
-              + " anvil_checkpoint WHERE job_id = 'file-checkpoints'")) {
+      try (Connection c = cluster.database().connect();
+          Statement s = c.createStatement();
+          ResultSet r =
+              s.executeQuery(
+                  "SELECT coalesce(sum(octet_length(data)), -1) FROM"
+                      + " anvil_checkpoint WHERE job_id = 'file-checkpoints'")) {
         r.next();
         tableBytes = r.getLong(1);
       }
       assertEquals(0, tableBytes, "rows without bytes: the bytes are in the files");
 
       FaultChecks.awaitCompletedInJournal(cluster, job.id(), Duration.ofSeconds(240));
-      job.rewatch(cluster.client());  // a new watch hears the end
+      job.rewatch(cluster.client()); // a new watch hears the end
       JsonNode result = job.awaitResult(Duration.ofSeconds(60));
       assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
       JsonNode restart = FaultChecks.recoveries(result, "coordinator-restart").get(0);
       long previous = round(files.get(files.size() - 2));
-      assertTrue(restart.get("detail").asText().contains("at the checkpoint of round "
-          + previous), () -> "restored " + previous + ", the checkpoint before the corrupt "
-          + corrupted + " (killed at round " + roundAtKill + "): " + restart);
+      assertTrue(
+          restart.get("detail").asText().contains("at the checkpoint of round " + previous),
+          () ->
+              "restored "
+                  + previous
+                  + ", the checkpoint before the corrupt "
+                  + corrupted
+                  + " (killed at round "
+                  + roundAtKill
+                  + "): "
+                  + restart);
       String logs = FaultChecks.anvilLogs(cluster);
       assertTrue(!logs.contains("restored the checkpoint of round " + corrupted), logs);
       JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());

@@ -42,8 +42,8 @@ class ClusterLossJudgeTest {
       String why = new ClusterLoss.Judge(Duration.ofSeconds(15), 0).observe(s, true, 0);
       assertTrue(why.contains("was downed by the cluster"), why);
     }
-    String why = new ClusterLoss.Judge(Duration.ofSeconds(15), 0)
-        .observe(MemberStatus.leaving(), true, 0);
+    String why =
+        new ClusterLoss.Judge(Duration.ofSeconds(15), 0).observe(MemberStatus.leaving(), true, 0);
     assertTrue(why.contains("is leaving"), why);
   }
 }

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
  * the single-process reference trainer, whatever the number of workers.
  */
 class DistributedTrainingTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static LocalCluster cluster;
 
   static JobSpec job(String name, long seed) {
-    return JobSpecParser.parse("""
+    return JobSpecParser.parse(
+        """
         job {
           name = "%s", seed = %d
           model { type = mlp, layers = [12, 16, 3], activation = tanh }
@@ -32,7 +32,10 @@ class DistributedTrainingTest {
           optimizer { type = sgd, learning-rate = 0.05, momentum = 0.9 }
           batch-size = 64, logical-shards = 8, rounds = 60, kernel = java
         }
-        """.formatted(name, seed), name, null);
+        """
+            .formatted(name, seed),
+        name,
+        null);
   }
 
   @BeforeAll
@@ -66,7 +69,9 @@ class DistributedTrainingTest {
   /** Over a million parameters cross the wire to and from workers on the other JVM. */
   @Test
   void millionParameterModelTrainsAcrossJvms() throws Exception {
-    JobSpec spec = JobSpecParser.parse("""
+    JobSpec spec =
+        JobSpecParser.parse(
+            """
         job {
           name = "big", seed = 5
           model { type = mlp, layers = [16, 1024, 1024, 4] }
@@ -74,7 +79,9 @@ class DistributedTrainingTest {
           optimizer { type = sgd, learning-rate = 0.01 }
           batch-size = 32, logical-shards = 4, rounds = 3, kernel = java
         }
-        """, "big", null);
+        """,
+            "big",
+            null);
     JsonNode r = train("big", spec, 4);
     assertTrue(r.get("model").asText().contains("(1071108 parameters)"), r.get("model").asText());
     assertEquals(2, r.get("nodes").asInt());
@@ -84,16 +91,27 @@ class DistributedTrainingTest {
   @Test
   void invalidSpecIsRejectedByTheCoordinator() throws Exception {
     JobSpec spec = job("bad-layers", 1);
-    JobSpec wrong = new JobSpec(spec.name(), spec.seed(),
-        new dev.anvil.core.spec.ModelSpec.Mlp(java.util.List.of(13, 16, 3),
-            dev.anvil.core.spec.Activation.TANH), spec.data(), spec.optimizer(), spec.schedule(),
-        spec.clipNorm(), spec.batchSize(), spec.logicalShards(), spec.length(), spec.kernel(),
-        spec.checkpoint());
-    FollowedJob.Ending end = FollowedJob.submit(cluster, "bad-layers", wrong, 2)
-        .awaitEnding(Duration.ofSeconds(60));
+    JobSpec wrong =
+        new JobSpec(
+            spec.name(),
+            spec.seed(),
+            new dev.anvil.core.spec.ModelSpec.Mlp(
+                java.util.List.of(13, 16, 3), dev.anvil.core.spec.Activation.TANH),
+            spec.data(),
+            spec.optimizer(),
+            spec.schedule(),
+            spec.clipNorm(),
+            spec.batchSize(),
+            spec.logicalShards(),
+            spec.length(),
+            spec.kernel(),
+            spec.checkpoint());
+    FollowedJob.Ending end =
+        FollowedJob.submit(cluster, "bad-layers", wrong, 2).awaitEnding(Duration.ofSeconds(60));
     assertEquals(FollowedJob.Ending.Kind.FAILED, end.kind(), end::toString);
-    assertTrue(end.reason().contains("job.model.layers[0] = 13: must equal the data's 12"
-        + " features"), end.reason());
+    assertTrue(
+        end.reason().contains("job.model.layers[0] = 13: must equal the data's 12" + " features"),
+        end.reason());
   }
 
   @Test

@@ -13,13 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Five node JVMs, one worker each: two worker nodes are killed one after the other, then a new
- * node joins mid-job and its worker is taken in. Logical shards never change, so neither does
- * the result: the job ends with the fault-free hash and the journal holds every round once.
+ * Five node JVMs, one worker each: two worker nodes are killed one after the other, then a new node
+ * joins mid-job and its worker is taken in. Logical shards never change, so neither does the
+ * result: the job ends with the fault-free hash and the journal holds every round once.
  */
 class ElasticityTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void losingTwoOfFiveNodesAndGainingOneKeepsTheFaultFreeHash() throws Exception {
@@ -29,8 +28,8 @@ class ElasticityTest {
       FollowedJob job = FollowedJob.submit(cluster, "elastic", spec, 5);
       job.awaitRound(200, Duration.ofSeconds(120));
       int coordinator = cluster.addresses().indexOf(job.coordinator());
-      int[] victims = java.util.stream.IntStream.range(0, 5).filter(i -> i != coordinator)
-          .limit(2).toArray();
+      int[] victims =
+          java.util.stream.IntStream.range(0, 5).filter(i -> i != coordinator).limit(2).toArray();
       cluster.process(victims[0]).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       job.awaitRound(job.round() + 200, Duration.ofSeconds(60));
       cluster.process(victims[1]).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -44,14 +43,17 @@ class ElasticityTest {
       assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
       String logs = FaultChecks.anvilLogs(cluster);
       String joinedName = cluster.addresses().get(joined);
-      assertTrue(logs.contains(joinedName + "/worker-0 joins from round"),
+      assertTrue(
+          logs.contains(joinedName + "/worker-0 joins from round"),
           () -> "the new node's worker never joined the job:\n" + logs);
-      assertEquals(2, FaultChecks.recoveries(result, "node-unreachable").size()
-          + FaultChecks.recoveries(result, "node-downed").size(), result::toPrettyString);
+      assertEquals(
+          2,
+          FaultChecks.recoveries(result, "node-unreachable").size()
+              + FaultChecks.recoveries(result, "node-downed").size(),
+          result::toPrettyString);
       JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(12000), journal::toString);
-      System.out.println("elasticity: " + journal + "; recoveries "
-          + result.get("recoveries"));
+      System.out.println("elasticity: " + journal + "; recoveries " + result.get("recoveries"));
     }
   }
 }

@@ -19,16 +19,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What {@link FollowedJob} promises its callers: the newest round and coordinator, waits that
- * end at their deadline or at once when following ends, and an ending that tells a failed job
- * from a lost cluster. The updates are handed in directly, then a real job on an in-process
- * node is followed to its end.
+ * What {@link FollowedJob} promises its callers: the newest round and coordinator, waits that end
+ * at their deadline or at once when following ends, and an ending that tells a failed job from a
+ * lost cluster. The updates are handed in directly, then a real job on an in-process node is
+ * followed to its end.
  */
 class FollowedJobTest {
   private static final JobSpec SPEC = TestJobs.chaosJob("followed", 60);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<JobUpdate> heard = new CopyOnWriteArrayList<>();
   private final CompletableFuture<JobClient.Outcome> end = new CompletableFuture<>();
@@ -54,7 +53,7 @@ class FollowedJobTest {
     job.onUpdate(progress(10));
     job.onUpdate(accepted("127.0.0.1:1"));
     job.onUpdate(accepted("127.0.0.1:2"));
-    job.onUpdate(progress(7));  // replayed after a restore: not newer
+    job.onUpdate(progress(7)); // replayed after a restore: not newer
     assertEquals(10, job.round());
     assertEquals("127.0.0.1:2", job.coordinator());
     assertEquals(List.of("127.0.0.1:1", "127.0.0.1:2"), job.coordinators());
@@ -64,10 +63,12 @@ class FollowedJobTest {
   @Test
   void awaitRoundReturnsOnceTheRoundIsHeardFromAnotherThread() throws Exception {
     FollowedJob job = followed();
-    Thread coordinator = new Thread(() -> {
-      job.onUpdate(accepted("127.0.0.1:1"));
-      job.onUpdate(progress(5));
-    });
+    Thread coordinator =
+        new Thread(
+            () -> {
+              job.onUpdate(accepted("127.0.0.1:1"));
+              job.onUpdate(progress(5));
+            });
     coordinator.start();
     job.awaitRound(5, Duration.ofSeconds(30));
     assertEquals(5, job.round());
@@ -79,10 +80,10 @@ class FollowedJobTest {
     FollowedJob job = followed();
     job.onUpdate(accepted("127.0.0.1:1"));
     job.onUpdate(progress(3));
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> job.awaitRound(10, Duration.ofMillis(200)));
-    assertEquals("job j: round 10 not committed within PT0.2S (last heard 3)\n(node logs)",
-        e.getMessage());
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> job.awaitRound(10, Duration.ofMillis(200)));
+    assertEquals(
+        "job j: round 10 not committed within PT0.2S (last heard 3)\n(node logs)", e.getMessage());
   }
 
   @Test
@@ -90,11 +91,10 @@ class FollowedJobTest {
     FollowedJob job = followed();
     end.complete(new JobClient.Outcome("j", null, "no workers"));
     long start = System.nanoTime();
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> job.awaitRound(10, Duration.ofMinutes(5)));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> job.awaitRound(10, Duration.ofMinutes(5)));
     assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
-    assertTrue(e.getMessage().contains("(last heard 0, the job ended: no workers)"),
-        e::getMessage);
+    assertTrue(e.getMessage().contains("(last heard 0, the job ended: no workers)"), e::getMessage);
   }
 
   @Test
@@ -122,8 +122,8 @@ class FollowedJobTest {
     FollowedJob.Ending ending = job.awaitEnding(Duration.ofSeconds(5));
     assertEquals(FollowedJob.Ending.Kind.FAILED, ending.kind());
     assertEquals("job.model.layers[0]: wrong", ending.reason());
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> job.awaitResult(Duration.ofSeconds(5)));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> job.awaitResult(Duration.ofSeconds(5)));
     assertEquals("job j failed: job.model.layers[0]: wrong\n(node logs)", e.getMessage());
   }
 
@@ -134,8 +134,8 @@ class FollowedJobTest {
     end.completeExceptionally(new ClusterLostException("no node reachable for 10 s"));
     FollowedJob.Ending ending = job.awaitEnding(Duration.ofMinutes(5));
     assertEquals(FollowedJob.Ending.Kind.ABANDONED, ending.kind());
-    assertEquals("lost the cluster: no node reachable for 10 s (last round heard 4)",
-        ending.reason());
+    assertEquals(
+        "lost the cluster: no node reachable for 10 s (last round heard 4)", ending.reason());
   }
 
   @Test
@@ -147,8 +147,8 @@ class FollowedJobTest {
 
   @Test
   void theCallersReasonToGiveUpAbandonsTheWait() throws Exception {
-    FollowedJob.Ending ending = followed().awaitEnding(Duration.ofMinutes(5),
-        () -> "node 2 exited (code 137)");
+    FollowedJob.Ending ending =
+        followed().awaitEnding(Duration.ofMinutes(5), () -> "node 2 exited (code 137)");
     assertEquals(FollowedJob.Ending.Kind.ABANDONED, ending.kind());
     assertEquals("node 2 exited (code 137)", ending.reason());
   }
@@ -159,18 +159,17 @@ class FollowedJobTest {
     CompletableFuture<JobClient.Outcome> again = new CompletableFuture<>();
     job.follow(again);
     again.complete(new JobClient.Outcome("j", "{}", null));
-    assertEquals(FollowedJob.Ending.Kind.FINISHED,
-        job.awaitEnding(Duration.ofSeconds(5)).kind());
+    assertEquals(FollowedJob.Ending.Kind.FINISHED, job.awaitEnding(Duration.ofSeconds(5)).kind());
   }
 
   @Test
   void followsARealJobOnAnInProcessNodeToItsReferenceHash() throws Exception {
     try (SingleNode anvil = SingleNode.start(dir, NodeSettings.builder().slots(2).httpOff())) {
-      FollowedJob job = FollowedJob.submit(anvil.node().system(), "followed", SPEC, 2,
-          heard::add);
+      FollowedJob job = FollowedJob.submit(anvil.node().system(), "followed", SPEC, 2, heard::add);
       job.awaitRound(1, Duration.ofSeconds(60));
       assertEquals(1, job.coordinators().size(), job.coordinators()::toString);
-      assertEquals(TestJobs.referenceHash(SPEC),
+      assertEquals(
+          TestJobs.referenceHash(SPEC),
           job.awaitResult(Duration.ofSeconds(120)).get("paramsSha256").asText());
       assertTrue(heard.stream().anyMatch(u -> u instanceof Progress), heard::toString);
       assertTrue(job.done());

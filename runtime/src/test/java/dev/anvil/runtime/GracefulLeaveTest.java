@@ -14,12 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node hosting one of the job's workers (not its coordinator) leaves the cluster gracefully
- * mid-job. Its worker finishes the work it has; the others take over from the next round. None
- * of its work is re-dispatched, no round is redone, and the result keeps the fault-free hash.
+ * mid-job. Its worker finishes the work it has; the others take over from the next round. None of
+ * its work is re-dispatched, no round is redone, and the result keeps the fault-free hash.
  */
 class GracefulLeaveTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aLeavingNodeHandsItsWorkOverWithoutRecomputation() throws Exception {
@@ -36,15 +35,20 @@ class GracefulLeaveTest {
       JsonNode result = job.awaitResult(Duration.ofSeconds(180));
       assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
       assertEquals(1, FaultChecks.recoveries(result, "node-left").size(), result::toPrettyString);
-      assertEquals(0, FaultChecks.recoveries(result, "node-left").get(0)
-          .get("treeNodesRedispatched").asLong(), result::toPrettyString);
-      assertEquals(0, FaultChecks.recoveries(result, "node-unreachable").size(),
+      assertEquals(
+          0,
+          FaultChecks.recoveries(result, "node-left").get(0).get("treeNodesRedispatched").asLong(),
           result::toPrettyString);
+      assertEquals(
+          0, FaultChecks.recoveries(result, "node-unreachable").size(), result::toPrettyString);
       // Nothing of the leaving node's was re-dispatched: no deadline names its worker. (A
       // deadline of a remaining worker, a straggler on this busy machine, is another matter.)
       String leavingWorker = cluster.addresses().get(leaving) + "/worker-0";
-      FaultChecks.recoveries(result, "deadline").forEach(r -> assertTrue(
-          !r.get("detail").asText().contains(leavingWorker), result::toPrettyString));
+      FaultChecks.recoveries(result, "deadline")
+          .forEach(
+              r ->
+                  assertTrue(
+                      !r.get("detail").asText().contains(leavingWorker), result::toPrettyString));
       JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(4000), journal::toString);
       assertEquals(1, journal.epochs());

@@ -35,26 +35,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Messages a worker gets over a real Artery connection from another member: hostile job specs
- * are refused within a second with a reason that holds no secret, malformed work requests are
- * dropped, and the worker goes on training the job it has (reference bits, no recovery).
+ * Messages a worker gets over a real Artery connection from another member: hostile job specs are
+ * refused within a second with a reason that holds no secret, malformed work requests are dropped,
+ * and the worker goes on training the job it has (reference bits, no recovery).
  */
 class HostileMessagesTest {
   static final String VALID = HostileSpecs.job(HostileSpecs.MLP, HostileSpecs.SYNTHETIC);
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static SingleNode anvil;
   static ActorSystem<Void> other;
 
   @BeforeAll
   static void start() throws Exception {
     Path data = HostileSpecs.prepare(dir);
-    anvil = SingleNode.start(dir, Map.of("anvil.worker.slots", 2,
-        "anvil.data.allowed-roots", List.of(data.toString())));
+    anvil =
+        SingleNode.start(
+            dir,
+            Map.of("anvil.worker.slots", 2, "anvil.data.allowed-roots", List.of(data.toString())));
     var address = anvil.node().system().address();
-    other = ClusterClient.join(List.of(address.getHost().get() + ":" + address.getPort().get()),
-        Duration.ofSeconds(30), ConfigFactory.empty());
+    other =
+        ClusterClient.join(
+            List.of(address.getHost().get() + ":" + address.getPort().get()),
+            Duration.ofSeconds(30),
+            ConfigFactory.empty());
   }
 
   @AfterAll
@@ -74,13 +78,13 @@ class HostileMessagesTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       other.receptionist().tell(Receptionist.find(TrainingProtocol.WORKERS, listing.ref()));
-      var found = new ArrayList<>(listing.receiveMessage()
-          .getServiceInstances(TrainingProtocol.WORKERS));
+      var found =
+          new ArrayList<>(listing.receiveMessage().getServiceInstances(TrainingProtocol.WORKERS));
       if (found.size() == 2) {
         return found;
       }
       assertTrue(System.nanoTime() < deadline, "workers listed: " + found);
-      listing.expectNoMessage(Duration.ofMillis(200));  // the listing spreads by gossip
+      listing.expectNoMessage(Duration.ofMillis(200)); // the listing spreads by gossip
     }
   }
 
@@ -94,16 +98,15 @@ class HostileMessagesTest {
       String id = "hostile-" + n++;
       long start = System.nanoTime();
       worker.tell(new PrepareJob(id, 1, spec, replies.ref()));
-      PrepareFailed failed = replies.expectMessageClass(PrepareFailed.class,
-          Duration.ofSeconds(5));
+      PrepareFailed failed = replies.expectMessageClass(PrepareFailed.class, Duration.ofSeconds(5));
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertEquals(id, failed.jobId());
       assertTrue(millis < 1000, hostile.getKey() + " took " + millis + " ms");
       HostileSpecs.assertClean(failed.reason());
     }
     worker.tell(new PrepareJob("fine", 1, VALID, replies.ref()));
-    assertEquals("fine", replies.expectMessageClass(Prepared.class, Duration.ofSeconds(30))
-        .jobId());
+    assertEquals(
+        "fine", replies.expectMessageClass(Prepared.class, Duration.ofSeconds(30)).jobId());
     worker.tell(new TrainingProtocol.ReleaseJob("fine"));
   }
 
@@ -112,15 +115,22 @@ class HostileMessagesTest {
     JobSpec spec = JobSpecParser.parse(VALID, "job", null);
     String reference = TestJobs.referenceHash(spec);
     var rounds = new java.util.concurrent.atomic.AtomicLong();
-    var outcome = JobClient.submit(other, "victim", spec, 2, u -> {
-      if (u instanceof dev.anvil.coordinator.JobProtocol.Progress p) {
-        rounds.set(p.round());
-      }
-    }).toCompletableFuture();
+    var outcome =
+        JobClient.submit(
+                other,
+                "victim",
+                spec,
+                2,
+                u -> {
+                  if (u instanceof dev.anvil.coordinator.JobProtocol.Progress p) {
+                    rounds.set(p.round());
+                  }
+                })
+            .toCompletableFuture();
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (rounds.get() < 5) {
       assertTrue(System.nanoTime() < deadline && !outcome.isDone(), "no round committed");
-      TimeUnit.MILLISECONDS.sleep(20);  // polling the listener's latest round
+      TimeUnit.MILLISECONDS.sleep(20); // polling the listener's latest round
     }
     TestProbe<WorkerReply> replies = TestProbe.create(other);
     int parameters = PreparedJob.prepare(spec, "ref").model().parameterCount();
@@ -128,24 +138,52 @@ class HostileMessagesTest {
     for (long epoch = 1; epoch <= 3; epoch++) {
       long round = rounds.get() + 1;
       TreeNode leaf = new TreeNode(0, 0);
-      malformed.add(new ComputeNodes("victim", epoch, round, new float[5],
-          new TreeNode[] {leaf}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, round, new float[parameters], null,
-          replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, round, new float[parameters],
-          new TreeNode[] {new TreeNode(40, 0)}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, round, new float[parameters],
-          new TreeNode[] {new TreeNode(0, 999)}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, round, new float[parameters],
-          new TreeNode[] {null}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, -1, new float[parameters],
-          new TreeNode[] {leaf}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch, 1L << 40, new float[parameters],
-          new TreeNode[] {leaf}, replies.ref()));
-      malformed.add(new ComputeNodes("victim", epoch + 100, round, new float[parameters],
-          new TreeNode[] {leaf}, replies.ref()));
-      malformed.add(new ComputeNodes(null, epoch, round, new float[parameters],
-          new TreeNode[] {leaf}, replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim", epoch, round, new float[5], new TreeNode[] {leaf}, replies.ref()));
+      malformed.add(
+          new ComputeNodes("victim", epoch, round, new float[parameters], null, replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim",
+              epoch,
+              round,
+              new float[parameters],
+              new TreeNode[] {new TreeNode(40, 0)},
+              replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim",
+              epoch,
+              round,
+              new float[parameters],
+              new TreeNode[] {new TreeNode(0, 999)},
+              replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim", epoch, round, new float[parameters], new TreeNode[] {null}, replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim", epoch, -1, new float[parameters], new TreeNode[] {leaf}, replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim",
+              epoch,
+              1L << 40,
+              new float[parameters],
+              new TreeNode[] {leaf},
+              replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              "victim",
+              epoch + 100,
+              round,
+              new float[parameters],
+              new TreeNode[] {leaf},
+              replies.ref()));
+      malformed.add(
+          new ComputeNodes(
+              null, epoch, round, new float[parameters], new TreeNode[] {leaf}, replies.ref()));
     }
     for (ActorRef<WorkerCommand> w : workers()) {
       malformed.forEach(w::tell);

@@ -23,8 +23,7 @@ public final class HostileSerializer extends JSerializer {
   @Override
   public byte[] toBinary(Object o) {
     // Kryo class id of float[] (registration 100, written as 102), then a varint of 2^31 - 1.
-    return new byte[] {0x66, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07,
-        1, 2, 3, 4};
+    return new byte[] {0x66, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3, 4};
   }
 
   @Override

@@ -41,7 +41,9 @@ class IncarnationsTest {
     List<Seen> toDown = i.retire(1, killed);
     assertEquals(List.of(killed.get(1)), toDown, "the dead incarnation is downed");
     // The failure detector has not noticed yet: the old uid looks Up and reachable.
-    assertEquals(2, i.countUp(List.of(up(A, 1), up(B, 2), up(C, 3))),
+    assertEquals(
+        2,
+        i.countUp(List.of(up(A, 1), up(B, 2), up(C, 3))),
         "a retired uid is never the node, whatever its status");
     assertNull(i.current(1, List.of(up(A, 1), up(B, 2), up(C, 3))));
   }
@@ -52,18 +54,23 @@ class IncarnationsTest {
     i.retire(1, List.of(up(A, 1), up(B, 2), up(C, 3)));
     i.launched(1);
     assertEquals(2, i.countUp(List.of(up(A, 1), up(B, 2), up(C, 3))), "old uid 2 is retired");
-    assertEquals(2, i.countUp(List.of(up(A, 1), new Seen(B, 7, "Joining", true, true),
-        up(C, 3))), "joining is not up yet");
+    assertEquals(
+        2,
+        i.countUp(List.of(up(A, 1), new Seen(B, 7, "Joining", true, true), up(C, 3))),
+        "joining is not up yet");
     assertEquals(3, i.countUp(List.of(up(A, 1), up(B, 7), up(C, 3))));
-    assertEquals(7, i.current(1, List.of(up(A, 1), up(B, 2), up(B, 7), up(C, 3))).uid(),
+    assertEquals(
+        7,
+        i.current(1, List.of(up(A, 1), up(B, 2), up(B, 7), up(C, 3))).uid(),
         "with both in the membership, the new uid is the node");
   }
 
   @Test
   void aMemberAppearingAtADeadNodesAddressBeforeItsRestartIsNotTheNode() {
     Incarnations i = three();
-    i.retire(2, List.of(up(A, 1), up(B, 2)));  // node 3 died before it was seen
-    assertFalse(i.up(2, List.of(up(A, 1), up(B, 2), up(C, 3))),
+    i.retire(2, List.of(up(A, 1), up(B, 2))); // node 3 died before it was seen
+    assertFalse(
+        i.up(2, List.of(up(A, 1), up(B, 2), up(C, 3))),
         "its process is gone: nothing at its address is the node");
     List<Seen> late = i.retire(2, List.of(up(A, 1), up(B, 2), up(C, 3)));
     assertEquals(1, late.size(), "a late member of the dead process is downed too");

@@ -19,18 +19,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Incremental mode: every round's reduced gradient is logged before the round is journaled.
- * SIGKILL of the coordinator's node between two checkpoints: the new incarnation restores the
- * newest checkpoint and replays the optimizer over the logged gradients since, recomputing no
- * round, and the job ends with the fault-free hash. Old gradients go with old checkpoints.
+ * Incremental mode: every round's reduced gradient is logged before the round is journaled. SIGKILL
+ * of the coordinator's node between two checkpoints: the new incarnation restores the newest
+ * checkpoint and replays the optimizer over the logged gradients since, recomputing no round, and
+ * the job ends with the fault-free hash. Old gradients go with old checkpoints.
  */
 class IncrementalModeTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aRestartReplaysLoggedGradientsInsteadOfRecomputing() throws Exception {
-    JobSpec spec = JobSpecParser.parse("""
+    JobSpec spec =
+        JobSpecParser.parse(
+            """
         job {
           name = "incremental", seed = 9
           model { type = mlp, layers = [24, 256, 4] }
@@ -39,7 +40,9 @@ class IncrementalModeTest {
           batch-size = 96, logical-shards = 12, rounds = 3000, kernel = java
           checkpoint { every-rounds = 200, mode = incremental }
         }
-        """, "incremental", null);
+        """,
+            "incremental",
+            null);
     String reference = TestJobs.referenceHash(spec);
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
       FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "incremental", spec, 3);
@@ -59,26 +62,37 @@ class IncrementalModeTest {
       assertTrue(roundAtKill < 2600, "the kill must come well before the end: " + roundAtKill);
 
       FaultChecks.awaitCompletedInJournal(cluster, job.id(), Duration.ofSeconds(240));
-      job.rewatch(cluster.client());  // a new watch hears the end
+      job.rewatch(cluster.client()); // a new watch hears the end
       JsonNode result = job.awaitResult(Duration.ofSeconds(60));
       assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
       List<JsonNode> restarts = FaultChecks.recoveries(result, "coordinator-restart");
       assertEquals(1, restarts.size(), result::toPrettyString);
       JsonNode restart = restarts.get(0);
-      System.out.println("killed at round " + roundAtKill + "; " + restart.get("detail").asText()
-          + "; replay took " + restart.get("replayMillis").asLong() + " ms");
+      System.out.println(
+          "killed at round "
+              + roundAtKill
+              + "; "
+              + restart.get("detail").asText()
+              + "; replay took "
+              + restart.get("replayMillis").asLong()
+              + " ms");
       assertEquals(0, restart.get("redoneRounds").asLong(), restart::toString);
-      assertTrue(restart.get("detail").asText().contains("logged gradients"),
-          restart::toString);
+      assertTrue(restart.get("detail").asText().contains("logged gradients"), restart::toString);
       JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(3000), journal::toString);
-      long kept = count(cluster, "SELECT count(*) FROM " + CheckpointStore.GRADIENTS
-          + " WHERE job_id = 'incremental'");
+      long kept =
+          count(
+              cluster,
+              "SELECT count(*) FROM "
+                  + CheckpointStore.GRADIENTS
+                  + " WHERE job_id = 'incremental'");
       assertEquals(0, kept, "a finished job's gradient log is deleted");
     }
   }
 
-  /** The oldest logged round once retention has deleted the first ones (a deadline, not a sleep). */
+  /**
+   * The oldest logged round once retention has deleted the first ones (a deadline, not a sleep).
+   */
   private static long awaitOldestLogged(LocalCluster cluster, String from, Duration timeout)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -87,13 +101,14 @@ class IncrementalModeTest {
       if (oldest > 200 || System.nanoTime() >= deadline) {
         return oldest;
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);  // poll interval
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000_000); // poll interval
     }
   }
 
   private static long count(LocalCluster cluster, String sql) throws Exception {
     try (Connection c = cluster.database().connect();
-        PreparedStatement p = c.prepareStatement(sql); ResultSet r = p.executeQuery()) {
+        PreparedStatement p = c.prepareStatement(sql);
+        ResultSet r = p.executeQuery()) {
       r.next();
       return r.getLong(1);
     }

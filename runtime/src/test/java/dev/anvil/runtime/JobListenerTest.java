@@ -23,8 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * handle's result) goes on.
  */
 class JobListenerTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void callsComeOneAtATimeOnActorThreadsAndAThrowingCallDoesNotStopTheJob() throws Exception {
@@ -32,20 +31,28 @@ class JobListenerTest {
     AtomicInteger inside = new AtomicInteger();
     AtomicInteger overlaps = new AtomicInteger();
     Set<String> threads = ConcurrentHashMap.newKeySet();
-    List<Long> rounds = new ArrayList<>();  // only touched by the (sequential) calls
+    List<Long> rounds = new ArrayList<>(); // only touched by the (sequential) calls
     try (SingleNode anvil = SingleNode.start(dir, NodeSettings.builder().slots(1).httpOff())) {
-      JobHandle job = anvil.node().submit("listened", spec, 1, new JobListener() {
-        @Override
-        public void onProgress(long round, long total, double loss, double samplesPerSecond) {
-          if (inside.incrementAndGet() > 1) {
-            overlaps.incrementAndGet();
-          }
-          threads.add(Thread.currentThread().getName());
-          rounds.add(round);
-          inside.decrementAndGet();
-          throw new IllegalStateException("a listener's bug");
-        }
-      });
+      JobHandle job =
+          anvil
+              .node()
+              .submit(
+                  "listened",
+                  spec,
+                  1,
+                  new JobListener() {
+                    @Override
+                    public void onProgress(
+                        long round, long total, double loss, double samplesPerSecond) {
+                      if (inside.incrementAndGet() > 1) {
+                        overlaps.incrementAndGet();
+                      }
+                      threads.add(Thread.currentThread().getName());
+                      rounds.add(round);
+                      inside.decrementAndGet();
+                      throw new IllegalStateException("a listener's bug");
+                    }
+                  });
       TrainingResult result = job.result().toCompletableFuture().get(120, TimeUnit.SECONDS);
       assertEquals(300, result.rounds());
       assertEquals(0, overlaps.get());

@@ -9,11 +9,16 @@ public final class LauncherForTest {
 
   public static void main(String[] args) throws Exception {
     LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, Path.of(args[0])));
-    String postmaster = java.nio.file.Files.readAllLines(
-        Path.of(args[0], "postgres", "postmaster.pid")).get(0).trim();
-    System.out.println("PIDS " + cluster.nodePids().stream().map(String::valueOf)
-        .collect(Collectors.joining(" ")) + " " + postmaster);
+    String postmaster =
+        java.nio.file.Files.readAllLines(Path.of(args[0], "postgres", "postmaster.pid"))
+            .get(0)
+            .trim();
+    System.out.println(
+        "PIDS "
+            + cluster.nodePids().stream().map(String::valueOf).collect(Collectors.joining(" "))
+            + " "
+            + postmaster);
     System.out.flush();
-    Thread.currentThread().join();  // until killed
+    Thread.currentThread().join(); // until killed
   }
 }

@@ -22,8 +22,9 @@ class LocalPortsTest {
     Set<Integer> taken = new HashSet<>();
     for (int i = 0; i < 40; i++) {
       int port = LocalPorts.freePort(taken);
-      assertTrue(port >= 1024 && port < ephemeralLow, "port " + port + " vs ephemeral from "
-          + ephemeralLow);
+      assertTrue(
+          port >= 1024 && port < ephemeralLow,
+          "port " + port + " vs ephemeral from " + ephemeralLow);
     }
     assertEquals(40, taken.size(), "never the same port twice");
   }

@@ -20,39 +20,48 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The typed builder sets the keys the node reads, and refuses a bad value naming it; a node JVM
- * of a local cluster, started with the builder's JVM options, gets the configuration
- * {@code anvil node} starts a node with for the same settings.
+ * The typed builder sets the keys the node reads, and refuses a bad value naming it; a node JVM of
+ * a local cluster, started with the builder's JVM options, gets the configuration {@code anvil
+ * node} starts a node with for the same settings.
  */
 class NodeSettingsTest {
-  private static final NodeSettings.Builder BASE = NodeSettings.builder()
-      .database("jdbc:postgresql://db:5432/anvil", "anvil", "secret");
+  private static final NodeSettings.Builder BASE =
+      NodeSettings.builder().database("jdbc:postgresql://db:5432/anvil", "anvil", "secret");
 
   @Test
   void everySettingLandsOnTheKeyTheNodeReads() {
-    Config config = AnvilConfig.load(BASE.host("10.0.0.5").port(25520)
-        .seeds(List.of("10.0.0.4:25520", "[::1]:25521"))
-        .slots(3).http("0.0.0.0", 8080).httpToken("a-token-of-16-chars-or-more")
-        .allowModelClasses(String.class)
-        .allowDataRoots(Path.of("/data")).createSchema(false).build());
+    Config config =
+        AnvilConfig.load(
+            BASE.host("10.0.0.5")
+                .port(25520)
+                .seeds(List.of("10.0.0.4:25520", "[::1]:25521"))
+                .slots(3)
+                .http("0.0.0.0", 8080)
+                .httpToken("a-token-of-16-chars-or-more")
+                .allowModelClasses(String.class)
+                .allowDataRoots(Path.of("/data"))
+                .createSchema(false)
+                .build());
     assertEquals("10.0.0.5", config.getString("pekko.remote.artery.canonical.hostname"));
     assertEquals(25520, config.getInt("pekko.remote.artery.canonical.port"));
-    assertEquals(List.of("pekko://anvil@10.0.0.4:25520", "pekko://anvil@[::1]:25521"),
+    assertEquals(
+        List.of("pekko://anvil@10.0.0.4:25520", "pekko://anvil@[::1]:25521"),
         config.getStringList("pekko.cluster.seed-nodes"));
     assertEquals(3, config.getInt("anvil.worker.slots"));
-    assertEquals(3, config.getInt(
-        "anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"));
+    assertEquals(
+        3, config.getInt("anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"));
     assertEquals("0.0.0.0", config.getString("anvil.http.host"));
     assertEquals(8080, config.getInt("anvil.http.port"));
     assertEquals("a-token-of-16-chars-or-more", config.getString("anvil.http.token"));
     // (AnvilConfig.load reads the TLS folder's files: checked on the raw settings)
-    assertEquals("/etc/anvil/tls", BASE.tls(Path.of("/etc/anvil/tls")).build()
-        .getString("anvil.tls.directory"));
-    assertEquals(List.of("java.lang.String"),
-        config.getStringList("anvil.models.allowed-classes"));
+    assertEquals(
+        "/etc/anvil/tls",
+        BASE.tls(Path.of("/etc/anvil/tls")).build().getString("anvil.tls.directory"));
+    assertEquals(List.of("java.lang.String"), config.getStringList("anvil.models.allowed-classes"));
     assertEquals(List.of("/data"), config.getStringList("anvil.data.allowed-roots"));
-    assertEquals(new DatabaseSettings("jdbc:postgresql://db:5432/anvil", "anvil", "secret",
-        false), DatabaseSettings.from(config));
+    assertEquals(
+        new DatabaseSettings("jdbc:postgresql://db:5432/anvil", "anvil", "secret", false),
+        DatabaseSettings.from(config));
   }
 
   @Test
@@ -74,91 +83,140 @@ class NodeSettingsTest {
 
   @Test
   void aBadValueIsRefusedNamingSettingKeyValueAndWhatIsAllowed() {
-    assertEquals("NodeSettings port (pekko.remote.artery.canonical.port) = 70000: must be 0"
-        + " (any free port) to 65535",
+    assertEquals(
+        "NodeSettings port (pekko.remote.artery.canonical.port) = 70000: must be 0"
+            + " (any free port) to 65535",
         assertThrows(IllegalArgumentException.class, () -> BASE.port(70000)).getMessage());
-    assertEquals("NodeSettings slots (anvil.worker.slots) = 0: must be 1 to 1024",
+    assertEquals(
+        "NodeSettings slots (anvil.worker.slots) = 0: must be 1 to 1024",
         assertThrows(IllegalArgumentException.class, () -> BASE.slots(0)).getMessage());
-    assertEquals("NodeSettings seeds[1] (pekko.cluster.seed-nodes) = pekko://anvil@h:1: must"
-        + " be HOST:PORT of a member's cluster port, e.g. 10.0.0.4:25520",
-        assertThrows(IllegalArgumentException.class,
-            () -> BASE.seeds(List.of("h:2", "pekko://anvil@h:1"))).getMessage());
-    assertEquals("NodeSettings database url (anvil.persistence.url) = mysql://db: must be a"
-        + " PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE",
-        assertThrows(IllegalArgumentException.class,
-            () -> NodeSettings.builder().database("mysql://db", "u", "p")).getMessage());
-    assertEquals("NodeSettings http host (anvil.http.host) = \" \": must be an address to bind,"
-        + " e.g. 127.0.0.1",
+    assertEquals(
+        "NodeSettings seeds[1] (pekko.cluster.seed-nodes) = pekko://anvil@h:1: must"
+            + " be HOST:PORT of a member's cluster port, e.g. 10.0.0.4:25520",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> BASE.seeds(List.of("h:2", "pekko://anvil@h:1")))
+            .getMessage());
+    assertEquals(
+        "NodeSettings database url (anvil.persistence.url) = mysql://db: must be a"
+            + " PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> NodeSettings.builder().database("mysql://db", "u", "p"))
+            .getMessage());
+    assertEquals(
+        "NodeSettings http host (anvil.http.host) = \" \": must be an address to bind,"
+            + " e.g. 127.0.0.1",
         assertThrows(IllegalArgumentException.class, () -> BASE.http(" ", 80)).getMessage());
-    assertEquals("NodeSettings data roots[0] (anvil.data.allowed-roots) = data: must be an"
-        + " absolute folder",
-        assertThrows(IllegalArgumentException.class,
-            () -> BASE.allowDataRoots(Path.of("data"))).getMessage());
-    assertEquals("NodeSettings: database(url, user, password) is required"
-        + " (anvil.persistence.url): the node journals every job there",
-        assertThrows(IllegalStateException.class,
-            () -> NodeSettings.builder().slots(2).build()).getMessage());
+    assertEquals(
+        "NodeSettings data roots[0] (anvil.data.allowed-roots) = data: must be an"
+            + " absolute folder",
+        assertThrows(IllegalArgumentException.class, () -> BASE.allowDataRoots(Path.of("data")))
+            .getMessage());
+    assertEquals(
+        "NodeSettings: database(url, user, password) is required"
+            + " (anvil.persistence.url): the node journals every job there",
+        assertThrows(IllegalStateException.class, () -> NodeSettings.builder().slots(2).build())
+            .getMessage());
   }
 
   @Test
   void jvmOptionsGiveTheConfigurationBuildGives(@TempDir Path dir) {
-    NodeSettings.Builder settings = BASE.host("10.0.0.5").port(25520)
-        .seeds(List.of("10.0.0.4:25520", "[::1]:25521")).slots(3).http("0.0.0.0", 8080)
-        .httpToken("a-token-of-16-chars-or-more").https(true).insecureTransport(false)
-        .tls(LocalCluster.throwAwayCredentials(dir.resolve("tls")))
-        .allowModelClasses(String.class, Integer.class).allowDataRoots(Path.of("/data"))
-        .createSchema(false);
+    NodeSettings.Builder settings =
+        BASE.host("10.0.0.5")
+            .port(25520)
+            .seeds(List.of("10.0.0.4:25520", "[::1]:25521"))
+            .slots(3)
+            .http("0.0.0.0", 8080)
+            .httpToken("a-token-of-16-chars-or-more")
+            .https(true)
+            .insecureTransport(false)
+            .tls(LocalCluster.throwAwayCredentials(dir.resolve("tls")))
+            .allowModelClasses(String.class, Integer.class)
+            .allowDataRoots(Path.of("/data"))
+            .createSchema(false);
     NodeSettings.Builder launched = settings.database("jdbc:postgresql://db:5432/anvil", "anvil");
-    assertEquals(List.of("-Danvil.data.allowed-roots.0=/data", "-Danvil.http.enabled=true",
-        "-Danvil.http.host=0.0.0.0"), launched.jvmOptions().subList(0, 3), "sorted by key");
-    assertSameConfiguration(launched, AnvilConfig.load(launched.build()),
+    assertEquals(
+        List.of(
+            "-Danvil.data.allowed-roots.0=/data",
+            "-Danvil.http.enabled=true",
+            "-Danvil.http.host=0.0.0.0"),
+        launched.jvmOptions().subList(0, 3),
+        "sorted by key");
+    assertSameConfiguration(
+        launched,
+        AnvilConfig.load(launched.build()),
         AnvilConfig.load(asSystemProperties(launched.jvmOptions())));
   }
 
   /**
-   * The command line a local cluster starts node 2 of 3 with, read as that JVM reads it, gives
-   * the configuration {@code anvil node} builds for the same address, seeds, database, slots,
-   * HTTP API, TLS folder and data folder (NodeCommand's options, as the builder calls they
-   * make), with the schema left to the launcher.
+   * The command line a local cluster starts node 2 of 3 with, read as that JVM reads it, gives the
+   * configuration {@code anvil node} builds for the same address, seeds, database, slots, HTTP API,
+   * TLS folder and data folder (NodeCommand's options, as the builder calls they make), with the
+   * schema left to the launcher.
    */
   @Test
   void aLocalClusterNodeGetsTheConfigurationAnvilNodeGivesForTheSameSettings(@TempDir Path dir)
       throws Exception {
     Path tls = LocalCluster.throwAwayCredentials(dir.resolve("tls"));
     Path data = Files.createDirectories(dir.resolve("data"));
-    LocalCluster.Settings cluster = LocalCluster.Settings.of(3, 3, dir)
-        .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=/cp"))
-        .withTlsFolder(tls).allowingDataIn(List.of(data))
-        .withTlsFolder(tls).allowingDataIn(List.of(data));  // given twice: replaced, not added
-    List<NodePorts> ports = List.of(new NodePorts(20001, 20002), new NodePorts(20003, 20004),
-        new NodePorts(20005, 20006));
-    DatabaseSettings db = new DatabaseSettings("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil",
-        "secret", false);
-    List<String> command = NodeProcesses.command(cluster, 1, NodeProcesses.settings(cluster, db,
-        ports.get(1), NodeProcesses.seeds(ports, 1, false)), dir.resolve("logback-node.xml"));
-    NodeSettings.Builder anvilNode = NodeSettings.builder().host("127.0.0.1").port(20003)
-        .seeds(List.of("127.0.0.1:20001", "127.0.0.1:20005"))
-        .database("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil").slots(3)
-        .http("127.0.0.1", 20004).insecureTransport(false).https(false).tls(tls)
-        .allowDataAlsoIn(List.of(data)).createSchema(false);
+    LocalCluster.Settings cluster =
+        LocalCluster.Settings.of(3, 3, dir)
+            .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=/cp"))
+            .withTlsFolder(tls)
+            .allowingDataIn(List.of(data))
+            .withTlsFolder(tls)
+            .allowingDataIn(List.of(data)); // given twice: replaced, not added
+    List<NodePorts> ports =
+        List.of(
+            new NodePorts(20001, 20002), new NodePorts(20003, 20004), new NodePorts(20005, 20006));
+    DatabaseSettings db =
+        new DatabaseSettings("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil", "secret", false);
+    List<String> command =
+        NodeProcesses.command(
+            cluster,
+            1,
+            NodeProcesses.settings(cluster, db, ports.get(1), NodeProcesses.seeds(ports, 1, false)),
+            dir.resolve("logback-node.xml"));
+    NodeSettings.Builder anvilNode =
+        NodeSettings.builder()
+            .host("127.0.0.1")
+            .port(20003)
+            .seeds(List.of("127.0.0.1:20001", "127.0.0.1:20005"))
+            .database("jdbc:postgresql://127.0.0.1:5432/anvil", "anvil")
+            .slots(3)
+            .http("127.0.0.1", 20004)
+            .insecureTransport(false)
+            .https(false)
+            .tls(tls)
+            .allowDataAlsoIn(List.of(data))
+            .createSchema(false);
     Config launched = AnvilConfig.load(asSystemProperties(command));
     assertSameConfiguration(anvilNode, AnvilConfig.load(anvilNode.build()), launched);
     assertEquals("/cp", launched.getString("anvil.checkpoint.directory"));
-    assertEquals(1, command.stream().filter(o -> o.startsWith("-Danvil.tls.directory=")).count(),
+    assertEquals(
+        1,
+        command.stream().filter(o -> o.startsWith("-Danvil.tls.directory=")).count(),
         "one TLS folder: " + command);
-    assertTrue(command.stream().noneMatch(o -> o.contains("secret")),
+    assertTrue(
+        command.stream().noneMatch(o -> o.contains("secret")),
         "the password is not in the command line (ps shows it): " + command);
   }
 
   @Test
   void jvmOptionsRefuseWhatNoOptionCanCarry() {
-    assertEquals("NodeSettings database password (anvil.persistence.password): must be \"\" for"
-        + " a node JVM, which reads ANVIL_DB_PASSWORD (a password in its command line would show"
-        + " in ps)", assertThrows(IllegalStateException.class, () -> BASE.jvmOptions())
-        .getMessage());
-    assertEquals("NodeSettings anvil.data.allowed-roots = []: an empty list has no JVM options;"
-        + " leave the setting unset instead", assertThrows(IllegalStateException.class,
-            () -> NodeSettings.builder().allowDataRoots().jvmOptions()).getMessage());
+    assertEquals(
+        "NodeSettings database password (anvil.persistence.password): must be \"\" for"
+            + " a node JVM, which reads ANVIL_DB_PASSWORD (a password in its command line would show"
+            + " in ps)",
+        assertThrows(IllegalStateException.class, () -> BASE.jvmOptions()).getMessage());
+    assertEquals(
+        "NodeSettings anvil.data.allowed-roots = []: an empty list has no JVM options;"
+            + " leave the setting unset instead",
+        assertThrows(
+                IllegalStateException.class,
+                () -> NodeSettings.builder().allowDataRoots().jvmOptions())
+            .getMessage());
   }
 
   @Test
@@ -183,8 +241,8 @@ class NodeSettingsTest {
   }
 
   /** Both configurations agree on every key {@code settings} sets, and on what derives from it. */
-  private static void assertSameConfiguration(NodeSettings.Builder settings, Config expected,
-      Config actual) {
+  private static void assertSameConfiguration(
+      NodeSettings.Builder settings, Config expected, Config actual) {
     List<String> keys = new ArrayList<>();
     for (Map.Entry<String, ConfigValue> e : settings.build().entrySet()) {
       String key = e.getKey();
@@ -198,11 +256,13 @@ class NodeSettingsTest {
       }
     }
     assertTrue(keys.size() >= 12, "the settings cover the node's keys: " + keys);
-    assertEquals(expected.getInt(
-        "anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"), actual.getInt(
-        "anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"));
+    assertEquals(
+        expected.getInt("anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"),
+        actual.getInt("anvil.worker.compute-dispatcher.thread-pool-executor.fixed-pool-size"));
     assertEquals(DatabaseSettings.from(expected), DatabaseSettings.from(actual));
-    assertEquals(expected.getString("pekko.remote.artery.transport"),
-        actual.getString("pekko.remote.artery.transport"), "TLS turned on alike");
+    assertEquals(
+        expected.getString("pekko.remote.artery.transport"),
+        actual.getString("pekko.remote.artery.transport"),
+        "TLS turned on alike");
   }
 }

@@ -19,31 +19,38 @@ import org.junit.jupiter.api.io.TempDir;
  * within 30 s: no orphans.
  */
 class OrphanTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void killingTheLauncherLeavesNoNodeOrDatabaseBehind() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process launcher = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        LauncherForTest.class.getName(), dir.toString())
-        .redirectErrorStream(true).start();
+    Process launcher =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                LauncherForTest.class.getName(),
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
     List<Long> pids = new ArrayList<>();
     List<String> output = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(
-        launcher.getInputStream()))) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(launcher.getInputStream()))) {
       String line;
       while ((line = out.readLine()) != null) {
         output.add(line);
         if (line.startsWith("PIDS ")) {
-          Arrays.stream(line.substring(5).trim().split(" ")).map(Long::parseLong)
+          Arrays.stream(line.substring(5).trim().split(" "))
+              .map(Long::parseLong)
               .forEach(pids::add);
           break;
         }
       }
       assertEquals(3, pids.size(), () -> "launcher output:\n" + String.join("\n", output));
       for (long pid : pids) {
-        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+        assertTrue(
+            ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
             "process " + pid + " runs before the kill");
       }
       launcher.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -59,8 +66,12 @@ class OrphanTest {
         handle.onExit().get(left, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         handle.destroyForcibly();
-        throw new AssertionError("process " + pid + " (" + handle.info().command().orElse("?")
-            + ") outlived its killed launcher by 30 s");
+        throw new AssertionError(
+            "process "
+                + pid
+                + " ("
+                + handle.info().command().orElse("?")
+                + ") outlived its killed launcher by 30 s");
       }
     }
   }

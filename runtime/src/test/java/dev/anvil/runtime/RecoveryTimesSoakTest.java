@@ -16,17 +16,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The recovery-time targets, as medians of 5 kills each (soak profile: about 10 minutes):
- * SIGKILL of a node hosting only a worker, next committed round within 1 s; SIGKILL of the
- * coordinator's node, within 12 s. Each killed node is replaced before the next run; every run
- * must end with the fault-free hash and a clean journal.
+ * The recovery-time targets, as medians of 5 kills each (soak profile: about 10 minutes): SIGKILL
+ * of a node hosting only a worker, next committed round within 1 s; SIGKILL of the coordinator's
+ * node, within 12 s. Each killed node is replaced before the next run; every run must end with the
+ * fault-free hash and a clean journal.
  */
 @Tag("soak")
 class RecoveryTimesSoakTest {
   private static final int RUNS = 5;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void medianRecoveryTimesMeetTheTargets() throws Exception {
@@ -59,13 +58,15 @@ class RecoveryTimesSoakTest {
               next = Math.min(next, commit - killedAt);
             }
           }
-          assertTrue(next < Long.MAX_VALUE, () -> jobId + ": no recovery after the kill: "
-              + result.get("recoveries"));
+          assertTrue(
+              next < Long.MAX_VALUE,
+              () -> jobId + ": no recovery after the kill: " + result.get("recoveries"));
           (killCoordinator ? coordinator : worker).add(next);
           JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
           assertTrue(journal.exactlyOnce(4000), journal::toString);
-          System.out.printf("%s: %s node killed, next committed round after %d ms%n", jobId,
-              killCoordinator ? "coordinator" : "worker", next);
+          System.out.printf(
+              "%s: %s node killed, next committed round after %d ms%n",
+              jobId, killCoordinator ? "coordinator" : "worker", next);
           cluster.addNode();
           cluster.awaitNodesUp(3);
         }
@@ -73,11 +74,13 @@ class RecoveryTimesSoakTest {
     }
     long workerMedian = median(worker);
     long coordinatorMedian = median(coordinator);
-    System.out.printf("medians of %d: worker node %d ms %s, coordinator node %d ms %s%n", RUNS,
-        workerMedian, worker, coordinatorMedian, coordinator);
+    System.out.printf(
+        "medians of %d: worker node %d ms %s, coordinator node %d ms %s%n",
+        RUNS, workerMedian, worker, coordinatorMedian, coordinator);
     assertTrue(workerMedian <= 1000, "worker-node kill median " + workerMedian + " ms " + worker);
-    assertTrue(coordinatorMedian <= 12000, "coordinator-node kill median " + coordinatorMedian
-        + " ms " + coordinator);
+    assertTrue(
+        coordinatorMedian <= 12000,
+        "coordinator-node kill median " + coordinatorMedian + " ms " + coordinator);
   }
 
   private static long median(List<Long> values) {

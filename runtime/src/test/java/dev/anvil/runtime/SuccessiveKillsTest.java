@@ -18,12 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
  * workers, its restart, and SIGKILL of the coordinator's node as soon as the launcher says the
  * first node is back. What must hold: the restarted node is a member again (a new incarnation)
  * before the launcher says so, its worker rejoins the running job, the second kill leaves a
- * majority (2 of 3 nodes), and the job ends with the fault-free hash, rounds recorded exactly
- * once, and as many workers as it started with.
+ * majority (2 of 3 nodes), and the job ends with the fault-free hash, rounds recorded exactly once,
+ * and as many workers as it started with.
  */
 class SuccessiveKillsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void restartedNodeRejoinsAndTheCoordinatorsNodeCanBeKilledRightAfter() throws Exception {
@@ -38,22 +37,30 @@ class SuccessiveKillsTest {
       cluster.kill(worker);
       cluster.restart(worker);
       cluster.awaitNodesUp(3);
-      assertTrue(cluster.alive(worker), "node " + (worker + 1) + " exited after its restart:\n"
-          + cluster.tail(worker, 30));
+      assertTrue(
+          cluster.alive(worker),
+          "node " + (worker + 1) + " exited after its restart:\n" + cluster.tail(worker, 30));
       long roundAtSecondKill = job.round();
       cluster.kill(coordinator);
 
       JsonNode result = job.awaitResult(Duration.ofSeconds(240));
       assertEquals(reference, result.get("paramsSha256").asText(), FaultChecks.anvilLogs(cluster));
-      assertTrue(roundAtSecondKill < 5000, "the second kill must come well before the end:"
-          + " round " + roundAtSecondKill);
+      assertTrue(
+          roundAtSecondKill < 5000,
+          "the second kill must come well before the end:" + " round " + roundAtSecondKill);
       List<JsonNode> rejoined = FaultChecks.recoveries(result, "node-rejoined");
-      assertFalse(rejoined.isEmpty(), () -> "no node-rejoined recovery: "
-          + result.get("recoveries").toPrettyString() + "\n" + FaultChecks.anvilLogs(cluster));
-      assertTrue(rejoined.get(0).get("detail").asText().contains(cluster.addresses().get(worker)),
+      assertFalse(
+          rejoined.isEmpty(),
+          () ->
+              "no node-rejoined recovery: "
+                  + result.get("recoveries").toPrettyString()
+                  + "\n"
+                  + FaultChecks.anvilLogs(cluster));
+      assertTrue(
+          rejoined.get(0).get("detail").asText().contains(cluster.addresses().get(worker)),
           rejoined.get(0)::toString);
-      assertTrue(cluster.alive(worker), "node " + (worker + 1) + " exited:\n"
-          + cluster.tail(worker, 30));
+      assertTrue(
+          cluster.alive(worker), "node " + (worker + 1) + " exited:\n" + cluster.tail(worker, 30));
       JournalCheck.Report journal = FaultChecks.journal(cluster, job.id());
       assertTrue(journal.exactlyOnce(6000), journal::toString);
     }

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Over a real Artery connection on loopback: a message whose bytes announce a two-billion-element
- * array, and a message of an unregistered type, are refused (counted and logged) and the
- * receiving node goes on answering.
+ * array, and a message of an unregistered type, are refused (counted and logged) and the receiving
+ * node goes on answering.
  */
 class WireSafetyTest {
   private ActorSystem<Void> receiver;
@@ -41,8 +41,9 @@ class WireSafetyTest {
   static final ServiceKey<Object> TARGET = ServiceKey.create(Object.class, "wire-target");
 
   static Config config(Map<String, Object> extra) {
-    return AnvilConfig.load(ConfigFactory.parseMap(extra).withFallback(ConfigFactory.parseMap(
-        Map.of("pekko.remote.artery.canonical.port", 0))));
+    return AnvilConfig.load(
+        ConfigFactory.parseMap(extra)
+            .withFallback(ConfigFactory.parseMap(Map.of("pekko.remote.artery.canonical.port", 0))));
   }
 
   @AfterEach
@@ -56,26 +57,29 @@ class WireSafetyTest {
   }
 
   private static Behavior<Object> target(TestProbe<Object> seen) {
-    return Behaviors.receive((ctx, msg) -> {
-      seen.ref().tell(msg);
-      return Behaviors.same();
-    });
+    return Behaviors.receive(
+        (ctx, msg) -> {
+          seen.ref().tell(msg);
+          return Behaviors.same();
+        });
   }
 
   @Test
   void hostileLengthAndUnregisteredTypeAreRefusedAndTheNodeStaysUp() {
     receiver = ActorSystem.create(Behaviors.empty(), "anvil", config(Map.of()));
     // The attacker's "anvil-kryo" serializer writes hostile bytes under the real serializer id.
-    attacker = ActorSystem.create(Behaviors.empty(), "anvil", config(Map.of(
-        "pekko.actor.serializers.anvil-kryo", HostileSerializer.class.getName())));
-    Cluster.get(receiver).manager().tell(Join.create(Cluster.get(receiver).selfMember()
-        .address()));
-    Cluster.get(attacker).manager().tell(Join.create(Cluster.get(receiver).selfMember()
-        .address()));
+    attacker =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "anvil",
+            config(
+                Map.of("pekko.actor.serializers.anvil-kryo", HostileSerializer.class.getName())));
+    Cluster.get(receiver).manager().tell(Join.create(Cluster.get(receiver).selfMember().address()));
+    Cluster.get(attacker).manager().tell(Join.create(Cluster.get(receiver).selfMember().address()));
 
     TestProbe<Object> seen = TestProbe.create(receiver);
-    ActorRef<Object> target = receiver.systemActorOf(target(seen), "target",
-        org.apache.pekko.actor.typed.Props.empty());
+    ActorRef<Object> target =
+        receiver.systemActorOf(target(seen), "target", org.apache.pekko.actor.typed.Props.empty());
     receiver.receptionist().tell(Receptionist.register(TARGET, target));
     TestProbe<Receptionist.Listing> listings = TestProbe.create(attacker);
     ActorRef<Object> remoteTarget = null;
@@ -89,21 +93,30 @@ class WireSafetyTest {
 
     long refusedBefore = KryoSerializer.refusedInbound();
     TestProbe<Object> unused = TestProbe.create(attacker);
-    remoteTarget.tell(new ComputeNodes("job", 1, 1, new float[] {1f, 2f, 3f},
-        new TreeNode[] {TreeNode.leaf(0)}, unused.ref().unsafeUpcast()));
+    remoteTarget.tell(
+        new ComputeNodes(
+            "job",
+            1,
+            1,
+            new float[] {1f, 2f, 3f},
+            new TreeNode[] {TreeNode.leaf(0)},
+            unused.ref().unsafeUpcast()));
     long waitUntil = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (KryoSerializer.refusedInbound() == refusedBefore && System.nanoTime() < waitUntil) {
       Thread.onSpinWait();
     }
-    assertEquals(refusedBefore + 1, KryoSerializer.refusedInbound(),
+    assertEquals(
+        refusedBefore + 1,
+        KryoSerializer.refusedInbound(),
         "the hostile message was refused on arrival");
 
     long refusedSends = KryoSerializer.refusedOutbound();
     ActorRef<Object> fromReceiver = remoteTarget;
     // The receiver itself tries to send an unregistered type to the attacker's node: refused
     // before it leaves.
-    ActorRef<Object> attackerProbe = ActorRefResolver.get(receiver).resolveActorRef(
-        ActorRefResolver.get(attacker).toSerializationFormat(unused.ref()));
+    ActorRef<Object> attackerProbe =
+        ActorRefResolver.get(receiver)
+            .resolveActorRef(ActorRefResolver.get(attacker).toSerializationFormat(unused.ref()));
     attackerProbe.tell(new NotRegistered(7));
     long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (KryoSerializer.refusedOutbound() == refusedSends && System.nanoTime() < until) {

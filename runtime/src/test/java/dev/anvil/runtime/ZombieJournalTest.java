@@ -22,23 +22,32 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two incarnations of a job's journal on a real PostgreSQL: the old one (a zombie that does not
- * know it was replaced) tries to write after the new one recorded its epoch. The write must fail
- * on the journal's (persistence id, sequence number) key, and once the old journal has replayed
- * it must refuse to write at all. Nothing of the zombie's lands.
+ * know it was replaced) tries to write after the new one recorded its epoch. The write must fail on
+ * the journal's (persistence id, sequence number) key, and once the old journal has replayed it
+ * must refuse to write at all. Nothing of the zombie's lands.
  */
 class ZombieJournalTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aZombieIncarnationCannotWrite() {
     try (EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("pg"))) {
       DatabaseSettings db = database.settings(true);
       JournalSchema.createIfMissing(db);
-      ActorTestKit kit = ActorTestKit.create("zombie", AnvilConfig.load(ConfigFactory.parseMap(
-          Map.of("anvil.persistence.url", db.url(), "anvil.persistence.user", db.user(),
-              "anvil.persistence.password", db.password(),
-              "pekko.remote.artery.canonical.port", 0))));
+      ActorTestKit kit =
+          ActorTestKit.create(
+              "zombie",
+              AnvilConfig.load(
+                  ConfigFactory.parseMap(
+                      Map.of(
+                          "anvil.persistence.url",
+                          db.url(),
+                          "anvil.persistence.user",
+                          db.user(),
+                          "anvil.persistence.password",
+                          db.password(),
+                          "pekko.remote.artery.canonical.port",
+                          0))));
       try {
         TestProbe<Ack> probe = kit.createTestProbe(Ack.class);
         ActorRef<JobJournal.Command> old = kit.spawn(JobJournal.create("z"), "old");
@@ -65,7 +74,9 @@ class ZombieJournalTest {
           old.tell(new JobJournal.RecordRounds(List.of(round(2)), probe.ref()));
           try {
             Ack a = probe.receiveMessage(Duration.ofSeconds(2));
-            assertEquals(JobJournal.Recorded.SUPERSEDED, a.what(),
+            assertEquals(
+                JobJournal.Recorded.SUPERSEDED,
+                a.what(),
                 "the zombie's write was acknowledged: " + a);
             refused = a;
           } catch (AssertionError noAnswerYet) {

@@ -8,14 +8,14 @@ import dev.anvil.core.train.TrainingListener;
 import java.util.Locale;
 
 /**
- * The jobs that tests of several classes train, and the fault-free hash they are judged by.
- * Each is HOCON text with a name and a round count; {@code overrides} are lines of HOCON put
- * after it (e.g. {@code job.seed = 4}), whose values win over the job's (objects merge key by
- * key).
+ * The jobs that tests of several classes train, and the fault-free hash they are judged by. Each is
+ * HOCON text with a name and a round count; {@code overrides} are lines of HOCON put after it (e.g.
+ * {@code job.seed = 4}), whose values win over the job's (objects merge key by key).
  */
 public final class TestJobs {
   /** MLP 24-256-4 on 6000 synthetic samples in 12 shards: a round takes milliseconds. */
-  private static final String FAULT = """
+  private static final String FAULT =
+      """
       job {
         name = "%s", seed = 9
         model { type = mlp, layers = [24, 256, 4] }
@@ -27,7 +27,8 @@ public final class TestJobs {
       """;
 
   /** MLP 16-64-4 on 8000 synthetic samples in 12 shards, a snapshot every 100 rounds. */
-  private static final String CHAOS = """
+  private static final String CHAOS =
+      """
       job {
         name = "%s", seed = 4
         model { type = mlp, layers = [16, 64, 4] }
@@ -39,7 +40,8 @@ public final class TestJobs {
       """;
 
   /** MLP 16-32-4 on 4000 synthetic samples in 8 shards, plain SGD. */
-  private static final String SMALL = """
+  private static final String SMALL =
+      """
       job {
         name = "%s", seed = 3
         model { type = mlp, layers = [16, 32, 4] }
@@ -72,7 +74,8 @@ public final class TestJobs {
   /** {@code spec}'s parameters' hash as the single-process reference trainer ends with it. */
   public static String referenceHash(JobSpec spec) {
     return new LocalTrainer(PreparedJob.prepare(spec, "reference"), 1, TrainingListener.NONE)
-        .run(0).paramsSha256();
+        .run(0)
+        .paramsSha256();
   }
 
   private static JobSpec parse(String template, String name, long rounds, String... overrides) {
@@ -80,7 +83,8 @@ public final class TestJobs {
   }
 
   private static String text(String template, String name, long rounds, String... overrides) {
-    return String.format(Locale.ROOT, template, name, rounds) + String.join("\n", overrides)
+    return String.format(Locale.ROOT, template, name, rounds)
+        + String.join("\n", overrides)
         + (overrides.length > 0 ? "\n" : "");
   }
 }

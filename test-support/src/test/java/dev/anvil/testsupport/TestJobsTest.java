@@ -16,8 +16,8 @@ class TestJobsTest {
   @Test
   void overridesWinOverTheJobsValuesAndLeaveTheRest() {
     JobSpec plain = TestJobs.faultJob("outage", 5000);
-    JobSpec changed = TestJobs.faultJob("outage", 5000, "job.seed = 4",
-        "job.checkpoint.every-rounds = 100");
+    JobSpec changed =
+        TestJobs.faultJob("outage", 5000, "job.seed = 4", "job.checkpoint.every-rounds = 100");
     assertEquals(9, plain.seed());
     assertEquals(4, changed.seed());
     assertEquals(new CheckpointSpec(50, CheckpointSpec.Mode.SNAPSHOT), plain.checkpoint());
@@ -29,7 +29,9 @@ class TestJobsTest {
 
   @Test
   void theFaultJobIsTheOneTheFaultTestsWereWrittenFor() {
-    JobSpec written = JobSpecParser.parse("""
+    JobSpec written =
+        JobSpecParser.parse(
+            """
         job {
           name = "coordinator-loss", seed = 9
           model { type = mlp, layers = [24, 256, 4] }
@@ -38,14 +40,19 @@ class TestJobsTest {
           batch-size = 96, logical-shards = 12, rounds = 6000, kernel = java
           checkpoint { every-rounds = 50, mode = snapshot }
         }
-        """, "coordinator-loss", null);
+        """,
+            "coordinator-loss",
+            null);
     assertEquals(written, TestJobs.faultJob("coordinator-loss", 6000));
   }
 
   @Test
   void theSmallJobTextParsesWithItsNameAndRounds() {
-    JobSpec small = JobSpecParser.parse(TestJobs.smallJobText("small", 1500,
-        "job.checkpoint.every-rounds = 100"), "small", null);
+    JobSpec small =
+        JobSpecParser.parse(
+            TestJobs.smallJobText("small", 1500, "job.checkpoint.every-rounds = 100"),
+            "small",
+            null);
     assertEquals("small", small.name());
     assertEquals(new TrainingLength.Rounds(1500), small.length());
     assertEquals(100, small.checkpoint().everyRounds());
@@ -54,8 +61,10 @@ class TestJobsTest {
   @Test
   void theReferenceHashIsTheHashOfAnyWorkerCount() {
     JobSpec spec = TestJobs.chaosJob("reference", 40);
-    String threeWorkers = new LocalTrainer(PreparedJob.prepare(spec, "three"), 3,
-        TrainingListener.NONE).run(0).paramsSha256();
+    String threeWorkers =
+        new LocalTrainer(PreparedJob.prepare(spec, "three"), 3, TrainingListener.NONE)
+            .run(0)
+            .paramsSha256();
     assertEquals(threeWorkers, TestJobs.referenceHash(spec));
   }
 }

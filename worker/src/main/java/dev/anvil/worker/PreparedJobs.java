@@ -7,8 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A node's prepared jobs (data loaded, model built), shared by the node's worker slots so the
- * data set is held once per node. Reference-counted by the slots that use each job.
+ * A node's prepared jobs (data loaded, model built), shared by the node's worker slots so the data
+ * set is held once per node. Reference-counted by the slots that use each job.
  */
 public final class PreparedJobs {
   private final Map<String, Entry> jobs = new HashMap<>();

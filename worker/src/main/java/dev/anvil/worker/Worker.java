@@ -30,10 +30,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * One worker slot: computes gradient sums of tree nodes of logical shards, one shard at a time,
- * on the compute dispatcher. Holds, per job, the prepared job and the parameters of the newest
- * round it was sent (the cache by version: a re-dispatched or extra block of the same round
- * needs no second copy of the parameters).
+ * One worker slot: computes gradient sums of tree nodes of logical shards, one shard at a time, on
+ * the compute dispatcher. Holds, per job, the prepared job and the parameters of the newest round
+ * it was sent (the cache by version: a re-dispatched or extra block of the same round needs no
+ * second copy of the parameters).
  *
  * <p>Epochs: a request from an older coordinator epoch than the newest one seen for a job is
  * ignored (a zombie coordinator's dispatch), and counted.
@@ -42,8 +42,10 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private final String name;
   private final PreparedJobs prepared;
   private final Map<String, JobContext> jobs = new HashMap<>();
+
   /** Kinds of malformed messages dropped: the first of each kind is logged at WARN. */
   private final java.util.Set<String> malformedKinds = new java.util.HashSet<>();
+
   /** Requests the fault hook held back, by identity: when they come round again, they run. */
   private final java.util.Set<ComputeNodes> delayed =
       java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -59,8 +61,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     JobContext(long epoch, PreparedJob job) {
       this.epoch = epoch;
       this.job = job;
-      this.computer = new ShardComputer(job,
-          new GradientBuffers(job.model().parameterCount(), 4));
+      this.computer = new ShardComputer(job, new GradientBuffers(job.model().parameterCount(), 4));
     }
   }
 
@@ -92,36 +93,62 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
 
   private Behavior<WorkerCommand> onPrepare(PrepareJob p) {
     if (p.replyTo() == null || !validJobId(p.jobId()) || p.spec() == null || p.epoch() < 0) {
-      return dropMalformed("PrepareJob without a reply address, a job id (1-" + MAX_JOB_ID
-          + " characters), a spec or an epoch >= 0");
+      return dropMalformed(
+          "PrepareJob without a reply address, a job id (1-"
+              + MAX_JOB_ID
+              + " characters), a spec or an epoch >= 0");
     }
     JobContext known = jobs.get(p.jobId());
     if (known != null && known.epoch > p.epoch()) {
-      return this;  // an answer to an earlier incarnation
+      return this; // an answer to an earlier incarnation
     }
     if (known != null) {
       jobs.remove(p.jobId());
       prepared.release(p.jobId());
     }
     try {
-      JobSpec spec = JobSpecParser.parseUntrusted(p.spec(), "job " + p.jobId(),
-          prepared.rules());
+      JobSpec spec = JobSpecParser.parseUntrusted(p.spec(), "job " + p.jobId(), prepared.rules());
       PreparedJob job = prepared.acquire(p.jobId(), spec);
       jobs.put(p.jobId(), new JobContext(p.epoch(), job));
-      getContext().getLog().info("worker {} is ready for job {} (coordinator epoch {} on {})",
-          name, p.jobId(), p.epoch(), p.replyTo().path().address().hasLocalScope()
-              ? "this node" : p.replyTo().path().address().hostPort());
-      p.replyTo().tell(new Prepared(p.jobId(), p.epoch(), name, job.dataFingerprint(),
-          Canary.of(job), job.kernel().name(), getContext().getSelf(), PROCESS_STARTED));
+      getContext()
+          .getLog()
+          .info(
+              "worker {} is ready for job {} (coordinator epoch {} on {})",
+              name,
+              p.jobId(),
+              p.epoch(),
+              p.replyTo().path().address().hasLocalScope()
+                  ? "this node"
+                  : p.replyTo().path().address().hostPort());
+      p.replyTo()
+          .tell(
+              new Prepared(
+                  p.jobId(),
+                  p.epoch(),
+                  name,
+                  job.dataFingerprint(),
+                  Canary.of(job),
+                  job.kernel().name(),
+                  getContext().getSelf(),
+                  PROCESS_STARTED));
     } catch (JobSpecException | DataException | IllegalStateException e) {
-      getContext().getLog().warn("worker {} cannot prepare job {}: {}", name, p.jobId(),
-          e.getMessage());
+      getContext()
+          .getLog()
+          .warn("worker {} cannot prepare job {}: {}", name, p.jobId(), e.getMessage());
       p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), name, e.getMessage()));
     } catch (RuntimeException e) {
       // Not one of the errors written for the submitter: its message may hold anything.
       getContext().getLog().warn("worker {} cannot prepare job {}", name, p.jobId(), e);
-      p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), name, "the worker could not"
-          + " prepare the job (" + e.getClass().getSimpleName() + "; the node's log has more)"));
+      p.replyTo()
+          .tell(
+              new PrepareFailed(
+                  p.jobId(),
+                  p.epoch(),
+                  name,
+                  "the worker could not"
+                      + " prepare the job ("
+                      + e.getClass().getSimpleName()
+                      + "; the node's log has more)"));
     }
     return this;
   }
@@ -133,26 +160,28 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   }
 
   /**
-   * Why {@code c} cannot be computed for {@code ctx}'s job, or null when it can: the coordinator
-   * of this epoch never sends such a request, so it came from elsewhere or was corrupted.
+   * Why {@code c} cannot be computed for {@code ctx}'s job, or null when it can: the coordinator of
+   * this epoch never sends such a request, so it came from elsewhere or was corrupted.
    */
   static String malformed(ComputeNodes c, PreparedJob job, long paramsRound) {
     if (c.round() < 0 || c.round() >= job.totalRounds()) {
       return "round outside the job's " + job.totalRounds() + " rounds";
     }
     if (c.params() != null && c.params().length != job.model().parameterCount()) {
-      return "parameters of the wrong length (the model has " + job.model().parameterCount()
-          + ")";
+      return "parameters of the wrong length (the model has " + job.model().parameterCount() + ")";
     }
     if (c.params() == null && paramsRound != c.round()) {
-      return null;  // answered with ParamsMissing
+      return null; // answered with ParamsMissing
     }
     int shards = job.spec().logicalShards();
     if (c.nodes() == null || c.nodes().length == 0 || c.nodes().length > shards) {
       return "no tree nodes, or more than the job's " + shards + " logical shards";
     }
     for (TreeNode node : c.nodes()) {
-      if (node == null || node.level() < 0 || node.level() > 30 || node.index() < 0
+      if (node == null
+          || node.level() < 0
+          || node.level() > 30
+          || node.index() < 0
           || ((long) node.index() << node.level()) >= shards) {
         return "a tree node outside the job's reduction tree of " + shards + " shards";
       }
@@ -163,8 +192,13 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   /** Drops a message that no coordinator sends; logs the first of each kind. */
   private Behavior<WorkerCommand> dropMalformed(String why) {
     if (malformedKinds.size() < 64 && malformedKinds.add(why)) {
-      getContext().getLog().warn("worker {} dropped a malformed message ({}); further ones of"
-          + " this kind are dropped silently", name, why);
+      getContext()
+          .getLog()
+          .warn(
+              "worker {} dropped a malformed message ({}); further ones of"
+                  + " this kind are dropped silently",
+              name,
+              why);
     }
     return this;
   }
@@ -183,8 +217,11 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
         return this;
       case DELAY:
         delayed.add(c);
-        getContext().scheduleOnce(java.time.Duration.ofMillis(
-            faults.delayMillis(c.jobId(), c.round(), name)), getContext().getSelf(), c);
+        getContext()
+            .scheduleOnce(
+                java.time.Duration.ofMillis(faults.delayMillis(c.jobId(), c.round(), name)),
+                getContext().getSelf(),
+                c);
         return this;
       default:
         return onCompute(c);
@@ -194,11 +231,22 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
     JobContext ctx = jobs.get(c.jobId());
     if (ctx == null || ctx.epoch > c.epoch()) {
-      getContext().getLog().debug("worker {} ignores round {} of job {} epoch {}", name,
-          c.round(), c.jobId(), c.epoch());
+      getContext()
+          .getLog()
+          .debug(
+              "worker {} ignores round {} of job {} epoch {}",
+              name,
+              c.round(),
+              c.jobId(),
+              c.epoch());
       if (ctx == null) {
-        c.replyTo().tell(new PrepareFailed(c.jobId(), c.epoch(), name,
-            "worker " + name + " has not prepared job " + c.jobId()));
+        c.replyTo()
+            .tell(
+                new PrepareFailed(
+                    c.jobId(),
+                    c.epoch(),
+                    name,
+                    "worker " + name + " has not prepared job " + c.jobId()));
       }
       return this;
     }
@@ -220,11 +268,21 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     FaultHooks faults = FaultHooks.installed();
     for (TreeNode node : c.nodes()) {
       long start = System.nanoTime();
-      FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), name));  // a straggler
+      FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), name)); // a straggler
       GradientSum sum = ctx.computer.compute(ctx.params, c.round(), node);
       float[] grad = faults.gradient(c.jobId(), c.round(), name, sum.grad());
-      c.replyTo().tell(new NodeResult(c.jobId(), c.epoch(), c.round(), node, grad,
-          sum.lossSum(), sum.samples(), name, System.nanoTime() - start));
+      c.replyTo()
+          .tell(
+              new NodeResult(
+                  c.jobId(),
+                  c.epoch(),
+                  c.round(),
+                  node,
+                  grad,
+                  sum.lossSum(),
+                  sum.samples(),
+                  name,
+                  System.nanoTime() - start));
     }
     return this;
   }
@@ -232,8 +290,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private Behavior<WorkerCommand> onRelease(ReleaseJob r) {
     if (jobs.remove(r.jobId()) != null) {
       prepared.release(r.jobId());
-      getContext().getLog().info("worker {} left job {} (released by its coordinator)", name,
-          r.jobId());
+      getContext()
+          .getLog()
+          .info("worker {} left job {} (released by its coordinator)", name, r.jobId());
     }
     return this;
   }

@@ -63,8 +63,12 @@ public final class ChaosAgent extends AbstractBehavior<ChaosAgent.Command> {
       for (String other : i.hostPorts()) {
         Links.set(getContext().getSystem(), other, i.cut());
       }
-      getContext().getLog().info("chaos: links to {} {}", String.join(", ", i.hostPorts()),
-          i.cut() ? "cut" : "restored");
+      getContext()
+          .getLog()
+          .info(
+              "chaos: links to {} {}",
+              String.join(", ", i.hostPorts()),
+              i.cut() ? "cut" : "restored");
       i.replyTo().tell(new Applied(node, null));
     } catch (RuntimeException e) {
       i.replyTo().tell(new Applied(node, e.getMessage()));

@@ -24,12 +24,18 @@ public final class Checker {
 
   /**
    * What the job ended with: its final hash and rejected results, or its failure; {@code ended}
-   * false when it did not end within the run's time ({@code failure} says what was seen).
-   * {@code workersWanted} (submitted) and {@code workersAtEnd} (in its last round; -1: not
-   * known), and the nodes that came back into the job ({@code rejoins}).
+   * false when it did not end within the run's time ({@code failure} says what was seen). {@code
+   * workersWanted} (submitted) and {@code workersAtEnd} (in its last round; -1: not known), and the
+   * nodes that came back into the job ({@code rejoins}).
    */
-  public record Outcome(String paramsSha256, long rejectedResults, String failure,
-      boolean ended, int workersWanted, int workersAtEnd, List<Verdict.Rejoin> rejoins) {
+  public record Outcome(
+      String paramsSha256,
+      long rejectedResults,
+      String failure,
+      boolean ended,
+      int workersWanted,
+      int workersAtEnd,
+      List<Verdict.Rejoin> rejoins) {
     public Outcome {
       rejoins = List.copyOf(rejoins);
     }
@@ -38,10 +44,14 @@ public final class Checker {
       return new Outcome(paramsSha256, rejectedResults, null, true, -1, -1, List.of());
     }
 
-    public static Outcome finished(String paramsSha256, long rejectedResults, int workersWanted,
-        int workersAtEnd, List<Verdict.Rejoin> rejoins) {
-      return new Outcome(paramsSha256, rejectedResults, null, true, workersWanted,
-          workersAtEnd, rejoins);
+    public static Outcome finished(
+        String paramsSha256,
+        long rejectedResults,
+        int workersWanted,
+        int workersAtEnd,
+        List<Verdict.Rejoin> rejoins) {
+      return new Outcome(
+          paramsSha256, rejectedResults, null, true, workersWanted, workersAtEnd, rejoins);
     }
 
     public static Outcome failed(String failure) {
@@ -54,16 +64,16 @@ public final class Checker {
   }
 
   /**
-   * A job must be back at full strength when its cluster was whole again (an INFO op
-   * {@link #WHOLE}) at least this long before its last committed round: restarted nodes rejoin.
+   * A job must be back at full strength when its cluster was whole again (an INFO op {@link
+   * #WHOLE}) at least this long before its last committed round: restarted nodes rejoin.
    */
   static final long REJOIN_GRACE_MILLIS = 15_000;
 
   /** The INFO op a run records once every node is up again after its faults. */
   public static final String WHOLE = "cluster-whole";
 
-  public static Verdict check(History history, long rounds, String referenceSha256,
-      Outcome outcome) {
+  public static Verdict check(
+      History history, long rounds, String referenceSha256, Outcome outcome) {
     List<String> falsified = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
 
@@ -110,8 +120,11 @@ public final class Checker {
         falsified.add(lost + " rounds lost (not in the journal)");
       }
       if (!outcome.paramsSha256().equals(referenceSha256)) {
-        falsified.add("paramsSha256 " + outcome.paramsSha256()
-            + " differs from the fault-free reference's " + referenceSha256);
+        falsified.add(
+            "paramsSha256 "
+                + outcome.paramsSha256()
+                + " differs from the fault-free reference's "
+                + referenceSha256);
       }
     }
     if (duplicated > 0) {
@@ -124,8 +137,10 @@ public final class Checker {
       falsified.add("rounds beyond the job's " + rounds + " committed");
     }
     if (violations > 0) {
-      falsified.add(violations + " single-writer violations (events of an older coordinator"
-          + " epoch after a newer one started)");
+      falsified.add(
+          violations
+              + " single-writer violations (events of an older coordinator"
+              + " epoch after a newer one started)");
     }
     String understrength = understrength(history, outcome);
     if (understrength != null) {
@@ -149,43 +164,72 @@ public final class Checker {
           n[2]++;
         }
         long active = healedAfter(ops, i);
-        recoveries.add(new RecoveryTime(op.fault(), op.target(), op.timeMillis(),
-            next < 0 ? -1 : next - op.timeMillis(), active,
-            longestStall(history.samples(), op.timeMillis(),
-                op.timeMillis() + Math.max(0, active))));
+        recoveries.add(
+            new RecoveryTime(
+                op.fault(),
+                op.target(),
+                op.timeMillis(),
+                next < 0 ? -1 : next - op.timeMillis(),
+                active,
+                longestStall(
+                    history.samples(), op.timeMillis(), op.timeMillis() + Math.max(0, active))));
       }
     }
     TreeMap<String, FaultCount> faults = new TreeMap<>();
-    counts.forEach((fault, n) -> {
-      if (n[0] > 0 || n[1] > 0) {
-        faults.put(fault, new FaultCount(n[0], n[1], n[2]));
-      }
-    });
+    counts.forEach(
+        (fault, n) -> {
+          if (n[0] > 0 || n[1] > 0) {
+            faults.put(fault, new FaultCount(n[0], n[1], n[2]));
+          }
+        });
     for (RecoveryTime r : recoveries) {
       if (r.millis() < 0 && outcome.ended() && outcome.failure() == null) {
-        unknown.add("no round was committed after " + r.fault() + " on " + r.target()
-            + ": the job had ended before it");
+        unknown.add(
+            "no round was committed after "
+                + r.fault()
+                + " on "
+                + r.target()
+                + ": the job had ended before it");
       }
     }
 
-    Validity valid = !falsified.isEmpty() ? Validity.FALSE
-        : !unknown.isEmpty() ? Validity.UNKNOWN : Validity.TRUE;
+    Validity valid =
+        !falsified.isEmpty()
+            ? Validity.FALSE
+            : !unknown.isEmpty() ? Validity.UNKNOWN : Validity.TRUE;
     List<String> problems = new ArrayList<>(falsified);
     problems.addAll(unknown);
-    return new Verdict(valid, problems, rounds, seen.size(), lost, duplicated, outOfOrder,
-        violations, faults, recoveries, outcome.paramsSha256(), referenceSha256,
-        outcome.rejectedResults(), outcome.failure(), outcome.workersWanted(),
-        outcome.workersAtEnd(), outcome.rejoins());
+    return new Verdict(
+        valid,
+        problems,
+        rounds,
+        seen.size(),
+        lost,
+        duplicated,
+        outOfOrder,
+        violations,
+        faults,
+        recoveries,
+        outcome.paramsSha256(),
+        referenceSha256,
+        outcome.rejectedResults(),
+        outcome.failure(),
+        outcome.workersWanted(),
+        outcome.workersAtEnd(),
+        outcome.rejoins());
   }
 
   /**
-   * Why the job ended with fewer workers than it was submitted with although its cluster was
-   * whole again well before its end ({@link #REJOIN_GRACE_MILLIS}), or null: a node started
-   * again must rejoin the job, not only the cluster.
+   * Why the job ended with fewer workers than it was submitted with although its cluster was whole
+   * again well before its end ({@link #REJOIN_GRACE_MILLIS}), or null: a node started again must
+   * rejoin the job, not only the cluster.
    */
   static String understrength(History history, Outcome outcome) {
-    if (!outcome.ended() || outcome.failure() != null || outcome.workersWanted() <= 0
-        || outcome.workersAtEnd() < 0 || outcome.workersAtEnd() >= outcome.workersWanted()) {
+    if (!outcome.ended()
+        || outcome.failure() != null
+        || outcome.workersWanted() <= 0
+        || outcome.workersAtEnd() < 0
+        || outcome.workersAtEnd() >= outcome.workersWanted()) {
       return null;
     }
     long whole = -1;
@@ -201,15 +245,19 @@ public final class Checker {
     if (whole < 0 || lastCommit - whole < REJOIN_GRACE_MILLIS) {
       return null;
     }
-    return "the job ended with " + outcome.workersAtEnd() + " of its " + outcome.workersWanted()
-        + " workers although the cluster was whole " + (lastCommit - whole) / 1000
+    return "the job ended with "
+        + outcome.workersAtEnd()
+        + " of its "
+        + outcome.workersWanted()
+        + " workers although the cluster was whole "
+        + (lastCommit - whole) / 1000
         + " s before its last round: restarted nodes did not rejoin the job";
   }
 
   /**
-   * When the first round after the fault's was reported committed (durable) to the client; when
-   * the client heard nothing after it, the journal's commit times (the coordinators' clocks, at
-   * the round's computation) stand in. -1: no round followed.
+   * When the first round after the fault's was reported committed (durable) to the client; when the
+   * client heard nothing after it, the journal's commit times (the coordinators' clocks, at the
+   * round's computation) stand in. -1: no round followed.
    */
   private static long nextCommitAfter(History history, Op op) {
     for (History.Sample s : history.samples()) {
@@ -227,9 +275,9 @@ public final class Checker {
   }
 
   /**
-   * The longest gap between rounds the client heard committed that begins between {@code from}
-   * and {@code until} (counted from {@code from} when it began before): 0 when progress never
-   * stalled, -1 when nothing was heard after {@code from}.
+   * The longest gap between rounds the client heard committed that begins between {@code from} and
+   * {@code until} (counted from {@code from} when it began before): 0 when progress never stalled,
+   * -1 when nothing was heard after {@code from}.
    */
   static long longestStall(List<History.Sample> samples, long from, long until) {
     long longest = -1;
@@ -248,7 +296,8 @@ public final class Checker {
     Op inject = ops.get(i);
     for (int j = i + 1; j < ops.size(); j++) {
       Op o = ops.get(j);
-      if (o.type() == History.Type.HEAL && o.fault().equals(inject.fault())
+      if (o.type() == History.Type.HEAL
+          && o.fault().equals(inject.fault())
           && o.target().equals(inject.target())) {
         return o.timeMillis() - inject.timeMillis();
       }

@@ -25,33 +25,53 @@ import java.util.SortedMap;
  * @param workersAtEnd the workers of its last round (-1: not known)
  * @param rejoins nodes started again whose workers came back into the job
  */
-public record Verdict(Validity valid, List<String> problems, long roundsExpected,
-    long roundsCommitted, long lost, long duplicated, long outOfOrder,
-    long singleWriterViolations, SortedMap<String, FaultCount> faults,
-    List<RecoveryTime> recoveries, String paramsSha256, String referenceSha256,
-    long rejectedResults, String failure, int workersWanted, int workersAtEnd,
+public record Verdict(
+    Validity valid,
+    List<String> problems,
+    long roundsExpected,
+    long roundsCommitted,
+    long lost,
+    long duplicated,
+    long outOfOrder,
+    long singleWriterViolations,
+    SortedMap<String, FaultCount> faults,
+    List<RecoveryTime> recoveries,
+    String paramsSha256,
+    String referenceSha256,
+    long rejectedResults,
+    String failure,
+    int workersWanted,
+    int workersAtEnd,
     List<Rejoin> rejoins) {
 
   /** Jepsen's three answers. */
-  public enum Validity { TRUE, FALSE, UNKNOWN }
+  public enum Validity {
+    TRUE,
+    FALSE,
+    UNKNOWN
+  }
 
   /** How one fault type fared. */
   public record FaultCount(long injected, long healed, long survived) {}
 
   /**
-   * One injected fault: {@code millis} from its injection to the next round committed after it
-   * (-1 when none followed); the span it was active (to its heal; -1: never healed); and the
-   * longest time without a newly committed round that began while it was active
-   * ({@code stallMillis}: what a fault that lets in-flight rounds finish first, such as a
-   * database outage, really costs).
+   * One injected fault: {@code millis} from its injection to the next round committed after it (-1
+   * when none followed); the span it was active (to its heal; -1: never healed); and the longest
+   * time without a newly committed round that began while it was active ({@code stallMillis}: what
+   * a fault that lets in-flight rounds finish first, such as a database outage, really costs).
    */
-  public record RecoveryTime(String fault, String target, long injectedAtMillis, long millis,
-      long activeMillis, long stallMillis) {}
+  public record RecoveryTime(
+      String fault,
+      String target,
+      long injectedAtMillis,
+      long millis,
+      long activeMillis,
+      long stallMillis) {}
 
   /**
    * A node started again whose workers the coordinator put back into the job: {@code node}
-   * (host:port), {@code restartedAtMillis} (when its new process started) and {@code millis}
-   * (from then to the first committed round that used its workers).
+   * (host:port), {@code restartedAtMillis} (when its new process started) and {@code millis} (from
+   * then to the first committed round that used its workers).
    */
   public record Rejoin(String node, long restartedAtMillis, long millis) {}
 

@@ -4,10 +4,10 @@ import dev.anvil.chaos.ChaosCluster;
 import java.util.List;
 
 /**
- * One fault on resolved targets: {@link #inject} breaks something, {@link #heal} mends it (a
- * killed node starts again, a paused one resumes, cut links are restored). Both return a line
- * saying what they did, and throw when they could not. Created when its time comes, so that
- * targets such as "the coordinator's node" are resolved against the cluster as it is then.
+ * One fault on resolved targets: {@link #inject} breaks something, {@link #heal} mends it (a killed
+ * node starts again, a paused one resumes, cut links are restored). Both return a line saying what
+ * they did, and throw when they could not. Created when its time comes, so that targets such as
+ * "the coordinator's node" are resolved against the cluster as it is then.
  */
 public interface Fault {
   /** The fault's type as scenario files name it ("kill-node", "partition", ...). */
@@ -26,8 +26,8 @@ public interface Fault {
   String heal(ChaosCluster cluster);
 
   /**
-   * When the fault struck, if that is not when {@link #inject} began (a compound fault that
-   * waits for its moment): epoch milliseconds, or -1.
+   * When the fault struck, if that is not when {@link #inject} began (a compound fault that waits
+   * for its moment): epoch milliseconds, or -1.
    */
   default long struckAtMillis() {
     return -1;

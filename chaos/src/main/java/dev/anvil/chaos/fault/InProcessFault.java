@@ -5,15 +5,14 @@ import dev.anvil.chaos.agent.NodeFaults;
 import java.util.List;
 
 /**
- * A fault inside node JVMs, through their chaos agents: messages to workers dropped or delayed,
- * a straggler, bad gradients (NaN, Inf, a wrong length), checkpoint writes held up. Healed by
+ * A fault inside node JVMs, through their chaos agents: messages to workers dropped or delayed, a
+ * straggler, bad gradients (NaN, Inf, a wrong length), checkpoint writes held up. Healed by
  * clearing the node's faults.
  */
 public final class InProcessFault extends OnNodes {
   private final NodeFaults faults;
 
-  public InProcessFault(ChaosCluster cluster, String type, List<Integer> nodes,
-      NodeFaults faults) {
+  public InProcessFault(ChaosCluster cluster, String type, List<Integer> nodes, NodeFaults faults) {
     super(cluster, type, nodes);
     this.faults = faults;
   }

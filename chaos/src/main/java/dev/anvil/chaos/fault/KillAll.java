@@ -3,8 +3,8 @@ package dev.anvil.chaos.fault;
 import dev.anvil.chaos.ChaosCluster;
 
 /**
- * Every node killed at once (a power cut), and the cluster started again: jobs continue from
- * the journal and their newest checkpoints. Injected and healed in one step.
+ * Every node killed at once (a power cut), and the cluster started again: jobs continue from the
+ * journal and their newest checkpoints. Injected and healed in one step.
  */
 public final class KillAll implements Fault {
   private boolean restarted;
@@ -25,7 +25,8 @@ public final class KillAll implements Fault {
     cluster.restartAll();
     restarted = true;
     return "all nodes killed and started again; cluster up after "
-        + (System.nanoTime() - start) / 1_000_000 + " ms";
+        + (System.nanoTime() - start) / 1_000_000
+        + " ms";
   }
 
   @Override

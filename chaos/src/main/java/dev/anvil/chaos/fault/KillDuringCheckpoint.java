@@ -7,10 +7,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * SIGKILL of the coordinator's node while it writes a checkpoint: the node's checkpoint writes
- * are held up (its chaos agent) until the next checkpoint round has passed, so the kill lands
- * after the checkpoint was taken and before it is stored. Recovery must fall back to the
- * checkpoint before it. Healed by starting the node again.
+ * SIGKILL of the coordinator's node while it writes a checkpoint: the node's checkpoint writes are
+ * held up (its chaos agent) until the next checkpoint round has passed, so the kill lands after the
+ * checkpoint was taken and before it is stored. Recovery must fall back to the checkpoint before
+ * it. Healed by starting the node again.
  */
 public final class KillDuringCheckpoint extends OnNodes {
   private final int node;
@@ -21,12 +21,18 @@ public final class KillDuringCheckpoint extends OnNodes {
   private long killedAt = -1;
   private long roundAtKill = -1;
 
-  public KillDuringCheckpoint(ChaosCluster cluster, FollowedJob job, int node, int every,
-      Duration stall, Duration restartTimeout) {
+  public KillDuringCheckpoint(
+      ChaosCluster cluster,
+      FollowedJob job,
+      int node,
+      int every,
+      Duration stall,
+      Duration restartTimeout) {
     super(cluster, "kill-during-checkpoint", List.of(node));
     if (every <= 0) {
-      throw new IllegalArgumentException("kill-during-checkpoint needs a job that checkpoints"
-          + " (job.checkpoint.every-rounds > 0)");
+      throw new IllegalArgumentException(
+          "kill-during-checkpoint needs a job that checkpoints"
+              + " (job.checkpoint.every-rounds > 0)");
     }
     this.node = node;
     this.job = job;
@@ -41,8 +47,12 @@ public final class KillDuringCheckpoint extends OnNodes {
     long checkpoint = (job.round() / every + 1) * every;
     try {
       if (!job.awaitRound(r -> r > checkpoint, stall.dividedBy(2))) {
-        throw new IllegalStateException("round " + (checkpoint + 1) + " not committed within "
-            + stall.dividedBy(2).toMillis() + " ms; the checkpoint write may be over");
+        throw new IllegalStateException(
+            "round "
+                + (checkpoint + 1)
+                + " not committed within "
+                + stall.dividedBy(2).toMillis()
+                + " ms; the checkpoint write may be over");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -51,8 +61,13 @@ public final class KillDuringCheckpoint extends OnNodes {
     roundAtKill = job.round();
     killedAt = System.currentTimeMillis();
     cluster.kill(node);
-    return "SIGKILL with the checkpoint of round " + checkpoint + " being written (held "
-        + stall.toMillis() + " ms); round " + job.round() + " heard";
+    return "SIGKILL with the checkpoint of round "
+        + checkpoint
+        + " being written (held "
+        + stall.toMillis()
+        + " ms); round "
+        + job.round()
+        + " heard";
   }
 
   @Override

@@ -30,7 +30,6 @@ public final class KillNode extends OnNodes {
   public String heal(ChaosCluster cluster) {
     long start = System.nanoTime();
     cluster.restart(nodes, restartTimeout);
-    return "restarted; new incarnation up after " + (System.nanoTime() - start) / 1_000_000
-        + " ms";
+    return "restarted; new incarnation up after " + (System.nanoTime() - start) / 1_000_000 + " ms";
   }
 }

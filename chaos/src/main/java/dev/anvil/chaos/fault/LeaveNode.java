@@ -25,8 +25,12 @@ public final class LeaveNode extends OnNodes {
     for (int n : nodes) {
       while (cluster.local().alive(n)) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("node " + (n + 1) + " still runs "
-              + restartTimeout.toSeconds() + " s after it was asked to leave");
+          throw new IllegalStateException(
+              "node "
+                  + (n + 1)
+                  + " still runs "
+                  + restartTimeout.toSeconds()
+                  + " s after it was asked to leave");
         }
         try {
           cluster.local().process(n).waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS);

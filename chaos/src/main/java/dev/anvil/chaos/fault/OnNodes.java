@@ -17,7 +17,8 @@ abstract class OnNodes implements Fault {
   }
 
   static String describe(ChaosCluster c, List<Integer> nodes) {
-    return nodes.stream().map(n -> "node " + (n + 1) + " (" + c.address(n) + ")")
+    return nodes.stream()
+        .map(n -> "node " + (n + 1) + " (" + c.address(n) + ")")
         .collect(Collectors.joining(", "));
   }
 

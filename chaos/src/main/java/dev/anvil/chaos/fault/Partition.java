@@ -5,10 +5,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A network partition: every link between two sets of nodes cut, both ways, heartbeats
- * included (Artery's test transport on each node, driven by its chaos agent). The split-brain
- * resolver keeps the majority and downs the minority, whose nodes exit; the heal restores the
- * links and starts the downed nodes again.
+ * A network partition: every link between two sets of nodes cut, both ways, heartbeats included
+ * (Artery's test transport on each node, driven by its chaos agent). The split-brain resolver keeps
+ * the majority and downs the minority, whose nodes exit; the heal restores the links and starts the
+ * downed nodes again.
  */
 public final class Partition implements Fault {
   private final List<Integer> majority;
@@ -16,12 +16,15 @@ public final class Partition implements Fault {
   private final String target;
   private final Duration restartTimeout;
 
-  public Partition(ChaosCluster cluster, List<Integer> majority, List<Integer> minority,
+  public Partition(
+      ChaosCluster cluster,
+      List<Integer> majority,
+      List<Integer> minority,
       Duration restartTimeout) {
     this.majority = List.copyOf(majority);
     this.minority = List.copyOf(minority);
-    this.target = OnNodes.describe(cluster, majority) + " vs "
-        + OnNodes.describe(cluster, minority);
+    this.target =
+        OnNodes.describe(cluster, majority) + " vs " + OnNodes.describe(cluster, minority);
     this.restartTimeout = restartTimeout;
   }
 

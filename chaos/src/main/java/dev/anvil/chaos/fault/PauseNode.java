@@ -4,9 +4,9 @@ import dev.anvil.chaos.ChaosCluster;
 import java.util.List;
 
 /**
- * SIGSTOP of node JVMs (a long GC pause, a frozen VM); healed by SIGCONT. Paused past the
- * failure detector and the split-brain resolver, a node is downed and, once thawed, leaves
- * and exits: the next fault that needs a whole cluster starts it again.
+ * SIGSTOP of node JVMs (a long GC pause, a frozen VM); healed by SIGCONT. Paused past the failure
+ * detector and the split-brain resolver, a node is downed and, once thawed, leaves and exits: the
+ * next fault that needs a whole cluster starts it again.
  */
 public final class PauseNode extends OnNodes {
   public PauseNode(ChaosCluster cluster, List<Integer> nodes) {

@@ -8,10 +8,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * What happened in a chaos run, in wall-clock order: every fault operation the runner attempted
- * and how it went, the progress the client heard (round and loss over time, for the charts),
- * and, read back from the journal at the end, every committed round. The checker judges this
- * record alone. Thread-safe: the runner, its schedule and the job's listener all append.
+ * What happened in a chaos run, in wall-clock order: every fault operation the runner attempted and
+ * how it went, the progress the client heard (round and loss over time, for the charts), and, read
+ * back from the journal at the end, every committed round. The checker judges this record alone.
+ * Thread-safe: the runner, its schedule and the job's listener all append.
  */
 public final class History {
   /** Kinds of fault operations. */
@@ -27,22 +27,22 @@ public final class History {
   }
 
   /** One fault operation: at {@code timeMillis}, when the client had heard round {@code round}. */
-  public record Op(long timeMillis, Type type, String fault, String target, long round,
-      String detail) {}
+  public record Op(
+      long timeMillis, Type type, String fault, String target, long round, String detail) {}
 
   /** Progress the client heard: round {@code round} committed with this mean loss. */
   public record Sample(long timeMillis, long round, double loss) {}
 
   /**
-   * A round as the journal holds it: committed by the coordinator of {@code epoch}, at
-   * {@code timeMillis} by its clock, stored at {@code sequence}.
+   * A round as the journal holds it: committed by the coordinator of {@code epoch}, at {@code
+   * timeMillis} by its clock, stored at {@code sequence}.
    */
   public record Commit(long sequence, long round, long epoch, long timeMillis, double loss) {}
 
   /**
-   * One journal event of the job, in sequence order: its kind and the coordinator epoch that
-   * wrote it ("coordinator-started" events open an epoch; every later event must come from that
-   * epoch or a newer one: a single writer).
+   * One journal event of the job, in sequence order: its kind and the coordinator epoch that wrote
+   * it ("coordinator-started" events open an epoch; every later event must come from that epoch or
+   * a newer one: a single writer).
    */
   public record Written(long sequence, String kind, long epoch) {}
 
@@ -76,8 +76,8 @@ public final class History {
 
   /**
    * Samples job {@code jobId}'s progress, unless the job had already reached {@code round}:
-   * progress heard again after its coordinator restored a checkpoint is a replay, not progress,
-   * and the charts show progress.
+   * progress heard again after its coordinator restored a checkpoint is a replay, not progress, and
+   * the charts show progress.
    */
   public synchronized void progress(String jobId, long round, double loss) {
     if (round > newestSampled.getOrDefault(jobId, 0L)) {

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Starts one {@link ChaosCluster} per test class annotated {@link ChaosTest} (lazily, when a
- * method first asks for it) and closes it after the class; node logs and the database stay
- * under {@code target/chaos/<class name>}.
+ * Starts one {@link ChaosCluster} per test class annotated {@link ChaosTest} (lazily, when a method
+ * first asks for it) and closes it after the class; node logs and the database stay under {@code
+ * target/chaos/<class name>}.
  */
 public final class ChaosExtension implements ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE =
@@ -27,16 +27,23 @@ public final class ChaosExtension implements ParameterResolver {
     Class<?> testClass = context.getRequiredTestClass();
     ChaosTest settings = testClass.getAnnotation(ChaosTest.class);
     if (settings == null) {
-      throw new ParameterResolutionException(testClass.getName() + " asks for a ChaosCluster"
-          + " but is not annotated @ChaosTest");
+      throw new ParameterResolutionException(
+          testClass.getName() + " asks for a ChaosCluster" + " but is not annotated @ChaosTest");
     }
     Path dir = Path.of("target", "chaos", testClass.getSimpleName());
-    return classContextOf(context).getStore(NAMESPACE).getOrComputeIfAbsent(
-        ClusterResource.class, k -> {
-          ChaosCluster.clearDirectory(dir);
-          return new ClusterResource(ChaosCluster.start(LocalCluster.Settings.of(
-              settings.nodes(), settings.slotsPerNode(), dir).withHeap(settings.heap())));
-        }, ClusterResource.class).cluster();
+    return classContextOf(context)
+        .getStore(NAMESPACE)
+        .getOrComputeIfAbsent(
+            ClusterResource.class,
+            k -> {
+              ChaosCluster.clearDirectory(dir);
+              return new ClusterResource(
+                  ChaosCluster.start(
+                      LocalCluster.Settings.of(settings.nodes(), settings.slotsPerNode(), dir)
+                          .withHeap(settings.heap())));
+            },
+            ClusterResource.class)
+        .cluster();
   }
 
   private static ExtensionContext classContextOf(ExtensionContext context) {

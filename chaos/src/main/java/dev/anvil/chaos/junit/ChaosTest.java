@@ -7,9 +7,9 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A test class that gets a {@link dev.anvil.chaos.ChaosCluster}: a local cluster of separate
- * node JVMs with chaos agents, started once for the class and stopped after it. Test methods
- * (and lifecycle methods) take it as a parameter:
+ * A test class that gets a {@link dev.anvil.chaos.ChaosCluster}: a local cluster of separate node
+ * JVMs with chaos agents, started once for the class and stopped after it. Test methods (and
+ * lifecycle methods) take it as a parameter:
  *
  * <pre>
  * &#64;ChaosTest(nodes = 3)

@@ -22,9 +22,9 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * timeline.png: training loss (left axis) and rounds per second (right axis) against seconds
- * since the run began, a red line per injected fault and a shaded band over its recovery (to the
- * next committed round, or over the longest stall it caused, whichever is longer).
+ * timeline.png: training loss (left axis) and rounds per second (right axis) against seconds since
+ * the run began, a red line per injected fault and a shaded band over its recovery (to the next
+ * committed round, or over the longest stall it caused, whichever is longer).
  */
 final class Timeline {
   /** A pause between progress reports longer than this is drawn as a stall. */
@@ -57,8 +57,10 @@ final class Timeline {
       if (windowStart == null) {
         windowStart = s;
       } else if (s.timeMillis() - windowStart.timeMillis() >= 1000) {
-        double r = (s.round() - windowStart.round()) * 1000.0
-            / (s.timeMillis() - windowStart.timeMillis());
+        double r =
+            (s.round() - windowStart.round())
+                * 1000.0
+                / (s.timeMillis() - windowStart.timeMillis());
         rate.add(x, r);
         windowStart = s;
       }
@@ -95,8 +97,9 @@ final class Timeline {
       line.setLabelTextAnchor(TextAnchor.TOP_LEFT);
       plot.addDomainMarker(line);
     }
-    JFreeChart chart = new JFreeChart(title + ": verdict " + verdict.valid(),
-        JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    JFreeChart chart =
+        new JFreeChart(
+            title + ": verdict " + verdict.valid(), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     try {
       ChartUtils.saveChartAsPNG(png.toFile(), chart, 1200, 560);

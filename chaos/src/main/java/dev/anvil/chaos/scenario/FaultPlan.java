@@ -13,17 +13,28 @@ import java.util.TreeSet;
  * @param stall a straggler's extra time per tree node; kill-during-checkpoint's write hold-up
  * @param kind bad-gradients: nan, inf or wrong-length
  * @param minority partition: size of the smaller side
- * @param count kill-node: how many nodes at once, the target first and then others that do
- *     not host the coordinator (at most (nodes - 1) / 2, so that a majority remains)
+ * @param count kill-node: how many nodes at once, the target first and then others that do not host
+ *     the coordinator (at most (nodes - 1) / 2, so that a majority remains)
  * @param minNodes the fewest nodes a run may have for this entry to be planned
  * @param maxNodes the most; on other cluster sizes ({@code --nodes}) the entry is left out
- * @param awaitRejoin kill-node, leave-node: once the nodes are started again, the run goes on
- *     only when the job has put each one's workers back (its {@code node-rejoined}), or a
- *     deadline passed
+ * @param awaitRejoin kill-node, leave-node: once the nodes are started again, the run goes on only
+ *     when the job has put each one's workers back (its {@code node-rejoined}), or a deadline
+ *     passed
  */
-public record FaultPlan(String type, String target, Trigger trigger, Duration duration,
-    double fraction, Duration delay, Duration stall, String kind, int minority, int count,
-    int minNodes, int maxNodes, boolean awaitRejoin) {
+public record FaultPlan(
+    String type,
+    String target,
+    Trigger trigger,
+    Duration duration,
+    double fraction,
+    Duration delay,
+    Duration stall,
+    String kind,
+    int minority,
+    int count,
+    int minNodes,
+    int maxNodes,
+    boolean awaitRejoin) {
 
   /** Whether the entry is planned on a run of {@code nodes} nodes. */
   public boolean appliesTo(int nodes) {
@@ -46,7 +57,12 @@ public record FaultPlan(String type, String target, Trigger trigger, Duration du
     }
     int most = Math.max(1, (nodes - 1) / 2);
     if (count > most) {
-      return "count = " + count + ": must be a whole number from 1 to " + most + " on " + nodes
+      return "count = "
+          + count
+          + ": must be a whole number from 1 to "
+          + most
+          + " on "
+          + nodes
           + " nodes (a majority must remain)";
     }
     return null;
@@ -57,40 +73,61 @@ public record FaultPlan(String type, String target, Trigger trigger, Duration du
     if (!Scenario.TYPES.contains(type)) {
       throw f.error("type", type, "must be one of " + new TreeSet<>(Scenario.TYPES));
     }
-    String target = f.string("target", type.equals("kill-during-checkpoint") ? "coordinator"
-        : "random");
+    String target =
+        f.string("target", type.equals("kill-during-checkpoint") ? "coordinator" : "random");
     if (!Scenario.TARGETS.contains(target) && !target.matches("node-\\d+")) {
-      throw f.error("target", target, "must be node-N (1.." + nodes + ") or one of "
-          + new TreeSet<>(Scenario.TARGETS));
+      throw f.error(
+          "target",
+          target,
+          "must be node-N (1.." + nodes + ") or one of " + new TreeSet<>(Scenario.TARGETS));
     }
     Trigger trigger = trigger(f);
     boolean lasting = !type.equals("kill-all") && !type.equals("kill-during-checkpoint");
     boolean restarts = type.equals("kill-node") || type.equals("leave-node");
-    Duration duration = f.duration(restarts ? "restart-after" : "duration",
-        lasting ? Duration.ofSeconds(10) : Duration.ZERO);
+    Duration duration =
+        f.duration(
+            restarts ? "restart-after" : "duration",
+            lasting ? Duration.ofSeconds(10) : Duration.ZERO);
     String kind = f.string("kind", "nan");
     if (!kind.equals("nan") && !kind.equals("inf") && !kind.equals("wrong-length")) {
       throw f.error("kind", kind, "must be nan, inf or wrong-length");
     }
-    int minority = f.integer("minority", Math.max(1, (nodes - 1) / 2), 1, Math.max(1,
-        (nodes - 1) / 2));
+    int minority =
+        f.integer("minority", Math.max(1, (nodes - 1) / 2), 1, Math.max(1, (nodes - 1) / 2));
     if (f.config().hasPath("count") && !type.equals("kill-node")) {
-      throw f.error("count", f.config().getValue("count").unwrapped(),
-          "only kill-node takes a count");
+      throw f.error(
+          "count", f.config().getValue("count").unwrapped(), "only kill-node takes a count");
     }
     int count = f.integer("count", 1, 1, Scenario.MAX_NODES);
     if (f.config().hasPath("await-rejoin") && !restarts) {
-      throw f.error("await-rejoin", f.config().getValue("await-rejoin").unwrapped(),
+      throw f.error(
+          "await-rejoin",
+          f.config().getValue("await-rejoin").unwrapped(),
           "only kill-node and leave-node take await-rejoin");
     }
     int minNodes = f.integer("min-nodes", 1, 1, Scenario.MAX_NODES);
     int maxNodes = f.integer("max-nodes", Scenario.MAX_NODES, minNodes, Scenario.MAX_NODES);
     double fraction = f.fraction("fraction", type.equals("bad-gradients") ? 1.0 : 0.3);
     Duration delay = f.duration("delay", Duration.ofMillis(200));
-    Duration stall = f.duration("stall", type.equals("kill-during-checkpoint")
-        ? Duration.ofSeconds(4) : Duration.ofMillis(20));
-    FaultPlan plan = new FaultPlan(type, target, trigger, duration, fraction, delay, stall, kind,
-        minority, count, minNodes, maxNodes, f.bool("await-rejoin", false));
+    Duration stall =
+        f.duration(
+            "stall",
+            type.equals("kill-during-checkpoint") ? Duration.ofSeconds(4) : Duration.ofMillis(20));
+    FaultPlan plan =
+        new FaultPlan(
+            type,
+            target,
+            trigger,
+            duration,
+            fraction,
+            delay,
+            stall,
+            kind,
+            minority,
+            count,
+            minNodes,
+            maxNodes,
+            f.bool("await-rejoin", false));
     String problem = plan.appliesTo(nodes) ? plan.problemOn(nodes) : null;
     if (problem != null) {
       throw new ScenarioException(f.file() + ": " + f.path() + "." + problem);
@@ -100,13 +137,20 @@ public record FaultPlan(String type, String target, Trigger trigger, Duration du
 
   private static Trigger trigger(Scenario.Fields f) {
     var c = f.config();
-    int given = (c.hasPath("at-round") ? 1 : 0) + (c.hasPath("at-progress") ? 1 : 0)
-        + (c.hasPath("at-time") ? 1 : 0) + (c.hasPath("every") ? 1 : 0)
-        + (c.hasPath("random") ? 1 : 0);
+    int given =
+        (c.hasPath("at-round") ? 1 : 0)
+            + (c.hasPath("at-progress") ? 1 : 0)
+            + (c.hasPath("at-time") ? 1 : 0)
+            + (c.hasPath("every") ? 1 : 0)
+            + (c.hasPath("random") ? 1 : 0);
     if (given != 1) {
-      throw new ScenarioException(f.file() + ": " + f.path() + ": give exactly one trigger:"
-          + " at-round = N, at-progress = 0.3, at-time = 30s, every = 20s (with times = K),"
-          + " or random { mean-interval = 20s, times = K }");
+      throw new ScenarioException(
+          f.file()
+              + ": "
+              + f.path()
+              + ": give exactly one trigger:"
+              + " at-round = N, at-progress = 0.3, at-time = 30s, every = 20s (with times = K),"
+              + " or random { mean-interval = 20s, times = K }");
     }
     if (c.hasPath("at-round")) {
       long round = f.longValue("at-round");
@@ -130,13 +174,12 @@ public record FaultPlan(String type, String target, Trigger trigger, Duration du
       }
       return new Trigger.Every(c.hasPath("start") ? start : every, every, times);
     }
-    Scenario.Fields r = new Scenario.Fields(f.file(), c.getConfig("random"), f.path()
-        + ".random");
+    Scenario.Fields r = new Scenario.Fields(f.file(), c.getConfig("random"), f.path() + ".random");
     Duration mean = r.duration("mean-interval", null);
     if (mean.isZero()) {
       throw r.error("mean-interval", mean, "must be a positive duration");
     }
-    return new Trigger.Random(r.duration("start", Duration.ZERO), mean,
-        r.integer("times", 1, 1, 1000));
+    return new Trigger.Random(
+        r.duration("start", Duration.ZERO), mean, r.integer("times", 1, 1, 1000));
   }
 }

@@ -13,11 +13,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A chaos scenario file (HOCON): the cluster, the job, and the faults with their triggers (all
- * of them in {@link #faults}, in file order; those planned on the run's node count in
- * {@link #plannedFaults}). Every random choice (random times, random targets, which messages
- * drop) derives from one seed, so that a failing run can be replayed exactly with
- * {@code --seed}.
+ * A chaos scenario file (HOCON): the cluster, the job, and the faults with their triggers (all of
+ * them in {@link #faults}, in file order; those planned on the run's node count in {@link
+ * #plannedFaults}). Every random choice (random times, random targets, which messages drop) derives
+ * from one seed, so that a failing run can be replayed exactly with {@code --seed}.
  *
  * <pre>
  * scenario {
@@ -31,20 +30,39 @@ import java.util.Set;
  * }
  * </pre>
  */
-public record Scenario(String name, String description, int nodes, int slotsPerNode,
-    int workers, long seed, Duration timeout, Path job, List<FaultPlan> faults, Path file) {
+public record Scenario(
+    String name,
+    String description,
+    int nodes,
+    int slotsPerNode,
+    int workers,
+    long seed,
+    Duration timeout,
+    Path job,
+    List<FaultPlan> faults,
+    Path file) {
 
   /** Fault types a scenario may name. */
-  public static final Set<String> TYPES = Set.of("kill-node", "pause-node", "leave-node",
-      "partition", "drop-messages", "delay-messages", "straggler", "bad-gradients",
-      "database-outage", "kill-all", "kill-during-checkpoint");
+  public static final Set<String> TYPES =
+      Set.of(
+          "kill-node",
+          "pause-node",
+          "leave-node",
+          "partition",
+          "drop-messages",
+          "delay-messages",
+          "straggler",
+          "bad-gradients",
+          "database-outage",
+          "kill-all",
+          "kill-during-checkpoint");
 
   /** The most node JVMs a scenario may run. */
   public static final int MAX_NODES = 16;
 
   /** Targets a fault may name (besides node-N). */
-  public static final Set<String> TARGETS = Set.of("random", "coordinator", "worker",
-      "minority", "majority", "all");
+  public static final Set<String> TARGETS =
+      Set.of("random", "coordinator", "worker", "minority", "majority", "all");
 
   /** Reads and checks a scenario file; errors name the file, the field and what is allowed. */
   public static Scenario parse(Path file) {
@@ -53,8 +71,10 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
     }
     Config root;
     try {
-      root = ConfigFactory.parseFile(file.toFile(),
-          ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+      root =
+          ConfigFactory.parseFile(
+              file.toFile(),
+              ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
     } catch (ConfigException e) {
       throw new ScenarioException(file + ": not a readable HOCON file: " + e.getMessage());
     }
@@ -71,23 +91,41 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
     Path base = file.toAbsolutePath().getParent();
     Path job = base.resolve(f.string("job", null)).normalize();
     if (!Files.isRegularFile(job)) {
-      throw new ScenarioException(file + ": scenario.job = " + f.string("job", null)
-          + ": no such job file (" + job + "; paths are relative to the scenario file)");
+      throw new ScenarioException(
+          file
+              + ": scenario.job = "
+              + f.string("job", null)
+              + ": no such job file ("
+              + job
+              + "; paths are relative to the scenario file)");
     }
     List<FaultPlan> faults = new ArrayList<>();
     List<? extends Config> entries;
     try {
       entries = f.config().getConfigList("faults");
     } catch (ConfigException e) {
-      throw new ScenarioException(file + ": scenario.faults: must be a list of { type = ... }"
-          + " objects (" + e.getMessage() + ")");
+      throw new ScenarioException(
+          file
+              + ": scenario.faults: must be a list of { type = ... }"
+              + " objects ("
+              + e.getMessage()
+              + ")");
     }
     for (int i = 0; i < entries.size(); i++) {
-      faults.add(FaultPlan.parse(new Fields(file, entries.get(i), "scenario.faults[" + i + "]"),
-          nodes));
+      faults.add(
+          FaultPlan.parse(new Fields(file, entries.get(i), "scenario.faults[" + i + "]"), nodes));
     }
-    return new Scenario(name, f.string("description", ""), nodes, slots, workers, seed,
-        timeout, job, List.copyOf(faults), file);
+    return new Scenario(
+        name,
+        f.string("description", ""),
+        nodes,
+        slots,
+        workers,
+        seed,
+        timeout,
+        job,
+        List.copyOf(faults),
+        file);
   }
 
   /** The same scenario training another job file. */
@@ -95,8 +133,8 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
     if (!Files.isRegularFile(job)) {
       throw new ScenarioException("--job = " + job + ": no such job file");
     }
-    return new Scenario(name, description, nodes, slotsPerNode, workers, seed, timeout, job,
-        faults, file);
+    return new Scenario(
+        name, description, nodes, slotsPerNode, workers, seed, timeout, job, faults, file);
   }
 
   /**
@@ -105,18 +143,27 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
    */
   public Scenario withNodes(int nodes) {
     if (nodes < 1 || nodes > MAX_NODES) {
-      throw new ScenarioException("--nodes = " + nodes + ": must be a whole number from 1 to "
-          + MAX_NODES);
+      throw new ScenarioException(
+          "--nodes = " + nodes + ": must be a whole number from 1 to " + MAX_NODES);
     }
     for (int i = 0; i < faults.size(); i++) {
       String problem = faults.get(i).appliesTo(nodes) ? faults.get(i).problemOn(nodes) : null;
       if (problem != null) {
-        throw new ScenarioException("--nodes = " + nodes + ": " + file + ": scenario.faults["
-            + i + "]." + problem);
+        throw new ScenarioException(
+            "--nodes = " + nodes + ": " + file + ": scenario.faults[" + i + "]." + problem);
       }
     }
-    return new Scenario(name, description, nodes, slotsPerNode, nodes * slotsPerNode, seed,
-        timeout, job, faults, file);
+    return new Scenario(
+        name,
+        description,
+        nodes,
+        slotsPerNode,
+        nodes * slotsPerNode,
+        seed,
+        timeout,
+        job,
+        faults,
+        file);
   }
 
   /** The fault entries planned on this scenario's node count (see {@link FaultPlan#appliesTo}). */
@@ -125,15 +172,14 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
   }
 
   public Scenario withSeed(long seed) {
-    return new Scenario(name, description, nodes, slotsPerNode, workers, seed, timeout, job,
-        faults, file);
+    return new Scenario(
+        name, description, nodes, slotsPerNode, workers, seed, timeout, job, faults, file);
   }
 
   /** A field reader that names the file and the field in every error. */
   record Fields(Path file, Config config, String path) {
     ScenarioException error(String key, Object value, String allowed) {
-      return new ScenarioException(file + ": " + path + "." + key + " = " + value + ": "
-          + allowed);
+      return new ScenarioException(file + ": " + path + "." + key + " = " + value + ": " + allowed);
     }
 
     String string(String key, String fallback) {
@@ -199,8 +245,8 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
     Duration duration(String key, Duration fallback) {
       if (!config.hasPath(key)) {
         if (fallback == null) {
-          throw new ScenarioException(file + ": " + path + "." + key + " is missing (a"
-              + " duration such as 10s)");
+          throw new ScenarioException(
+              file + ": " + path + "." + key + " is missing (a" + " duration such as 10s)");
         }
         return fallback;
       }
@@ -208,8 +254,8 @@ public record Scenario(String name, String description, int nodes, int slotsPerN
       try {
         d = config.getDuration(key);
       } catch (ConfigException e) {
-        throw error(key, config.getValue(key).render(), "must be a duration such as 10s or"
-            + " 500ms");
+        throw error(
+            key, config.getValue(key).render(), "must be a duration such as 10s or" + " 500ms");
       }
       if (d.isNegative()) {
         throw error(key, d, "must not be negative");

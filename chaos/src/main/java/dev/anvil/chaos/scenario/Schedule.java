@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * A scenario's faults planned on its node count, expanded into single injections, each due at a
- * committed round or at a time after the job started. Random times come from the scenario's
- * seed alone: the same seed gives the same schedule.
+ * committed round or at a time after the job started. Random times come from the scenario's seed
+ * alone: the same seed gives the same schedule.
  */
 public final class Schedule {
   private Schedule() {}
@@ -50,14 +50,17 @@ public final class Schedule {
         double at = r.start().toMillis();
         for (int n = 0; n < r.times(); n++) {
           long bits = SplitMix64.derive(s.seed(), 3, i, n);
-          double u = ((bits >>> 11) + 1) * 0x1.0p-53;  // in (0, 1]
+          double u = ((bits >>> 11) + 1) * 0x1.0p-53; // in (0, 1]
           at += -StrictMath.log(u) * r.meanInterval().toMillis();
           out.add(new Injection(i, n, 0, Math.round(at)));
         }
       }
     }
-    out.sort(Comparator.comparingLong(Injection::atMillis).thenComparingLong(Injection::round)
-        .thenComparingInt(Injection::plan).thenComparingInt(Injection::n));
+    out.sort(
+        Comparator.comparingLong(Injection::atMillis)
+            .thenComparingLong(Injection::round)
+            .thenComparingInt(Injection::plan)
+            .thenComparingInt(Injection::n));
     return out;
   }
 }

@@ -59,16 +59,19 @@ class AgentHooksTest {
     hooks.set(NodeFaults.NONE.withBadGradients("flip", 1));
     float[] flipped = hooks.gradient("j", 4, "w", g);
     assertEquals(Float.floatToRawIntBits(2f) ^ 1, Float.floatToRawIntBits(flipped[1]));
-    assertArrayEquals(new float[] {1f, 2f, 3f}, g);  // the computed sum is never modified
+    assertArrayEquals(new float[] {1f, 2f, 3f}, g); // the computed sum is never modified
   }
 
   @Test
   void badSettingsAreRefusedByName() {
-    String e = assertThrows(IllegalArgumentException.class,
-        () -> NodeFaults.NONE.withDrops(1.5)).getMessage();
+    String e =
+        assertThrows(IllegalArgumentException.class, () -> NodeFaults.NONE.withDrops(1.5))
+            .getMessage();
     assertEquals("drop fraction = 1.5: must be in [0, 1]", e);
-    String k = assertThrows(IllegalArgumentException.class,
-        () -> NodeFaults.NONE.withBadGradients("zero", 1)).getMessage();
+    String k =
+        assertThrows(
+                IllegalArgumentException.class, () -> NodeFaults.NONE.withBadGradients("zero", 1))
+            .getMessage();
     assertTrue(k.startsWith("bad gradient kind = zero"), k);
   }
 }

@@ -42,7 +42,7 @@ class CheckerTest {
     Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0));
     assertEquals(Validity.TRUE, v.valid(), v.problems()::toString);
     assertEquals(new Verdict.FaultCount(1, 1, 1), v.faults().get("kill-node"));
-    assertEquals(10, v.recoveries().get(0).millis());  // next commit at 1210
+    assertEquals(10, v.recoveries().get(0).millis()); // next commit at 1210
     assertEquals(100, v.recoveries().get(0).activeMillis());
   }
 
@@ -51,9 +51,10 @@ class CheckerTest {
     History h = clean(50);
     h.sample(10, 0.5);
     long injected = System.currentTimeMillis();
-    h.add(new History.Op(injected, History.Type.INJECT, "database-outage", "the database", 10,
-        "stopped"));
-    h.sample(10, 0.5);  // the same round again: no progress yet
+    h.add(
+        new History.Op(
+            injected, History.Type.INJECT, "database-outage", "the database", 10, "stopped"));
+    h.sample(10, 0.5); // the same round again: no progress yet
     Thread.sleep(30);
     h.sample(11, 0.4);
     Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0));
@@ -64,9 +65,14 @@ class CheckerTest {
 
   @Test
   void theLongestStallCountsOnlyGapsThatBeginWhileTheFaultIsActive() {
-    List<History.Sample> s = List.of(new History.Sample(1000, 1, 1), new History.Sample(1100, 2,
-        1), new History.Sample(1150, 3, 1), new History.Sample(3150, 4, 1),
-        new History.Sample(3200, 5, 1), new History.Sample(9000, 6, 1));
+    List<History.Sample> s =
+        List.of(
+            new History.Sample(1000, 1, 1),
+            new History.Sample(1100, 2, 1),
+            new History.Sample(1150, 3, 1),
+            new History.Sample(3150, 4, 1),
+            new History.Sample(3200, 5, 1),
+            new History.Sample(9000, 6, 1));
     // Active 1120..4000: the gap 1150 -> 3150 (2000 ms) began inside; 3200 -> 9000 too.
     assertEquals(5800, Checker.longestStall(s, 1120, 4000));
     // Active 1120..3170: only the first gap began inside.
@@ -78,8 +84,7 @@ class CheckerTest {
 
   @Test
   void aDifferentHashIsFalse() {
-    Verdict v = Checker.check(clean(50), 50, HASH, Checker.Outcome.finished("cd".repeat(32),
-        0));
+    Verdict v = Checker.check(clean(50), 50, HASH, Checker.Outcome.finished("cd".repeat(32), 0));
     assertEquals(Validity.FALSE, v.valid());
     assertTrue(v.problems().get(0).contains("differs from the fault-free reference"));
   }
@@ -89,11 +94,12 @@ class CheckerTest {
     History full = clean(50);
     List<Commit> commits = new ArrayList<>(full.commits());
     commits.remove(24);
-    Verdict v = Checker.check(withCommits(commits, full.written()), 50, HASH,
-        Checker.Outcome.finished(HASH, 0));
+    Verdict v =
+        Checker.check(
+            withCommits(commits, full.written()), 50, HASH, Checker.Outcome.finished(HASH, 0));
     assertEquals(Validity.FALSE, v.valid());
     assertEquals(1, v.lost());
-    assertEquals(1, v.outOfOrder());  // 26 follows 24
+    assertEquals(1, v.outOfOrder()); // 26 follows 24
   }
 
   @Test
@@ -101,8 +107,9 @@ class CheckerTest {
     History full = clean(50);
     List<Commit> commits = new ArrayList<>(full.commits());
     commits.add(30, new Commit(100, 30, 1, 1400, 0.1));
-    Verdict v = Checker.check(withCommits(commits, full.written()), 50, HASH,
-        Checker.Outcome.finished(HASH, 0));
+    Verdict v =
+        Checker.check(
+            withCommits(commits, full.written()), 50, HASH, Checker.Outcome.finished(HASH, 0));
     assertEquals(Validity.FALSE, v.valid());
     assertEquals(1, v.duplicated());
     assertEquals(0, v.outOfOrder());
@@ -115,10 +122,11 @@ class CheckerTest {
     Commit a = commits.get(10);
     commits.set(10, commits.get(11));
     commits.set(11, a);
-    Verdict v = Checker.check(withCommits(commits, full.written()), 50, HASH,
-        Checker.Outcome.finished(HASH, 0));
+    Verdict v =
+        Checker.check(
+            withCommits(commits, full.written()), 50, HASH, Checker.Outcome.finished(HASH, 0));
     assertEquals(Validity.FALSE, v.valid());
-    assertEquals(2, v.outOfOrder());  // 12 right after 10, then 11 after 12
+    assertEquals(2, v.outOfOrder()); // 12 right after 10, then 11 after 12
     assertEquals(0, v.lost());
   }
 
@@ -127,18 +135,22 @@ class CheckerTest {
     History full = clean(50);
     List<Written> written = new ArrayList<>(full.written());
     written.add(20, new Written(1000, "coordinator-started", 2));
-    Verdict v = Checker.check(withCommits(full.commits(), written), 50, HASH,
-        Checker.Outcome.finished(HASH, 0));
+    Verdict v =
+        Checker.check(
+            withCommits(full.commits(), written), 50, HASH, Checker.Outcome.finished(HASH, 0));
     assertEquals(Validity.FALSE, v.valid());
-    assertEquals(31, v.singleWriterViolations());  // every epoch-1 event after the start of 2
+    assertEquals(31, v.singleWriterViolations()); // every epoch-1 event after the start of 2
   }
 
   @Test
   void aFailedJobIsFalseAndAnUnfinishedOneUnknown() {
-    assertEquals(Validity.FALSE, Checker.check(clean(50), 50, HASH,
-        Checker.Outcome.failed("every worker is on unreachable nodes")).valid());
-    Verdict unknown = Checker.check(clean(40), 50, HASH,
-        Checker.Outcome.unfinished("no outcome within 60 s"));
+    assertEquals(
+        Validity.FALSE,
+        Checker.check(
+                clean(50), 50, HASH, Checker.Outcome.failed("every worker is on unreachable nodes"))
+            .valid());
+    Verdict unknown =
+        Checker.check(clean(40), 50, HASH, Checker.Outcome.unfinished("no outcome within 60 s"));
     assertEquals(Validity.UNKNOWN, unknown.valid());
     assertEquals(10, unknown.lost());
   }
@@ -164,8 +176,14 @@ class CheckerTest {
   /** A clean run whose cluster was whole {@code millisAgo} before its last round was heard. */
   private static History wholeBeforeTheEnd(long millisAgo) {
     History h = clean(50);
-    h.add(new History.Op(System.currentTimeMillis() - millisAgo, History.Type.INFO,
-        Checker.WHOLE, "-", 10, "3 nodes up"));
+    h.add(
+        new History.Op(
+            System.currentTimeMillis() - millisAgo,
+            History.Type.INFO,
+            Checker.WHOLE,
+            "-",
+            10,
+            "3 nodes up"));
     h.sample(50, 0.1);
     return h;
   }
@@ -173,13 +191,17 @@ class CheckerTest {
   @Test
   void aJobBelowStrengthLongAfterTheClusterWasWholeIsFalse() {
     History h = wholeBeforeTheEnd(20_000);
-    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2,
-        List.of()));
+    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2, List.of()));
     assertEquals(Validity.FALSE, v.valid());
     assertTrue(v.problems().get(0).contains("2 of its 3 workers"), v.problems()::toString);
 
-    Verdict full = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 3,
-        List.of(new Verdict.Rejoin("127.0.0.1:2552", 1000, 4200))));
+    Verdict full =
+        Checker.check(
+            h,
+            50,
+            HASH,
+            Checker.Outcome.finished(
+                HASH, 0, 3, 3, List.of(new Verdict.Rejoin("127.0.0.1:2552", 1000, 4200))));
     assertEquals(Validity.TRUE, full.valid(), full.problems()::toString);
     assertEquals(4200, full.rejoins().get(0).millis());
   }
@@ -187,8 +209,7 @@ class CheckerTest {
   @Test
   void aJobBelowStrengthSoonAfterTheClusterWasWholeIsNotJudgedOnIt() {
     History h = wholeBeforeTheEnd(2_000);
-    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2,
-        List.of()));
+    Verdict v = Checker.check(h, 50, HASH, Checker.Outcome.finished(HASH, 0, 3, 2, List.of()));
     assertEquals(Validity.TRUE, v.valid(), v.problems()::toString);
   }
 }

@@ -33,15 +33,18 @@ class FaultsTest {
     assertEquals(List.of(3), Faults.targets("node-4", 5, 2, new SplittableRandom(1)));
     assertEquals(List.of(0, 1, 2), Faults.targets("all", 3, -1, new SplittableRandom(1)));
     assertEquals(1, Faults.targets("minority", 3, 0, new SplittableRandom(1)).size());
-    assertThrows(IllegalStateException.class,
+    assertThrows(
+        IllegalStateException.class,
         () -> Faults.targets("coordinator", 3, -1, new SplittableRandom(1)));
   }
 
   @Test
   void theSameSeedPicksTheSameTargets() {
     for (String t : List.of("random", "worker", "minority", "majority")) {
-      assertEquals(Faults.targets(t, 7, 3, new SplittableRandom(42)),
-          Faults.targets(t, 7, 3, new SplittableRandom(42)), t);
+      assertEquals(
+          Faults.targets(t, 7, 3, new SplittableRandom(42)),
+          Faults.targets(t, 7, 3, new SplittableRandom(42)),
+          t);
     }
   }
 }

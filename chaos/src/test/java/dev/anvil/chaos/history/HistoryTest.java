@@ -12,11 +12,11 @@ class HistoryTest {
     History h = new History();
     h.progress("a", 10, 0.5);
     h.progress("a", 12, 0.4);
-    h.progress("a", 11, 0.45);  // replayed after the coordinator restored round 10
+    h.progress("a", 11, 0.45); // replayed after the coordinator restored round 10
     h.progress("a", 12, 0.4);
-    h.progress("b", 3, 0.9);    // another job's own rounds
+    h.progress("b", 3, 0.9); // another job's own rounds
     h.progress("a", 13, 0.3);
-    assertEquals(List.of(10L, 12L, 3L, 13L),
-        h.samples().stream().map(History.Sample::round).toList());
+    assertEquals(
+        List.of(10L, 12L, 3L, 13L), h.samples().stream().map(History.Sample::round).toList());
   }
 }

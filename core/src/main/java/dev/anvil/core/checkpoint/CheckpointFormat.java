@@ -20,12 +20,13 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The binary form of a {@link Checkpoint}: a magic, a format version, the fields in a fixed
- * order (floats as little-endian IEEE-754 blocks), and a SHA-256 trailer over everything before
- * it. {@link #decode} refuses bytes whose trailer does not match, a newer format version and
- * any length that does not fit the bytes, each with a message saying which.
+ * The binary form of a {@link Checkpoint}: a magic, a format version, the fields in a fixed order
+ * (floats as little-endian IEEE-754 blocks), and a SHA-256 trailer over everything before it.
+ * {@link #decode} refuses bytes whose trailer does not match, a newer format version and any length
+ * that does not fit the bytes, each with a message saying which.
  *
  * <p>Format version 1 (the only one so far; a reader of version n reads every version up to n):
+ *
  * <pre>
  *   "ANVILCKP" u32 version
  *   str jobId, str spec, u32 workers, str dataFingerprint, str kernel
@@ -35,6 +36,7 @@ import java.util.List;
  *   f64 epochLossSum, i64 epochRounds
  *   32 bytes SHA-256 of all of the above
  * </pre>
+ *
  * where {@code str} is a u32 byte length and UTF-8 bytes and {@code floats} a u32 count and the
  * values.
  */
@@ -55,8 +57,8 @@ public final class CheckpointFormat {
   }
 
   /**
-   * The checkpoint's bytes and the SHA-256 of all of them, from one pass over the data (the
-   * digest runs as the fields are written; the trailer is a copy of it at the body's end).
+   * The checkpoint's bytes and the SHA-256 of all of them, from one pass over the data (the digest
+   * runs as the fields are written; the trailer is a copy of it at the body's end).
    */
   public static Encoded encodeWithChecksum(Checkpoint c) {
     int floats = c.state().params().length;
@@ -65,8 +67,8 @@ public final class CheckpointFormat {
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * floats + 4096);
     MessageDigest digest = newSha256();
-    try (DataOutputStream out = new DataOutputStream(
-        new java.security.DigestOutputStream(bytes, digest))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new java.security.DigestOutputStream(bytes, digest))) {
       out.write(MAGIC);
       out.writeInt(VERSION);
       string(out, c.jobId());
@@ -113,16 +115,25 @@ public final class CheckpointFormat {
     byte[] expected = Arrays.copyOfRange(bytes, body, bytes.length);
     byte[] actual = sha256(bytes, body);
     if (!MessageDigest.isEqual(expected, actual)) {
-      throw new CorruptCheckpointException("its SHA-256 does not match its contents (stored "
-          + HexFormat.of().formatHex(expected) + ", computed " + HexFormat.of().formatHex(actual)
-          + "): the bytes were changed or truncated");
+      throw new CorruptCheckpointException(
+          "its SHA-256 does not match its contents (stored "
+              + HexFormat.of().formatHex(expected)
+              + ", computed "
+              + HexFormat.of().formatHex(actual)
+              + "): the bytes were changed or truncated");
     }
-    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes,
-        MAGIC.length, body - MAGIC.length))) {
+    try (DataInputStream in =
+        new DataInputStream(
+            new java.io.ByteArrayInputStream(bytes, MAGIC.length, body - MAGIC.length))) {
       int version = in.readInt();
       if (version < 1 || version > VERSION) {
-        throw new CorruptCheckpointException("format version " + version + ": this Anvil reads"
-            + " versions 1 to " + VERSION + " (was it written by a newer Anvil?)");
+        throw new CorruptCheckpointException(
+            "format version "
+                + version
+                + ": this Anvil reads"
+                + " versions 1 to "
+                + VERSION
+                + " (was it written by a newer Anvil?)");
       }
       int limit = body;
       String jobId = string(in, limit);
@@ -148,18 +159,25 @@ public final class CheckpointFormat {
         double testLoss = in.readDouble();
         boolean hasAccuracy = in.readBoolean();
         double accuracy = in.readDouble();
-        history.add(new EpochReport(epoch, at, trainLoss, testLoss,
-            hasAccuracy ? accuracy : null));
+        history.add(new EpochReport(epoch, at, trainLoss, testLoss, hasAccuracy ? accuracy : null));
       }
       double epochLossSum = in.readDouble();
       long epochRounds = in.readLong();
       if (in.available() != 0) {
-        throw new CorruptCheckpointException(in.available() + " bytes left over after the"
-            + " last field");
+        throw new CorruptCheckpointException(
+            in.available() + " bytes left over after the" + " last field");
       }
-      return new Checkpoint(jobId, spec, workers, fingerprint, kernel,
-          new TrainingState(round, params, new OptimizerState(steps, slots)), loss, history,
-          epochLossSum, epochRounds);
+      return new Checkpoint(
+          jobId,
+          spec,
+          workers,
+          fingerprint,
+          kernel,
+          new TrainingState(round, params, new OptimizerState(steps, slots)),
+          loss,
+          history,
+          epochLossSum,
+          epochRounds);
     } catch (EOFException e) {
       throw new CorruptCheckpointException("it ends before its last field");
     } catch (IOException e) {
@@ -200,8 +218,9 @@ public final class CheckpointFormat {
 
   private static void floats(DataOutputStream out, float[] values) throws IOException {
     out.writeInt(values.length);
-    ByteBuffer buffer = ByteBuffer.allocate(4 * Math.min(CHUNK, Math.max(1, values.length)))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buffer =
+        ByteBuffer.allocate(4 * Math.min(CHUNK, Math.max(1, values.length)))
+            .order(ByteOrder.LITTLE_ENDIAN);
     for (int from = 0; from < values.length; from += CHUNK) {
       int to = Math.min(values.length, from + CHUNK);
       buffer.clear();
@@ -225,8 +244,8 @@ public final class CheckpointFormat {
 
   private static int count(int n, int limit, String what) {
     if (n < 0 || n > limit) {
-      throw new CorruptCheckpointException("a count of " + n + " " + what + " does not fit in "
-          + "the checkpoint");
+      throw new CorruptCheckpointException(
+          "a count of " + n + " " + what + " does not fit in " + "the checkpoint");
     }
     return n;
   }

@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * Reads a numeric CSV file: one sample a line, comma-separated, an optional header row (detected
- * when the first line holds a value that is not a number). The label column is a 0-based index
- * or a header name. A label that is a whole number >= 0 on every row makes a classification set
- * (classes = largest label + 1); the raw label is also kept as a regression target.
+ * when the first line holds a value that is not a number). The label column is a 0-based index or a
+ * header name. A label that is a whole number >= 0 on every row makes a classification set (classes
+ * = largest label + 1); the raw label is also kept as a regression target.
  */
 public final class CsvReader {
   private CsvReader() {}
@@ -30,9 +30,9 @@ public final class CsvReader {
   static final int PROBE_BYTES = 1 << 20;
 
   /**
-   * Checks the start of {@code file} (its first row, and the header row if any; at most 1 MiB)
-   * as {@link #read} would, so that a job whose CSV cannot be read is refused when it is
-   * submitted rather than when a node loads it. Throws the same {@link DataException}s.
+   * Checks the start of {@code file} (its first row, and the header row if any; at most 1 MiB) as
+   * {@link #read} would, so that a job whose CSV cannot be read is refused when it is submitted
+   * rather than when a node loads it. Throws the same {@link DataException}s.
    */
   public static void probe(Path file, String labelColumn) {
     byte[] head = new byte[PROBE_BYTES];
@@ -50,13 +50,12 @@ public final class CsvReader {
       int lastLine = text.lastIndexOf('\n');
       text = lastLine < 0 ? "" : text.substring(0, lastLine + 1);
       if (text.isBlank()) {
-        throw new DataException(file + " line 1 is longer than " + PROBE_BYTES
-            + " bytes: not a CSV data set");
+        throw new DataException(
+            file + " line 1 is longer than " + PROBE_BYTES + " bytes: not a CSV data set");
       }
     }
     try {
-      parse(new BufferedReader(new java.io.StringReader(text)), file.toString(), labelColumn,
-          1);
+      parse(new BufferedReader(new java.io.StringReader(text)), file.toString(), labelColumn, 1);
     } catch (IOException e) {
       throw new DataException(file + " cannot be read: " + e.getMessage(), e);
     }
@@ -83,8 +82,13 @@ public final class CsvReader {
       if (columns < 0) {
         columns = fields.length;
         if (columns < 2) {
-          throw new DataException(name + " line " + lineNo + " has " + columns
-              + " column; a CSV data set needs at least one feature and a label");
+          throw new DataException(
+              name
+                  + " line "
+                  + lineNo
+                  + " has "
+                  + columns
+                  + " column; a CSV data set needs at least one feature and a label");
         }
         boolean header = Arrays.stream(fields).anyMatch(f -> !isNumber(f));
         label = labelIndex(name, labelColumn, header ? fields : null, columns);
@@ -93,8 +97,15 @@ public final class CsvReader {
         }
       }
       if (fields.length != columns) {
-        throw new DataException(name + " line " + lineNo + " has " + fields.length
-            + " columns, expected " + columns + " like the first line");
+        throw new DataException(
+            name
+                + " line "
+                + lineNo
+                + " has "
+                + fields.length
+                + " columns, expected "
+                + columns
+                + " like the first line");
       }
       float[] row = new float[columns];
       for (int c = 0; c < columns; c++) {
@@ -102,12 +113,11 @@ public final class CsvReader {
         try {
           row[c] = Float.parseFloat(f);
         } catch (NumberFormatException e) {
-          throw new DataException(name + " line " + lineNo + " column " + c
-              + " is not a number");
+          throw new DataException(name + " line " + lineNo + " column " + c + " is not a number");
         }
         if (!Float.isFinite(row[c])) {
-          throw new DataException(name + " line " + lineNo + " column " + c
-              + " is not a finite number");
+          throw new DataException(
+              name + " line " + lineNo + " column " + c + " is not a finite number");
         }
       }
       rows.add(row);
@@ -119,8 +129,11 @@ public final class CsvReader {
       return null;
     }
     if (rows.size() < 2) {
-      throw new DataException(name + " holds " + rows.size()
-          + " data rows; at least 2 are needed (one to train, one to test)");
+      throw new DataException(
+          name
+              + " holds "
+              + rows.size()
+              + " data rows; at least 2 are needed (one to train, one to test)");
     }
     return toDataset(rows, columns, label);
   }
@@ -160,22 +173,39 @@ public final class CsvReader {
     if (labelColumn.matches("\\d+")) {
       int index = Integer.parseInt(labelColumn);
       if (index >= columns) {
-        throw new DataException("job.data.label-column = " + labelColumn + ": " + name + " has "
-            + columns + " columns, so the index must be from 0 to " + (columns - 1));
+        throw new DataException(
+            "job.data.label-column = "
+                + labelColumn
+                + ": "
+                + name
+                + " has "
+                + columns
+                + " columns, so the index must be from 0 to "
+                + (columns - 1));
       }
       return index;
     }
     if (header == null) {
-      throw new DataException("job.data.label-column = \"" + labelColumn + "\": " + name
-          + " has no header row, so give the label column as a 0-based index");
+      throw new DataException(
+          "job.data.label-column = \""
+              + labelColumn
+              + "\": "
+              + name
+              + " has no header row, so give the label column as a 0-based index");
     }
     for (int c = 0; c < header.length; c++) {
       if (header[c].trim().equals(labelColumn)) {
         return c;
       }
     }
-    throw new DataException("job.data.label-column = \"" + labelColumn + "\": " + name
-        + " has no column of that name in its header row of " + header.length + " columns");
+    throw new DataException(
+        "job.data.label-column = \""
+            + labelColumn
+            + "\": "
+            + name
+            + " has no column of that name in its header row of "
+            + header.length
+            + " columns");
   }
 
   private static boolean isNumber(String field) {

@@ -13,12 +13,12 @@ public final class DataLoader {
 
   /**
    * Loaded data sets, shared by every job of this JVM that names the same data (a node's
-   * coordinator and workers, successive jobs). Softly held: the collector may drop an entry
-   * under memory pressure, and the next job loads it again.
+   * coordinator and workers, successive jobs). Softly held: the collector may drop an entry under
+   * memory pressure, and the next job loads it again.
    */
-  private static final java.util.concurrent.ConcurrentHashMap<Key,
-      java.lang.ref.SoftReference<TrainTestData>> CACHE =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.concurrent.ConcurrentHashMap<
+          Key, java.lang.ref.SoftReference<TrainTestData>>
+      CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Like {@link #load}, through this JVM's cache of loaded data sets. */
   public static TrainTestData loadShared(DataSpec spec, long jobSeed) {
@@ -34,9 +34,9 @@ public final class DataLoader {
   }
 
   /**
-   * A quick look at the job's data files (the IDX files are there; a CSV's first rows parse),
-   * for a submission to be refused at once rather than when a node loads the data. Throws the
-   * {@link DataException} loading would.
+   * A quick look at the job's data files (the IDX files are there; a CSV's first rows parse), for a
+   * submission to be refused at once rather than when a node loads the data. Throws the {@link
+   * DataException} loading would.
    */
   public static void probe(DataSpec spec) {
     if (spec instanceof DataSpec.Idx idx) {
@@ -52,12 +52,15 @@ public final class DataLoader {
       return IdxReader.load(idx.path());
     } else if (spec instanceof DataSpec.Csv csv) {
       Dataset all = CsvReader.read(csv.path(), csv.labelColumn());
-      return split(all, csv.testFraction(), SplitMix64.derive(jobSeed, TEST_SPLIT),
-          "csv " + csv.path());
+      return split(
+          all, csv.testFraction(), SplitMix64.derive(jobSeed, TEST_SPLIT), "csv " + csv.path());
     }
     DataSpec.Synthetic s = (DataSpec.Synthetic) spec;
     Dataset all = SyntheticData.generate(s.samples(), s.features(), s.classes(), s.seed());
-    return split(all, s.testFraction(), SplitMix64.derive(s.seed(), TEST_SPLIT),
+    return split(
+        all,
+        s.testFraction(),
+        SplitMix64.derive(s.seed(), TEST_SPLIT),
         "synthetic " + s.samples() + "x" + s.features() + ", " + s.classes() + " classes");
   }
 

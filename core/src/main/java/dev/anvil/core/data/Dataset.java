@@ -1,26 +1,26 @@
 package dev.anvil.core.data;
 
 /**
- * Samples held in memory, row-major: {@code x[row * features + j]}. A classification set has
- * {@code labels} in {@code [0, classes)}; a regression set (CSV with a real-valued label) has
- * {@code targets} with {@code outputs} values a row. Both may be present. Immutable by
- * convention: nothing writes to the arrays after loading.
+ * Samples held in memory, row-major: {@code x[row * features + j]}. A classification set has {@code
+ * labels} in {@code [0, classes)}; a regression set (CSV with a real-valued label) has {@code
+ * targets} with {@code outputs} values a row. Both may be present. Immutable by convention: nothing
+ * writes to the arrays after loading.
  */
-public record Dataset(int rows, int features, float[] x, int classes, int[] labels, int outputs,
-    float[] targets) {
+public record Dataset(
+    int rows, int features, float[] x, int classes, int[] labels, int outputs, float[] targets) {
 
   public Dataset {
     if (x.length != (long) rows * features) {
-      throw new IllegalArgumentException("x has " + x.length + " values, expected " + rows + "x"
-          + features);
+      throw new IllegalArgumentException(
+          "x has " + x.length + " values, expected " + rows + "x" + features);
     }
     if (labels != null && labels.length != rows) {
-      throw new IllegalArgumentException("labels has " + labels.length + " values, expected "
-          + rows);
+      throw new IllegalArgumentException(
+          "labels has " + labels.length + " values, expected " + rows);
     }
     if (targets != null && targets.length != (long) rows * outputs) {
-      throw new IllegalArgumentException("targets has " + targets.length + " values, expected "
-          + rows + "x" + outputs);
+      throw new IllegalArgumentException(
+          "targets has " + targets.length + " values, expected " + rows + "x" + outputs);
     }
   }
 

@@ -11,11 +11,11 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
- * Reads MNIST-style IDX files ({@code train-images-idx3-ubyte}, {@code train-labels-idx1-ubyte}
- * and the {@code t10k-*} pair, each optionally gzipped). Pixels are scaled to [0, 1]. A bad magic
- * number, a truncated file, trailing bytes or images and labels of different counts are reported
- * as a {@link DataException} naming the file and what was expected; nothing is allocated from a
- * size in a header before the bytes behind it are known to be there.
+ * Reads MNIST-style IDX files ({@code train-images-idx3-ubyte}, {@code train-labels-idx1-ubyte} and
+ * the {@code t10k-*} pair, each optionally gzipped). Pixels are scaled to [0, 1]. A bad magic
+ * number, a truncated file, trailing bytes or images and labels of different counts are reported as
+ * a {@link DataException} naming the file and what was expected; nothing is allocated from a size
+ * in a header before the bytes behind it are known to be there.
  */
 public final class IdxReader {
   static final int IMAGES_MAGIC = 0x00000803;
@@ -52,12 +52,22 @@ public final class IdxReader {
     int[] imageDims = header(imagesFile, images, IMAGES_MAGIC, 3);
     int[] labelDims = header(labelsFile, labels, LABELS_MAGIC, 1);
     long pixels = (long) imageDims[1] * imageDims[2];
-    expectBytes(imagesFile, images, (long) imageDims[0] * pixels,
+    expectBytes(
+        imagesFile,
+        images,
+        (long) imageDims[0] * pixels,
         imageDims[0] + " images of " + imageDims[1] + "x" + imageDims[2] + " pixels");
     expectBytes(labelsFile, labels, labelDims[0], labelDims[0] + " labels");
     if (imageDims[0] != labelDims[0]) {
-      throw new DataException(imagesFile + " holds " + imageDims[0] + " images but " + labelsFile
-          + " holds " + labelDims[0] + " labels: the counts must be equal");
+      throw new DataException(
+          imagesFile
+              + " holds "
+              + imageDims[0]
+              + " images but "
+              + labelsFile
+              + " holds "
+              + labelDims[0]
+              + " labels: the counts must be equal");
     }
     int n = imageDims[0];
     int features = (int) pixels;
@@ -85,9 +95,16 @@ public final class IdxReader {
     if (Files.isRegularFile(gz)) {
       return gz;
     }
-    throw new DataException("IDX folder " + folder + " has no " + name + " or " + name + ".gz"
-        + " (expected train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,"
-        + " t10k-labels-idx1-ubyte, optionally gzipped)");
+    throw new DataException(
+        "IDX folder "
+            + folder
+            + " has no "
+            + name
+            + " or "
+            + name
+            + ".gz"
+            + " (expected train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,"
+            + " t10k-labels-idx1-ubyte, optionally gzipped)");
   }
 
   private static byte[] readAll(Path file) {
@@ -122,22 +139,31 @@ public final class IdxReader {
   private static int[] header(Path file, ByteBuffer bytes, int magic, int dims) {
     int headerBytes = 4 + 4 * dims;
     if (bytes.remaining() < headerBytes) {
-      throw new DataException(file + " is truncated: " + bytes.remaining()
-          + " bytes, shorter than the " + headerBytes + "-byte IDX header");
+      throw new DataException(
+          file
+              + " is truncated: "
+              + bytes.remaining()
+              + " bytes, shorter than the "
+              + headerBytes
+              + "-byte IDX header");
     }
     int found = bytes.getInt();
     if (found != magic) {
-      throw new DataException(String.format(
-          "%s does not start with the IDX magic number 0x%08X (%s); is it the right file?",
-          file, magic, magic == IMAGES_MAGIC ? "unsigned bytes, 3 dimensions"
-              : "unsigned bytes, 1 dimension"));
+      throw new DataException(
+          String.format(
+              "%s does not start with the IDX magic number 0x%08X (%s); is it the right file?",
+              file,
+              magic,
+              magic == IMAGES_MAGIC
+                  ? "unsigned bytes, 3 dimensions"
+                  : "unsigned bytes, 1 dimension"));
     }
     int[] out = new int[dims];
     for (int i = 0; i < dims; i++) {
       out[i] = bytes.getInt();
       if (out[i] <= 0) {
-        throw new DataException(file + " header gives dimension " + i
-            + " a size <= 0, expected a size > 0");
+        throw new DataException(
+            file + " header gives dimension " + i + " a size <= 0, expected a size > 0");
       }
     }
     return out;
@@ -146,12 +172,24 @@ public final class IdxReader {
   private static void expectBytes(Path file, ByteBuffer bytes, long expected, String what) {
     long found = bytes.remaining();
     if (found < expected) {
-      throw new DataException(file + " is truncated: its header announces " + what + " ("
-          + expected + " bytes of data) but only " + found + " bytes follow");
+      throw new DataException(
+          file
+              + " is truncated: its header announces "
+              + what
+              + " ("
+              + expected
+              + " bytes of data) but only "
+              + found
+              + " bytes follow");
     }
     if (found > expected) {
-      throw new DataException(file + " has " + (found - expected) + " bytes after the " + what
-          + " its header announces: size mismatch");
+      throw new DataException(
+          file
+              + " has "
+              + (found - expected)
+              + " bytes after the "
+              + what
+              + " its header announces: size mismatch");
     }
     if (expected > Integer.MAX_VALUE / 4) {
       throw new DataException(file + " holds " + what + ", more than Anvil can hold in memory");

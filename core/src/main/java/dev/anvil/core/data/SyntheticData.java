@@ -3,9 +3,9 @@ package dev.anvil.core.data;
 import dev.anvil.core.random.SplitMix64;
 
 /**
- * A learnable classification set generated deterministically from a seed: each class is a
- * mixture of two Gaussian clusters in feature space (so an MLP beats a linear model on it), labels
- * are drawn uniformly. The same (samples, features, classes, seed) give the same bits anywhere.
+ * A learnable classification set generated deterministically from a seed: each class is a mixture
+ * of two Gaussian clusters in feature space (so an MLP beats a linear model on it), labels are
+ * drawn uniformly. The same (samples, features, classes, seed) give the same bits anywhere.
  */
 public final class SyntheticData {
   private static final int CLUSTERS_PER_CLASS = 2;

@@ -4,14 +4,17 @@ package dev.anvil.core.data;
 public record TrainTestData(Dataset train, Dataset test, String description) {
   public TrainTestData {
     if (train.features() != test.features()) {
-      throw new IllegalArgumentException("train has " + train.features()
-          + " features but test has " + test.features());
+      throw new IllegalArgumentException(
+          "train has " + train.features() + " features but test has " + test.features());
     }
   }
 
   /** Shape that model sizes are checked against. */
   public DataShape shape() {
-    return new DataShape(train.features(), Math.max(train.classes(), test.classes()),
-        train.outputs(), train.hasLabels());
+    return new DataShape(
+        train.features(),
+        Math.max(train.classes(), test.classes()),
+        train.outputs(),
+        train.hasLabels());
   }
 }

@@ -14,13 +14,14 @@ import java.util.Base64;
 import java.util.Set;
 
 /**
- * Files only their owner may read (0600, in 0700 folders), created so from the start: the
- * secrets of a node (API token, database passwords, TLS keys), and the check that refuses one
- * others could read.
+ * Files only their owner may read (0600, in 0700 folders), created so from the start: the secrets
+ * of a node (API token, database passwords, TLS keys), and the check that refuses one others could
+ * read.
  */
 public final class OwnerOnlyFiles {
   /** rw------- */
   public static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
+
   private static final Set<PosixFilePermission> FOLDER =
       PosixFilePermissions.fromString("rwx------");
 
@@ -62,8 +63,7 @@ public final class OwnerOnlyFiles {
 
   /** The trimmed content of {@code file}, or null when there is no such file. */
   public static String read(Path file) throws IOException {
-    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim()
-        : null;
+    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : null;
   }
 
   /** {@code bytes} random bytes from {@link SecureRandom}, base64url without padding. */
@@ -74,14 +74,18 @@ public final class OwnerOnlyFiles {
   }
 
   /**
-   * Refuses {@code file} when others may read it: whoever reads a secret has its rights.
-   * {@code what} names it in the message (e.g. "the HTTP API token file ").
+   * Refuses {@code file} when others may read it: whoever reads a secret has its rights. {@code
+   * what} names it in the message (e.g. "the HTTP API token file ").
    */
   public static void requireOwnerOnly(Path file, String what) throws IOException {
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
     if (!FILE.containsAll(perms)) {
-      throw new IllegalArgumentException(what + file + " can be read by others ("
-          + PosixFilePermissions.toString(perms) + "): chmod 600 it");
+      throw new IllegalArgumentException(
+          what
+              + file
+              + " can be read by others ("
+              + PosixFilePermissions.toString(perms)
+              + "): chmod 600 it");
     }
   }
 }

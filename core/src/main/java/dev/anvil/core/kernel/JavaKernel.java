@@ -1,11 +1,11 @@
 package dev.anvil.core.kernel;
 
 /**
- * Plain loops. Java float arithmetic is strict (no fused multiply-add, no extended precision),
- * so this kernel gives the same bits on every JVM and CPU. Each element of C sums its k products
- * in ascending k, starting from 0 (or from C when accumulating); a product whose A-factor is
- * exactly 0 is skipped, which is part of this kernel's definition (it makes sparse inputs such
- * as images and ReLU outputs cheap).
+ * Plain loops. Java float arithmetic is strict (no fused multiply-add, no extended precision), so
+ * this kernel gives the same bits on every JVM and CPU. Each element of C sums its k products in
+ * ascending k, starting from 0 (or from C when accumulating); a product whose A-factor is exactly 0
+ * is skipped, which is part of this kernel's definition (it makes sparse inputs such as images and
+ * ReLU outputs cheap).
  */
 public final class JavaKernel implements Kernel {
   public static final JavaKernel INSTANCE = new JavaKernel();
@@ -20,9 +20,22 @@ public final class JavaKernel implements Kernel {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean accumulate,
+      float[] c,
+      int cOff,
+      int ldc) {
     if (transB) {
       float[] bt = transpose(b, bOff, ldb, n, k);
       b = bt;
@@ -41,8 +54,19 @@ public final class JavaKernel implements Kernel {
     }
   }
 
-  private static void gemmNn(int m, int n, int k, float[] a, int aOff, int lda,
-      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+  private static void gemmNn(
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
     for (int i = 0; i < m; i++) {
       int ci = cOff + i * ldc;
       int ai = aOff + i * lda;
@@ -60,8 +84,19 @@ public final class JavaKernel implements Kernel {
   }
 
   /** op(A) = A^T where A is stored k x m. */
-  private static void gemmTn(int m, int n, int k, float[] a, int aOff, int lda,
-      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+  private static void gemmTn(
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
     for (int p = 0; p < k; p++) {
       int ap = aOff + p * lda;
       int bp = bOff + p * ldb;

@@ -20,11 +20,39 @@ public final class NativeKernel implements Kernel {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean accumulate, float[] c, int cOff, int ldc) {
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean accumulate,
+      float[] c,
+      int cOff,
+      int ldc) {
     // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
-    blas.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, 1.0f,
-        b, bOff, ldb, a, aOff, lda, accumulate ? 1.0f : 0.0f, c, cOff, ldc);
+    blas.sgemm(
+        transB ? "T" : "N",
+        transA ? "T" : "N",
+        n,
+        m,
+        k,
+        1.0f,
+        b,
+        bOff,
+        ldb,
+        a,
+        aOff,
+        lda,
+        accumulate ? 1.0f : 0.0f,
+        c,
+        cOff,
+        ldc);
   }
 }

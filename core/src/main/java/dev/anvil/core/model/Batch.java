@@ -25,8 +25,8 @@ public final class Batch {
   /** Copies the rows {@code indices[from .. from+count)} of {@code data} into this batch. */
   public Batch fill(Dataset data, int[] indices, int from, int count) {
     if (count > labels.length) {
-      throw new IllegalArgumentException("batch of " + count + " rows exceeds capacity "
-          + labels.length);
+      throw new IllegalArgumentException(
+          "batch of " + count + " rows exceeds capacity " + labels.length);
     }
     float[] dx = data.x();
     for (int i = 0; i < count; i++) {
@@ -46,8 +46,8 @@ public final class Batch {
   /** Copies the contiguous rows {@code [from, from+count)} of {@code data}. */
   public Batch fillRange(Dataset data, int from, int count) {
     if (count > labels.length) {
-      throw new IllegalArgumentException("batch of " + count + " rows exceeds capacity "
-          + labels.length);
+      throw new IllegalArgumentException(
+          "batch of " + count + " rows exceeds capacity " + labels.length);
     }
     System.arraycopy(data.x(), from * features, x, 0, count * features);
     if (data.labels() != null) {

@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Fully connected layers {@code sizes[0] -> sizes[1] -> ... -> sizes[L]} with an activation
- * between them and a loss on the last: the MLP, softmax regression (no hidden layer,
- * cross-entropy) and linear regression (no hidden layer, mean squared error).
+ * Fully connected layers {@code sizes[0] -> sizes[1] -> ... -> sizes[L]} with an activation between
+ * them and a loss on the last: the MLP, softmax regression (no hidden layer, cross-entropy) and
+ * linear regression (no hidden layer, mean squared error).
  *
- * <p>Parameter layout: for each layer l, its weights {@code W_l} as a row-major
- * {@code sizes[l] x sizes[l+1]} matrix, then its bias of {@code sizes[l+1]} values. Weights and
- * biases start uniform in {@code +-1/sqrt(fan_in)} (PyTorch's default for linear layers).
+ * <p>Parameter layout: for each layer l, its weights {@code W_l} as a row-major {@code sizes[l] x
+ * sizes[l+1]} matrix, then its bias of {@code sizes[l+1]} values. Weights and biases start uniform
+ * in {@code +-1/sqrt(fan_in)} (PyTorch's default for linear layers).
  */
 public final class DenseNetwork implements Model {
   private static final long INIT_STREAM = 0x1A17_0000L;
@@ -24,8 +24,8 @@ public final class DenseNetwork implements Model {
     /** Softmax cross-entropy against integer labels. */
     CROSS_ENTROPY,
     /**
-     * Mean over outputs of the squared error against real targets, or against one-hot labels
-     * when the data has no real targets.
+     * Mean over outputs of the squared error against real targets, or against one-hot labels when
+     * the data has no real targets.
      */
     MEAN_SQUARED_ERROR
   }
@@ -39,8 +39,8 @@ public final class DenseNetwork implements Model {
   private final int parameterCount;
   private final String name;
 
-  public DenseNetwork(String name, List<Integer> sizes, Activation activation, Loss loss,
-      Kernel kernel) {
+  public DenseNetwork(
+      String name, List<Integer> sizes, Activation activation, Loss loss, Kernel kernel) {
     if (sizes.size() < 2) {
       throw new IllegalArgumentException("a dense network needs at least 2 layer sizes");
     }
@@ -70,13 +70,13 @@ public final class DenseNetwork implements Model {
   }
 
   public static DenseNetwork softmax(int inputs, int classes, Kernel kernel) {
-    return new DenseNetwork("softmax", List.of(inputs, classes), Activation.RELU,
-        Loss.CROSS_ENTROPY, kernel);
+    return new DenseNetwork(
+        "softmax", List.of(inputs, classes), Activation.RELU, Loss.CROSS_ENTROPY, kernel);
   }
 
   public static DenseNetwork linear(int inputs, int outputs, Kernel kernel) {
-    return new DenseNetwork("linear", List.of(inputs, outputs), Activation.RELU,
-        Loss.MEAN_SQUARED_ERROR, kernel);
+    return new DenseNetwork(
+        "linear", List.of(inputs, outputs), Activation.RELU, Loss.MEAN_SQUARED_ERROR, kernel);
   }
 
   public int inputs() {
@@ -99,8 +99,8 @@ public final class DenseNetwork implements Model {
 
   @Override
   public String describe() {
-    String shape = Arrays.stream(sizes).mapToObj(Integer::toString)
-        .collect(Collectors.joining("-"));
+    String shape =
+        Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-"));
     String act = sizes.length > 2 ? " " + activation.name().toLowerCase() : "";
     return name + " " + shape + act + " (" + parameterCount + " parameters)";
   }
@@ -149,13 +149,41 @@ public final class DenseNetwork implements Model {
       float[] delta = s.deltas[l + 1];
       int in = sizes[l];
       int out = sizes[l + 1];
-      kernel.gemm(true, false, in, out, rows, input, 0, in, delta, 0, out,
-          false, grad, weightOffset[l], out);
+      kernel.gemm(
+          true,
+          false,
+          in,
+          out,
+          rows,
+          input,
+          0,
+          in,
+          delta,
+          0,
+          out,
+          false,
+          grad,
+          weightOffset[l],
+          out);
       columnSums(delta, rows, out, grad, biasOffset[l]);
       if (l > 0) {
         float[] below = s.deltas[l];
-        kernel.gemm(false, true, rows, in, out, delta, 0, out, params, weightOffset[l], out,
-            false, below, 0, in);
+        kernel.gemm(
+            false,
+            true,
+            rows,
+            in,
+            out,
+            delta,
+            0,
+            out,
+            params,
+            weightOffset[l],
+            out,
+            false,
+            below,
+            0,
+            in);
         activationBackward(s.activations[l], below, rows * in);
       }
     }
@@ -198,8 +226,22 @@ public final class DenseNetwork implements Model {
       float[] output = s.activations[l + 1];
       int in = sizes[l];
       int out = sizes[l + 1];
-      kernel.gemm(false, false, rows, out, in, input, 0, in, params, weightOffset[l], out,
-          false, output, 0, out);
+      kernel.gemm(
+          false,
+          false,
+          rows,
+          out,
+          in,
+          input,
+          0,
+          in,
+          params,
+          weightOffset[l],
+          out,
+          false,
+          output,
+          0,
+          out);
       int b = biasOffset[l];
       for (int i = 0; i < rows; i++) {
         int row = i * out;
@@ -277,8 +319,8 @@ public final class DenseNetwork implements Model {
     boolean real = batch.outputs() == outputs && batch.targets().length > 0;
     double sum = 0;
     for (int j = 0; j < outputs; j++) {
-      float target = real ? batch.targets()[row * outputs + j]
-          : (batch.labels()[row] == j ? 1f : 0f);
+      float target =
+          real ? batch.targets()[row * outputs + j] : (batch.labels()[row] == j ? 1f : 0f);
       float diff = out[row * outputs + j] - target;
       sum += (double) diff * diff;
       if (delta != null) {

@@ -5,8 +5,8 @@ public record Evaluation(double lossSum, long correct, long samples) {
   public static final Evaluation EMPTY = new Evaluation(0, 0, 0);
 
   public Evaluation plus(Evaluation other) {
-    return new Evaluation(lossSum + other.lossSum, correct + other.correct,
-        samples + other.samples);
+    return new Evaluation(
+        lossSum + other.lossSum, correct + other.correct, samples + other.samples);
   }
 
   public double meanLoss() {

@@ -1,13 +1,13 @@
 package dev.anvil.core.model;
 
 /**
- * A trainable model over a flat {@code float[]} parameter vector. Users may implement it (job
- * spec {@code model { type = class, class = "..." }}).
+ * A trainable model over a flat {@code float[]} parameter vector. Users may implement it (job spec
+ * {@code model { type = class, class = "..." }}).
  *
  * <p>Determinism contract: {@link #gradientSum} must be a pure function of (params, batch) that
- * gives the same bits on every call, on any thread: no shared mutable state except the
- * {@link Workspace} it is handed, no unseeded randomness, {@link StrictMath} for transcendental
- * functions, and no multi-threading inside.
+ * gives the same bits on every call, on any thread: no shared mutable state except the {@link
+ * Workspace} it is handed, no unseeded randomness, {@link StrictMath} for transcendental functions,
+ * and no multi-threading inside.
  */
 public interface Model {
 
@@ -24,8 +24,8 @@ public interface Model {
   Workspace newWorkspace(int maxRows);
 
   /**
-   * Overwrites {@code grad} with the sum over the batch's samples of the gradient of each
-   * sample's loss, and returns the sum of the samples' losses.
+   * Overwrites {@code grad} with the sum over the batch's samples of the gradient of each sample's
+   * loss, and returns the sum of the samples' losses.
    */
   double gradientSum(float[] params, Batch batch, float[] grad, Workspace workspace);
 

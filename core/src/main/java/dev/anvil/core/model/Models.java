@@ -28,16 +28,22 @@ public final class Models {
    * Like {@link #create(ModelSpec, DataShape, Kernel, String)}, refusing (before anything is
    * allocated) a model of more than {@code maxParameters} parameters at the data's sizes.
    */
-  public static Model create(ModelSpec spec, DataShape shape, Kernel kernel, String origin,
-      long maxParameters) {
-    int outputs = spec instanceof ModelSpec.Linear && shape.outputs() > 0 ? shape.outputs()
-        : shape.classes();
+  public static Model create(
+      ModelSpec spec, DataShape shape, Kernel kernel, String origin, long maxParameters) {
+    int outputs =
+        spec instanceof ModelSpec.Linear && shape.outputs() > 0 ? shape.outputs() : shape.classes();
     long parameters = Sizes.parameters(spec, shape.features(), outputs);
     if (parameters > maxParameters) {
-      throw new JobSpecException(origin, List.of(new Problem("job.model",
-          parameters + " parameters at the data's sizes", "at most " + maxParameters
-              + " (anvil.limits.parameters, and what one message of"
-              + " pekko.remote.artery.advanced.maximum-frame-size carries)")));
+      throw new JobSpecException(
+          origin,
+          List.of(
+              new Problem(
+                  "job.model",
+                  parameters + " parameters at the data's sizes",
+                  "at most "
+                      + maxParameters
+                      + " (anvil.limits.parameters, and what one message of"
+                      + " pekko.remote.artery.advanced.maximum-frame-size carries)")));
     }
     List<Problem> problems = new ArrayList<>();
     Model model = build(spec, shape, kernel, problems);
@@ -47,15 +53,15 @@ public final class Models {
     return model;
   }
 
-  private static Model build(ModelSpec spec, DataShape shape, Kernel kernel,
-      List<Problem> problems) {
+  private static Model build(
+      ModelSpec spec, DataShape shape, Kernel kernel, List<Problem> problems) {
     if (spec instanceof ModelSpec.Mlp mlp) {
       List<Integer> layers = mlp.layers();
       requireClassification(shape, "mlp", problems);
       check("job.model.layers[0]", layers.get(0), shape.features(), "features", problems);
       int last = layers.size() - 1;
-      check("job.model.layers[" + last + "]", layers.get(last), shape.classes(), "classes",
-          problems);
+      check(
+          "job.model.layers[" + last + "]", layers.get(last), shape.classes(), "classes", problems);
       return DenseNetwork.mlp(layers, mlp.activation(), kernel);
     } else if (spec instanceof ModelSpec.Softmax s) {
       requireClassification(shape, "softmax", problems);
@@ -69,40 +75,50 @@ public final class Models {
       int inputs = lin.inputs().orElse(shape.features());
       int outputs = lin.outputs().orElse(dataOutputs);
       check("job.model.inputs", inputs, shape.features(), "features", problems);
-      check("job.model.outputs", outputs, dataOutputs,
-          shape.outputs() > 0 ? "target columns" : "classes (one-hot targets)", problems);
+      check(
+          "job.model.outputs",
+          outputs,
+          dataOutputs,
+          shape.outputs() > 0 ? "target columns" : "classes (one-hot targets)",
+          problems);
       return DenseNetwork.linear(inputs, outputs, kernel);
     }
     return custom(((ModelSpec.Custom) spec).className(), shape, kernel, problems);
   }
 
-  private static void requireClassification(DataShape shape, String type,
-      List<Problem> problems) {
+  private static void requireClassification(DataShape shape, String type, List<Problem> problems) {
     if (!shape.classification()) {
-      problems.add(new Problem("job.model.type", type, "needs class labels (whole numbers >= 0),"
-          + " but the data's labels are real numbers; use type = linear for regression"));
+      problems.add(
+          new Problem(
+              "job.model.type",
+              type,
+              "needs class labels (whole numbers >= 0),"
+                  + " but the data's labels are real numbers; use type = linear for regression"));
     }
   }
 
-  private static void check(String path, int given, int data, String what,
-      List<Problem> problems) {
+  private static void check(String path, int given, int data, String what, List<Problem> problems) {
     if (given != data) {
-      problems.add(new Problem(path, String.valueOf(given),
-          "must equal the data's " + data + " " + what));
+      problems.add(
+          new Problem(path, String.valueOf(given), "must equal the data's " + data + " " + what));
     }
   }
 
-  private static Model custom(String className, DataShape shape, Kernel kernel,
-      List<Problem> problems) {
+  private static Model custom(
+      String className, DataShape shape, Kernel kernel, List<Problem> problems) {
     try {
       // Loaded without running its static initialiser: nothing of a class runs before it is
       // known to be a Model.
-      Class<?> type = Class.forName(className, false, Thread.currentThread()
-          .getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
-          : Models.class.getClassLoader());
+      Class<?> type =
+          Class.forName(
+              className,
+              false,
+              Thread.currentThread().getContextClassLoader() != null
+                  ? Thread.currentThread().getContextClassLoader()
+                  : Models.class.getClassLoader());
       if (!Model.class.isAssignableFrom(type)) {
-        problems.add(new Problem("job.model.class", className,
-            "must implement dev.anvil.core.model.Model"));
+        problems.add(
+            new Problem("job.model.class", className, "must implement dev.anvil.core.model.Model"));
         return null;
       }
       try {
@@ -112,11 +128,14 @@ public final class Models {
         return (Model) type.getConstructor().newInstance();
       }
     } catch (ClassNotFoundException e) {
-      problems.add(new Problem("job.model.class", className,
-          "no such class on the classpath"));
+      problems.add(new Problem("job.model.class", className, "no such class on the classpath"));
     } catch (NoSuchMethodException e) {
-      problems.add(new Problem("job.model.class", className, "needs a public constructor"
-          + " (DataShape, Kernel) or a public no-argument constructor"));
+      problems.add(
+          new Problem(
+              "job.model.class",
+              className,
+              "needs a public constructor"
+                  + " (DataShape, Kernel) or a public no-argument constructor"));
     } catch (InvocationTargetException | InstantiationException | IllegalAccessException e) {
       Throwable cause = e instanceof InvocationTargetException ? e.getCause() : e;
       problems.add(new Problem("job.model.class", className, "could not be created: " + cause));

@@ -1,9 +1,8 @@
 package dev.anvil.core.optim;
 
 /**
- * Adam with bias correction; L2 weight decay is added to the gradient. Moments are float; the
- * bias corrections are computed in double with {@link StrictMath#pow} so they are the same
- * everywhere.
+ * Adam with bias correction; L2 weight decay is added to the gradient. Moments are float; the bias
+ * corrections are computed in double with {@link StrictMath#pow} so they are the same everywhere.
  */
 public final class Adam implements Optimizer {
   private final float beta1;
@@ -28,8 +27,8 @@ public final class Adam implements Optimizer {
   }
 
   @Override
-  public void update(float[] params, float[] grad, double lr, OptimizerState state,
-      int from, int to) {
+  public void update(
+      float[] params, float[] grad, double lr, OptimizerState state, int from, int to) {
     long t = state.steps() + 1;
     float[] m = state.slots()[0];
     float[] v = state.slots()[1];

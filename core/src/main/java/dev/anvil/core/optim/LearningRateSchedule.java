@@ -9,8 +9,8 @@ public final class LearningRateSchedule {
   private final long totalRounds;
   private final long roundsPerEpoch;
 
-  public LearningRateSchedule(ScheduleSpec spec, double base, long totalRounds,
-      long roundsPerEpoch) {
+  public LearningRateSchedule(
+      ScheduleSpec spec, double base, long totalRounds, long roundsPerEpoch) {
     this.spec = spec;
     this.base = base;
     this.totalRounds = totalRounds;

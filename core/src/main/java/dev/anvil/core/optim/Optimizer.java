@@ -3,8 +3,8 @@ package dev.anvil.core.optim;
 import dev.anvil.core.spec.OptimizerSpec;
 
 /**
- * Applies one step to the parameters from the mean gradient of a round. Deterministic: plain
- * float arithmetic in index order, {@link StrictMath} where a power or root of a double is needed.
+ * Applies one step to the parameters from the mean gradient of a round. Deterministic: plain float
+ * arithmetic in index order, {@link StrictMath} where a power or root of a double is needed.
  */
 public interface Optimizer {
 
@@ -13,9 +13,9 @@ public interface Optimizer {
 
   /**
    * Updates {@code params[from, to)} and the same range of the state's slots in place, with
-   * learning rate {@code lr}, from {@code grad} (the mean gradient of a round; not modified).
-   * Every element is updated independently, so splitting a step into ranges (on several threads)
-   * gives the same bits as one call over everything. Does not advance the step count.
+   * learning rate {@code lr}, from {@code grad} (the mean gradient of a round; not modified). Every
+   * element is updated independently, so splitting a step into ranges (on several threads) gives
+   * the same bits as one call over everything. Does not advance the step count.
    */
   void update(float[] params, float[] grad, double lr, OptimizerState state, int from, int to);
 

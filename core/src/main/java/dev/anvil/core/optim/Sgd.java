@@ -21,8 +21,8 @@ public final class Sgd implements Optimizer {
   }
 
   @Override
-  public void update(float[] params, float[] grad, double lr, OptimizerState state,
-      int from, int to) {
+  public void update(
+      float[] params, float[] grad, double lr, OptimizerState state, int from, int to) {
     float rate = (float) lr;
     float[] velocity = momentum == 0f ? null : state.slots()[0];
     boolean first = state.steps() == 0;

@@ -22,8 +22,8 @@ public final class SplitMix64 {
   }
 
   /**
-   * Derives an independent seed from a root seed and a path of stable ids
-   * (for example {@code derive(jobSeed, SHARD_EPOCH, shard, epoch)}).
+   * Derives an independent seed from a root seed and a path of stable ids (for example {@code
+   * derive(jobSeed, SHARD_EPOCH, shard, epoch)}).
    */
   public static long derive(long root, long... path) {
     long h = mix64(root + GOLDEN_GAMMA);

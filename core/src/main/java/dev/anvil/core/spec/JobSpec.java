@@ -27,17 +27,50 @@ public record JobSpec(
   }
 
   public JobSpec withSeed(long newSeed) {
-    return new JobSpec(name, newSeed, model, data, optimizer, schedule, clipNorm, batchSize,
-        logicalShards, length, kernel, checkpoint);
+    return new JobSpec(
+        name,
+        newSeed,
+        model,
+        data,
+        optimizer,
+        schedule,
+        clipNorm,
+        batchSize,
+        logicalShards,
+        length,
+        kernel,
+        checkpoint);
   }
 
   public JobSpec withKernel(KernelChoice newKernel) {
-    return new JobSpec(name, seed, model, data, optimizer, schedule, clipNorm, batchSize,
-        logicalShards, length, newKernel, checkpoint);
+    return new JobSpec(
+        name,
+        seed,
+        model,
+        data,
+        optimizer,
+        schedule,
+        clipNorm,
+        batchSize,
+        logicalShards,
+        length,
+        newKernel,
+        checkpoint);
   }
 
   public JobSpec withLength(TrainingLength newLength) {
-    return new JobSpec(name, seed, model, data, optimizer, schedule, clipNorm, batchSize,
-        logicalShards, newLength, kernel, checkpoint);
+    return new JobSpec(
+        name,
+        seed,
+        model,
+        data,
+        optimizer,
+        schedule,
+        clipNorm,
+        batchSize,
+        logicalShards,
+        newLength,
+        kernel,
+        checkpoint);
   }
 }

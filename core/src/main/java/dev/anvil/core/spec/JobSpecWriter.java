@@ -4,9 +4,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * Renders a {@link JobSpec} back to HOCON with every field explicit and data paths absolute:
- * the form a job travels in to other nodes and is stored in. Parsing the output gives an equal
- * spec.
+ * Renders a {@link JobSpec} back to HOCON with every field explicit and data paths absolute: the
+ * form a job travels in to other nodes and is stored in. Parsing the output gives an equal spec.
  */
 public final class JobSpecWriter {
   private JobSpecWriter() {}
@@ -28,8 +27,14 @@ public final class JobSpecWriter {
       line(b, "rounds", Long.toString(((TrainingLength.Rounds) s.length()).rounds()));
     }
     line(b, "kernel", lower(s.kernel().name()));
-    line(b, "checkpoint", "{ every-rounds = " + s.checkpoint().everyRounds() + ", mode = "
-        + lower(s.checkpoint().mode().name()) + " }");
+    line(
+        b,
+        "checkpoint",
+        "{ every-rounds = "
+            + s.checkpoint().everyRounds()
+            + ", mode = "
+            + lower(s.checkpoint().mode().name())
+            + " }");
     return b.append("}\n").toString();
   }
 
@@ -39,15 +44,15 @@ public final class JobSpecWriter {
 
   private static String model(ModelSpec m) {
     if (m instanceof ModelSpec.Mlp mlp) {
-      return "{ type = mlp, layers = " + mlp.layers().stream().map(String::valueOf)
-          .collect(Collectors.joining(", ", "[", "]")) + ", activation = "
-          + lower(mlp.activation().name()) + " }";
+      return "{ type = mlp, layers = "
+          + mlp.layers().stream().map(String::valueOf).collect(Collectors.joining(", ", "[", "]"))
+          + ", activation = "
+          + lower(mlp.activation().name())
+          + " }";
     } else if (m instanceof ModelSpec.Softmax sm) {
-      return "{ type = softmax" + opt("inputs", sm.inputs()) + opt("classes", sm.classes())
-          + " }";
+      return "{ type = softmax" + opt("inputs", sm.inputs()) + opt("classes", sm.classes()) + " }";
     } else if (m instanceof ModelSpec.Linear lin) {
-      return "{ type = linear" + opt("inputs", lin.inputs()) + opt("outputs", lin.outputs())
-          + " }";
+      return "{ type = linear" + opt("inputs", lin.inputs()) + opt("outputs", lin.outputs()) + " }";
     }
     return "{ type = class, class = " + quote(((ModelSpec.Custom) m).className()) + " }";
   }
@@ -60,32 +65,61 @@ public final class JobSpecWriter {
     if (d instanceof DataSpec.Idx idx) {
       return "{ type = idx, path = " + quote(idx.path().toAbsolutePath().toString()) + " }";
     } else if (d instanceof DataSpec.Csv csv) {
-      return "{ type = csv, path = " + quote(csv.path().toAbsolutePath().toString())
-          + ", label-column = " + quote(csv.labelColumn()) + ", test-fraction = "
-          + num(csv.testFraction()) + " }";
+      return "{ type = csv, path = "
+          + quote(csv.path().toAbsolutePath().toString())
+          + ", label-column = "
+          + quote(csv.labelColumn())
+          + ", test-fraction = "
+          + num(csv.testFraction())
+          + " }";
     }
     DataSpec.Synthetic s = (DataSpec.Synthetic) d;
-    return "{ type = synthetic, samples = " + s.samples() + ", features = " + s.features()
-        + ", classes = " + s.classes() + ", seed = " + s.seed() + ", test-fraction = "
-        + num(s.testFraction()) + " }";
+    return "{ type = synthetic, samples = "
+        + s.samples()
+        + ", features = "
+        + s.features()
+        + ", classes = "
+        + s.classes()
+        + ", seed = "
+        + s.seed()
+        + ", test-fraction = "
+        + num(s.testFraction())
+        + " }";
   }
 
   private static String optimizer(OptimizerSpec o) {
     if (o instanceof OptimizerSpec.Sgd sgd) {
-      return "{ type = sgd, learning-rate = " + num(sgd.learningRate()) + ", momentum = "
-          + num(sgd.momentum()) + ", nesterov = " + sgd.nesterov() + ", weight-decay = "
-          + num(sgd.weightDecay()) + " }";
+      return "{ type = sgd, learning-rate = "
+          + num(sgd.learningRate())
+          + ", momentum = "
+          + num(sgd.momentum())
+          + ", nesterov = "
+          + sgd.nesterov()
+          + ", weight-decay = "
+          + num(sgd.weightDecay())
+          + " }";
     }
     OptimizerSpec.Adam a = (OptimizerSpec.Adam) o;
-    return "{ type = adam, learning-rate = " + num(a.learningRate()) + ", beta1 = "
-        + num(a.beta1()) + ", beta2 = " + num(a.beta2()) + ", epsilon = " + num(a.epsilon())
-        + ", weight-decay = " + num(a.weightDecay()) + " }";
+    return "{ type = adam, learning-rate = "
+        + num(a.learningRate())
+        + ", beta1 = "
+        + num(a.beta1())
+        + ", beta2 = "
+        + num(a.beta2())
+        + ", epsilon = "
+        + num(a.epsilon())
+        + ", weight-decay = "
+        + num(a.weightDecay())
+        + " }";
   }
 
   private static String schedule(ScheduleSpec s) {
     if (s instanceof ScheduleSpec.Step step) {
-      return "{ type = step, every-epochs = " + step.everyEpochs() + ", gamma = "
-          + num(step.gamma()) + " }";
+      return "{ type = step, every-epochs = "
+          + step.everyEpochs()
+          + ", gamma = "
+          + num(step.gamma())
+          + " }";
     } else if (s instanceof ScheduleSpec.Cosine cos) {
       return "{ type = cosine, final-learning-rate = " + num(cos.finalLearningRate()) + " }";
     }

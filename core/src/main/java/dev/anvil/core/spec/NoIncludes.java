@@ -16,8 +16,8 @@ import java.net.URL;
  * since the parser falls back to its own file, URL and classpath loading for any it lacks, and
  * ignores the fallback it is offered for the same reason.
  */
-final class NoIncludes implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderURL,
-    ConfigIncluderClasspath {
+final class NoIncludes
+    implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderURL, ConfigIncluderClasspath {
   /** Marks the parse failure, so that the error can say what was refused. */
   static final String REFUSED = "include is not allowed here";
 

@@ -7,11 +7,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The size checks a job passes before anything is allocated for it: how many parameters its
- * model has and how many bytes its data takes, computed exactly (in {@code long}, every factor
- * bounded by the parser, so no product overflows) from what the spec says. Sizes that depend on
- * data files (a softmax's classes from a CSV) are checked again once the data's shape is known,
- * by {@link #parameters(ModelSpec, int, int)} before the model is built.
+ * The size checks a job passes before anything is allocated for it: how many parameters its model
+ * has and how many bytes its data takes, computed exactly (in {@code long}, every factor bounded by
+ * the parser, so no product overflows) from what the spec says. Sizes that depend on data files (a
+ * softmax's classes from a CSV) are checked again once the data's shape is known, by {@link
+ * #parameters(ModelSpec, int, int)} before the model is built.
  */
 public final class Sizes {
   private Sizes() {}
@@ -25,9 +25,12 @@ public final class Sizes {
       long values = (long) s.samples() * s.features();
       long bytes = 4 * values + 4L * s.samples() + 16L * s.classes() * s.features();
       if (values > SpecRules.MAX_ARRAY || bytes > rules.maxDataBytes()) {
-        r.problem("job.data", s.samples() + " x " + s.features() + " samples x features ("
-            + bytes + " bytes)", "at most anvil.limits.data-bytes = " + rules.maxDataBytes()
-            + " bytes (and fewer than 2^31 values)");
+        r.problem(
+            "job.data",
+            s.samples() + " x " + s.features() + " samples x features (" + bytes + " bytes)",
+            "at most anvil.limits.data-bytes = "
+                + rules.maxDataBytes()
+                + " bytes (and fewer than 2^31 values)");
       }
     } else if (data instanceof DataSpec.Csv c) {
       checkFiles(r, List.of(c.path()), rules);
@@ -36,15 +39,19 @@ public final class Sizes {
     }
     long parameters = parameters(model, features, classes);
     if (parameters > rules.maxParameters()) {
-      r.problem("job.model", parameters + " parameters", "at most " + rules.maxParameters()
-          + " (anvil.limits.parameters, and what one message of"
-          + " pekko.remote.artery.advanced.maximum-frame-size carries)");
+      r.problem(
+          "job.model",
+          parameters + " parameters",
+          "at most "
+              + rules.maxParameters()
+              + " (anvil.limits.parameters, and what one message of"
+              + " pekko.remote.artery.advanced.maximum-frame-size carries)");
     }
   }
 
   /**
-   * The model's parameter count, or 0 when it depends on sizes not known yet ({@code features}
-   * and {@code classes} 0 = unknown) or on a user's class.
+   * The model's parameter count, or 0 when it depends on sizes not known yet ({@code features} and
+   * {@code classes} 0 = unknown) or on a user's class.
    */
   public static long parameters(ModelSpec model, int features, int classes) {
     if (model instanceof ModelSpec.Mlp mlp) {
@@ -53,7 +60,7 @@ public final class Sizes {
       for (int i = 0; i + 1 < layers.size(); i++) {
         total += ((long) layers.get(i) + 1) * layers.get(i + 1);
         if (total > Long.MAX_VALUE / 4) {
-          return Long.MAX_VALUE;  // a file of the user's own with millions of huge layers
+          return Long.MAX_VALUE; // a file of the user's own with millions of huge layers
         }
       }
       return total;
@@ -79,8 +86,10 @@ public final class Sizes {
       }
     }
     if (bytes > rules.maxDataBytes()) {
-      r.problem("job.data.path", "data files of " + bytes + " bytes", "at most"
-          + " anvil.limits.data-bytes = " + rules.maxDataBytes() + " bytes");
+      r.problem(
+          "job.data.path",
+          "data files of " + bytes + " bytes",
+          "at most" + " anvil.limits.data-bytes = " + rules.maxDataBytes() + " bytes");
     }
   }
 

@@ -24,8 +24,8 @@ final class SpecReader {
   private final List<Problem> problems = new ArrayList<>();
 
   /**
-   * {@code echoValues}: whether problems quote the values found (a job file of the user's own)
-   * or only say what kind of value it was (a job from elsewhere).
+   * {@code echoValues}: whether problems quote the values found (a job file of the user's own) or
+   * only say what kind of value it was (a job from elsewhere).
    */
   SpecReader(Config config, boolean echoValues) {
     this.config = config;
@@ -83,7 +83,9 @@ final class SpecReader {
     }
     for (String key : new TreeSet<>(config.getObject(path).keySet())) {
       if (!allowed.contains(key)) {
-        problem(path + "." + (echoValues ? key : quoteIfNeeded(key)), render(path + "." + quoteIfNeeded(key)),
+        problem(
+            path + "." + (echoValues ? key : quoteIfNeeded(key)),
+            render(path + "." + quoteIfNeeded(key)),
             "unknown key; allowed here: " + String.join(", ", new TreeSet<>(allowed)));
       }
     }
@@ -170,8 +172,12 @@ final class SpecReader {
   }
 
   int wholeNumberInt(String path, Integer defaultValue, LongPredicate valid, String expected) {
-    long n = wholeNumber(path, defaultValue == null ? null : (long) defaultValue,
-        v -> v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE && valid.test(v), expected);
+    long n =
+        wholeNumber(
+            path,
+            defaultValue == null ? null : (long) defaultValue,
+            v -> v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE && valid.test(v),
+            expected);
     return (int) n;
   }
 
@@ -241,12 +247,13 @@ final class SpecReader {
     for (int i = 0; i < values.size(); i++) {
       ConfigValue v = values.get(i);
       Object raw = v.unwrapped();
-      if (raw instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())
-          && num.doubleValue() > 0 && num.doubleValue() <= 1_000_000) {
+      if (raw instanceof Number num
+          && num.doubleValue() == Math.rint(num.doubleValue())
+          && num.doubleValue() > 0
+          && num.doubleValue() <= 1_000_000) {
         out.add(num.intValue());
       } else {
-        problem(path + "[" + i + "]", render(v),
-            "a whole number > 0 (and at most 1000000)");
+        problem(path + "[" + i + "]", render(v), "a whole number > 0 (and at most 1000000)");
       }
     }
     if (values.size() < minSize) {

@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Which tree nodes each of W workers computes: worker w owns the contiguous shards
- * {@code [w*L/W, (w+1)*L/W)} (balanced to within one shard) and sends one pre-summed value per
- * node of that range's canonical cover. The assignment changes only which machine adds what,
- * never the bits of the result.
+ * Which tree nodes each of W workers computes: worker w owns the contiguous shards {@code [w*L/W,
+ * (w+1)*L/W)} (balanced to within one shard) and sends one pre-summed value per node of that
+ * range's canonical cover. The assignment changes only which machine adds what, never the bits of
+ * the result.
  */
 public final class BlockPlan {
   private BlockPlan() {}

@@ -4,17 +4,22 @@ import java.util.List;
 import java.util.SortedMap;
 
 /**
- * What only a cluster run reports in its result: where a round's time went (mean milliseconds
- * a round), how many coordinator incarnations ran the job, results that arrived after their work
- * had already been covered by another worker, results rejected as bad (non-finite values, a wrong
+ * What only a cluster run reports in its result: where a round's time went (mean milliseconds a
+ * round), how many coordinator incarnations ran the job, results that arrived after their work had
+ * already been covered by another worker, results rejected as bad (non-finite values, a wrong
  * length: never applied), tree nodes re-dispatched, and every recovery.
  */
-public record ClusterFacts(SortedMap<String, Double> roundTimeSplitMs, long coordinatorEpochs,
-    long lateResults, long rejectedResults, long redispatchedTreeNodes, List<Recovery> recoveries) {
+public record ClusterFacts(
+    SortedMap<String, Double> roundTimeSplitMs,
+    long coordinatorEpochs,
+    long lateResults,
+    long rejectedResults,
+    long redispatchedTreeNodes,
+    List<Recovery> recoveries) {
 
   public ClusterFacts {
-    roundTimeSplitMs = java.util.Collections.unmodifiableSortedMap(
-        new java.util.TreeMap<>(roundTimeSplitMs));
+    roundTimeSplitMs =
+        java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(roundTimeSplitMs));
     recoveries = List.copyOf(recoveries);
   }
 
@@ -22,7 +27,9 @@ public record ClusterFacts(SortedMap<String, Double> roundTimeSplitMs, long coor
     sb.append("  \"roundTimeSplitMs\": {");
     String sep = "";
     for (var e : roundTimeSplitMs.entrySet()) {
-      sb.append(sep).append(TrainingResult.quote(e.getKey())).append(": ")
+      sb.append(sep)
+          .append(TrainingResult.quote(e.getKey()))
+          .append(": ")
           .append(TrainingResult.number(e.getValue()));
       sep = ", ";
     }

@@ -6,11 +6,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * The calling thread plus {@code size - 1} daemon threads that run a round's phases together.
- * Task i runs on member {@code i mod size} (member 0 is the caller). Between phases a round
- * leaves a member idle for microseconds, so members spin briefly before they park: waking a
- * parked thread costs tens of microseconds on a virtual machine, as much as a small phase.
- * Close it to stop the threads.
+ * The calling thread plus {@code size - 1} daemon threads that run a round's phases together. Task
+ * i runs on member {@code i mod size} (member 0 is the caller). Between phases a round leaves a
+ * member idle for microseconds, so members spin briefly before they park: waking a parked thread
+ * costs tens of microseconds on a virtual machine, as much as a small phase. Close it to stop the
+ * threads.
  */
 final class Crew implements Parallel, AutoCloseable {
   private static final long SPIN_NANOS = 200_000;

@@ -5,8 +5,12 @@ public final class DivergedException extends RuntimeException {
   private final long round;
 
   public DivergedException(long round, double meanLoss) {
-    super("training diverged in round " + round + ": the gradient is not finite (mean loss "
-        + meanLoss + "); lower job.optimizer.learning-rate or set job.clip-norm");
+    super(
+        "training diverged in round "
+            + round
+            + ": the gradient is not finite (mean loss "
+            + meanLoss
+            + "); lower job.optimizer.learning-rate or set job.clip-norm");
     this.round = round;
   }
 

@@ -5,7 +5,9 @@ import dev.anvil.core.model.Batch;
 import dev.anvil.core.model.Evaluation;
 import dev.anvil.core.model.Model;
 
-/** Loss and accuracy of parameters on a data set, in fixed chunks and order. Owned by one thread. */
+/**
+ * Loss and accuracy of parameters on a data set, in fixed chunks and order. Owned by one thread.
+ */
 public final class Evaluator {
   private static final int CHUNK = 256;
 

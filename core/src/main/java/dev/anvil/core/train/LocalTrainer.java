@@ -8,10 +8,9 @@ import java.util.TreeMap;
 
 /**
  * The single-process reference run: defines the right answer for the distributed system. Each
- * round, {@code workers} threads compute the gradient sums of their blocks of logical shards
- * (each shard alone, single-threaded), the sums are completed in the fixed reduction tree, and
- * the parameters are updated. The result's {@code paramsSha256} does not depend on
- * {@code workers}.
+ * round, {@code workers} threads compute the gradient sums of their blocks of logical shards (each
+ * shard alone, single-threaded), the sums are completed in the fixed reduction tree, and the
+ * parameters are updated. The result's {@code paramsSha256} does not depend on {@code workers}.
  */
 public final class LocalTrainer {
   private final PreparedJob job;
@@ -32,8 +31,7 @@ public final class LocalTrainer {
     long start = System.nanoTime();
     ReductionTree tree = job.tree();
     List<List<TreeNode>> plan = BlockPlan.balanced(tree, workers);
-    GradientBuffers buffers = new GradientBuffers(job.model().parameterCount(),
-        2 * workers + 8);
+    GradientBuffers buffers = new GradientBuffers(job.model().parameterCount(), 2 * workers + 8);
     List<ShardComputer> computers = new ArrayList<>();
     for (int w = 0; w < plan.size(); w++) {
       computers.add(new ShardComputer(job, buffers));
@@ -62,13 +60,22 @@ public final class LocalTrainer {
         epochLoss += roundLoss;
         epochRounds++;
         long done = state.round();
-        listener.roundCommitted(new RoundProgress(done, total, (double) done / perEpoch,
-            roundLoss, done * batch / (trainNanos / 1e9)));
+        listener.roundCommitted(
+            new RoundProgress(
+                done,
+                total,
+                (double) done / perEpoch,
+                roundLoss,
+                done * batch / (trainNanos / 1e9)));
         if (done % perEpoch == 0 || done == total) {
           Evaluation test = evaluator.evaluate(state.params());
-          EpochReport report = new EpochReport((double) done / perEpoch, done,
-              epochLoss / epochRounds, test.meanLoss(),
-              job.model().classifier() ? test.accuracy() : null);
+          EpochReport report =
+              new EpochReport(
+                  (double) done / perEpoch,
+                  done,
+                  epochLoss / epochRounds,
+                  test.meanLoss(),
+                  job.model().classifier() ? test.accuracy() : null);
           history.add(report);
           listener.epochCompleted(report);
           epochLoss = 0;
@@ -79,27 +86,49 @@ public final class LocalTrainer {
     EpochReport last = history.get(history.size() - 1);
     double trainSeconds = trainNanos / 1e9;
     double wall = loadSeconds + (System.nanoTime() - start) / 1e9;
-    return new TrainingResult(job.spec().name(), job.model().describe(), job.spec().seed(),
-        job.kernel().name(), total, (double) total / perEpoch, job.spec().logicalShards(),
-        batch, plan.size(), 1, last.trainLoss(), last.testAccuracy(), last.testLoss(),
-        Digests.sha256(state.params()), job.dataFingerprint(), wall, trainSeconds,
-        total * batch / trainSeconds, history, null);
+    return new TrainingResult(
+        job.spec().name(),
+        job.model().describe(),
+        job.spec().seed(),
+        job.kernel().name(),
+        total,
+        (double) total / perEpoch,
+        job.spec().logicalShards(),
+        batch,
+        plan.size(),
+        1,
+        last.trainLoss(),
+        last.testAccuracy(),
+        last.testLoss(),
+        Digests.sha256(state.params()),
+        job.dataFingerprint(),
+        wall,
+        trainSeconds,
+        total * batch / trainSeconds,
+        history,
+        null);
   }
 
-  private static GradientSum computeRound(TrainingState state, List<List<TreeNode>> plan,
-      List<ShardComputer> computers, Parallel crew, ReductionTree tree,
+  private static GradientSum computeRound(
+      TrainingState state,
+      List<List<TreeNode>> plan,
+      List<ShardComputer> computers,
+      Parallel crew,
+      ReductionTree tree,
       GradientBuffers buffers) {
     float[] params = state.params();
     long round = state.round();
     GradientSum[][] results = new GradientSum[plan.size()][];
-    crew.forEach(plan.size(), w -> {
-      List<TreeNode> nodes = plan.get(w);
-      GradientSum[] out = new GradientSum[nodes.size()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = computers.get(w).compute(params, round, nodes.get(i));
-      }
-      results[w] = out;
-    });
+    crew.forEach(
+        plan.size(),
+        w -> {
+          List<TreeNode> nodes = plan.get(w);
+          GradientSum[] out = new GradientSum[nodes.size()];
+          for (int i = 0; i < out.length; i++) {
+            out[i] = computers.get(w).compute(params, round, nodes.get(i));
+          }
+          results[w] = out;
+        });
     TreeMap<TreeNode, GradientSum> sums = new TreeMap<>();
     for (int w = 0; w < plan.size(); w++) {
       for (int i = 0; i < results[w].length; i++) {

@@ -5,15 +5,16 @@ import dev.anvil.core.optim.Optimizer;
 
 /**
  * Turns a round's reduced gradient sum into the next parameters, the same way on the reference
- * trainer and on the coordinator: divide by the global batch size, clip the global norm when
- * asked, and step the optimizer with the scheduled learning rate.
+ * trainer and on the coordinator: divide by the global batch size, clip the global norm when asked,
+ * and step the optimizer with the scheduled learning rate.
  *
- * <p>The work may be split over threads ({@link Parallel}) without changing a bit: every
- * element is updated on its own, and the squared norm is a sum of fixed blocks of
- * {@value #NORM_BLOCK} elements (each summed in index order in double), added in block order.
+ * <p>The work may be split over threads ({@link Parallel}) without changing a bit: every element is
+ * updated on its own, and the squared norm is a sum of fixed blocks of {@value #NORM_BLOCK}
+ * elements (each summed in index order in double), added in block order.
  */
 public final class ParameterUpdate {
   static final int NORM_BLOCK = 8192;
+
   /** The exponent bits of a float: all ones for NaN and infinity. */
   private static final int EXPONENT = 0x7F800000;
 
@@ -22,8 +23,8 @@ public final class ParameterUpdate {
   private final double clipNorm;
   private final float batchSize;
 
-  public ParameterUpdate(Optimizer optimizer, LearningRateSchedule schedule, double clipNorm,
-      int batchSize) {
+  public ParameterUpdate(
+      Optimizer optimizer, LearningRateSchedule schedule, double clipNorm, int batchSize) {
     this.optimizer = optimizer;
     this.schedule = schedule;
     this.clipNorm = clipNorm;
@@ -36,8 +37,8 @@ public final class ParameterUpdate {
 
   /**
    * Applies round {@code state.round()}'s gradient {@code total} (consumed: its array becomes the
-   * mean gradient) and returns the state after the round. Throws {@link DivergedException} when
-   * the gradient or loss is not finite; the parameters are not changed then.
+   * mean gradient) and returns the state after the round. Throws {@link DivergedException} when the
+   * gradient or loss is not finite; the parameters are not changed then.
    */
   public TrainingState apply(TrainingState state, GradientSum total, Parallel parallel) {
     float[] g = total.grad();
@@ -45,8 +46,9 @@ public final class ParameterUpdate {
     int tasks = Math.max(1, Math.min(parallel.width(), blocks));
     double[] partial = new double[blocks];
     boolean clipping = clipNorm > 0;
-    parallel.forEach(tasks, t -> meanAndCheck(g, partial, blocks * t / tasks,
-        blocks * (t + 1) / tasks, clipping));
+    parallel.forEach(
+        tasks,
+        t -> meanAndCheck(g, partial, blocks * t / tasks, blocks * (t + 1) / tasks, clipping));
     double squares = 0;
     for (double p : partial) {
       squares += p;
@@ -63,26 +65,28 @@ public final class ParameterUpdate {
     }
     float clip = scale;
     double lr = schedule.at(state.round());
-    parallel.forEach(tasks, t -> {
-      int from = Math.min(g.length, blocks * t / tasks * NORM_BLOCK);
-      int to = Math.min(g.length, blocks * (t + 1) / tasks * NORM_BLOCK);
-      if (clip != 1f) {
-        for (int i = from; i < to; i++) {
-          g[i] *= clip;
-        }
-      }
-      optimizer.update(state.params(), g, lr, state.optimizer(), from, to);
-    });
+    parallel.forEach(
+        tasks,
+        t -> {
+          int from = Math.min(g.length, blocks * t / tasks * NORM_BLOCK);
+          int to = Math.min(g.length, blocks * (t + 1) / tasks * NORM_BLOCK);
+          if (clip != 1f) {
+            for (int i = from; i < to; i++) {
+              g[i] *= clip;
+            }
+          }
+          optimizer.update(state.params(), g, lr, state.optimizer(), from, to);
+        });
     return new TrainingState(state.round() + 1, state.params(), state.optimizer().advanced());
   }
 
   /**
    * Divides blocks {@code [fromBlock, toBlock)} of the gradient by the batch size. With clipping,
-   * stores each block's sum of squares (double, index order); without, stores 0 for a finite
-   * block and infinity for a block holding a NaN or infinity (a cheap check that vectorizes).
+   * stores each block's sum of squares (double, index order); without, stores 0 for a finite block
+   * and infinity for a block holding a NaN or infinity (a cheap check that vectorizes).
    */
-  private void meanAndCheck(float[] g, double[] partial, int fromBlock, int toBlock,
-      boolean squares) {
+  private void meanAndCheck(
+      float[] g, double[] partial, int fromBlock, int toBlock, boolean squares) {
     for (int b = fromBlock; b < toBlock; b++) {
       int end = Math.min(g.length, (b + 1) * NORM_BLOCK);
       if (squares) {

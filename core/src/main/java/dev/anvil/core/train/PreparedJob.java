@@ -15,9 +15,9 @@ import dev.anvil.core.spec.SpecRules;
 import java.util.List;
 
 /**
- * A job ready to train: its spec, data, model, sampler and reduction tree, all checked against
- * each other. The same preparation runs on the reference trainer and on every cluster node, so
- * its outputs ({@link #dataFingerprint()}, the kernel) can be compared between them.
+ * A job ready to train: its spec, data, model, sampler and reduction tree, all checked against each
+ * other. The same preparation runs on the reference trainer and on every cluster node, so its
+ * outputs ({@link #dataFingerprint()}, the kernel) can be compared between them.
  */
 public final class PreparedJob {
   private final JobSpec spec;
@@ -29,8 +29,8 @@ public final class PreparedJob {
   private final long totalRounds;
   private final String dataFingerprint;
 
-  private PreparedJob(JobSpec spec, TrainTestData data, Kernel kernel, Model model,
-      ShardSampler sampler) {
+  private PreparedJob(
+      JobSpec spec, TrainTestData data, Kernel kernel, Model model, ShardSampler sampler) {
     this.spec = spec;
     this.data = data;
     this.kernel = kernel;
@@ -56,20 +56,28 @@ public final class PreparedJob {
     return prepare(spec, data, origin, SpecRules.defaults());
   }
 
-  public static PreparedJob prepare(JobSpec spec, TrainTestData data, String origin,
-      SpecRules rules) {
+  public static PreparedJob prepare(
+      JobSpec spec, TrainTestData data, String origin, SpecRules rules) {
     Kernel kernel = Kernels.select(spec.kernel());
-    Model model = Models.create(spec.model(), data.shape(), kernel, origin,
-        rules.maxParameters());
-    ShardSampler sampler = new ShardSampler(spec.seed(), data.train().rows(),
-        spec.logicalShards(), spec.perShardBatch());
+    Model model = Models.create(spec.model(), data.shape(), kernel, origin, rules.maxParameters());
+    ShardSampler sampler =
+        new ShardSampler(
+            spec.seed(), data.train().rows(), spec.logicalShards(), spec.perShardBatch());
     if (sampler.roundsPerEpoch() == 0) {
       int smallest = data.train().rows() / spec.logicalShards();
-      throw new JobSpecException(origin, List.of(new Problem("job.batch-size",
-          String.valueOf(spec.batchSize()), "too large for the data: each of the "
-              + spec.logicalShards() + " logical shards holds about " + smallest
-              + " training samples, fewer than its " + spec.perShardBatch()
-              + " samples a round; lower job.batch-size or job.logical-shards")));
+      throw new JobSpecException(
+          origin,
+          List.of(
+              new Problem(
+                  "job.batch-size",
+                  String.valueOf(spec.batchSize()),
+                  "too large for the data: each of the "
+                      + spec.logicalShards()
+                      + " logical shards holds about "
+                      + smallest
+                      + " training samples, fewer than its "
+                      + spec.perShardBatch()
+                      + " samples a round; lower job.batch-size or job.logical-shards")));
     }
     return new PreparedJob(spec, data, kernel, model, sampler);
   }
@@ -122,9 +130,14 @@ public final class PreparedJob {
   }
 
   public ParameterUpdate newParameterUpdate() {
-    return new ParameterUpdate(newOptimizer(),
-        new LearningRateSchedule(spec.schedule(), spec.optimizer().learningRate(), totalRounds,
+    return new ParameterUpdate(
+        newOptimizer(),
+        new LearningRateSchedule(
+            spec.schedule(),
+            spec.optimizer().learningRate(),
+            totalRounds,
             sampler.roundsPerEpoch()),
-        spec.clipNorm(), spec.batchSize());
+        spec.clipNorm(),
+        spec.batchSize());
   }
 }

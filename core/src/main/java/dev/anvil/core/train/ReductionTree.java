@@ -6,11 +6,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The fixed binary tree over L logical shards in which every round's gradient sums are added.
- * Node (j, k) covers shards {@code [k*2^j, min((k+1)*2^j, L))}; its sum is left + right, or the
- * left child alone when the right one covers no shard. Because the tree never changes, a worker
- * holding a whole node pre-sums it and the coordinator completes the tree from whatever nodes
- * arrive: any assignment of shards to workers gives the same bits.
+ * The fixed binary tree over L logical shards in which every round's gradient sums are added. Node
+ * (j, k) covers shards {@code [k*2^j, min((k+1)*2^j, L))}; its sum is left + right, or the left
+ * child alone when the right one covers no shard. Because the tree never changes, a worker holding
+ * a whole node pre-sums it and the coordinator completes the tree from whatever nodes arrive: any
+ * assignment of shards to workers gives the same bits.
  */
 public final class ReductionTree {
   private final int leaves;
@@ -38,18 +38,20 @@ public final class ReductionTree {
 
   /** Whether {@code node} covers at least one shard. */
   public boolean exists(TreeNode node) {
-    return node.level() >= 0 && node.level() <= root.level() && node.index() >= 0
+    return node.level() >= 0
+        && node.level() <= root.level()
+        && node.index() >= 0
         && node.from() < leaves;
   }
 
   /**
-   * The canonical cover of shards {@code [from, to)}: the fewest tree nodes, each wholly inside
-   * the range, in shard order. A worker owning that range sends one sum per node.
+   * The canonical cover of shards {@code [from, to)}: the fewest tree nodes, each wholly inside the
+   * range, in shard order. A worker owning that range sends one sum per node.
    */
   public List<TreeNode> cover(int from, int to) {
     if (from < 0 || to > leaves || from > to) {
-      throw new IllegalArgumentException("range [" + from + "," + to + ") is not within [0,"
-          + leaves + ")");
+      throw new IllegalArgumentException(
+          "range [" + from + "," + to + ") is not within [0," + leaves + ")");
     }
     List<TreeNode> out = new ArrayList<>();
     cover(root, from, to, out);
@@ -76,8 +78,8 @@ public final class ReductionTree {
    * children, left first. Consumes the known values: each right operand's array, once added into
    * its left sibling, is handed to {@code recycle}.
    */
-  public GradientSum reduce(TreeNode node, Function<TreeNode, GradientSum> known,
-      Consumer<float[]> recycle) {
+  public GradientSum reduce(
+      TreeNode node, Function<TreeNode, GradientSum> known, Consumer<float[]> recycle) {
     GradientSum given = known.apply(node);
     if (given != null) {
       return given;

@@ -29,15 +29,15 @@ public final class ShardComputer {
 
   /** The sum over the shards of {@code node} in 0-based round {@code round}, in tree order. */
   public GradientSum compute(float[] params, long round, TreeNode node) {
-    return tree.reduce(node, n -> n.level() == 0 ? shard(params, round, n.index()) : null,
-        buffers::release);
+    return tree.reduce(
+        node, n -> n.level() == 0 ? shard(params, round, n.index()) : null, buffers::release);
   }
 
   /** One logical shard's gradient sum, loss sum and sample count. */
   public GradientSum shard(float[] params, long round, int shard) {
     long epoch = sampler.epochOf(round);
-    batch.fill(train, sampler.epochOrder(shard, epoch), sampler.offsetOf(round),
-        sampler.perShardBatch());
+    batch.fill(
+        train, sampler.epochOrder(shard, epoch), sampler.offsetOf(round), sampler.perShardBatch());
     float[] grad = buffers.acquire();
     double loss = model.gradientSum(params, batch, grad, workspace);
     return new GradientSum(grad, loss, batch.rows());

@@ -4,20 +4,20 @@ import dev.anvil.core.random.SplitMix64;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The sampling contract (docs/determinism.md): which training samples each logical shard uses
- * in each round, a pure function of (job seed, number of samples, logical shards, batch size).
+ * The sampling contract (docs/determinism.md): which training samples each logical shard uses in
+ * each round, a pure function of (job seed, number of samples, logical shards, batch size).
  *
  * <ul>
- *   <li>Samples are dealt to shards through a permutation seeded by the job seed: position i of
- *       the permutation goes to shard {@code i mod L}, so shard sizes differ by at most one and a
- *       class-sorted file still gives mixed shards.</li>
- *   <li>Each epoch, each shard shuffles its own samples with a seed derived from (job seed,
- *       shard, epoch).</li>
+ *   <li>Samples are dealt to shards through a permutation seeded by the job seed: position i of the
+ *       permutation goes to shard {@code i mod L}, so shard sizes differ by at most one and a
+ *       class-sorted file still gives mixed shards.
+ *   <li>Each epoch, each shard shuffles its own samples with a seed derived from (job seed, shard,
+ *       epoch).
  *   <li>Round r (0-based) is step {@code r mod R} of epoch {@code r / R}, where R, the rounds per
- *       epoch, is the smallest shard's size divided by the per-shard batch, rounded down. A
- *       shard's minibatch is the next per-shard batch of its epoch order; leftovers are skipped.
- *   </li>
+ *       epoch, is the smallest shard's size divided by the per-shard batch, rounded down. A shard's
+ *       minibatch is the next per-shard batch of its epoch order; leftovers are skipped.
  * </ul>
+ *
  * Thread-safe: shards may be sampled concurrently.
  */
 public final class ShardSampler {

@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a finished job reports; written as {@code result.json}. {@code paramsSha256} is the
- * SHA-256 of the final parameters as little-endian float32: equal hashes mean bitwise-equal
- * parameters. {@code samplesPerSecond} counts training rounds only (evaluation excluded);
- * {@code wallSeconds} is the whole run, data loading included. {@code roundTimeSplitMs} (a
- * cluster run only, else null) is where a round's time went, in mean milliseconds a round;
- * a cluster run also reports its recoveries ({@link ClusterFacts}).
+ * What a finished job reports; written as {@code result.json}. {@code paramsSha256} is the SHA-256
+ * of the final parameters as little-endian float32: equal hashes mean bitwise-equal parameters.
+ * {@code samplesPerSecond} counts training rounds only (evaluation excluded); {@code wallSeconds}
+ * is the whole run, data loading included. {@code roundTimeSplitMs} (a cluster run only, else null)
+ * is where a round's time went, in mean milliseconds a round; a cluster run also reports its
+ * recoveries ({@link ClusterFacts}).
  */
 public record TrainingResult(
     String job,
@@ -66,10 +66,15 @@ public record TrainingResult(
     sb.append("  \"history\": [");
     for (int i = 0; i < history.size(); i++) {
       EpochReport e = history.get(i);
-      sb.append(i == 0 ? "\n" : ",\n").append("    {\"epoch\": ").append(number(e.epoch()))
-          .append(", \"round\": ").append(e.round())
-          .append(", \"trainLoss\": ").append(number(e.trainLoss()))
-          .append(", \"testLoss\": ").append(number(e.testLoss()));
+      sb.append(i == 0 ? "\n" : ",\n")
+          .append("    {\"epoch\": ")
+          .append(number(e.epoch()))
+          .append(", \"round\": ")
+          .append(e.round())
+          .append(", \"trainLoss\": ")
+          .append(number(e.trainLoss()))
+          .append(", \"testLoss\": ")
+          .append(number(e.testLoss()));
       if (e.testAccuracy() != null) {
         sb.append(", \"testAccuracy\": ").append(number(e.testAccuracy()));
       }

@@ -11,37 +11,48 @@ public final class CoreWire implements WireRegistrar {
 
   /**
    * Stored inside journal events. Version 2: kind, detail, faultSeenMillis, redispatchedMillis,
-   * firstCommitMillis, lastCommitBeforeMillis, redoneRounds, replayMillis,
-   * treeNodesRedispatched, lastHeardMillis. Version 1 had no lastHeardMillis: read as 0
-   * (unknown).
+   * firstCommitMillis, lastCommitBeforeMillis, redoneRounds, replayMillis, treeNodesRedispatched,
+   * lastHeardMillis. Version 1 had no lastHeardMillis: read as 0 (unknown).
    */
-  public static final Persisted<Recovery> RECOVERY = Persisted.of(Recovery.class, 2,
-      (k, out, r) -> {
-        Persisted.writeString(k, out, r.kind());
-        Persisted.writeString(k, out, r.detail());
-        out.writeVarLong(r.faultSeenMillis(), true);
-        out.writeVarLong(r.redispatchedMillis(), true);
-        out.writeVarLong(r.firstCommitMillis(), true);
-        out.writeVarLong(r.lastCommitBeforeMillis(), true);
-        out.writeVarLong(r.redoneRounds(), true);
-        out.writeVarLong(r.replayMillis(), true);
-        out.writeVarInt(r.treeNodesRedispatched(), true);
-        out.writeVarLong(r.lastHeardMillis(), true);
-      },
-      (k, in, version) -> {
-        String kind = Persisted.readString(k, in);
-        String detail = Persisted.readString(k, in);
-        long seen = in.readVarLong(true);
-        long redispatched = in.readVarLong(true);
-        long firstCommit = in.readVarLong(true);
-        long lastCommitBefore = in.readVarLong(true);
-        long redone = in.readVarLong(true);
-        long replay = in.readVarLong(true);
-        int treeNodes = in.readVarInt(true);
-        long lastHeard = version >= 2 ? in.readVarLong(true) : 0;
-        return new Recovery(kind, detail, lastHeard, seen, redispatched, firstCommit,
-            lastCommitBefore, redone, replay, treeNodes);
-      });
+  public static final Persisted<Recovery> RECOVERY =
+      Persisted.of(
+          Recovery.class,
+          2,
+          (k, out, r) -> {
+            Persisted.writeString(k, out, r.kind());
+            Persisted.writeString(k, out, r.detail());
+            out.writeVarLong(r.faultSeenMillis(), true);
+            out.writeVarLong(r.redispatchedMillis(), true);
+            out.writeVarLong(r.firstCommitMillis(), true);
+            out.writeVarLong(r.lastCommitBeforeMillis(), true);
+            out.writeVarLong(r.redoneRounds(), true);
+            out.writeVarLong(r.replayMillis(), true);
+            out.writeVarInt(r.treeNodesRedispatched(), true);
+            out.writeVarLong(r.lastHeardMillis(), true);
+          },
+          (k, in, version) -> {
+            String kind = Persisted.readString(k, in);
+            String detail = Persisted.readString(k, in);
+            long seen = in.readVarLong(true);
+            long redispatched = in.readVarLong(true);
+            long firstCommit = in.readVarLong(true);
+            long lastCommitBefore = in.readVarLong(true);
+            long redone = in.readVarLong(true);
+            long replay = in.readVarLong(true);
+            int treeNodes = in.readVarInt(true);
+            long lastHeard = version >= 2 ? in.readVarLong(true) : 0;
+            return new Recovery(
+                kind,
+                detail,
+                lastHeard,
+                seen,
+                redispatched,
+                firstCommit,
+                lastCommitBefore,
+                redone,
+                replay,
+                treeNodes);
+          });
 
   @Override
   public int firstId() {

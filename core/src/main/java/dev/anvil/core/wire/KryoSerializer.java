@@ -28,14 +28,14 @@ import org.slf4j.LoggerFactory;
  * everything sized by the bytes ({@link CheckedSerializers}). Kryo instances are pooled: one
  * instance is not thread-safe.
  *
- * <p>Artery calls the {@link ByteBufferSerializer} methods: messages are written into and read
- * from its envelope buffers directly (a parameter vector is copied once each way instead of
- * through three intermediate arrays). Journals and snapshots use the byte-array methods; both
- * produce the same bytes.
+ * <p>Artery calls the {@link ByteBufferSerializer} methods: messages are written into and read from
+ * its envelope buffers directly (a parameter vector is copied once each way instead of through
+ * three intermediate arrays). Journals and snapshots use the byte-array methods; both produce the
+ * same bytes.
  *
  * <p>Failure semantics: bytes that do not decode (unknown id, bad length, truncated) are logged
- * with the reason and refused with an exception, so Pekko drops that message and the node stays
- * up; an unregistered type is refused when sent, naming the type.
+ * with the reason and refused with an exception, so Pekko drops that message and the node stays up;
+ * an unregistered type is refused when sent, naming the type.
  */
 public final class KryoSerializer extends JSerializer implements ByteBufferSerializer {
   /** Pekko serializer id; stable forever (it is stored in journals). */
@@ -60,23 +60,26 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
   /** For tests and tools that serialize without an actor system (no actor refs then). */
   public KryoSerializer(Config config, ActorRefResolver resolver) {
     Config names = config.getConfig("anvil.wire.registrars");
-    this.registrars = loadRegistrars(new java.util.TreeSet<>(names.root().keySet()).stream()
-        .map(names::getString).toList());
+    this.registrars =
+        loadRegistrars(
+            new java.util.TreeSet<>(names.root().keySet()).stream().map(names::getString).toList());
     this.maxDepth = config.getInt("anvil.wire.max-depth");
     this.resolver = resolver;
-    this.kryos = new Pool<>(true, false, 64) {
-      @Override
-      protected Kryo create() {
-        return newKryo();
-      }
-    };
-    this.outputs = new Pool<>(true, true, 64) {
-      @Override
-      protected Output create() {
-        return new Output(4096, -1);
-      }
-    };
-    newKryo();  // fail at start-up, not on the first message, when a registrar is wrong
+    this.kryos =
+        new Pool<>(true, false, 64) {
+          @Override
+          protected Kryo create() {
+            return newKryo();
+          }
+        };
+    this.outputs =
+        new Pool<>(true, true, 64) {
+          @Override
+          protected Output create() {
+            return new Output(4096, -1);
+          }
+        };
+    newKryo(); // fail at start-up, not on the first message, when a registrar is wrong
   }
 
   private static List<WireRegistrar> loadRegistrars(List<String> classNames) {
@@ -85,8 +88,11 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
       try {
         out.add((WireRegistrar) Class.forName(name).getConstructor().newInstance());
       } catch (ReflectiveOperationException | ClassCastException e) {
-        throw new IllegalStateException("anvil.wire.registrars names " + name
-            + ", which is not a WireRegistrar with a public no-argument constructor", e);
+        throw new IllegalStateException(
+            "anvil.wire.registrars names "
+                + name
+                + ", which is not a WireRegistrar with a public no-argument constructor",
+            e);
       }
     }
     return out;
@@ -102,9 +108,11 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
       r.register(new WireRegistry(kryo, r));
     }
     if (resolver != null) {
-      new WireRegistry(kryo, CoreWire.INSTANCE).register(
-          "org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter", CoreWire.ACTOR_REF,
-          new ActorRefSerializer(resolver));
+      new WireRegistry(kryo, CoreWire.INSTANCE)
+          .register(
+              "org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter",
+              CoreWire.ACTOR_REF,
+              new ActorRefSerializer(resolver));
     }
     return kryo;
   }
@@ -147,9 +155,9 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
   }
 
   /**
-   * Writes {@code o} at the buffer's position (Artery's envelope buffer, whose size is
-   * {@code pekko.remote.artery.advanced.maximum-frame-size}). A message that does not fit is a
-   * {@link BufferOverflowException}, which Artery reports as an oversized message and drops.
+   * Writes {@code o} at the buffer's position (Artery's envelope buffer, whose size is {@code
+   * pekko.remote.artery.advanced.maximum-frame-size}). A message that does not fit is a {@link
+   * BufferOverflowException}, which Artery reports as an oversized message and drops.
    */
   @Override
   public void toBinary(Object o, ByteBuffer buf) {
@@ -161,9 +169,12 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
       if (!overflow(e)) {
         throw e;
       }
-      log.warn("{} does not fit in the {} bytes the transport's buffer has room for (see"
-          + " pekko.remote.artery.advanced.maximum-frame-size): {}", o.getClass().getName(),
-          room, e.getMessage());
+      log.warn(
+          "{} does not fit in the {} bytes the transport's buffer has room for (see"
+              + " pekko.remote.artery.advanced.maximum-frame-size): {}",
+          o.getClass().getName(),
+          room,
+          e.getMessage());
       BufferOverflowException overflow = new BufferOverflowException();
       overflow.initCause(e);
       throw overflow;
@@ -179,9 +190,12 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
       if (overflow(e)) {
         throw e;
       }
-      String reason = e.getMessage() != null && e.getMessage().contains("not registered")
-          ? o.getClass().getName() + " is not registered for the wire; register it in its"
-              + " module's WireRegistrar" : e.getMessage();
+      String reason =
+          e.getMessage() != null && e.getMessage().contains("not registered")
+              ? o.getClass().getName()
+                  + " is not registered for the wire; register it in its"
+                  + " module's WireRegistrar"
+              : e.getMessage();
       REFUSED_OUTBOUND.incrementAndGet();
       log.warn("refused to send {}: {}", o.getClass().getName(), reason);
       throw new IllegalArgumentException(reason, e);
@@ -218,8 +232,11 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
         throw new KryoException((end - input.position()) + " bytes left over after the message");
       }
       return o;
-    } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException
-        | NegativeArraySizeException | java.nio.BufferUnderflowException e) {
+    } catch (KryoException
+        | IllegalArgumentException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException
+        | java.nio.BufferUnderflowException e) {
       REFUSED_INBOUND.incrementAndGet();
       log.warn("refused a message of {} bytes that does not decode: {}", length, e.getMessage());
       throw new IllegalArgumentException("undecodable message: " + e.getMessage(), e);

@@ -7,11 +7,11 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 
 /**
- * The encoding of a type that is stored (an event, a recovery record): a format version, then
- * the fields written by hand in a fixed order. A reader of version n reads every version up to
- * n, so a change to a stored type adds a version and a branch to its reader, and the golden
- * fixtures of the old versions keep loading. Kryo's record serializer is not used for stored
- * types: it has no version and its encoding changed once already (Kryo 5.2).
+ * The encoding of a type that is stored (an event, a recovery record): a format version, then the
+ * fields written by hand in a fixed order. A reader of version n reads every version up to n, so a
+ * change to a stored type adds a version and a branch to its reader, and the golden fixtures of the
+ * old versions keep loading. Kryo's record serializer is not used for stored types: it has no
+ * version and its encoding changed once already (Kryo 5.2).
  *
  * <p>Bytes of a newer version than this Anvil knows are refused, saying so.
  */
@@ -41,8 +41,8 @@ public final class Persisted<T> extends Serializer<T> {
   }
 
   /** {@code type}'s encoding, now at {@code version}. */
-  public static <T> Persisted<T> of(Class<T> type, int version, Writer<T> writer,
-      Reader<T> reader) {
+  public static <T> Persisted<T> of(
+      Class<T> type, int version, Writer<T> writer, Reader<T> reader) {
     return new Persisted<>(type, version, writer, reader);
   }
 
@@ -60,8 +60,14 @@ public final class Persisted<T> extends Serializer<T> {
   public T read(Kryo kryo, Input input, Class<? extends T> type) {
     int v = input.readVarInt(true);
     if (v < 1 || v > version) {
-      throw new KryoException(name + " in format version " + v + ": this Anvil reads versions"
-          + " 1 to " + version + " (was it written by a newer Anvil?)");
+      throw new KryoException(
+          name
+              + " in format version "
+              + v
+              + ": this Anvil reads versions"
+              + " 1 to "
+              + version
+              + " (was it written by a newer Anvil?)");
     }
     return reader.read(kryo, input, v);
   }

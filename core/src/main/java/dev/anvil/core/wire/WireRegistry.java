@@ -5,8 +5,8 @@ import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 
 /**
- * Registers types on one {@link Kryo} instance for one {@link WireRegistrar}, refusing ids
- * outside the registrar's range and ids already taken by another type.
+ * Registers types on one {@link Kryo} instance for one {@link WireRegistrar}, refusing ids outside
+ * the registrar's range and ids already taken by another type.
  */
 public final class WireRegistry {
   private final Kryo kryo;
@@ -32,20 +32,34 @@ public final class WireRegistry {
     try {
       register(Class.forName(className), id, serializer);
     } catch (ClassNotFoundException e) {
-      throw new IllegalStateException("wire registrar " + owner.getClass().getName()
-          + " names missing class " + className, e);
+      throw new IllegalStateException(
+          "wire registrar " + owner.getClass().getName() + " names missing class " + className, e);
     }
   }
 
   private void check(Class<?> type, int id) {
     if (id < owner.firstId() || id > owner.lastId()) {
-      throw new IllegalStateException("wire id " + id + " for " + type.getName() + " is outside "
-          + owner.getClass().getName() + "'s range " + owner.firstId() + "-" + owner.lastId());
+      throw new IllegalStateException(
+          "wire id "
+              + id
+              + " for "
+              + type.getName()
+              + " is outside "
+              + owner.getClass().getName()
+              + "'s range "
+              + owner.firstId()
+              + "-"
+              + owner.lastId());
     }
     Registration taken = kryo.getRegistration(id);
     if (taken != null && taken.getType() != type) {
-      throw new IllegalStateException("wire id " + id + " is taken by "
-          + taken.getType().getName() + ", cannot register " + type.getName());
+      throw new IllegalStateException(
+          "wire id "
+              + id
+              + " is taken by "
+              + taken.getType().getName()
+              + ", cannot register "
+              + type.getName());
     }
   }
 }

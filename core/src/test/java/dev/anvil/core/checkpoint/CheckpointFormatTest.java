@@ -32,20 +32,40 @@ class CheckpointFormatTest {
       v[i] = i * 1e-3f;
     }
     params[0] = -0.0f;
-    params[1] = Float.intBitsToFloat(0x7FC12345);  // a quiet NaN with a payload
+    params[1] = Float.intBitsToFloat(0x7FC12345); // a quiet NaN with a payload
     params[2] = Float.MIN_VALUE;
     params[3] = Float.NEGATIVE_INFINITY;
-    List<EpochReport> history = List.of(new EpochReport(1, 235, 0.61, 0.52, 0.81),
-        new EpochReport(2, 470, 0.43, 0.47, null), new EpochReport(2.5, 587, 0.4, 0.45, 0.84));
-    return new Checkpoint("job-é", SPEC, 3, "fp-" + "ab".repeat(32), "java",
-        new TrainingState(587, params, new OptimizerState(587, new float[][] {m, v})), 0.4375,
-        history, 12.75, 117);
+    List<EpochReport> history =
+        List.of(
+            new EpochReport(1, 235, 0.61, 0.52, 0.81),
+            new EpochReport(2, 470, 0.43, 0.47, null),
+            new EpochReport(2.5, 587, 0.4, 0.45, 0.84));
+    return new Checkpoint(
+        "job-é",
+        SPEC,
+        3,
+        "fp-" + "ab".repeat(32),
+        "java",
+        new TrainingState(587, params, new OptimizerState(587, new float[][] {m, v})),
+        0.4375,
+        history,
+        12.75,
+        117);
   }
 
   private static Checkpoint small() {
-    return new Checkpoint("j", "job { }", 1, "fp", "native",
-        new TrainingState(3, new float[] {1.5f, -2f}, new OptimizerState(3, new float[][] {
-            {0.25f, 0f}})), 0.625, List.of(new EpochReport(1, 3, 0.5, 0.4, null)), 0.75, 1);
+    return new Checkpoint(
+        "j",
+        "job { }",
+        1,
+        "fp",
+        "native",
+        new TrainingState(
+            3, new float[] {1.5f, -2f}, new OptimizerState(3, new float[][] {{0.25f, 0f}})),
+        0.625,
+        List.of(new EpochReport(1, 3, 0.5, 0.4, null)),
+        0.75,
+        1);
   }
 
   private static void assertSameCheckpoint(Checkpoint expected, Checkpoint actual) {
@@ -55,18 +75,21 @@ class CheckpointFormatTest {
     assertEquals(expected.dataFingerprint(), actual.dataFingerprint());
     assertEquals(expected.kernel(), actual.kernel());
     assertEquals(expected.round(), actual.round());
-    assertEquals(Double.doubleToRawLongBits(expected.loss()),
-        Double.doubleToRawLongBits(actual.loss()), "loss");
+    assertEquals(
+        Double.doubleToRawLongBits(expected.loss()),
+        Double.doubleToRawLongBits(actual.loss()),
+        "loss");
     assertArrayEquals(bits(expected.state().params()), bits(actual.state().params()), "params");
     OptimizerState o = expected.state().optimizer();
     assertEquals(o.steps(), actual.state().optimizer().steps());
     assertEquals(o.slots().length, actual.state().optimizer().slots().length);
     for (int i = 0; i < o.slots().length; i++) {
-      assertArrayEquals(bits(o.slots()[i]), bits(actual.state().optimizer().slots()[i]),
-          "slot " + i);
+      assertArrayEquals(
+          bits(o.slots()[i]), bits(actual.state().optimizer().slots()[i]), "slot " + i);
     }
     assertEquals(expected.history(), actual.history());
-    assertEquals(Double.doubleToRawLongBits(expected.epochLossSum()),
+    assertEquals(
+        Double.doubleToRawLongBits(expected.epochLossSum()),
         Double.doubleToRawLongBits(actual.epochLossSum()));
     assertEquals(expected.epochRounds(), actual.epochRounds());
   }
@@ -106,8 +129,18 @@ class CheckpointFormatTest {
 
   @Test
   void emptyStateRoundTrips() {
-    Checkpoint c = new Checkpoint("", "", 0, "", "", new TrainingState(0, new float[0],
-        new OptimizerState(0, new float[0][])), Double.NaN, List.of(), 0, 0);
+    Checkpoint c =
+        new Checkpoint(
+            "",
+            "",
+            0,
+            "",
+            "",
+            new TrainingState(0, new float[0], new OptimizerState(0, new float[0][])),
+            Double.NaN,
+            List.of(),
+            0,
+            0);
     assertSameCheckpoint(c, CheckpointFormat.decode(CheckpointFormat.encode(c)));
   }
 
@@ -122,10 +155,16 @@ class CheckpointFormatTest {
     b.putInt(2).put("fp".getBytes(StandardCharsets.UTF_8));
     b.putInt(6).put("native".getBytes(StandardCharsets.UTF_8));
     b.putLong(3).putDouble(0.625);
-    b.putInt(2).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f)
+    b.putInt(2)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putFloat(1.5f)
+        .putFloat(-2f)
         .order(ByteOrder.BIG_ENDIAN);
     b.putLong(3).putInt(1);
-    b.putInt(2).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.25f).putFloat(0f)
+    b.putInt(2)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putFloat(0.25f)
+        .putFloat(0f)
         .order(ByteOrder.BIG_ENDIAN);
     b.putInt(1).putDouble(1).putLong(3).putDouble(0.5).putDouble(0.4).put((byte) 0).putDouble(0);
     b.putDouble(0.75).putLong(1);
@@ -145,7 +184,9 @@ class CheckpointFormatTest {
         flipped[i] ^= (byte) (1 << bit);
         int at = i;
         int b = bit;
-        assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(flipped),
+        assertThrows(
+            CorruptCheckpointException.class,
+            () -> CheckpointFormat.decode(flipped),
             () -> "byte " + at + " bit " + b + " of " + bytes.length);
       }
     }
@@ -154,13 +195,24 @@ class CheckpointFormatTest {
   @Test
   void bitFlipsInALargeCheckpointAreRefusedAsAChecksumMismatch() {
     byte[] bytes = CheckpointFormat.encode(large());
-    int[] positions = {9, 20, 100, bytes.length / 2, bytes.length / 2 + 1, bytes.length - 33,
-        bytes.length - 32, bytes.length - 1};
+    int[] positions = {
+      9,
+      20,
+      100,
+      bytes.length / 2,
+      bytes.length / 2 + 1,
+      bytes.length - 33,
+      bytes.length - 32,
+      bytes.length - 1
+    };
     for (int at : positions) {
       byte[] flipped = bytes.clone();
       flipped[at] ^= 0x10;
-      CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
-          () -> CheckpointFormat.decode(flipped), "byte " + at);
+      CorruptCheckpointException e =
+          assertThrows(
+              CorruptCheckpointException.class,
+              () -> CheckpointFormat.decode(flipped),
+              "byte " + at);
       assertTrue(e.getMessage().contains("SHA-256 does not match"), e.getMessage());
     }
   }
@@ -170,11 +222,14 @@ class CheckpointFormatTest {
     byte[] bytes = CheckpointFormat.encode(small());
     for (int length = 0; length < bytes.length; length++) {
       byte[] cut = Arrays.copyOf(bytes, length);
-      assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(cut),
+      assertThrows(
+          CorruptCheckpointException.class,
+          () -> CheckpointFormat.decode(cut),
           "cut to " + length + " of " + bytes.length + " bytes");
     }
     byte[] large = CheckpointFormat.encode(large());
-    assertThrows(CorruptCheckpointException.class,
+    assertThrows(
+        CorruptCheckpointException.class,
         () -> CheckpointFormat.decode(Arrays.copyOf(large, large.length / 2)));
   }
 
@@ -182,8 +237,10 @@ class CheckpointFormatTest {
   void aNewerVersionIsRefusedByNumber() throws Exception {
     byte[] bytes = CheckpointFormat.encode(small());
     int newer = CheckpointFormat.VERSION + 1;
-    CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
-        () -> CheckpointFormat.decode(withVersion(bytes, newer)));
+    CorruptCheckpointException e =
+        assertThrows(
+            CorruptCheckpointException.class,
+            () -> CheckpointFormat.decode(withVersion(bytes, newer)));
     assertTrue(e.getMessage().contains("format version " + newer), e.getMessage());
     assertTrue(e.getMessage().contains("newer Anvil"), e.getMessage());
 
@@ -195,12 +252,12 @@ class CheckpointFormatTest {
   void aWrongMagicIsRefused() {
     byte[] bytes = CheckpointFormat.encode(small());
     bytes[7] = 'Q';
-    CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
-        () -> CheckpointFormat.decode(bytes));
+    CorruptCheckpointException e =
+        assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(bytes));
     assertTrue(e.getMessage().contains("not an Anvil checkpoint"), e.getMessage());
 
-    byte[] text = "{\"job\": \"not a checkpoint at all, just some JSON\"}"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] text =
+        "{\"job\": \"not a checkpoint at all, just some JSON\"}".getBytes(StandardCharsets.UTF_8);
     assertThrows(CorruptCheckpointException.class, () -> CheckpointFormat.decode(text));
   }
 
@@ -208,10 +265,12 @@ class CheckpointFormatTest {
   void checksumIsTheHexSha256OfTheBytes() throws Exception {
     byte[] bytes = CheckpointFormat.encode(large());
     String checksum = CheckpointFormat.checksum(bytes);
-    assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)),
-        checksum);
+    assertEquals(
+        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)), checksum);
     assertTrue(checksum.matches("[0-9a-f]{64}"), checksum);
-    assertEquals(checksum, CheckpointFormat.checksum(CheckpointFormat.encode(large())),
+    assertEquals(
+        checksum,
+        CheckpointFormat.checksum(CheckpointFormat.encode(large())),
         "encoding is deterministic");
   }
 

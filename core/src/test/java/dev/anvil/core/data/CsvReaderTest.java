@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CsvReaderTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path csv(String text) throws Exception {
     Path file = dir.resolve("d.csv");
@@ -41,49 +40,63 @@ class CsvReaderTest {
 
   @Test
   void raggedRowIsRejectedWithItsLine() throws Exception {
-    DataException e = assertThrows(DataException.class,
-        () -> CsvReader.read(csv("1,2,0\n3,4\n"), "2"));
-    assertEquals(dir.resolve("d.csv") + " line 2 has 2 columns, expected 3 like the first line",
+    DataException e =
+        assertThrows(DataException.class, () -> CsvReader.read(csv("1,2,0\n3,4\n"), "2"));
+    assertEquals(
+        dir.resolve("d.csv") + " line 2 has 2 columns, expected 3 like the first line",
         e.getMessage());
   }
 
   @Test
   void nonNumericValueIsRejectedWithLineAndColumn() throws Exception {
-    DataException e = assertThrows(DataException.class,
-        () -> CsvReader.read(csv("x,y,label\n1,2,0\n3,abc,1\n"), "label"));
+    DataException e =
+        assertThrows(
+            DataException.class, () -> CsvReader.read(csv("x,y,label\n1,2,0\n3,abc,1\n"), "label"));
     assertEquals(dir.resolve("d.csv") + " line 3 column 1 is not a number", e.getMessage());
   }
 
   @Test
   void labelIndexOutOfRangeIsRejected() throws Exception {
-    DataException e = assertThrows(DataException.class,
-        () -> CsvReader.read(csv("1,2,0\n3,4,1\n"), "3"));
-    assertEquals("job.data.label-column = 3: " + dir.resolve("d.csv") + " has 3 columns, so"
-        + " the index must be from 0 to 2", e.getMessage());
+    DataException e =
+        assertThrows(DataException.class, () -> CsvReader.read(csv("1,2,0\n3,4,1\n"), "3"));
+    assertEquals(
+        "job.data.label-column = 3: "
+            + dir.resolve("d.csv")
+            + " has 3 columns, so"
+            + " the index must be from 0 to 2",
+        e.getMessage());
   }
 
   @Test
   void unknownLabelNameIsRejectedWithoutQuotingTheFile() throws Exception {
-    DataException e = assertThrows(DataException.class,
-        () -> CsvReader.read(csv("a,b,c\n1,2,0\n3,4,1\n"), "class"));
-    assertEquals("job.data.label-column = \"class\": " + dir.resolve("d.csv")
-        + " has no column of that name in its header row of 3 columns", e.getMessage());
+    DataException e =
+        assertThrows(
+            DataException.class, () -> CsvReader.read(csv("a,b,c\n1,2,0\n3,4,1\n"), "class"));
+    assertEquals(
+        "job.data.label-column = \"class\": "
+            + dir.resolve("d.csv")
+            + " has no column of that name in its header row of 3 columns",
+        e.getMessage());
   }
 
   @Test
   void theProbeChecksTheFirstRowsOnly() throws Exception {
     CsvReader.probe(csv("x,y,label\n1,2,0\n" + "oops\n".repeat(10)), "label");
-    DataException header = assertThrows(DataException.class,
-        () -> CsvReader.probe(csv("x,y,label\n1,2,0\n"), "class"));
+    DataException header =
+        assertThrows(
+            DataException.class, () -> CsvReader.probe(csv("x,y,label\n1,2,0\n"), "class"));
     assertTrue(header.getMessage().contains("has no column of that name"), header::getMessage);
-    DataException row = assertThrows(DataException.class,
-        () -> CsvReader.probe(csv("x,y,label\n1,secret,0\n"), "label"));
+    DataException row =
+        assertThrows(
+            DataException.class, () -> CsvReader.probe(csv("x,y,label\n1,secret,0\n"), "label"));
     assertEquals(dir.resolve("d.csv") + " line 2 column 1 is not a number", row.getMessage());
-    DataException empty = assertThrows(DataException.class,
-        () -> CsvReader.probe(csv("x,y,label\n"), "label"));
+    DataException empty =
+        assertThrows(DataException.class, () -> CsvReader.probe(csv("x,y,label\n"), "label"));
     assertTrue(empty.getMessage().contains("holds no data row"), empty::getMessage);
-    DataException longLine = assertThrows(DataException.class,
-        () -> CsvReader.probe(csv("1".repeat(CsvReader.PROBE_BYTES + 10)), "0"));
+    DataException longLine =
+        assertThrows(
+            DataException.class,
+            () -> CsvReader.probe(csv("1".repeat(CsvReader.PROBE_BYTES + 10)), "0"));
     assertTrue(longLine.getMessage().contains("longer than"), longLine::getMessage);
   }
 }

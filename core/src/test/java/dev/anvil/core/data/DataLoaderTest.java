@@ -22,17 +22,16 @@ class DataLoaderTest {
 
   @Test
   void anotherSeedGivesOtherData() {
-    String a = DataLoader.load(new DataSpec.Synthetic(500, 6, 4, 9, 0.2), 0).train()
-        .fingerprint();
-    String b = DataLoader.load(new DataSpec.Synthetic(500, 6, 4, 10, 0.2), 0).train()
-        .fingerprint();
+    String a = DataLoader.load(new DataSpec.Synthetic(500, 6, 4, 9, 0.2), 0).train().fingerprint();
+    String b = DataLoader.load(new DataSpec.Synthetic(500, 6, 4, 10, 0.2), 0).train().fingerprint();
     assertNotEquals(a, b);
   }
 
   @Test
   void syntheticFingerprintIsPinned() {
     // Moves only if the generator changes, which changes every synthetic job's result.
-    assertEquals("a1263159d141466431786e2c97aa444755234c8b9f8e4b4c9f98ffd947ad79e7",
+    assertEquals(
+        "a1263159d141466431786e2c97aa444755234c8b9f8e4b4c9f98ffd947ad79e7",
         DataLoader.load(new DataSpec.Synthetic(500, 6, 4, 9, 0.2), 0).train().fingerprint());
   }
 }

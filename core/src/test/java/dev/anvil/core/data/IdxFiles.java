@@ -34,8 +34,9 @@ final class IdxFiles {
       Files.write(file, bytes);
       return;
     }
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(
-        file.resolveSibling(file.getFileName() + ".gz")))) {
+    try (OutputStream out =
+        new GZIPOutputStream(
+            Files.newOutputStream(file.resolveSibling(file.getFileName() + ".gz")))) {
       out.write(bytes);
     }
   }

@@ -14,8 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class IdxReaderTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
@@ -47,8 +46,11 @@ class IdxReaderTest {
     bytes[3] = 0x01;
     Files.write(dir.resolve("train-images-idx3-ubyte"), bytes);
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("train-images-idx3-ubyte does not start with the IDX"
-        + " magic number 0x00000803"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "train-images-idx3-ubyte does not start with the IDX" + " magic number 0x00000803"),
+        e.getMessage());
     assertFalse(e.getMessage().contains("0x00000801"), "quotes the file: " + e.getMessage());
   }
 
@@ -58,8 +60,12 @@ class IdxReaderTest {
     byte[] bytes = IdxFiles.images(20, 2, 3, 1);
     Files.write(dir.resolve("train-images-idx3-ubyte"), Arrays.copyOf(bytes, bytes.length - 5));
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("is truncated: its header announces 20 images of 2x3"
-        + " pixels (120 bytes of data) but only 115 bytes follow"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "is truncated: its header announces 20 images of 2x3"
+                    + " pixels (120 bytes of data) but only 115 bytes follow"),
+        e.getMessage());
   }
 
   @Test
@@ -67,8 +73,12 @@ class IdxReaderTest {
     IdxFiles.folder(dir, false);
     Files.write(dir.resolve("t10k-labels-idx1-ubyte"), new byte[] {0, 0, 8});
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("t10k-labels-idx1-ubyte is truncated: 3 bytes, shorter"
-        + " than the 8-byte IDX header"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "t10k-labels-idx1-ubyte is truncated: 3 bytes, shorter"
+                    + " than the 8-byte IDX header"),
+        e.getMessage());
   }
 
   @Test
@@ -77,8 +87,10 @@ class IdxReaderTest {
     byte[] bytes = IdxFiles.labels(20, 4);
     Files.write(dir.resolve("train-labels-idx1-ubyte"), Arrays.copyOf(bytes, bytes.length + 2));
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("has 2 bytes after the 20 labels its header announces:"
-        + " size mismatch"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains("has 2 bytes after the 20 labels its header announces:" + " size mismatch"),
+        e.getMessage());
   }
 
   @Test
@@ -86,8 +98,10 @@ class IdxReaderTest {
     IdxFiles.folder(dir, false);
     Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxFiles.labels(19, 4));
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("holds 20 images but") && e.getMessage()
-        .contains("holds 19 labels: the counts must be equal"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("holds 20 images but")
+            && e.getMessage().contains("holds 19 labels: the counts must be equal"),
+        e.getMessage());
   }
 
   @Test
@@ -95,8 +109,9 @@ class IdxReaderTest {
     IdxFiles.folder(dir, false);
     Files.delete(dir.resolve("t10k-images-idx3-ubyte"));
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("has no t10k-images-idx3-ubyte or"
-        + " t10k-images-idx3-ubyte.gz"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("has no t10k-images-idx3-ubyte or" + " t10k-images-idx3-ubyte.gz"),
+        e.getMessage());
   }
 
   @Test
@@ -106,8 +121,10 @@ class IdxReaderTest {
     byte[] bytes = Files.readAllBytes(gz);
     Files.write(gz, Arrays.copyOf(bytes, bytes.length / 2));
     DataException e = assertThrows(DataException.class, () -> IdxReader.load(dir));
-    assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz is truncated: the gzip"
-        + " stream ends early"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains("train-images-idx3-ubyte.gz is truncated: the gzip" + " stream ends early"),
+        e.getMessage());
   }
 
   @Test

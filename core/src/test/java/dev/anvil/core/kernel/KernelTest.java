@@ -68,8 +68,8 @@ class KernelTest {
 
   @Test
   void javaKernelRespectsOffsetsAndLeadingDimensions() {
-    float[] a = {9, 1, 2, 9, 3, 4};      // 2x2 at offset 1 with lda 3: [[1,2],[3,4]]
-    float[] b = {5, 6, 0, 7, 8, 0};      // 2x2 with ldb 3: [[5,6],[7,8]]
+    float[] a = {9, 1, 2, 9, 3, 4}; // 2x2 at offset 1 with lda 3: [[1,2],[3,4]]
+    float[] b = {5, 6, 0, 7, 8, 0}; // 2x2 with ldb 3: [[5,6],[7,8]]
     float[] c = new float[5];
     JavaKernel.INSTANCE.gemm(false, false, 2, 2, 2, a, 1, 3, b, 0, 3, false, c, 1, 2);
     assertArrayEquals(new float[] {0, 19, 22, 43, 50}, c);
@@ -93,10 +93,9 @@ class KernelTest {
       assertEquals("native", Kernels.select(KernelChoice.NATIVE).name());
       assertEquals("native", Kernels.select(KernelChoice.AUTO).name());
     } else {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> Kernels.select(KernelChoice.NATIVE));
-      assertTrue(e.getMessage().contains("apt-get install libopenblas0-pthread"),
-          e.getMessage());
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> Kernels.select(KernelChoice.NATIVE));
+      assertTrue(e.getMessage().contains("apt-get install libopenblas0-pthread"), e.getMessage());
       assertEquals("java", Kernels.select(KernelChoice.AUTO).name());
     }
     assertEquals("java", Kernels.select(KernelChoice.JAVA).name());
@@ -106,8 +105,7 @@ class KernelTest {
   @Tag("native")
   void nativeKernelIsPresentAndMatchesTheReference() {
     Kernels.NativeProbe probe = Kernels.probeNative();
-    assertTrue(probe.available(), () -> "the full profile needs native BLAS: "
-        + probe.problem());
+    assertTrue(probe.available(), () -> "the full profile needs native BLAS: " + probe.problem());
     checkAgainstReference(probe.kernel());
   }
 }

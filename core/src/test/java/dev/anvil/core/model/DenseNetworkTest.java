@@ -30,7 +30,8 @@ class DenseNetworkTest {
         targets[i] = (float) rng.nextGaussian();
       }
     }
-    return regression ? new Dataset(ROWS, features, x, 0, null, 1, targets)
+    return regression
+        ? new Dataset(ROWS, features, x, 0, null, 1, targets)
         : new Dataset(ROWS, features, x, classes, labels, 0, null);
   }
 
@@ -67,13 +68,15 @@ class DenseNetworkTest {
 
   @Test
   void mlpTanhGradientMatchesFiniteDifferences() {
-    checkGradient(DenseNetwork.mlp(List.of(4, 5, 3), Activation.TANH, JavaKernel.INSTANCE),
+    checkGradient(
+        DenseNetwork.mlp(List.of(4, 5, 3), Activation.TANH, JavaKernel.INSTANCE),
         data(4, 3, false, 1));
   }
 
   @Test
   void deepMlpReluGradientMatchesFiniteDifferences() {
-    checkGradient(DenseNetwork.mlp(List.of(5, 7, 6, 4), Activation.RELU, JavaKernel.INSTANCE),
+    checkGradient(
+        DenseNetwork.mlp(List.of(5, 7, 6, 4), Activation.RELU, JavaKernel.INSTANCE),
         data(5, 4, false, 2));
   }
 
@@ -94,8 +97,7 @@ class DenseNetworkTest {
 
   @Test
   void parameterLayoutAndDescription() {
-    DenseNetwork m = DenseNetwork.mlp(List.of(784, 128, 10), Activation.RELU,
-        JavaKernel.INSTANCE);
+    DenseNetwork m = DenseNetwork.mlp(List.of(784, 128, 10), Activation.RELU, JavaKernel.INSTANCE);
     assertEquals(784 * 128 + 128 + 128 * 10 + 10, m.parameterCount());
     assertEquals("mlp 784-128-10 relu (101770 parameters)", m.describe());
     assertTrue(m.classifier());
@@ -121,8 +123,7 @@ class DenseNetworkTest {
     Kernel nativeKernel = Kernels.probeNative().kernel();
     assertTrue(nativeKernel != null, Kernels.probeNative()::problem);
     Dataset d = data(20, 5, false, 6);
-    DenseNetwork java = DenseNetwork.mlp(List.of(20, 30, 5), Activation.RELU,
-        JavaKernel.INSTANCE);
+    DenseNetwork java = DenseNetwork.mlp(List.of(20, 30, 5), Activation.RELU, JavaKernel.INSTANCE);
     DenseNetwork nat = DenseNetwork.mlp(List.of(20, 30, 5), Activation.RELU, nativeKernel);
     float[] params = new float[java.parameterCount()];
     java.initialize(params, 1);

@@ -23,9 +23,9 @@ class OptimizerTest {
     Sgd sgd = new Sgd(0.9, false, 0);
     float[] p = {0f};
     OptimizerState s = sgd.initialState(1);
-    s = sgd.step(p, new float[] {1f}, 1.0, s);   // v = g = 1
+    s = sgd.step(p, new float[] {1f}, 1.0, s); // v = g = 1
     assertEquals(-1f, p[0]);
-    s = sgd.step(p, new float[] {1f}, 1.0, s);   // v = 0.9 * 1 + 1 = 1.9
+    s = sgd.step(p, new float[] {1f}, 1.0, s); // v = 0.9 * 1 + 1 = 1.9
     assertEquals(-1f - 1.9f, p[0]);
     assertEquals(1.9f, s.slots()[0][0]);
   }
@@ -51,13 +51,13 @@ class OptimizerTest {
 
   @Test
   void schedules() {
-    LearningRateSchedule step = new LearningRateSchedule(new ScheduleSpec.Step(2, 0.5), 0.1,
-        100, 10);
+    LearningRateSchedule step =
+        new LearningRateSchedule(new ScheduleSpec.Step(2, 0.5), 0.1, 100, 10);
     assertEquals(0.1, step.at(19), 1e-15);
     assertEquals(0.05, step.at(20), 1e-15);
     assertEquals(0.025, step.at(45), 1e-15);
-    LearningRateSchedule cosine = new LearningRateSchedule(new ScheduleSpec.Cosine(0.01), 0.1,
-        101, 10);
+    LearningRateSchedule cosine =
+        new LearningRateSchedule(new ScheduleSpec.Cosine(0.01), 0.1, 101, 10);
     assertEquals(0.1, cosine.at(0), 1e-15);
     assertEquals(0.055, cosine.at(50), 1e-12);
     assertEquals(0.01, cosine.at(100), 1e-15);

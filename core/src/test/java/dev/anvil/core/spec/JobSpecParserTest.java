@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobSpecParserTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** A valid synthetic job; {@code extra} lines are appended inside {@code job { }}. */
   static String job(String... extra) {
@@ -27,12 +26,14 @@ class JobSpecParserTest {
           batch-size = 32
           logical-shards = 4
           rounds = 10
-        """ + String.join("\n", extra) + "\n}\n";
+        """
+        + String.join("\n", extra)
+        + "\n}\n";
   }
 
   private static List<Problem> problems(String text) {
-    JobSpecException e = assertThrows(JobSpecException.class,
-        () -> JobSpecParser.parse(text, "job.conf", null));
+    JobSpecException e =
+        assertThrows(JobSpecException.class, () -> JobSpecParser.parse(text, "job.conf", null));
     return e.problems();
   }
 
@@ -45,7 +46,8 @@ class JobSpecParserTest {
   @Test
   void theDocumentedExampleParsesIntoTypedRecords() throws Exception {
     Files.createDirectories(dir.resolve("fmnist"));
-    String text = """
+    String text =
+        """
         job {
           name = "fmnist-mlp"
           seed = 42
@@ -78,9 +80,12 @@ class JobSpecParserTest {
   void readsAJobFileAndResolvesDataPathsAgainstItsFolder() throws Exception {
     Files.writeString(dir.resolve("data.csv"), "1,2,0\n3,4,1\n");
     Path file = dir.resolve("job.conf");
-    Files.writeString(file, job().replace(
-        "data { type = synthetic, samples = 400, features = 8, classes = 3, seed = 2 }",
-        "data { type = csv, path = \"data.csv\", label-column = 2 }"));
+    Files.writeString(
+        file,
+        job()
+            .replace(
+                "data { type = synthetic, samples = 400, features = 8, classes = 3, seed = 2 }",
+                "data { type = csv, path = \"data.csv\", label-column = 2 }"));
     JobSpec spec = JobSpecParser.parse(file);
     assertEquals(new DataSpec.Csv(dir.resolve("data.csv"), "2", 0.1), spec.data());
   }
@@ -127,23 +132,26 @@ class JobSpecParserTest {
   @Test
   void neitherEpochsNorRoundsIsRejected() {
     Problem p = only(job().replace("rounds = 10", ""));
-    assertEquals("job.epochs | job.rounds = missing: give exactly one of epochs and rounds",
-        p.toString());
+    assertEquals(
+        "job.epochs | job.rounds = missing: give exactly one of epochs and rounds", p.toString());
   }
 
   @Test
   void unknownModelTypeListsTheAllowedOnes() {
-    Problem p = only(job().replace("type = mlp, layers = [8, 16, 3], activation = relu",
-        "type = cnn"));
-    assertEquals("job.model.type = \"cnn\": must be one of mlp | softmax | linear | class",
-        p.toString());
+    Problem p =
+        only(job().replace("type = mlp, layers = [8, 16, 3], activation = relu", "type = cnn"));
+    assertEquals(
+        "job.model.type = \"cnn\": must be one of mlp | softmax | linear | class", p.toString());
   }
 
   @Test
   void missingDataFolderIsRejected() {
-    Problem p = only(job().replace(
-        "type = synthetic, samples = 400, features = 8, classes = 3, seed = 2",
-        "type = idx, path = \"/no/such/folder\""));
+    Problem p =
+        only(
+            job()
+                .replace(
+                    "type = synthetic, samples = 400, features = 8, classes = 3, seed = 2",
+                    "type = idx, path = \"/no/such/folder\""));
     assertEquals("job.data.path", p.path());
     assertEquals("\"/no/such/folder\"", p.value());
     assertTrue(p.expected().contains("/no/such/folder is not a folder"), p.expected());
@@ -152,8 +160,11 @@ class JobSpecParserTest {
 
   @Test
   void hoconSyntaxErrorNamesItsLine() {
-    JobSpecException e = assertThrows(JobSpecException.class,
-        () -> JobSpecParser.parse("job {\n  name = \"x\"\n  seed = [1,\n}\n", "bad.conf", null));
+    JobSpecException e =
+        assertThrows(
+            JobSpecException.class,
+            () ->
+                JobSpecParser.parse("job {\n  name = \"x\"\n  seed = [1,\n}\n", "bad.conf", null));
     Problem p = e.problems().get(0);
     assertEquals("job file", p.path());
     assertEquals("line 4", p.value());
@@ -163,38 +174,55 @@ class JobSpecParserTest {
 
   @Test
   void misspelledKeyIsReportedAsUnknownWithTheAllowedKeys() {
-    Problem p = only(job().replace("learning-rate = 0.1", "learning-rate = 0.1, learning_rate = 1"));
+    Problem p =
+        only(job().replace("learning-rate = 0.1", "learning-rate = 0.1, learning_rate = 1"));
     assertEquals("job.optimizer.learning_rate", p.path());
-    assertTrue(p.expected().startsWith("unknown key; allowed here: learning-rate, momentum"),
+    assertTrue(
+        p.expected().startsWith("unknown key; allowed here: learning-rate, momentum"),
         p.expected());
   }
 
   @Test
   void everyProblemIsReportedAtOnce() {
-    List<Problem> p = problems(job()
-        .replace("learning-rate = 0.1", "learning-rate = -1")
-        .replace("logical-shards = 4", "logical-shards = 0")
-        .replace("name = \"t\"", "name = \"bad name!\""));
-    assertEquals(List.of("job.name", "job.optimizer.learning-rate", "job.logical-shards"),
+    List<Problem> p =
+        problems(
+            job()
+                .replace("learning-rate = 0.1", "learning-rate = -1")
+                .replace("logical-shards = 4", "logical-shards = 0")
+                .replace("name = \"t\"", "name = \"bad name!\""));
+    assertEquals(
+        List.of("job.name", "job.optimizer.learning-rate", "job.logical-shards"),
         p.stream().map(Problem::path).toList());
   }
 
   @Test
   void wrongTypesAreReportedNotThrown() {
-    List<Problem> p = problems(job()
-        .replace("batch-size = 32", "batch-size = \"many\"")
-        .replace("layers = [8, 16, 3]", "layers = [8, -16, 3.5]"));
-    assertEquals(List.of("job.model.layers[1]", "job.model.layers[2]", "job.batch-size"),
+    List<Problem> p =
+        problems(
+            job()
+                .replace("batch-size = 32", "batch-size = \"many\"")
+                .replace("layers = [8, 16, 3]", "layers = [8, -16, 3.5]"));
+    assertEquals(
+        List.of("job.model.layers[1]", "job.model.layers[2]", "job.batch-size"),
         p.stream().map(Problem::path).toList());
   }
 
   @Test
   void missingSectionsAreReported() {
-    JobSpecException e = assertThrows(JobSpecException.class,
-        () -> JobSpecParser.parse("job { name = x }", "j", null));
+    JobSpecException e =
+        assertThrows(
+            JobSpecException.class, () -> JobSpecParser.parse("job { name = x }", "j", null));
     List<String> paths = e.problems().stream().map(Problem::path).toList();
-    assertTrue(paths.containsAll(List.of("job.model", "job.data", "job.optimizer",
-        "job.logical-shards", "job.batch-size", "job.epochs | job.rounds")), paths.toString());
+    assertTrue(
+        paths.containsAll(
+            List.of(
+                "job.model",
+                "job.data",
+                "job.optimizer",
+                "job.logical-shards",
+                "job.batch-size",
+                "job.epochs | job.rounds")),
+        paths.toString());
   }
 
   @Test
@@ -215,12 +243,18 @@ class JobSpecParserTest {
 
   @Test
   void adamCosineAndIncrementalCheckpointsParse() {
-    JobSpec spec = JobSpecParser.parse(job(
-        "schedule { type = cosine, final-learning-rate = 0.001 }",
-        "checkpoint { every-rounds = 10, mode = incremental }",
-        "kernel = java", "clip-norm = 5").replace(
-        "type = sgd, learning-rate = 0.1, momentum = 0.9", "type = adam, learning-rate = 0.01"),
-        "j", null);
+    JobSpec spec =
+        JobSpecParser.parse(
+            job(
+                    "schedule { type = cosine, final-learning-rate = 0.001 }",
+                    "checkpoint { every-rounds = 10, mode = incremental }",
+                    "kernel = java",
+                    "clip-norm = 5")
+                .replace(
+                    "type = sgd, learning-rate = 0.1, momentum = 0.9",
+                    "type = adam, learning-rate = 0.01"),
+            "j",
+            null);
     assertEquals(new OptimizerSpec.Adam(0.01, 0.9, 0.999, 1e-8, 0), spec.optimizer());
     assertEquals(new ScheduleSpec.Cosine(0.001), spec.schedule());
     assertEquals(new CheckpointSpec(10, CheckpointSpec.Mode.INCREMENTAL), spec.checkpoint());

@@ -22,8 +22,11 @@ class FashionMnistTest {
 
   private static TrainingResult run(String example) {
     JobSpec spec = JobSpecParser.parse(LocalTrainerTest.EXAMPLES.resolve(example));
-    return new LocalTrainer(PreparedJob.prepare(spec, example),
-        Runtime.getRuntime().availableProcessors(), TrainingListener.NONE).run(0);
+    return new LocalTrainer(
+            PreparedJob.prepare(spec, example),
+            Runtime.getRuntime().availableProcessors(),
+            TrainingListener.NONE)
+        .run(0);
   }
 
   @Test

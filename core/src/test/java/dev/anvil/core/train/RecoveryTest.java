@@ -17,8 +17,11 @@ class RecoveryTest {
     assertEquals(460, r.stallMillis());
     assertEquals(1400, r.redispatchedMillis());
     String json = r.toJson();
-    assertTrue(json.contains("\"detectMillis\": 400") && json.contains("\"stallMillis\": 460")
-        && json.contains("\"recoveryMillis\": 50") && json.contains("\"lastHeardMillis\": 1000"),
+    assertTrue(
+        json.contains("\"detectMillis\": 400")
+            && json.contains("\"stallMillis\": 460")
+            && json.contains("\"recoveryMillis\": 50")
+            && json.contains("\"lastHeardMillis\": 1000"),
         json);
   }
 

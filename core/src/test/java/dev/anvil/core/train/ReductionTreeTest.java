@@ -31,13 +31,14 @@ class ReductionTreeTest {
   }
 
   /** Root sum when the shards are split among workers as {@code plan} says. */
-  private static GradientSum reduceWithPlan(ReductionTree tree, float[][] leaves,
-      List<List<TreeNode>> plan) {
+  private static GradientSum reduceWithPlan(
+      ReductionTree tree, float[][] leaves, List<List<TreeNode>> plan) {
     TreeMap<TreeNode, GradientSum> sums = new TreeMap<>();
     for (List<TreeNode> worker : plan) {
       for (TreeNode node : worker) {
-        sums.put(node, tree.reduce(node, n -> n.level() == 0 ? leafSum(leaves, n.index())
-            : null, g -> {}));
+        sums.put(
+            node,
+            tree.reduce(node, n -> n.level() == 0 ? leafSum(leaves, n.index()) : null, g -> {}));
       }
     }
     return tree.reduce(tree.root(), sums::get, g -> {});
@@ -55,8 +56,10 @@ class ReductionTreeTest {
             assertEquals(next, node.from(), () -> "gap or overlap in " + cover);
             next = node.to(leaves);
             TreeNode parent = new TreeNode(node.level() + 1, node.index() / 2);
-            boolean parentInside = parent.from() >= from && parent.to(leaves) <= to
-                && parent.level() <= tree.root().level();
+            boolean parentInside =
+                parent.from() >= from
+                    && parent.to(leaves) <= to
+                    && parent.level() <= tree.root().level();
             assertTrue(!parentInside, () -> "not minimal: " + cover);
           }
           assertEquals(to, next);
@@ -70,8 +73,8 @@ class ReductionTreeTest {
     for (int leaves : new int[] {1, 2, 3, 5, 6, 7, 8, 13, 16, 24}) {
       ReductionTree tree = new ReductionTree(leaves);
       float[][] values = leaves(leaves, 257, leaves);
-      String reference = Digests.sha256(reduceWithPlan(tree, values,
-          List.of(List.of(tree.root()))).grad());
+      String reference =
+          Digests.sha256(reduceWithPlan(tree, values, List.of(List.of(tree.root()))).grad());
       for (int workers = 1; workers <= leaves + 2; workers++) {
         GradientSum sum = reduceWithPlan(tree, values, BlockPlan.balanced(tree, workers));
         assertEquals(reference, Digests.sha256(sum.grad()), "L=" + leaves + " W=" + workers);
@@ -84,8 +87,8 @@ class ReductionTreeTest {
   void arbitraryAssignmentsOfLeavesGiveTheSameBits() {
     ReductionTree tree = new ReductionTree(16);
     float[][] values = leaves(16, 1000, 99);
-    String reference = Digests.sha256(reduceWithPlan(tree, values,
-        BlockPlan.balanced(tree, 1)).grad());
+    String reference =
+        Digests.sha256(reduceWithPlan(tree, values, BlockPlan.balanced(tree, 1)).grad());
     SplitMix64 rng = new SplitMix64(5);
     for (int trial = 0; trial < 50; trial++) {
       List<List<TreeNode>> plan = new ArrayList<>();
@@ -95,8 +98,8 @@ class ReductionTreeTest {
         plan.add(tree.cover(from, to));
         from = to;
       }
-      assertEquals(reference, Digests.sha256(reduceWithPlan(tree, values, plan).grad()),
-          plan.toString());
+      assertEquals(
+          reference, Digests.sha256(reduceWithPlan(tree, values, plan).grad()), plan.toString());
     }
   }
 
@@ -122,7 +125,6 @@ class ReductionTreeTest {
     for (int i = 0; i < 3; i++) {
       expected[i] = ((values[0][i] + values[1][i]) + (values[2][i] + values[3][i])) + values[4][i];
     }
-    assertArrayEquals(expected, reduceWithPlan(tree, values, List.of(List.of(tree.root())))
-        .grad());
+    assertArrayEquals(expected, reduceWithPlan(tree, values, List.of(List.of(tree.root()))).grad());
   }
 }

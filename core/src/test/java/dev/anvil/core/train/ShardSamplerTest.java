@@ -38,16 +38,17 @@ class ShardSamplerTest {
     for (int shard = 0; shard < 10; shard++) {
       int[] classCounts = new int[10];
       for (int i : s.epochOrder(shard, 0)) {
-        classCounts[i / 100]++;  // samples 0..99 are class 0, and so on
+        classCounts[i / 100]++; // samples 0..99 are class 0, and so on
       }
-      assertTrue(Arrays.stream(classCounts).filter(c -> c > 0).count() >= 5,
+      assertTrue(
+          Arrays.stream(classCounts).filter(c -> c > 0).count() >= 5,
           "shard " + shard + " classes " + Arrays.toString(classCounts));
     }
   }
 
   @Test
   void eachEpochReshufflesEachShardAndLeftoversAreSkipped() {
-    ShardSampler s = new ShardSampler(3, 100, 4, 6);  // 25 per shard, 4 rounds, 1 left over
+    ShardSampler s = new ShardSampler(3, 100, 4, 6); // 25 per shard, 4 rounds, 1 left over
     assertEquals(4, s.roundsPerEpoch());
     int[] e0 = s.epochOrder(2, 0);
     int[] e1 = s.epochOrder(2, 1);
@@ -76,8 +77,8 @@ class ShardSamplerTest {
     ShardSampler s = new ShardSampler(42, 60000, 16, 16);
     assertEquals(234, s.roundsPerEpoch());
     assertArrayEquals(new int[] {30734, 27292, 18770, 27653}, Arrays.copyOf(s.minibatch(0, 0), 4));
-    assertArrayEquals(new int[] {49896, 47954, 24568, 4530},
-        Arrays.copyOf(s.minibatch(15, 1000), 4));
+    assertArrayEquals(
+        new int[] {49896, 47954, 24568, 4530}, Arrays.copyOf(s.minibatch(15, 1000), 4));
   }
 
   private static int[] sorted(int[] a) {

@@ -50,8 +50,14 @@ class KryoSerializerTest {
     PrepareJob prepare = new PrepareJob("job-1", 3, "job { name = x }", probe.ref());
     assertEquals(prepare, roundTrip(prepare));
 
-    ComputeNodes compute = new ComputeNodes("job-1", 3, 17, new float[] {1f, -2.5f, Float.NaN},
-        new TreeNode[] {new TreeNode(2, 1), TreeNode.leaf(7)}, probe.ref());
+    ComputeNodes compute =
+        new ComputeNodes(
+            "job-1",
+            3,
+            17,
+            new float[] {1f, -2.5f, Float.NaN},
+            new TreeNode[] {new TreeNode(2, 1), TreeNode.leaf(7)},
+            probe.ref());
     ComputeNodes back = (ComputeNodes) roundTrip(compute);
     assertArrayEquals(compute.params(), back.params());
     assertArrayEquals(compute.nodes(), back.nodes());
@@ -77,17 +83,19 @@ class KryoSerializerTest {
   void unregisteredTypeIsRefusedByName() {
     record Unregistered(int x) implements AnvilSerializable {}
     Serializer s = serialization.findSerializerFor(new Unregistered(1));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> s.toBinary(new Unregistered(1)));
-    assertTrue(e.getMessage().contains("Unregistered is not registered for the wire"),
-        e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.toBinary(new Unregistered(1)));
+    assertTrue(
+        e.getMessage().contains("Unregistered is not registered for the wire"), e.getMessage());
   }
 
   @Test
   void unknownRegistrationIdIsRefused() throws Exception {
     Serializer s = serialization.serializerFor(NodeResult.class);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> s.fromBinary(new byte[] {(byte) 0xE7, 0x07, 0, 0}));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> s.fromBinary(new byte[] {(byte) 0xE7, 0x07, 0, 0}));
     assertTrue(e.getMessage().startsWith("undecodable message: "), e.getMessage());
   }
 
@@ -98,16 +106,21 @@ class KryoSerializerTest {
     NodeResult r = new NodeResult("j", 1, 5, TreeNode.leaf(0), marker, 0.5, 16, "w", 1);
     Serializer s = serialization.findSerializerFor(r);
     byte[] bytes = s.toBinary(r);
-    byte[] pattern = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
-        .putFloat(1.25f).putFloat(2.5f).putFloat(3.75f).array();
+    byte[] pattern =
+        ByteBuffer.allocate(12)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(1.25f)
+            .putFloat(2.5f)
+            .putFloat(3.75f)
+            .array();
     int at = indexOf(bytes, pattern);
     assertTrue(at > 0 && bytes[at - 1] == 4, "length byte 3 + 1 precedes the floats");
     ByteArrayOutputStream hostile = new ByteArrayOutputStream();
     hostile.write(bytes, 0, at - 1);
     hostile.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07});
     hostile.write(bytes, at, bytes.length - at);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> s.fromBinary(hostile.toByteArray()));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.fromBinary(hostile.toByteArray()));
     assertTrue(e.getMessage().contains("hostile or corrupt length: float[] of"), e.getMessage());
   }
 
@@ -117,11 +130,10 @@ class KryoSerializerTest {
     byte[] bytes = s.toBinary(new String[] {"abc"});
     byte[] hostile = bytes.clone();
     int at = indexOf(bytes, new byte[] {'a', 'b', 'c'});
-    hostile[at - 1] = 0x7F;  // 126 bytes announced, 3 present
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> s.fromBinary(hostile));
-    assertTrue(e.getMessage().contains("hostile or corrupt length: String of 126"),
-        e.getMessage());
+    hostile[at - 1] = 0x7F; // 126 bytes announced, 3 present
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.fromBinary(hostile));
+    assertTrue(e.getMessage().contains("hostile or corrupt length: String of 126"), e.getMessage());
   }
 
   @Test
@@ -143,13 +155,14 @@ class KryoSerializerTest {
       big[i] = Float.intBitsToFloat(0x3f000000 + i * 7919);
     }
     big[3] = Float.NaN;
-    big[4] = Float.intBitsToFloat(0x7fc00123);  // a NaN with payload
+    big[4] = Float.intBitsToFloat(0x7fc00123); // a NaN with payload
     NodeResult r = new NodeResult("j", 1, 5, new TreeNode(4, 0), big, 1.5, 256, "w", 9);
     KryoSerializer s = (KryoSerializer) serialization.findSerializerFor(r);
     byte[] viaArray = s.toBinary(r);
 
-    ByteBuffer buf = ByteBuffer.allocateDirect(viaArray.length + 200)
-        .order(ByteOrder.LITTLE_ENDIAN);  // Artery's envelope buffers are little-endian
+    ByteBuffer buf =
+        ByteBuffer.allocateDirect(viaArray.length + 200)
+            .order(ByteOrder.LITTLE_ENDIAN); // Artery's envelope buffers are little-endian
     buf.position(57);
     s.toBinary(r, buf);
     assertEquals(57 + viaArray.length, buf.position(), "advanced by exactly the message");
@@ -188,15 +201,21 @@ class KryoSerializerTest {
     NodeResult r = new NodeResult("j", 1, 5, TreeNode.leaf(0), marker, 0.5, 16, "w", 1);
     KryoSerializer s = (KryoSerializer) serialization.findSerializerFor(r);
     byte[] bytes = s.toBinary(r);
-    byte[] pattern = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
-        .putFloat(1.25f).putFloat(2.5f).putFloat(3.75f).array();
+    byte[] pattern =
+        ByteBuffer.allocate(12)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(1.25f)
+            .putFloat(2.5f)
+            .putFloat(3.75f)
+            .array();
     int at = indexOf(bytes, pattern);
     byte[] hostile = bytes.clone();
-    hostile[at - 1] = 0x7F;  // 126 floats announced, 3 present
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> s.fromBinary(ByteBuffer.wrap(hostile), ""));
-    assertTrue(e.getMessage().contains("hostile or corrupt length: float[] of 126"),
-        e.getMessage());
+    hostile[at - 1] = 0x7F; // 126 floats announced, 3 present
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> s.fromBinary(ByteBuffer.wrap(hostile), ""));
+    assertTrue(
+        e.getMessage().contains("hostile or corrupt length: float[] of 126"), e.getMessage());
 
     ByteBuffer longer = ByteBuffer.allocate(bytes.length + 3);
     longer.put(bytes).put(new byte[] {1, 2, 3}).flip();

@@ -17,12 +17,13 @@ import java.util.concurrent.TimeUnit;
  * A service that trains its own model with Anvil inside its own JVM: it starts an embedded
  * PostgreSQL for the journal (a real service would point {@code anvil.persistence.url} at its
  * database), starts an Anvil node that forms a one-node cluster (give it seed nodes to join a
- * bigger one), submits a job naming {@link SoftmaxRegression}, follows its progress, and leaves
- * the cluster gracefully when it closes.
+ * bigger one), submits a job naming {@link SoftmaxRegression}, follows its progress, and leaves the
+ * cluster gracefully when it closes.
  */
 public final class EmbeddedService implements AutoCloseable {
   /** The job the service trains: its own model on a generated data set. */
-  static final String JOB = """
+  static final String JOB =
+      """
       job {
         name = "embedded-softmax"
         seed = 17
@@ -44,11 +45,10 @@ public final class EmbeddedService implements AutoCloseable {
   }
 
   /**
-   * Starts the database and the node (two worker slots, no HTTP API), keeping their files in
-   * {@code dir}. The node treats every job it gets as coming from elsewhere, so the service's
-   * own model class is on its allowed classes. {@link SingleNode} is the short way; with the
-   * service's own database it would be
-   * {@code AnvilNode.start(settings().database(url, user, password).build())}.
+   * Starts the database and the node (two worker slots, no HTTP API), keeping their files in {@code
+   * dir}. The node treats every job it gets as coming from elsewhere, so the service's own model
+   * class is on its allowed classes. {@link SingleNode} is the short way; with the service's own
+   * database it would be {@code AnvilNode.start(settings().database(url, user, password).build())}.
    */
   public static EmbeddedService start(Path dir) {
     return new EmbeddedService(SingleNode.start(dir, settings()));
@@ -56,10 +56,7 @@ public final class EmbeddedService implements AutoCloseable {
 
   /** The node's settings, all but the database. */
   static NodeSettings.Builder settings() {
-    return NodeSettings.builder()
-        .slots(2)
-        .httpOff()
-        .allowModelClasses(SoftmaxRegression.class);
+    return NodeSettings.builder().slots(2).httpOff().allowModelClasses(SoftmaxRegression.class);
   }
 
   public JobSpec spec() {
@@ -67,12 +64,12 @@ public final class EmbeddedService implements AutoCloseable {
   }
 
   /**
-   * Trains the service's model and returns the result; progress goes to {@code listener}, called
-   * on one of the node's actor threads (it must not block: {@link JobListener}).
+   * Trains the service's model and returns the result; progress goes to {@code listener}, called on
+   * one of the node's actor threads (it must not block: {@link JobListener}).
    */
   public TrainingResult train(JobListener listener, Duration timeout) throws Exception {
-    JobHandle job = anvil.node().submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2,
-        listener);
+    JobHandle job =
+        anvil.node().submit("embedded-softmax-" + System.currentTimeMillis(), spec(), 2, listener);
     return job.result().toCompletableFuture().get(timeout.toSeconds(), TimeUnit.SECONDS);
   }
 
@@ -90,20 +87,33 @@ public final class EmbeddedService implements AutoCloseable {
     Path dir = Path.of(args.length > 0 ? args[0] : "target/embedded-service");
     try (EmbeddedService service = start(dir)) {
       System.out.println("Anvil node up at " + service.node().address());
-      TrainingResult r = service.train(new JobListener() {
-        private long shown;
+      TrainingResult r =
+          service.train(
+              new JobListener() {
+                private long shown;
 
-        @Override
-        public void onProgress(long round, long total, double loss, double samplesPerSecond) {
-          if (round * 10 / total > shown) {
-            shown = round * 10 / total;
-            System.out.printf(Locale.ROOT, "round %d/%d, loss %.4f, %.0f samples/s%n", round,
-                total, loss, samplesPerSecond);
-          }
-        }
-      }, Duration.ofMinutes(5));
-      System.out.printf(Locale.ROOT, "%s: test accuracy %.4f, paramsSha256 %s%n", r.model(),
-          r.testAccuracy(), r.paramsSha256());
+                @Override
+                public void onProgress(
+                    long round, long total, double loss, double samplesPerSecond) {
+                  if (round * 10 / total > shown) {
+                    shown = round * 10 / total;
+                    System.out.printf(
+                        Locale.ROOT,
+                        "round %d/%d, loss %.4f, %.0f samples/s%n",
+                        round,
+                        total,
+                        loss,
+                        samplesPerSecond);
+                  }
+                }
+              },
+              Duration.ofMinutes(5));
+      System.out.printf(
+          Locale.ROOT,
+          "%s: test accuracy %.4f, paramsSha256 %s%n",
+          r.model(),
+          r.testAccuracy(),
+          r.paramsSha256());
     }
   }
 }

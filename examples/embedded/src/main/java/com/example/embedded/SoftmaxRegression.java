@@ -7,11 +7,11 @@ import dev.anvil.core.model.Evaluation;
 import dev.anvil.core.model.Model;
 
 /**
- * The service's own model: multinomial logistic regression written out in plain loops. Anvil
- * trains any {@link Model}; to keep the determinism contract a model computes with fixed-order
- * float arithmetic and {@link StrictMath} (never {@code Math.exp}, which may differ by an ulp
- * between JVMs), single-threaded. A job names it with
- * {@code model { type = class, class = "com.example.embedded.SoftmaxRegression" }}.
+ * The service's own model: multinomial logistic regression written out in plain loops. Anvil trains
+ * any {@link Model}; to keep the determinism contract a model computes with fixed-order float
+ * arithmetic and {@link StrictMath} (never {@code Math.exp}, which may differ by an ulp between
+ * JVMs), single-threaded. A job names it with {@code model { type = class, class =
+ * "com.example.embedded.SoftmaxRegression" }}.
  */
 public final class SoftmaxRegression implements Model {
   private final int features;
@@ -28,12 +28,12 @@ public final class SoftmaxRegression implements Model {
 
   @Override
   public int parameterCount() {
-    return classes * features + classes;  // weights, then biases
+    return classes * features + classes; // weights, then biases
   }
 
   @Override
   public void initialize(float[] params, long seed) {
-    java.util.Arrays.fill(params, 0f);  // convex: zeros are as good a start as any
+    java.util.Arrays.fill(params, 0f); // convex: zeros are as good a start as any
   }
 
   @Override
@@ -111,7 +111,12 @@ public final class SoftmaxRegression implements Model {
 
   @Override
   public String describe() {
-    return "softmax regression " + features + "->" + classes + " (" + parameterCount()
+    return "softmax regression "
+        + features
+        + "->"
+        + classes
+        + " ("
+        + parameterCount()
         + " parameters, the service's own)";
   }
 }

@@ -16,19 +16,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The parts of a request the API reads, parsed and checked without a server: a job's path, a
- * job id, the query, the worker count, the body and the job spec in it. A part that does not
- * pass is an {@link HttpError} (400; 413 for a body over the limit) that names the part and
- * says what is allowed. It never quotes what the client sent, which may be anything.
+ * The parts of a request the API reads, parsed and checked without a server: a job's path, a job
+ * id, the query, the worker count, the body and the job spec in it. A part that does not pass is an
+ * {@link HttpError} (400; 413 for a body over the limit) that names the part and says what is
+ * allowed. It never quotes what the client sent, which may be anything.
  */
 final class ApiRequest {
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final Pattern JOB_PATH = Pattern.compile("/api/jobs/([^/]+)(?:/([a-z]+))?");
-  private static final String JOB_IDS = "must be 1 to 100 letters, digits, '.', '_' or '-',"
-      + " starting with a letter or digit";
+  private static final String JOB_IDS =
+      "must be 1 to 100 letters, digits, '.', '_' or '-'," + " starting with a letter or digit";
+
   /** The query parameters any request may carry. */
   static final List<String> PARAMETERS = List.of("id", "workers", "reason");
+
   static final int MAX_WORKERS = 10_000;
+
   /** Most bytes of an oversized body read (and dropped) before answering. */
   static final long DRAIN_LIMIT = 16L << 20;
 
@@ -68,8 +71,8 @@ final class ApiRequest {
       int eq = pair.indexOf('=');
       String key = decode(eq < 0 ? pair : pair.substring(0, eq), "a query parameter's name");
       if (!PARAMETERS.contains(key)) {
-        throw new HttpError(400, "unknown parameter in the query; allowed: "
-            + String.join(", ", PARAMETERS));
+        throw new HttpError(
+            400, "unknown parameter in the query; allowed: " + String.join(", ", PARAMETERS));
       }
       out.put(key, eq < 0 ? "" : decode(pair.substring(eq + 1), key));
     }
@@ -91,9 +94,9 @@ final class ApiRequest {
 
   /**
    * The body as UTF-8, refused (413) past {@code maxBytes} whatever {@code declaredLength} (the
-   * Content-Length header, or null) says. An oversized body is read and dropped up to
-   * {@link #DRAIN_LIMIT} before the refusal, so that the client hears it instead of a reset
-   * connection. Closes {@code in}.
+   * Content-Length header, or null) says. An oversized body is read and dropped up to {@link
+   * #DRAIN_LIMIT} before the refusal, so that the client hears it instead of a reset connection.
+   * Closes {@code in}.
    */
   static String body(InputStream in, String declaredLength, long maxBytes) throws IOException {
     if (declaredLength != null) {
@@ -105,8 +108,7 @@ final class ApiRequest {
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     if (read(in, maxBytes, out) > maxBytes) {
-      throw new HttpError(413, "the body is larger than anvil.http.max-body-bytes = "
-          + maxBytes);
+      throw new HttpError(413, "the body is larger than anvil.http.max-body-bytes = " + maxBytes);
     }
     return out.toString(StandardCharsets.UTF_8);
   }
@@ -122,8 +124,8 @@ final class ApiRequest {
    */
   static JobSpec spec(String body, SpecRules rules) {
     if (body.isBlank()) {
-      throw new HttpError(400, "the body must be a job spec (HOCON or JSON), e.g."
-          + " {\"job\": {...}}");
+      throw new HttpError(
+          400, "the body must be a job spec (HOCON or JSON), e.g." + " {\"job\": {...}}");
     }
     try {
       return JobSpecParser.parseUntrusted(body, "the request body", rules);
@@ -133,8 +135,8 @@ final class ApiRequest {
   }
 
   /**
-   * Reads {@code in} up to {@link #DRAIN_LIMIT} bytes, keeping the first {@code keep} in
-   * {@code out}; returns how many it read, and closes {@code in}.
+   * Reads {@code in} up to {@link #DRAIN_LIMIT} bytes, keeping the first {@code keep} in {@code
+   * out}; returns how many it read, and closes {@code in}.
    */
   private static long read(InputStream in, long keep, ByteArrayOutputStream out)
       throws IOException {
@@ -157,8 +159,11 @@ final class ApiRequest {
     try {
       return URLDecoder.decode(raw, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new HttpError(400, what + ": malformed URL encoding (a '%' must be followed by"
-          + " two hexadecimal digits)");
+      throw new HttpError(
+          400,
+          what
+              + ": malformed URL encoding (a '%' must be followed by"
+              + " two hexadecimal digits)");
     }
   }
 }

@@ -14,17 +14,31 @@ import java.util.Set;
 /**
  * The HTTP API's bearer token. Given ({@code anvil.http.token} or {@code ANVIL_HTTP_TOKEN}), it
  * must be at least {@link #MIN_LENGTH} characters and no known placeholder. Not given, the node
- * takes the one in the token file ({@code anvil.http.token-file}, default
- * {@code ~/.anvil/http-token}), or creates that file (mode 0600, in a 0700 folder) with a new
- * token from {@link SecureRandom}: every node of a user on one machine shares it, and the CLI
- * reads the same file, so nothing needs to pass the token on a command line (where {@code ps}
- * would show it).
+ * takes the one in the token file ({@code anvil.http.token-file}, default {@code
+ * ~/.anvil/http-token}), or creates that file (mode 0600, in a 0700 folder) with a new token from
+ * {@link SecureRandom}: every node of a user on one machine shares it, and the CLI reads the same
+ * file, so nothing needs to pass the token on a command line (where {@code ps} would show it).
  */
 public final class ApiToken {
   static final int MIN_LENGTH = 16;
-  private static final Set<String> PLACEHOLDERS = Set.of("changeme", "change-me", "change_me",
-      "changeit", "secret", "password", "token", "anvil", "admin", "default", "example",
-      "replace-me", "replaceme", "todo", "xxx", "test");
+  private static final Set<String> PLACEHOLDERS =
+      Set.of(
+          "changeme",
+          "change-me",
+          "change_me",
+          "changeit",
+          "secret",
+          "password",
+          "token",
+          "anvil",
+          "admin",
+          "default",
+          "example",
+          "replace-me",
+          "replaceme",
+          "todo",
+          "xxx",
+          "test");
 
   private ApiToken() {}
 
@@ -34,18 +48,23 @@ public final class ApiToken {
   }
 
   /**
-   * Why {@code token} (given by the operator, under the name {@code key}) is refused, or null
-   * when it is fine. Never quotes the token.
+   * Why {@code token} (given by the operator, under the name {@code key}) is refused, or null when
+   * it is fine. Never quotes the token.
    */
   static String problem(String key, String token) {
     if (token.length() < MIN_LENGTH) {
-      return key + " is " + token.length() + " characters long: a token needs at least "
-          + MIN_LENGTH + " (e.g. openssl rand -base64 32)";
+      return key
+          + " is "
+          + token.length()
+          + " characters long: a token needs at least "
+          + MIN_LENGTH
+          + " (e.g. openssl rand -base64 32)";
     }
     String plain = token.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "");
     for (String p : PLACEHOLDERS) {
-      if (plain.replace(p, "").length() < 4) {  // the placeholder, repeated or decorated
-        return key + " is a placeholder, not a secret: generate one (e.g. openssl rand"
+      if (plain.replace(p, "").length() < 4) { // the placeholder, repeated or decorated
+        return key
+            + " is a placeholder, not a secret: generate one (e.g. openssl rand"
             + " -base64 32)";
       }
     }
@@ -69,9 +88,14 @@ public final class ApiToken {
       }
       return token;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read or create the HTTP API token file " + file
-          + " (" + e.getMessage() + "); set anvil.http.token-file to a writable place, or"
-          + " ANVIL_HTTP_TOKEN", e);
+      throw new IllegalStateException(
+          "cannot read or create the HTTP API token file "
+              + file
+              + " ("
+              + e.getMessage()
+              + "); set anvil.http.token-file to a writable place, or"
+              + " ANVIL_HTTP_TOKEN",
+          e);
     }
   }
 
@@ -92,11 +116,10 @@ public final class ApiToken {
     Path folder = file.toAbsolutePath().getParent();
     OwnerOnlyFiles.createFolder(folder);
     String token = OwnerOnlyFiles.newSecret(32);
-    Path temp = Files.createTempFile(folder, ".http-token", ".tmp",
-        OwnerOnlyFiles.fileAttribute());
+    Path temp = Files.createTempFile(folder, ".http-token", ".tmp", OwnerOnlyFiles.fileAttribute());
     try {
-      Files.writeString(temp, token + "\n", StandardCharsets.UTF_8,
-          StandardOpenOption.TRUNCATE_EXISTING);
+      Files.writeString(
+          temp, token + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
       // Another node of this user may have created it meanwhile: then its token stands.
       Files.createLink(file, temp);
     } catch (FileAlreadyExistsException e) {

@@ -12,9 +12,9 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * /api/cluster: the members this node sees (address, incarnation, status, roles, reachable),
- * each with the running jobs it coordinates and its workers in each. The jobs come from one
- * journal query; their placements from their coordinators, asked together.
+ * /api/cluster: the members this node sees (address, incarnation, status, roles, reachable), each
+ * with the running jobs it coordinates and its workers in each. The jobs come from one journal
+ * query; their placements from their coordinators, asked together.
  */
 final class ClusterResource {
   private final ActorSystem<?> system;
@@ -39,9 +39,14 @@ final class ClusterResource {
       e.put("reachable", !state.getUnreachable().contains(m));
       members.add(e);
     }
-    Placements.annotate(members, Placements.ask(system, records.overview().stream()
-        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList()));
-    return Answer.ok(Map.of("self", cluster.selfMember().address().hostPort(),
-        "members", members));
+    Placements.annotate(
+        members,
+        Placements.ask(
+            system,
+            records.overview().stream()
+                .filter(s -> Placements.running(s.state()))
+                .map(JobRecords.Status::jobId)
+                .toList()));
+    return Answer.ok(Map.of("self", cluster.selfMember().address().hostPort(), "members", members));
   }
 }

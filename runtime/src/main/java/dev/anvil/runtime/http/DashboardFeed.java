@@ -22,34 +22,42 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * What the dashboard shows, as one snapshot: the cluster's nodes (up, unreachable, down) with
- * their workers, every job's state and recent rounds, and a timeline of membership changes
- * (seen by this node since it started) and the jobs' recoveries (from the journal).
+ * What the dashboard shows, as one snapshot: the cluster's nodes (up, unreachable, down) with their
+ * workers, every job's state and recent rounds, and a timeline of membership changes (seen by this
+ * node since it started) and the jobs' recoveries (from the journal).
  */
 final class DashboardFeed {
   /** Rounds per job in a snapshot: about a second's worth of a fast job, for its loss curve. */
   private static final int CURVE_ROUNDS = 600;
+
   /** Jobs in a snapshot. */
   private static final int JOBS = 50;
+
   /** Membership changes kept for the timeline. */
   private static final int EVENTS = 200;
 
   private final ActorSystem<?> system;
   private final JobRecords records;
   private final Deque<Map<String, Object>> events = new ArrayDeque<>();
+
   /** Nodes removed from the cluster, by address, with when. */
   private final Map<String, Long> gone = new TreeMap<>();
 
   DashboardFeed(ActorSystem<?> system, JobRecords records) {
     this.system = system;
     this.records = records;
-    var listener = system.systemActorOf(Behaviors.<ClusterEvent.ClusterDomainEvent>receive(
-        (ctx, e) -> {
-          observe(e);
-          return Behaviors.same();
-        }), "dashboard-membership-" + System.nanoTime(), Props.empty());
-    Cluster.get(system).subscriptions().tell(Subscribe.create(listener,
-        ClusterEvent.ClusterDomainEvent.class));
+    var listener =
+        system.systemActorOf(
+            Behaviors.<ClusterEvent.ClusterDomainEvent>receive(
+                (ctx, e) -> {
+                  observe(e);
+                  return Behaviors.same();
+                }),
+            "dashboard-membership-" + System.nanoTime(),
+            Props.empty());
+    Cluster.get(system)
+        .subscriptions()
+        .tell(Subscribe.create(listener, ClusterEvent.ClusterDomainEvent.class));
   }
 
   private synchronized void observe(ClusterEvent.ClusterDomainEvent e) {
@@ -81,8 +89,14 @@ final class DashboardFeed {
     Map<String, Object> event = new LinkedHashMap<>();
     event.put("time", System.currentTimeMillis());
     event.put("kind", kind);
-    event.put("detail", "node " + m.address().hostPort() + " (incarnation "
-        + m.uniqueAddress().longUid() + ") " + kind);
+    event.put(
+        "detail",
+        "node "
+            + m.address().hostPort()
+            + " (incarnation "
+            + m.uniqueAddress().longUid()
+            + ") "
+            + kind);
     events.addFirst(event);
     while (events.size() > EVENTS) {
       events.removeLast();
@@ -91,9 +105,12 @@ final class DashboardFeed {
 
   /** The newest snapshot and when it was taken (nanoTime), shared by every dashboard. */
   private Map<String, Object> cached;
+
   private long cachedAt;
+
   /** Not this object's monitor: membership events take that one, and must never wait long. */
   private final Object cacheLock = new Object();
+
   private static final long FRESH_NANOS = 900_000_000L;
 
   /**
@@ -118,16 +135,24 @@ final class DashboardFeed {
     List<Map<String, Object>> nodes = members();
     List<Map<String, Object>> timeline = new ArrayList<>();
     synchronized (this) {
-      gone.forEach((address, since) -> nodes.add(Map.of("address", address, "status", "down",
-          "roles", List.of(), "workers", 0, "since", since)));
+      gone.forEach(
+          (address, since) ->
+              nodes.add(
+                  Map.of(
+                      "address", address, "status", "down", "roles", List.of(), "workers", 0,
+                      "since", since)));
       timeline.addAll(events);
     }
     out.put("nodes", nodes);
     List<JobRecords.Status> statuses = records.statuses(JOBS, CURVE_ROUNDS);
-    Map<String, JobProtocol.Placement> placements = Placements.ask(system, statuses.stream()
-        .filter(s -> Placements.running(s.state())).map(JobRecords.Status::jobId).toList());
-    Placements.annotate(nodes.stream().filter(n -> n.containsKey("uid")).toList(),
-        placements);
+    Map<String, JobProtocol.Placement> placements =
+        Placements.ask(
+            system,
+            statuses.stream()
+                .filter(s -> Placements.running(s.state()))
+                .map(JobRecords.Status::jobId)
+                .toList());
+    Placements.annotate(nodes.stream().filter(n -> n.containsKey("uid")).toList(), placements);
     List<Map<String, Object>> jobs = new ArrayList<>();
     for (JobRecords.Status s : statuses) {
       jobs.add(job(s, placements.get(s.jobId())));
@@ -165,8 +190,8 @@ final class DashboardFeed {
   private static Map<String, Object> job(JobRecords.Status s, JobProtocol.Placement placement) {
     Map<String, Object> job = JobRecords.describe(s);
     if (Placements.running(s.state())) {
-      job.put("placement", placement == null ? Placements.unknown()
-          : Placements.describe(placement));
+      job.put(
+          "placement", placement == null ? Placements.unknown() : Placements.describe(placement));
     }
     job.remove("recentRounds");
     job.put("rounds", s.recent());
@@ -187,7 +212,7 @@ final class DashboardFeed {
     try {
       return WorkerListing.byNode(system, Duration.ofSeconds(2));
     } catch (IllegalStateException e) {
-      return Map.of();  // the counts are left out of this snapshot; the next one tries again
+      return Map.of(); // the counts are left out of this snapshot; the next one tries again
     }
   }
 }

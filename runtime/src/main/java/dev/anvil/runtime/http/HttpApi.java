@@ -37,13 +37,14 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Every error is a 4xx (5xx when the node itself fails) with {"error": message}, never a stack
- * trace. Mutating requests need {@code Authorization: Bearer TOKEN} once a token is set. This
- * class sets up the server (HTTP or HTTPS, the probes' own port), passes each request through
- * the {@link RequestGuard}, routes it to its resource ({@link JobsResource},
- * {@link ClusterResource}, {@link MonitoringResource}) and sends the answer as JSON.
+ * trace. Mutating requests need {@code Authorization: Bearer TOKEN} once a token is set. This class
+ * sets up the server (HTTP or HTTPS, the probes' own port), passes each request through the {@link
+ * RequestGuard}, routes it to its resource ({@link JobsResource}, {@link ClusterResource}, {@link
+ * MonitoringResource}) and sends the answer as JSON.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
   /** Threads for requests besides the dashboards' streams. */
   private static final int THREADS = 16;
 
@@ -52,16 +53,23 @@ public final class HttpApi implements AutoCloseable {
   private final ActorSystem<?> system;
   private final HttpSettings settings;
   private final RequestGuard guard;
+
   /** The probes' own server (anvil.http.probe-port), or null. */
   private HttpServer probes;
+
   private final JobRecords records;
   private final ObjectMapper json = new ObjectMapper();
   private final JobsResource jobs;
   private final ClusterResource cluster;
   private final MonitoringResource monitoring;
 
-  private HttpApi(HttpServer server, ExecutorService executor, ActorSystem<?> system,
-      HttpSettings settings, DatabaseSettings db, IntSupplier workers,
+  private HttpApi(
+      HttpServer server,
+      ExecutorService executor,
+      ActorSystem<?> system,
+      HttpSettings settings,
+      DatabaseSettings db,
+      IntSupplier workers,
       Supplier<String> metrics) {
     this.server = server;
     this.executor = executor;
@@ -75,18 +83,22 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /**
-   * Starts the API of the node running {@code system}; {@code workers} counts the cluster's
-   * workers (a submission's default); {@code metrics} renders /metrics (Prometheus text).
+   * Starts the API of the node running {@code system}; {@code workers} counts the cluster's workers
+   * (a submission's default); {@code metrics} renders /metrics (Prometheus text).
    */
-  public static HttpApi start(ActorSystem<?> system, HttpSettings settings,
-      DatabaseSettings db, IntSupplier workers, Supplier<String> metrics) {
+  public static HttpApi start(
+      ActorSystem<?> system,
+      HttpSettings settings,
+      DatabaseSettings db,
+      IntSupplier workers,
+      Supplier<String> metrics) {
     // The JDK server reads these once, when it is first used; a JVM that set them keeps its own.
     // A client has 10 s to send its request (headers and body): slow ones cannot hold threads.
     System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "10");
     System.getProperties().putIfAbsent("sun.net.httpserver.maxReqHeaders", "64");
     HttpServer server = server(settings);
-    ExecutorService executor = Executors.newFixedThreadPool(Pages.EventStream.MAX + THREADS,
-        HttpApi::daemon);
+    ExecutorService executor =
+        Executors.newFixedThreadPool(Pages.EventStream.MAX + THREADS, HttpApi::daemon);
     HttpApi api = new HttpApi(server, executor, system, settings, db, workers, metrics);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
@@ -106,12 +118,18 @@ public final class HttpApi implements AutoCloseable {
         return HttpServer.create(at, 50);
       }
       HttpsServer https = HttpsServer.create(at, 50);
-      https.setHttpsConfigurator(new HttpsConfigurator(TlsFiles.sslContext(
-          settings.httpsFolder())));
+      https.setHttpsConfigurator(
+          new HttpsConfigurator(TlsFiles.sslContext(settings.httpsFolder())));
       return https;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot serve the HTTP API on " + settings.host() + ":"
-          + settings.port() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot serve the HTTP API on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -121,8 +139,14 @@ public final class HttpApi implements AutoCloseable {
     try {
       s = HttpServer.create(new InetSocketAddress(settings.host(), settings.probePort()), 8);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot serve the health probes on " + settings.host()
-          + ":" + settings.probePort() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot serve the health probes on "
+              + settings.host()
+              + ":"
+              + settings.probePort()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     s.setExecutor(Executors.newFixedThreadPool(2, HttpApi::daemon));
     s.createContext("/", x -> probe(x, x.getRequestURI().getRawPath()));
@@ -138,7 +162,9 @@ public final class HttpApi implements AutoCloseable {
 
   /** The API's base URL, http://host:port. */
   public String url() {
-    return (settings.httpsFolder() != null ? "https://" : "http://") + settings.host() + ":"
+    return (settings.httpsFolder() != null ? "https://" : "http://")
+        + settings.host()
+        + ":"
         + server.getAddress().getPort();
   }
 
@@ -212,7 +238,9 @@ public final class HttpApi implements AutoCloseable {
       Pages.health(exchange, !system.whenTerminated().isCompleted(), "the node is stopping");
     } else if (path.equals("/health/ready")) {
       var self = Cluster.get(system).selfMember();
-      Pages.health(exchange, self.status() == MemberStatus.up(),
+      Pages.health(
+          exchange,
+          self.status() == MemberStatus.up(),
           "this node is " + self.status() + " in the cluster, not Up");
     } else {
       answer(exchange, 404, Map.of("error", "this port serves /health/alive and /health/ready"));
@@ -220,8 +248,8 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /** The resource that answers {@code x}, after its method and (to change things) token. */
-  private Answer route(HttpExchange x, String path) throws IOException, SQLException,
-      InterruptedException {
+  private Answer route(HttpExchange x, String path)
+      throws IOException, SQLException, InterruptedException {
     String method = x.getRequestMethod();
     switch (path) {
       case "/api/cluster" -> {
@@ -247,8 +275,8 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /** /api/jobs/{id} and /api/jobs/{id}/{action}. */
-  private Answer job(HttpExchange x, String method, String path) throws IOException,
-      SQLException, InterruptedException {
+  private Answer job(HttpExchange x, String method, String path)
+      throws IOException, SQLException, InterruptedException {
     ApiRequest.JobPath job = ApiRequest.jobPath(path);
     if (job == null) {
       throw new HttpError(404, "no such resource (see GET /api/jobs, GET /api/cluster)");

@@ -22,11 +22,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 final class JobRecords {
   /** Newest events read for a status: at least the rounds asked for, and what is around them. */
   private static final int EXTRA_EVENTS = 100;
+
   /** Jobs in the overview of /api/jobs and /api/cluster. */
   private static final int LISTED = 200;
+
   static final int POOL_SIZE = 3;
 
   private final ActorSystem<?> system;
+
   /** A few connections shared by every request: a busy API never opens more than these. */
   private final HikariDataSource pool;
 
@@ -43,8 +46,14 @@ final class JobRecords {
   record Round(long round, double loss, long timeMillis) {}
 
   /** A job's state: running, paused, finished, failed or cancelled. */
-  record Status(String jobId, String state, long lastRound, List<Round> recent,
-      String resultJson, String failure, List<Recovery> recoveries) {}
+  record Status(
+      String jobId,
+      String state,
+      long lastRound,
+      List<Round> recent,
+      String resultJson,
+      String failure,
+      List<Recovery> recoveries) {}
 
   /** Whether the journal holds any event of the job (one indexed row read, nothing decoded). */
   boolean exists(String jobId) throws SQLException {
@@ -53,19 +62,23 @@ final class JobRecords {
 
   /** The job's status with up to {@code rounds} recent rounds, or null when there is no job. */
   Status status(String jobId, int rounds) throws SQLException {
-    List<JobJournal.Event> newestFirst = JournalRows.newest(system, pool, jobId,
-        rounds + EXTRA_EVENTS).stream().map(JournalRows.Row::event).toList();
+    List<JobJournal.Event> newestFirst =
+        JournalRows.newest(system, pool, jobId, rounds + EXTRA_EVENTS).stream()
+            .map(JournalRows.Row::event)
+            .toList();
     return newestFirst.isEmpty() ? null : status(jobId, newestFirst, rounds);
   }
 
   /**
-   * The status of each of the first {@code jobs} jobs the journal holds, by id, with up to
-   * {@code rounds} recent rounds each: one query, whatever the number of jobs.
+   * The status of each of the first {@code jobs} jobs the journal holds, by id, with up to {@code
+   * rounds} recent rounds each: one query, whatever the number of jobs.
    */
   List<Status> statuses(int jobs, int rounds) throws SQLException {
     List<Status> out = new ArrayList<>();
-    JournalRows.newestOfJobs(system, pool, jobs, rounds + EXTRA_EVENTS).forEach((id, rows) ->
-        out.add(status(id, rows.stream().map(JournalRows.Row::event).toList(), rounds)));
+    JournalRows.newestOfJobs(system, pool, jobs, rounds + EXTRA_EVENTS)
+        .forEach(
+            (id, rows) ->
+                out.add(status(id, rows.stream().map(JournalRows.Row::event).toList(), rounds)));
     return out;
   }
 
@@ -75,9 +88,9 @@ final class JobRecords {
   }
 
   /**
-   * The status that a job's newest events ({@code newestFirst}, not empty) show, with up to
-   * {@code rounds} recent rounds. An end (finished, cancelled, failed) is final; otherwise the
-   * newest round, pause or resume says whether the job runs; with none of these it is starting.
+   * The status that a job's newest events ({@code newestFirst}, not empty) show, with up to {@code
+   * rounds} recent rounds. An end (finished, cancelled, failed) is final; otherwise the newest
+   * round, pause or resume says whether the job runs; with none of these it is starting.
    */
   static Status status(String jobId, List<JobJournal.Event> newestFirst, int rounds) {
     End end = end(newestFirst);
@@ -98,20 +111,26 @@ final class JobRecords {
         state = "running";
       }
     }
-    List<Round> recent = new ArrayList<>(committed.descendingMap().values().stream()
-        .limit(rounds).toList());
+    List<Round> recent =
+        new ArrayList<>(committed.descendingMap().values().stream().limit(rounds).toList());
     Collections.reverse(recent);
     long last = committed.isEmpty() ? 0 : committed.lastKey();
-    return new Status(jobId, state == null ? "starting" : state, last, recent,
-        end == null ? null : end.resultJson(), end == null ? null : end.failure(), recoveries);
+    return new Status(
+        jobId,
+        state == null ? "starting" : state,
+        last,
+        recent,
+        end == null ? null : end.resultJson(),
+        end == null ? null : end.failure(),
+        recoveries);
   }
 
   /** How a job ended: its state, and its result or why it did not finish. */
   private record End(String state, String resultJson, String failure) {}
 
   /**
-   * The job's end, or null while it has none: rounds a coordinator recorded after an end do
-   * not make the job run again.
+   * The job's end, or null while it has none: rounds a coordinator recorded after an end do not
+   * make the job run again.
    */
   private static End end(List<JobJournal.Event> newestFirst) {
     for (JobJournal.Event e : newestFirst) {

@@ -24,13 +24,13 @@ import java.util.function.IntSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * /api/jobs: the jobs the journal holds, a job's status, submitting a job and pausing, resuming
- * or cancelling one. A job submitted here counts as existing from its submission on, before its
- * first event reaches the journal: its status is then "starting", and it cannot be submitted
- * twice.
+ * /api/jobs: the jobs the journal holds, a job's status, submitting a job and pausing, resuming or
+ * cancelling one. A job submitted here counts as existing from its submission on, before its first
+ * event reaches the journal: its status is then "starting", and it cannot be submitted twice.
  */
 final class JobsResource {
   private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+
   /** Recent rounds in a job's status. */
   private static final int STATUS_ROUNDS = 50;
 
@@ -40,12 +40,17 @@ final class JobsResource {
   private final IntSupplier workers;
   private final long maxBodyBytes;
   private final ObjectMapper json;
+
   /** Jobs submitted through this API whose first event may not be in the journal yet. */
   private final Set<String> submitted = ConcurrentHashMap.newKeySet();
 
   /** {@code workers} counts the cluster's workers: a submission's default. */
-  JobsResource(ActorSystem<?> system, JobRecords records, IntSupplier workers,
-      long maxBodyBytes, ObjectMapper json) {
+  JobsResource(
+      ActorSystem<?> system,
+      JobRecords records,
+      IntSupplier workers,
+      long maxBodyBytes,
+      ObjectMapper json) {
     this.system = system;
     this.records = records;
     this.specRules = SpecRules.from(system.settings().config());
@@ -86,53 +91,72 @@ final class JobsResource {
   /** POST /api/jobs?id=ID&amp;workers=N: starts the job spec in the body (202). */
   Answer submit(HttpExchange x) throws IOException, SQLException {
     Map<String, String> query = ApiRequest.query(x.getRequestURI().getRawQuery());
-    String body = ApiRequest.body(x.getRequestBody(),
-        x.getRequestHeaders().getFirst("Content-Length"), maxBodyBytes);
+    String body =
+        ApiRequest.body(
+            x.getRequestBody(), x.getRequestHeaders().getFirst("Content-Length"), maxBodyBytes);
     JobSpec spec = ApiRequest.spec(body, specRules);
     try {
       DataLoader.probe(spec.data());
     } catch (DataException e) {
       throw new HttpError(400, e.getMessage().strip());
     }
-    int count = query.containsKey("workers") ? ApiRequest.workers(query.get("workers"))
-        : workers.getAsInt();
-    String id = query.containsKey("id") ? ApiRequest.jobId(query.get("id"))
-        : spec.name().replaceAll("[^A-Za-z0-9._-]", "-") + "-" + System.currentTimeMillis();
+    int count =
+        query.containsKey("workers")
+            ? ApiRequest.workers(query.get("workers"))
+            : workers.getAsInt();
+    String id =
+        query.containsKey("id")
+            ? ApiRequest.jobId(query.get("id"))
+            : spec.name().replaceAll("[^A-Za-z0-9._-]", "-") + "-" + System.currentTimeMillis();
     if (records.exists(id) || !submitted.add(id)) {
       throw new HttpError(409, "job " + id + " exists; GET /api/jobs/" + id + " shows it");
     }
-    JobClient.submit(system, id, spec, count, u -> { })
+    JobClient.submit(system, id, spec, count, u -> {})
         .whenComplete((outcome, error) -> submitted.remove(id));
     return new Answer(202, Map.of("jobId", id, "workers", count, "status", "/api/jobs/" + id));
   }
 
   /** POST /api/jobs/{id}/pause|resume|cancel[?reason=...]: waits for the job's answer. */
-  Answer control(String id, String action, HttpExchange x) throws SQLException,
-      InterruptedException {
+  Answer control(String id, String action, HttpExchange x)
+      throws SQLException, InterruptedException {
     if (!submitted.contains(id) && !records.exists(id)) {
       throw new HttpError(404, "no job " + id);
     }
-    CompletionStage<JobProtocol.JobUpdate> update = switch (action) {
-      case "pause" -> JobClient.pause(system, id);
-      case "resume" -> JobClient.resume(system, id);
-      case "cancel" -> JobClient.cancel(system, id, ApiRequest.query(x.getRequestURI()
-          .getRawQuery()).getOrDefault("reason", "cancelled through the HTTP API"));
-      default -> throw new HttpError(404, "no such action on a job; POST /api/jobs/{id}/ takes"
-          + " pause, resume or cancel");
-    };
+    CompletionStage<JobProtocol.JobUpdate> update =
+        switch (action) {
+          case "pause" -> JobClient.pause(system, id);
+          case "resume" -> JobClient.resume(system, id);
+          case "cancel" ->
+              JobClient.cancel(
+                  system,
+                  id,
+                  ApiRequest.query(x.getRequestURI().getRawQuery())
+                      .getOrDefault("reason", "cancelled through the HTTP API"));
+          default ->
+              throw new HttpError(
+                  404,
+                  "no such action on a job; POST /api/jobs/{id}/ takes"
+                      + " pause, resume or cancel");
+        };
     try {
-      JobProtocol.JobUpdate u = update.toCompletableFuture()
-          .get(CONTROL_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      JobProtocol.JobUpdate u =
+          update.toCompletableFuture().get(CONTROL_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       if (u instanceof JobProtocol.Rejected r) {
         throw new HttpError(409, r.reason());
       }
-      return Answer.ok(Map.of("jobId", id, "done", action, "update",
-          u.getClass().getSimpleName()));
+      return Answer.ok(Map.of("jobId", id, "done", action, "update", u.getClass().getSimpleName()));
     } catch (ExecutionException e) {
       throw new HttpError(409, "job " + id + ": " + e.getCause().getMessage());
     } catch (TimeoutException e) {
-      throw new HttpError(504, "job " + id + " did not answer " + action + " within "
-          + CONTROL_TIMEOUT.toSeconds() + " s");
+      throw new HttpError(
+          504,
+          "job "
+              + id
+              + " did not answer "
+              + action
+              + " within "
+              + CONTROL_TIMEOUT.toSeconds()
+              + " s");
     }
   }
 }

@@ -7,9 +7,9 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * What an operator watches: /metrics (Prometheus text), the dashboard page (/ and /dashboard),
- * its stream of snapshots (/api/events) and one snapshot (/api/dashboard). Every dashboard
- * shares one snapshot a second.
+ * What an operator watches: /metrics (Prometheus text), the dashboard page (/ and /dashboard), its
+ * stream of snapshots (/api/events) and one snapshot (/api/dashboard). Every dashboard shares one
+ * snapshot a second.
  */
 final class MonitoringResource implements AutoCloseable {
   private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
@@ -19,22 +19,21 @@ final class MonitoringResource implements AutoCloseable {
   private final Pages.EventStream stream;
 
   /** {@code metrics} renders /metrics. */
-  MonitoringResource(ActorSystem<?> system, JobRecords records, Supplier<String> metrics,
-      ObjectMapper json) {
+  MonitoringResource(
+      ActorSystem<?> system, JobRecords records, Supplier<String> metrics, ObjectMapper json) {
     this.metrics = metrics;
     this.feed = new DashboardFeed(system, records);
     this.stream = new Pages.EventStream(feed, json);
   }
 
   /**
-   * Serves {@code exchange} when it is a GET of a page this resource answers itself (not
-   * JSON); returns whether it did.
+   * Serves {@code exchange} when it is a GET of a page this resource answers itself (not JSON);
+   * returns whether it did.
    */
   boolean servePage(HttpExchange exchange, String path) {
     switch (path) {
       case "/metrics" -> Pages.send(exchange, PROMETHEUS, metrics.get());
-      case "/", "/dashboard" -> Pages.send(exchange, "text/html; charset=utf-8",
-          Pages.dashboard());
+      case "/", "/dashboard" -> Pages.send(exchange, "text/html; charset=utf-8", Pages.dashboard());
       case "/api/events" -> stream.serve(exchange);
       default -> {
         return false;

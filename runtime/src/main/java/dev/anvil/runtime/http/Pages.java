@@ -57,8 +57,8 @@ final class Pages {
   }
 
   /**
-   * Server-sent events for the dashboard: a snapshot every second until the client goes away
-   * or the API closes; at most {@link #MAX} at once (more get 503).
+   * Server-sent events for the dashboard: a snapshot every second until the client goes away or the
+   * API closes; at most {@link #MAX} at once (more get 503).
    */
   static final class EventStream {
     static final int MAX = 8;
@@ -76,8 +76,9 @@ final class Pages {
     void serve(HttpExchange exchange) {
       try (exchange) {
         if (open.incrementAndGet() > MAX) {
-          byte[] busy = "{\"error\": \"too many dashboards open on this node\"}"
-              .getBytes(StandardCharsets.UTF_8);
+          byte[] busy =
+              "{\"error\": \"too many dashboards open on this node\"}"
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(503, busy.length);
           exchange.getResponseBody().write(busy);
           return;
@@ -91,12 +92,13 @@ final class Pages {
           try {
             data = json.writeValueAsString(feed.snapshot());
           } catch (SQLException e) {
-            data = json.writeValueAsString(Map.of("error", "the journal does not answer: "
-                + e.getMessage()));
+            data =
+                json.writeValueAsString(
+                    Map.of("error", "the journal does not answer: " + e.getMessage()));
           }
           out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
           out.flush();
-          Thread.sleep(1000);  // the feed's period; the client renders each snapshot
+          Thread.sleep(1000); // the feed's period; the client renders each snapshot
         }
       } catch (IOException e) {
         log.debug("dashboard stream closed: {}", e.toString());

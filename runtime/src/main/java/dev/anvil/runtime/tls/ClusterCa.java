@@ -40,10 +40,10 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A cluster's certificate authority: the one root every member's certificate must chain to.
- * Keys are RSA 3072 (Pekko's PEM provider for rotating certificates reads RSA only), signatures
- * SHA-256. Every member certificate carries the DNS name {@value #CLUSTER_NAME}, the subject
- * name the PEM provider requires members to share, besides its own names.
+ * A cluster's certificate authority: the one root every member's certificate must chain to. Keys
+ * are RSA 3072 (Pekko's PEM provider for rotating certificates reads RSA only), signatures SHA-256.
+ * Every member certificate carries the DNS name {@value #CLUSTER_NAME}, the subject name the PEM
+ * provider requires members to share, besides its own names.
  *
  * <p>Files of a CA folder: {@code ca.p12} (its key and certificate), {@code ca.crt} (PEM) and
  * {@code password}, all mode 0600 in a 0700 folder.
@@ -78,14 +78,21 @@ public final class ClusterCa {
     X500Name subject = new X500Name("CN=" + name + " CA, O=Anvil");
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(),
-          Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), subject,
-          pair.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-          .addExtension(Extension.keyUsage, true,
-              new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              ext.createSubjectKeyIdentifier(pair.getPublic()));
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+                  subject,
+                  serial(),
+                  Date.from(now.minus(Duration.ofMinutes(5))),
+                  Date.from(now.plus(validity)),
+                  subject,
+                  pair.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+              .addExtension(
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(pair.getPublic()));
       return new ClusterCa(pair.getPrivate(), sign(b, pair.getPrivate()));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot create a certificate authority: " + e, e);
@@ -93,11 +100,11 @@ public final class ClusterCa {
   }
 
   /**
-   * A member certificate for {@code name} with these addresses and DNS names, valid from
-   * {@code notBefore} to {@code notAfter} (a past window makes an expired one, for tests).
+   * A member certificate for {@code name} with these addresses and DNS names, valid from {@code
+   * notBefore} to {@code notAfter} (a past window makes an expired one, for tests).
    */
-  public MemberCredentials issue(String name, List<String> ips, List<String> dnsNames,
-      Instant notBefore, Instant notAfter) {
+  public MemberCredentials issue(
+      String name, List<String> ips, List<String> dnsNames, Instant notBefore, Instant notAfter) {
     KeyPair pair = newKeyPair();
     List<GeneralName> names = new ArrayList<>();
     names.add(new GeneralName(GeneralName.dNSName, CLUSTER_NAME));
@@ -109,20 +116,38 @@ public final class ClusterCa {
     }
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(),
-          Date.from(notBefore), Date.from(notAfter), new X500Name("CN=" + name + ", O=Anvil"),
-          pair.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true,
-              new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-          .addExtension(Extension.subjectAlternativeName, false,
-              new GeneralNames(names.toArray(GeneralName[]::new)))
-          .addExtension(Extension.authorityKeyIdentifier, false,
-              ext.createAuthorityKeyIdentifier(certificate))
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              ext.createSubjectKeyIdentifier(pair.getPublic()));
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+                  certificate,
+                  serial(),
+                  Date.from(notBefore),
+                  Date.from(notAfter),
+                  new X500Name("CN=" + name + ", O=Anvil"),
+                  pair.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+              .addExtension(
+                  Extension.keyUsage,
+                  true,
+                  new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
+              .addExtension(
+                  Extension.extendedKeyUsage,
+                  false,
+                  new ExtendedKeyUsage(
+                      new KeyPurposeId[] {
+                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                      }))
+              .addExtension(
+                  Extension.subjectAlternativeName,
+                  false,
+                  new GeneralNames(names.toArray(GeneralName[]::new)))
+              .addExtension(
+                  Extension.authorityKeyIdentifier,
+                  false,
+                  ext.createAuthorityKeyIdentifier(certificate))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(pair.getPublic()));
       return new MemberCredentials(pair.getPrivate(), sign(b, key), certificate);
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot issue a certificate for " + name + ": " + e, e);
@@ -130,8 +155,8 @@ public final class ClusterCa {
   }
 
   /** A member certificate valid from now for {@code validity}. */
-  public MemberCredentials issue(String name, List<String> ips, List<String> dnsNames,
-      Duration validity) {
+  public MemberCredentials issue(
+      String name, List<String> ips, List<String> dnsNames, Duration validity) {
     Instant now = Instant.now();
     return issue(name, ips, dnsNames, now.minus(Duration.ofMinutes(5)), now.plus(validity));
   }
@@ -157,18 +182,17 @@ public final class ClusterCa {
   public static ClusterCa load(Path dir) {
     Path file = dir.resolve("ca.p12");
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(dir + " holds no ca.p12: not a CA folder (anvil certs"
-          + " init --dir DIR makes one)");
+      throw new IllegalArgumentException(
+          dir + " holds no ca.p12: not a CA folder (anvil certs" + " init --dir DIR makes one)");
     }
     try (InputStream in = Files.newInputStream(file)) {
       char[] password = Secrets.readPassword(dir.resolve("password"));
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(in, password);
-      return new ClusterCa((PrivateKey) ks.getKey("ca", password),
-          (X509Certificate) ks.getCertificate("ca"));
+      return new ClusterCa(
+          (PrivateKey) ks.getKey("ca", password), (X509Certificate) ks.getCertificate("ca"));
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot read the CA in " + dir + ": " + e.getMessage(),
-          e);
+      throw new IllegalArgumentException("cannot read the CA in " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -200,8 +224,8 @@ public final class ClusterCa {
   /** An IP address given as a literal; a host name is refused (no lookup happens). */
   private static String literalAddress(String ip) {
     if (!ip.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-      throw new IllegalArgumentException("--ip " + ip + ": not an IP address (names go to"
-          + " --dns)");
+      throw new IllegalArgumentException(
+          "--ip " + ip + ": not an IP address (names go to" + " --dns)");
     }
     try {
       return InetAddress.getByName(ip).getHostAddress();

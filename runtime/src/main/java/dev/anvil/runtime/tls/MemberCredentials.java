@@ -11,13 +11,12 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 
 /**
- * A member's key and certificate with the CA it trusts, as the files a node or client reads
- * ({@link TlsFiles}): {@code node.p12} (key and chain) and {@code trust.p12} (the CA) for Pekko's
- * keystore provider, with their {@code password}; {@code tls.key} (PKCS#8), {@code tls.crt} and
- * {@code ca.crt} (PEM) for its rotating-keys provider. All 0600 in a 0700 folder.
+ * A member's key and certificate with the CA it trusts, as the files a node or client reads ({@link
+ * TlsFiles}): {@code node.p12} (key and chain) and {@code trust.p12} (the CA) for Pekko's keystore
+ * provider, with their {@code password}; {@code tls.key} (PKCS#8), {@code tls.crt} and {@code
+ * ca.crt} (PEM) for its rotating-keys provider. All 0600 in a 0700 folder.
  */
-public record MemberCredentials(PrivateKey key, X509Certificate certificate,
-    X509Certificate ca) {
+public record MemberCredentials(PrivateKey key, X509Certificate certificate, X509Certificate ca) {
 
   /** Writes the files into {@code dir}. */
   public void save(Path dir) {
@@ -26,8 +25,10 @@ public record MemberCredentials(PrivateKey key, X509Certificate certificate,
       char[] password = Secrets.newPassword(dir.resolve(TlsFiles.PASSWORD));
       KeyStore keys = KeyStore.getInstance("PKCS12");
       keys.load(null, null);
-      Certificate[] chain = certificate.equals(ca) ? new Certificate[] {certificate}
-          : new Certificate[] {certificate, ca};
+      Certificate[] chain =
+          certificate.equals(ca)
+              ? new Certificate[] {certificate}
+              : new Certificate[] {certificate, ca};
       keys.setKeyEntry("member", key, password, chain);
       try (OutputStream out = OwnerOnlyFiles.create(dir.resolve(TlsFiles.KEY_STORE))) {
         keys.store(out, password);
@@ -42,8 +43,8 @@ public record MemberCredentials(PrivateKey key, X509Certificate certificate,
       Secrets.writePem(dir.resolve("tls.crt"), "CERTIFICATE", certificate.getEncoded());
       Secrets.writePem(dir.resolve("ca.crt"), "CERTIFICATE", ca.getEncoded());
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot write credentials to " + dir + ": "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot write credentials to " + dir + ": " + e.getMessage(), e);
     }
   }
 }

@@ -1,9 +1,9 @@
 package dev.anvil.runtime.tls;
 
-import dev.anvil.core.io.OwnerOnlyFiles;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.anvil.core.io.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -18,9 +18,9 @@ import java.util.Map;
 /**
  * A member's TLS folder ({@code anvil.tls.directory}, written by {@code anvil certs issue} or a
  * local cluster's launcher) turned into Pekko's settings: Artery over {@code tls-tcp}, TLSv1.3,
- * mutual authentication, this member's key store and the cluster CA as the only trusted root.
- * A folder with missing files, files others may read, or an expired certificate is refused
- * before the actor system starts, naming the file.
+ * mutual authentication, this member's key store and the cluster CA as the only trusted root. A
+ * folder with missing files, files others may read, or an expired certificate is refused before the
+ * actor system starts, naming the file.
  */
 public final class TlsFiles {
   static final String KEY_STORE = "node.p12";
@@ -31,8 +31,8 @@ public final class TlsFiles {
   private TlsFiles() {}
 
   /**
-   * {@code config} with Artery's TLS settings for the folder {@code anvil.tls.directory}; as it
-   * is when that is empty.
+   * {@code config} with Artery's TLS settings for the folder {@code anvil.tls.directory}; as it is
+   * when that is empty.
    */
   public static Config apply(Config config) {
     String dir = config.getString("anvil.tls.directory");
@@ -41,19 +41,29 @@ public final class TlsFiles {
     }
     Path folder = Path.of(dir);
     String password = check(folder);
-    return ConfigFactory.parseMap(Map.of(
-        "pekko.remote.artery.transport", "tls-tcp",
-        "pekko.remote.artery.ssl.ssl-engine-provider",
-            "org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider",
-        SSL + "key-store", folder.resolve(KEY_STORE).toAbsolutePath().toString(),
-        SSL + "trust-store", folder.resolve(TRUST_STORE).toAbsolutePath().toString(),
-        SSL + "key-store-password", password,
-        SSL + "key-password", password,
-        SSL + "trust-store-password", password,
-        SSL + "protocol", "TLSv1.3",
-        SSL + "enabled-algorithms", ConfigValueFactory.fromIterable(
-            List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")),
-        SSL + "require-mutual-authentication", true))
+    return ConfigFactory.parseMap(
+            Map.of(
+                "pekko.remote.artery.transport",
+                "tls-tcp",
+                "pekko.remote.artery.ssl.ssl-engine-provider",
+                "org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider",
+                SSL + "key-store",
+                folder.resolve(KEY_STORE).toAbsolutePath().toString(),
+                SSL + "trust-store",
+                folder.resolve(TRUST_STORE).toAbsolutePath().toString(),
+                SSL + "key-store-password",
+                password,
+                SSL + "key-password",
+                password,
+                SSL + "trust-store-password",
+                password,
+                SSL + "protocol",
+                "TLSv1.3",
+                SSL + "enabled-algorithms",
+                ConfigValueFactory.fromIterable(
+                    List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")),
+                SSL + "require-mutual-authentication",
+                true))
         .withFallback(config);
   }
 
@@ -73,8 +83,12 @@ public final class TlsFiles {
     for (String name : List.of(KEY_STORE, TRUST_STORE, PASSWORD)) {
       Path f = folder.resolve(name);
       if (!Files.isRegularFile(f)) {
-        throw new IllegalArgumentException("anvil.tls.directory = " + folder + " has no " + name
-            + " (anvil certs issue writes a member's folder)");
+        throw new IllegalArgumentException(
+            "anvil.tls.directory = "
+                + folder
+                + " has no "
+                + name
+                + " (anvil certs issue writes a member's folder)");
       }
       try {
         OwnerOnlyFiles.requireOwnerOnly(f, "");
@@ -91,20 +105,24 @@ public final class TlsFiles {
         throw new IllegalArgumentException(folder.resolve(KEY_STORE) + " holds no member key");
       }
       if (own.getNotAfter().toInstant().isBefore(Instant.now())) {
-        throw new IllegalArgumentException("the certificate in " + folder.resolve(KEY_STORE)
-            + " expired on " + own.getNotAfter().toInstant() + ": issue a new one (anvil certs"
-            + " issue)");
+        throw new IllegalArgumentException(
+            "the certificate in "
+                + folder.resolve(KEY_STORE)
+                + " expired on "
+                + own.getNotAfter().toInstant()
+                + ": issue a new one (anvil certs"
+                + " issue)");
       }
       return new Loaded(new String(password), ks);
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot read " + folder.resolve(KEY_STORE) + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read " + folder.resolve(KEY_STORE) + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * A TLSv1.3 context with the folder's key (for a server) and its CA as the only trusted root:
-   * for the HTTP API's HTTPS and for clients of it.
+   * A TLSv1.3 context with the folder's key (for a server) and its CA as the only trusted root: for
+   * the HTTP API's HTTPS and for clients of it.
    */
   public static javax.net.ssl.SSLContext sslContext(Path folder) {
     Loaded member = load(folder);
@@ -112,18 +130,20 @@ public final class TlsFiles {
     try (InputStream trust = Files.newInputStream(folder.resolve(TRUST_STORE))) {
       KeyStore ts = KeyStore.getInstance("PKCS12");
       ts.load(trust, password);
-      javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
-          javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      javax.net.ssl.KeyManagerFactory kmf =
+          javax.net.ssl.KeyManagerFactory.getInstance(
+              javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(member.keys(), password);
-      javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-          javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      javax.net.ssl.TrustManagerFactory tmf =
+          javax.net.ssl.TrustManagerFactory.getInstance(
+              javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ts);
       javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
       context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
       return context;
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot read the TLS folder " + folder + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read the TLS folder " + folder + ": " + e.getMessage(), e);
     }
   }
 

@@ -26,9 +26,9 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * The live dashboard in headless Chromium (Debian's chromium and chromium-driver; -Pfull): a
- * 3-node cluster trains a job, the page shows its progress; a worker node is killed with SIGKILL
- * and the page marks it down while the job's round keeps rising. The screenshot lands in
+ * The live dashboard in headless Chromium (Debian's chromium and chromium-driver; -Pfull): a 3-node
+ * cluster trains a job, the page shows its progress; a worker node is killed with SIGKILL and the
+ * page marks it down while the job's round keeps rising. The screenshot lands in
  * target/dashboard.png (docs/images/dashboard.png is one of them).
  */
 @Tag("browser")
@@ -36,15 +36,17 @@ class DashboardBrowserTest {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void thePageShowsProgressAndANodeGoingDown() throws Exception {
-    assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+    assertTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "the browser test needs Debian's chromium and chromium-driver"
             + " (apt-get install chromium chromium-driver; .ci/run installs them)");
-    JobSpec spec = JobSpecParser.parse("""
+    JobSpec spec =
+        JobSpecParser.parse(
+            """
         job {
           name = "dashboard", seed = 3
           model { type = mlp, layers = [24, 128, 4] }
@@ -53,31 +55,42 @@ class DashboardBrowserTest {
           batch-size = 96, logical-shards = 12, rounds = 12000, kernel = java
           checkpoint { every-rounds = 100 }
         }
-        """, "dashboard", null);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir)
-        .withHeap("1g"))) {
+        """,
+            "dashboard",
+            null);
+    try (LocalCluster cluster =
+        LocalCluster.start(LocalCluster.Settings.of(3, 1, dir).withHeap("1g"))) {
       AtomicReference<String> coordinator = new AtomicReference<>();
       AtomicLong round = new AtomicLong();
-      JobClient.submit(cluster.client(), "dashboard", spec, 3, u -> {
-        if (u instanceof dev.anvil.coordinator.JobProtocol.Accepted a) {
-          coordinator.set(a.coordinator());
-        } else if (u instanceof dev.anvil.coordinator.JobProtocol.Progress p) {
-          round.set(p.round());
-        }
-      });
+      JobClient.submit(
+          cluster.client(),
+          "dashboard",
+          spec,
+          3,
+          u -> {
+            if (u instanceof dev.anvil.coordinator.JobProtocol.Accepted a) {
+              coordinator.set(a.coordinator());
+            } else if (u instanceof dev.anvil.coordinator.JobProtocol.Progress p) {
+              round.set(p.round());
+            }
+          });
       ChromeOptions options = new ChromeOptions();
       options.setBinary(CHROMIUM.toFile());
-      options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-          "--window-size=1200,900");
-      ChromeDriverService service = new ChromeDriverService.Builder()
-          .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+      options.addArguments(
+          "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900");
+      ChromeDriverService service =
+          new ChromeDriverService.Builder()
+              .usingDriverExecutable(CHROMEDRIVER.toFile())
+              .usingAnyFreePort()
+              .build();
       WebDriver browser = new ChromeDriver(service, options);
       try {
         browser.get(cluster.httpUrls().get(0) + "/");
         // The page redraws its rows on every event: an element read between a lookup and its
         // text is stale, and the wait looks again.
-        var wait = new WebDriverWait(browser, Duration.ofSeconds(90))
-            .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        var wait =
+            new WebDriverWait(browser, Duration.ofSeconds(90))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         wait.until(b -> roundShown(b) >= 100);
         int victim = victim(cluster, coordinator.get());
         String address = cluster.addresses().get(victim);
@@ -89,11 +102,13 @@ class DashboardBrowserTest {
         String timeline = browser.findElement(By.id("timeline")).getText();
         // The launcher downs the incarnation it killed at once, often before the failure
         // detector marks it unreachable: the timeline names it down, with its incarnation.
-        assertTrue(timeline.contains(address + " (incarnation ") && (timeline.contains(") down")
-            || timeline.contains(") unreachable")), timeline);
+        assertTrue(
+            timeline.contains(address + " (incarnation ")
+                && (timeline.contains(") down") || timeline.contains(") unreachable")),
+            timeline);
         File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-        Files.copy(shot.toPath(), Path.of("target", "dashboard.png"),
-            StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(
+            shot.toPath(), Path.of("target", "dashboard.png"), StandardCopyOption.REPLACE_EXISTING);
       } finally {
         browser.quit();
         service.stop();
@@ -118,8 +133,7 @@ class DashboardBrowserTest {
   }
 
   private static String statusOf(WebDriver browser, String address) {
-    var cells = browser.findElements(By.cssSelector("tr[data-node='" + address
-        + "'] .status"));
+    var cells = browser.findElements(By.cssSelector("tr[data-node='" + address + "'] .status"));
     return cells.isEmpty() ? "" : cells.get(0).getText();
   }
 

@@ -29,18 +29,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutual TLS keeps the cluster closed: with two real node JVMs on a cluster CA, a member
- * without TLS, with a self-signed certificate, with one of another CA and with an expired one of
- * the right CA each tries for 30 s to join and to send the nodes a message whose bytes the
- * decoder would refuse; none becomes a member and no node decodes anything of theirs. A member
- * with a valid certificate joins, and its same message reaches the decoder (which refuses it):
- * the check that would have seen the rogues' messages works.
+ * Mutual TLS keeps the cluster closed: with two real node JVMs on a cluster CA, a member without
+ * TLS, with a self-signed certificate, with one of another CA and with an expired one of the right
+ * CA each tries for 30 s to join and to send the nodes a message whose bytes the decoder would
+ * refuse; none becomes a member and no node decodes anything of theirs. A member with a valid
+ * certificate joins, and its same message reaches the decoder (which refuses it): the check that
+ * would have seen the rogues' messages works.
  */
 class RogueMemberTest {
   private static final String REFUSED = "refused a message of";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void onlyAMemberWithACertificateOfTheClusterCaJoins() throws Exception {
@@ -49,32 +48,49 @@ class RogueMemberTest {
     ca.issue("node", List.of("127.0.0.1"), List.of(), Duration.ofDays(1)).save(valid);
     Map<String, Path> rogues = new LinkedHashMap<>();
     rogues.put("plain TCP", null);
-    rogues.put("self-signed", save(ClusterCa.create("self", Duration.ofDays(1))
-        .asSelfSignedMember(), "self-signed"));
-    rogues.put("another CA", save(ClusterCa.create("other", Duration.ofDays(1)).issue("node",
-        List.of("127.0.0.1"), List.of(), Duration.ofDays(1)), "other-ca"));
-    rogues.put("expired", save(ca.issue("node", List.of("127.0.0.1"), List.of(),
-        Instant.now().minus(Duration.ofDays(10)), Instant.now().minus(Duration.ofDays(1))),
-        "expired"));
+    rogues.put(
+        "self-signed",
+        save(ClusterCa.create("self", Duration.ofDays(1)).asSelfSignedMember(), "self-signed"));
+    rogues.put(
+        "another CA",
+        save(
+            ClusterCa.create("other", Duration.ofDays(1))
+                .issue("node", List.of("127.0.0.1"), List.of(), Duration.ofDays(1)),
+            "other-ca"));
+    rogues.put(
+        "expired",
+        save(
+            ca.issue(
+                "node",
+                List.of("127.0.0.1"),
+                List.of(),
+                Instant.now().minus(Duration.ofDays(10)),
+                Instant.now().minus(Duration.ofDays(1))),
+            "expired"));
 
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1,
-        dir.resolve("cluster")).withTls(false).withTlsFolder(valid))) {
+    try (LocalCluster cluster =
+        LocalCluster.start(
+            LocalCluster.Settings.of(2, 1, dir.resolve("cluster"))
+                .withTls(false)
+                .withTlsFolder(valid))) {
       List<String> seeds = cluster.addresses().stream().map(a -> "pekko://anvil@" + a).toList();
       Map<String, ActorSystem<Void>> started = new HashMap<>();
       try {
         for (var r : rogues.entrySet()) {
-          started.put(r.getKey(), ActorSystem.create(Behaviors.empty(), "anvil",
-              rogueConfig(seeds, r.getValue())));
+          started.put(
+              r.getKey(),
+              ActorSystem.create(Behaviors.empty(), "anvil", rogueConfig(seeds, r.getValue())));
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
           for (var r : started.entrySet()) {
             sendHostile(r.getValue(), cluster.addresses());
             assertFalse(isMember(cluster.client(), r.getValue()), r.getKey() + " joined");
-            assertFalse(Cluster.get(r.getValue()).selfMember().status() == MemberStatus.up(),
+            assertFalse(
+                Cluster.get(r.getValue()).selfMember().status() == MemberStatus.up(),
                 r.getKey() + " thinks it is up");
           }
-          Thread.sleep(1000);  // the rogues keep trying; membership is polled
+          Thread.sleep(1000); // the rogues keep trying; membership is polled
         }
       } finally {
         started.values().forEach(ActorSystem::terminate);
@@ -86,19 +102,19 @@ class RogueMemberTest {
 
       // The positive control: a valid certificate joins, and its message is decoded (and
       // refused by the decoder, which the rogues never reached).
-      ActorSystem<Void> member = ActorSystem.create(Behaviors.empty(), "anvil",
-          rogueConfig(seeds, valid));
+      ActorSystem<Void> member =
+          ActorSystem.create(Behaviors.empty(), "anvil", rogueConfig(seeds, valid));
       try {
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!isMember(cluster.client(), member) && System.nanoTime() < until) {
-          Thread.sleep(200);  // polling membership
+          Thread.sleep(200); // polling membership
         }
         assertTrue(isMember(cluster.client(), member), "a valid certificate did not join");
         long decoded = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         boolean seen = false;
         while (!seen && System.nanoTime() < decoded) {
           sendHostile(member, cluster.addresses());
-          Thread.sleep(500);  // polling the nodes' logs
+          Thread.sleep(500); // polling the nodes' logs
           for (int i = 0; i < cluster.size() && !seen; i++) {
             seen = Files.readString(cluster.logFile(i)).contains(REFUSED);
           }
@@ -123,12 +139,19 @@ class RogueMemberTest {
    * serializer whose bytes Anvil's decoder refuses.
    */
   static Config rogueConfig(List<String> seeds, Path folder) throws Exception {
-    Map<String, Object> m = new HashMap<>(Map.of(
-        "anvil.node.role", "client",
-        "pekko.loglevel", "ERROR",  // a rogue's failed handshakes, every second
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.cluster.seed-nodes", seeds,
-        "pekko.actor.serializers.anvil-kryo", HostileSerializer.class.getName()));
+    Map<String, Object> m =
+        new HashMap<>(
+            Map.of(
+                "anvil.node.role",
+                "client",
+                "pekko.loglevel",
+                "ERROR", // a rogue's failed handshakes, every second
+                "pekko.remote.artery.canonical.port",
+                0,
+                "pekko.cluster.seed-nodes",
+                seeds,
+                "pekko.actor.serializers.anvil-kryo",
+                HostileSerializer.class.getName()));
     if (folder != null) {
       String password = Files.readString(folder.resolve(TlsFiles.PASSWORD)).trim();
       String ssl = "pekko.remote.artery.ssl.config-ssl-engine.";
@@ -152,9 +175,12 @@ class RogueMemberTest {
   /** A work request to every node's first worker, written by the hostile serializer. */
   static void sendHostile(ActorSystem<?> from, List<String> nodes) {
     for (String node : nodes) {
-      Adapter.toClassic(from).actorSelection("pekko://anvil@" + node + "/user/worker-0").tell(
-          new ComputeNodes("job", 1, 1, new float[] {1f}, new TreeNode[] {TreeNode.leaf(0)},
-              null), org.apache.pekko.actor.ActorRef.noSender());
+      Adapter.toClassic(from)
+          .actorSelection("pekko://anvil@" + node + "/user/worker-0")
+          .tell(
+              new ComputeNodes(
+                  "job", 1, 1, new float[] {1f}, new TreeNode[] {TreeNode.leaf(0)}, null),
+              org.apache.pekko.actor.ActorRef.noSender());
     }
   }
 }

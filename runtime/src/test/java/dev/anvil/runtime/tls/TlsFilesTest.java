@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * provider Kubernetes secrets are mounted for).
  */
 class TlsFilesTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static ClusterCa ca;
 
   @BeforeAll
@@ -48,27 +47,41 @@ class TlsFilesTest {
   @Test
   void aFolderIsRefusedWhenIncompleteReadableByOthersOrExpired() throws Exception {
     Path ok = member("ok");
-    Config config = TlsFiles.apply(ConfigFactory.parseMap(Map.of("anvil.tls.directory",
-        ok.toString())).withFallback(ConfigFactory.defaultReference()));
+    Config config =
+        TlsFiles.apply(
+            ConfigFactory.parseMap(Map.of("anvil.tls.directory", ok.toString()))
+                .withFallback(ConfigFactory.defaultReference()));
     assertEquals("tls-tcp", config.getString("pekko.remote.artery.transport"));
-    assertTrue(config.getBoolean(
-        "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));
+    assertTrue(
+        config.getBoolean(
+            "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));
     assertEquals("TLSv1.3", config.getString("pekko.remote.artery.ssl.config-ssl-engine.protocol"));
 
     Path open = member("open");
-    Files.setPosixFilePermissions(open.resolve("node.p12"),
-        PosixFilePermissions.fromString("rw-r--r--"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(open))
-        .getMessage().contains("chmod 600"));
+    Files.setPosixFilePermissions(
+        open.resolve("node.p12"), PosixFilePermissions.fromString("rw-r--r--"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(open))
+            .getMessage()
+            .contains("chmod 600"));
     Path partial = member("partial");
     Files.delete(partial.resolve("trust.p12"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(partial))
-        .getMessage().contains("has no trust.p12"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(partial))
+            .getMessage()
+            .contains("has no trust.p12"));
     Path expired = dir.resolve("expired");
-    ca.issue("expired", List.of("127.0.0.1"), List.of(), Instant.now().minus(
-        Duration.ofDays(3)), Instant.now().minus(Duration.ofDays(1))).save(expired);
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(expired))
-        .getMessage().contains("expired on"));
+    ca.issue(
+            "expired",
+            List.of("127.0.0.1"),
+            List.of(),
+            Instant.now().minus(Duration.ofDays(3)),
+            Instant.now().minus(Duration.ofDays(1)))
+        .save(expired);
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> TlsFiles.check(expired))
+            .getMessage()
+            .contains("expired on"));
   }
 
   /** Two members with Pekko's rotating-keys provider on the PEM files form a cluster. */
@@ -82,7 +95,7 @@ class TlsFilesTest {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (Cluster.get(b).selfMember().status() != MemberStatus.up()
           && System.nanoTime() < deadline) {
-        Thread.sleep(100);  // polling membership
+        Thread.sleep(100); // polling membership
       }
       assertEquals(MemberStatus.up(), Cluster.get(b).selfMember().status());
     } finally {
@@ -93,15 +106,23 @@ class TlsFilesTest {
 
   static Config pem(Path folder) {
     String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
-    Map<String, Object> m = new HashMap<>(Map.of(
-        "anvil.node.role", "client",
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.remote.artery.transport", "tls-tcp",
-        "pekko.remote.artery.ssl.ssl-engine-provider",
-        "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
-        engine + "key-file", folder.resolve("tls.key").toString(),
-        engine + "cert-file", folder.resolve("tls.crt").toString(),
-        engine + "ca-cert-file", folder.resolve("ca.crt").toString()));
+    Map<String, Object> m =
+        new HashMap<>(
+            Map.of(
+                "anvil.node.role",
+                "client",
+                "pekko.remote.artery.canonical.port",
+                0,
+                "pekko.remote.artery.transport",
+                "tls-tcp",
+                "pekko.remote.artery.ssl.ssl-engine-provider",
+                "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
+                engine + "key-file",
+                folder.resolve("tls.key").toString(),
+                engine + "cert-file",
+                folder.resolve("tls.crt").toString(),
+                engine + "ca-cert-file",
+                folder.resolve("ca.crt").toString()));
     return AnvilConfig.load(ConfigFactory.parseMap(m));
   }
 }
