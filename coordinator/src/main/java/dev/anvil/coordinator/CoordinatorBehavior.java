@@ -1,10 +1,10 @@
 package dev.anvil.coordinator;
 
 import dev.anvil.coordinator.JobCoordinator.Command;
-import dev.anvil.coordinator.JobJournal.Ack;
 import dev.anvil.coordinator.JobJournal.CheckpointCommitted;
 import dev.anvil.coordinator.JobProtocol.Exported;
 import dev.anvil.coordinator.JobProtocol.Rejected;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

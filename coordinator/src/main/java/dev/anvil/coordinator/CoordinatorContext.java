@@ -1,6 +1,6 @@
 package dev.anvil.coordinator;
 
-import dev.anvil.coordinator.JobJournal.Ack;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.protocol.TrainingProtocol.ReleaseJob;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;

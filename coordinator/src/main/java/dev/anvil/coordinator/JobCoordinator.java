@@ -1,9 +1,9 @@
 package dev.anvil.coordinator;
 
 import com.typesafe.config.Config;
-import dev.anvil.coordinator.JobJournal.Ack;
 import dev.anvil.coordinator.JobJournal.CheckpointCommitted;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.train.EpochReport;
 import dev.anvil.core.train.PreparedJob;

@@ -4,19 +4,17 @@ import dev.anvil.coordinator.JobCoordinator.Command;
 import dev.anvil.coordinator.JobCoordinator.Evaluated;
 import dev.anvil.coordinator.JobCoordinator.FromWorker;
 import dev.anvil.coordinator.JobCoordinator.RoundDeadline;
-import dev.anvil.coordinator.JobJournal.Ack;
 import dev.anvil.coordinator.JobProtocol.Accepted;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
 import dev.anvil.core.protocol.TrainingProtocol.ParamsMissing;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareFailed;
 import dev.anvil.core.protocol.TrainingProtocol.Prepared;
-import dev.anvil.core.protocol.TrainingProtocol.ReleaseJob;
 import dev.anvil.core.train.DivergedException;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.cluster.UniqueAddress;
 
 /**
  * A job's rounds in this incarnation: each round is dispatched to the live workers, gathered
@@ -39,12 +37,14 @@ final class Training extends CoordinatorBehavior {
 
   private final JobRun run;
   private final Durability durability;
+  private final WorkerChanges changes;
   private Stage stage = Stage.TRAINING;
 
   private Training(CoordinatorContext c, JobRun run) {
     super(c);
     this.run = run;
     this.durability = new Durability(c, run, this);
+    this.changes = new WorkerChanges(c, run, this);
     run.durability = durability;
   }
 
@@ -92,7 +92,7 @@ final class Training extends CoordinatorBehavior {
             durability.handlers(
                 newReceiveBuilder()
                     .onMessage(FromWorker.class, this::onWorkerReply)
-                    .onMessage(RoundDeadline.class, this::onDeadline)
+                    .onMessage(RoundDeadline.class, changes::onDeadline)
                     .onMessage(
                         JobCoordinator.WorkersListed.class,
                         l -> {
@@ -108,14 +108,14 @@ final class Training extends CoordinatorBehavior {
                         })
                     .onMessage(
                         JobCoordinator.ReachabilityChanged.class,
-                        r -> Membership.reachability(r, run.pool, this::lose, this))
-                    .onMessage(JobCoordinator.MemberLeaving.class, this::onLeaving)
+                        r -> Membership.reachability(r, run.pool, changes::lose, this))
+                    .onMessage(JobCoordinator.MemberLeaving.class, changes::onLeaving)
                     .onMessage(
                         JobCoordinator.MemberGone.class,
-                        g -> Membership.removed(g, run.pool, this::lose, this))
+                        g -> Membership.removed(g, run.pool, changes::lose, this))
                     .onMessage(
                         JobCoordinator.MemberDown.class,
-                        d -> lose(d.event().member().uniqueAddress(), "downed"))
+                        d -> changes.lose(d.event().member().uniqueAddress(), "downed"))
                     .onMessage(Evaluated.class, this::onEvaluated)
                     .onMessage(
                         JobProtocol.Watch.class,
@@ -168,7 +168,7 @@ final class Training extends CoordinatorBehavior {
   }
 
   /** Sends each worker its tree nodes of the current round, with the parameters. */
-  private void send(List<WorkerPool.Dispatch> work) {
+  void send(List<WorkerPool.Dispatch> work) {
     float[] params = run.loop.state().params().clone();
     long round = run.loop.done();
     for (WorkerPool.Dispatch d : work) {
@@ -179,148 +179,13 @@ final class Training extends CoordinatorBehavior {
     }
   }
 
-  /**
-   * Work not back by the round's deadline goes at once to workers that are answering; the late
-   * workers are left out of the following rounds until a result of theirs arrives. A crashed worker
-   * thus costs one deadline, not the failure detector's seconds; a slow one costs duplicate work,
-   * never other bits (the first result of a shard wins).
-   */
-  private Behavior<Command> onDeadline(RoundDeadline d) {
-    long round = run.loop.done();
-    if (stage != Stage.TRAINING || d.round() != round || run.loop.round().complete()) {
-      return this;
-    }
-    WorkerPool.Redispatch r = run.pool.missedDeadline(round, run.loop.round());
-    if (r != null) {
-      int n = r.missing().size();
-      run.stats.redispatched(n);
-      c.metrics.redispatched(n);
-      run.recoveries.deadline(
-          round + 1,
-          r.late(),
-          run.lastHeardFrom(r.late()),
-          System.currentTimeMillis(),
-          run.lastCommittedMillis,
-          n);
-      c.log()
-          .info(
-              "job {}: round {} not complete after {} ms; {} late past its deadline; {}"
-                  + " tree nodes re-dispatched to {} workers",
-              c.jobId,
-              round + 1,
-              run.stats.roundNanos(System.nanoTime()) / 1_000_000,
-              r.late(),
-              n,
-              r.helpers().size());
-      send(run.pool.handOut(r.missing(), r.helpers()));
-    }
-    c.timers.startSingleTimer(
-        RoundDeadline.KEY,
-        new RoundDeadline(d.round(), d.attempt() + 1),
-        run.deadlines.deadline(d.attempt() + 1));
-    return this;
-  }
-
-  /**
-   * Node incarnation {@code node} is gone ({@code how}: unreachable, downed or removed; whichever
-   * the coordinator hears first): its workers are dropped from the job at once and the work they
-   * had not delivered in this round goes to the live workers. The bits do not change: only the tree
-   * fixes them, and a late result from the lost node is a duplicate.
-   */
-  private Behavior<Command> lose(UniqueAddress node, String how) {
-    if (node.equals(c.selfNode())) {
-      // This coordinator's own node is going: sharding starts the job elsewhere, from the
-      // journal. Nothing is decided or recorded here (a downed minority must not fail a job).
-      return this;
-    }
-    if (!run.pool.lost(node) || stage != Stage.TRAINING) {
-      return this; // heard already (unreachable, then downed, then removed)
-    }
-    WorkerPool.Loss loss = run.pool.loseLive(node, run.loop.round());
-    if (loss == null) {
-      return this;
-    }
-    if (loss.noneLeft()) {
-      return run.fail(
-          "every worker of the job is on unreachable nodes (last: " + node.address() + ")");
-    }
-    long round = run.loop.done() + 1;
-    String hostPort = WorkerPool.hostPort(node);
-    int n = loss.missing().size();
-    run.placementChanged("node " + hostPort + " " + how + " in round " + round, run.pool.live());
-    run.stats.redispatched(n);
-    c.metrics.redispatched(n);
-    c.metrics.nodeLost();
-    run.recoveries.nodeLost(
-        hostPort,
-        node.longUid(),
-        how,
-        round,
-        loss.gone().size(),
-        run.lastHeardFrom(loss.gone().stream().map(run.pool::nameOf).toList()),
-        System.currentTimeMillis(),
-        run.lastCommittedMillis,
-        n);
-    c.log()
-        .warn(
-            "job {}: node {} {} in round {}; {} workers left, {} tree nodes of this round"
-                + " re-dispatched",
-            c.jobId,
-            hostPort,
-            how,
-            round,
-            run.pool.live().size(),
-            n);
-    if (n > 0) {
-      send(run.pool.handOut(loss.missing(), run.pool.active()));
-    }
-    return this;
-  }
-
-  /**
-   * A node is leaving the cluster gracefully: its workers finish the work they have and take no
-   * more; from the next round the live workers share it. Nothing is re-dispatched, since their
-   * results still arrive (the deadline covers the case where they do not).
-   */
-  private Behavior<Command> onLeaving(JobCoordinator.MemberLeaving m) {
-    UniqueAddress node = m.event().member().uniqueAddress();
-    if (!run.pool.lost(node) || stage != Stage.TRAINING) {
-      return this;
-    }
-    List<?> gone = run.pool.retire(node);
-    if (gone.isEmpty()) {
-      return this;
-    }
-    long done = run.loop.done();
-    String hostPort = WorkerPool.hostPort(node);
-    run.placementChanged("node " + hostPort + " is leaving after round " + done, run.pool.live());
-    run.recoveries.nodeLeft(
-        hostPort,
-        node.longUid(),
-        done,
-        gone.size(),
-        System.currentTimeMillis(),
-        run.lastCommittedMillis);
-    c.log()
-        .info(
-            "job {}: node {} is leaving; its {} workers finish round {} and the {}"
-                + " others take over from round {}",
-            c.jobId,
-            node.address(),
-            gone.size(),
-            done + 1,
-            run.pool.live().size(),
-            done + 2);
-    return this;
-  }
-
   private Behavior<Command> onWorkerReply(FromWorker f) {
     if (f.reply() instanceof NodeResult n) {
       return stage == Stage.TRAINING && n.epoch() == run.inc.coordinatorEpoch()
           ? onResult(n)
           : this;
     } else if (f.reply() instanceof Prepared p && p.epoch() == run.inc.coordinatorEpoch()) {
-      return onJoinerPrepared(p);
+      return changes.onJoinerPrepared(p);
     } else if (f.reply() instanceof PrepareFailed pf && pf.epoch() == run.inc.coordinatorEpoch()) {
       run.pool.joinFailed(pf.worker());
       c.log().warn("job {}: worker {} cannot join: {}", c.jobId, pf.worker(), pf.reason());
@@ -329,36 +194,6 @@ final class Training extends CoordinatorBehavior {
         && pm.round() == run.loop.done()) {
       send(run.pool.named(pm.worker()));
     }
-    return this;
-  }
-
-  /** A worker prepared to join the running job: it takes part from the round after next. */
-  private Behavior<Command> onJoinerPrepared(Prepared p) {
-    UniqueAddress node = stage == Stage.TRAINING ? run.pool.joinerAnswered(p.self()) : null;
-    if (node == null) {
-      return this;
-    }
-    var problem =
-        PreparationCheck.problem(
-            p,
-            p.self().path().address().toString(),
-            run.job().dataFingerprint(),
-            run.canary,
-            run.job().kernel().name(),
-            c.actor.getSystem().address().toString());
-    if (problem.isPresent()) {
-      c.log().warn("job {}: worker {} refused: {}", c.jobId, p.worker(), problem.get());
-      p.self().tell(new ReleaseJob(c.jobId));
-      return this;
-    }
-    if (!run.pool.admit(p.self(), p, node)) {
-      return this; // its node was lost while the worker prepared
-    }
-    long from = run.loop.done() + 2;
-    if (!Membership.noteRejoin(run, p, node, from)) {
-      c.log().info("job {}: worker {} joins from round {}", c.jobId, p.worker(), from);
-    }
-    run.placementChanged("worker " + p.worker() + " joins from round " + from, run.pool.live());
     return this;
   }
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
-import dev.anvil.coordinator.JobJournal.Ack;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import java.util.List;
 import java.util.Set;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;

@@ -1,7 +1,7 @@
 package dev.anvil.coordinator;
 
-import dev.anvil.coordinator.JobJournal.Ack;
-import dev.anvil.coordinator.JobJournal.Recorded;
+import dev.anvil.coordinator.JournalCommands.Ack;
+import dev.anvil.coordinator.JournalCommands.Recorded;
 import dev.anvil.core.train.Recovery;
 import java.time.Duration;
 import java.util.function.Consumer;

@@ -52,10 +52,12 @@ final class TestNode implements AutoCloseable {
         actor {
           provider = cluster
           # Local messages go through their serializer too, as between nodes. The journal
-          # recorder's commands are local by design (JobJournal.Command is not serializable).
+          # recorder's commands and answers are local by design (JournalCommands: not
+          # serializable).
           serialize-messages = on
           no-serialization-verification-needed-class-prefix =
-            ["org.apache.pekko.", "dev.anvil.coordinator.JobJournal$"]
+            ["org.apache.pekko.", "dev.anvil.coordinator.JobJournal$",
+             "dev.anvil.coordinator.JournalCommands$"]
         }
         remote.artery {
           canonical { hostname = "127.0.0.1", port = 0 }

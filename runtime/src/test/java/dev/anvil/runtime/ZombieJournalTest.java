@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.coordinator.JobJournal;
-import dev.anvil.coordinator.JobJournal.Ack;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
+import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.persistence.JournalSchema;
