@@ -1,7 +1,6 @@
 package dev.anvil.bench;
 
 import dev.anvil.bench.ClusterCheckpointCost.Run;
-import dev.anvil.core.kernel.Kernels;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,22 +33,10 @@ public final class CheckpointBench {
   private CheckpointBench() {}
 
   public static void main(String[] args) throws Exception {
-    CheckpointBenchOptions o;
-    try {
-      o = CheckpointBenchOptions.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage() + "\n" + CheckpointBenchOptions.USAGE);
-      System.exit(2);
-      return;
-    }
+    CheckpointBenchOptions o =
+        Console.options(args, CheckpointBenchOptions::parse, CheckpointBenchOptions.USAGE);
     sayHeader(o);
-    Kernels.NativeProbe nativeBlas = Kernels.probeNative();
-    if (!nativeBlas.available()) {
-      Console.say(
-          "native BLAS missing: %s (install libopenblas0-pthread). Kernel native is" + " required.",
-          nativeBlas.problem());
-      System.exit(1);
-    }
+    Console.requireNativeBlas();
     Map<BenchModel, DirectCheckpointCost.Result> direct = new LinkedHashMap<>();
     if (o.direct()) {
       Console.say("");

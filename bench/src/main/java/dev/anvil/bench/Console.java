@@ -1,10 +1,12 @@
 package dev.anvil.bench;
 
 import dev.anvil.core.io.Directories;
+import dev.anvil.core.kernel.Kernels;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.Function;
 
 /** What every benchmark main prints and parses the same way. */
 final class Console {
@@ -45,6 +47,31 @@ final class Console {
     return "["
         + String.join(" ", values.stream().map(v -> String.format(Locale.ROOT, format, v)).toList())
         + "]";
+  }
+
+  /**
+   * A main's options read by {@code parse}; when it throws IllegalArgumentException, prints its
+   * message and {@code usage} to stderr and exits with status 2.
+   */
+  static <T> T options(String[] args, Function<String[], T> parse, String usage) {
+    try {
+      return parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage() + "\n" + usage);
+      System.exit(2);
+      throw e;
+    }
+  }
+
+  /** Exits with status 1 after saying why when native BLAS (kernel native) is missing. */
+  static void requireNativeBlas() {
+    Kernels.NativeProbe nativeBlas = Kernels.probeNative();
+    if (!nativeBlas.available()) {
+      say(
+          "native BLAS missing: %s (install libopenblas0-pthread). Kernel native is required.",
+          nativeBlas.problem());
+      System.exit(1);
+    }
   }
 
   /** The integer at {@code args[i]}, which must be at least {@code min}. */

@@ -14,10 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Turns a job (HOCON, the public contract documented in the README) into a {@link JobSpec}, or
@@ -33,24 +31,10 @@ import java.util.TreeSet;
  * node's allowed folders and its model class on the node's allow list. Both check the size limits
  * of {@link SpecRules} with exact arithmetic before anything is allocated. Relative data paths of a
  * file are resolved against the file's folder.
+ *
+ * <p>This class parses the text at its trust level; {@link JobSection} checks the fields.
  */
 public final class JobSpecParser {
-  private static final Set<String> JOB_KEYS =
-      Set.of(
-          "name",
-          "seed",
-          "model",
-          "data",
-          "optimizer",
-          "schedule",
-          "clip-norm",
-          "batch-size",
-          "logical-shards",
-          "epochs",
-          "rounds",
-          "kernel",
-          "checkpoint");
-  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
   private static final String SPEC = "job spec";
 
   private JobSpecParser() {}
@@ -94,8 +78,7 @@ public final class JobSpecParser {
         .setAllowMissing(false);
   }
 
-  private static JobSpec parseTrusted(
-      java.util.function.Supplier<Config> parser, String origin, Path baseDir) {
+  private static JobSpec parseTrusted(Supplier<Config> parser, String origin, Path baseDir) {
     Config config;
     try {
       config = parser.get().resolve();
@@ -105,7 +88,7 @@ public final class JobSpecParser {
       throw new JobSpecException(
           origin, List.of(new Problem("job file", where, "not valid HOCON: " + stripOrigin(e))));
     }
-    return validate(config, origin, baseDir, SpecRules.defaults(), false);
+    return JobSection.validate(config, origin, baseDir, SpecRules.defaults(), false);
   }
 
   /**
@@ -115,6 +98,14 @@ public final class JobSpecParser {
    * real path that was checked.
    */
   public static JobSpec parseUntrusted(String text, String origin, SpecRules rules) {
+    checkSize(text, origin, rules);
+    Config config = parseWithoutIncludes(text, origin);
+    refuseSubstitutions(config, origin);
+    return JobSection.validate(config, origin, null, rules, true);
+  }
+
+  /** Refuses text over {@code anvil.limits.spec-bytes} (a longer String is over in any case). */
+  private static void checkSize(String text, String origin, SpecRules rules) {
     long bytes =
         text.length() > rules.maxSpecBytes()
             ? text.length()
@@ -128,16 +119,18 @@ public final class JobSpecParser {
                   "over " + rules.maxSpecBytes() + " bytes",
                   "at most anvil.limits.spec-bytes = " + rules.maxSpecBytes() + " bytes")));
     }
-    Config config;
+  }
+
+  /** The unresolved tree of {@code text}; an include fails the parse before it is read. */
+  private static Config parseWithoutIncludes(String text, String origin) {
     try {
-      config =
-          ConfigFactory.parseString(
-              text,
-              ConfigParseOptions.defaults()
-                  .setOriginDescription(origin)
-                  .setSyntax(ConfigSyntax.CONF)
-                  .setAllowMissing(false)
-                  .setIncluder(new NoIncludes()));
+      return ConfigFactory.parseString(
+          text,
+          ConfigParseOptions.defaults()
+              .setOriginDescription(origin)
+              .setSyntax(ConfigSyntax.CONF)
+              .setAllowMissing(false)
+              .setIncluder(new NoIncludes()));
     } catch (ConfigException e) {
       int line = e.origin() == null ? -1 : e.origin().lineNumber();
       String where = line > 0 ? "line " + line : "unknown line";
@@ -149,6 +142,10 @@ public final class JobSpecParser {
                   + " elsewhere; anvil validate FILE shows it)";
       throw new JobSpecException(origin, List.of(new Problem(SPEC, where, why)));
     }
+  }
+
+  /** Refuses a tree holding substitutions, naming each path that holds one. */
+  private static void refuseSubstitutions(Config config, String origin) {
     List<String> substituted = new ArrayList<>();
     unresolved(config.root(), "", substituted);
     if (!substituted.isEmpty()) {
@@ -164,7 +161,6 @@ public final class JobSpecParser {
       }
       throw new JobSpecException(origin, problems);
     }
-    return validate(config, origin, null, rules, true);
   }
 
   /** Adds the paths of values under {@code object} that are substitutions or hold one. */
@@ -201,349 +197,5 @@ public final class JobSpecParser {
     String m = e.getMessage();
     String prefix = e.origin() == null ? null : e.origin().description() + ": ";
     return prefix != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
-  }
-
-  static JobSpec validate(
-      Config config, String origin, Path baseDir, SpecRules rules, boolean untrusted) {
-    SpecReader r = new SpecReader(config, !untrusted);
-    if (!r.section("job")) {
-      throw new JobSpecException(origin, r.problems());
-    }
-    r.rejectUnknownKeys("job", JOB_KEYS);
-
-    String name = r.string("job.name", null);
-    if (r.has("job.name") && !name.matches(NAME_PATTERN)) {
-      r.problem(
-          "job.name",
-          r.render("job.name"),
-          "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-    }
-    long seed = r.wholeNumber("job.seed", 0L, v -> true, "a whole number");
-    ModelSpec model = readModel(r, rules, untrusted);
-    DataSpec data = readData(r, baseDir, rules, untrusted);
-    Sizes.check(r, model, data, rules);
-    OptimizerSpec optimizer = readOptimizer(r);
-    ScheduleSpec schedule = readSchedule(r);
-    double clipNorm =
-        r.number(
-            "job.clip-norm",
-            0.0,
-            v -> v >= 0 && Double.isFinite(v),
-            "a finite number >= 0 (0 turns clipping off)");
-    int logicalShards =
-        r.wholeNumberInt(
-            "job.logical-shards", null, v -> v > 0 && v <= 4096, "a whole number from 1 to 4096");
-    int batchSize =
-        r.wholeNumberInt("job.batch-size", null, v -> v > 0 && v <= 1 << 24, "a whole number > 0");
-    if (logicalShards > 0 && batchSize > 0 && batchSize % logicalShards != 0) {
-      r.problem(
-          "job.batch-size",
-          r.render("job.batch-size"),
-          "must be divisible by job.logical-shards ("
-              + logicalShards
-              + ") so that every logical shard contributes the same number of samples;"
-              + " nearest valid: "
-              + nearestMultiples(batchSize, logicalShards));
-    }
-    TrainingLength length = readLength(r);
-    KernelChoice kernel =
-        KernelChoice.valueOf(
-            upper(r.choice("job.kernel", "auto", List.of("auto", "native", "java")), "auto"));
-    CheckpointSpec checkpoint = readCheckpoint(r);
-
-    if (!r.ok()) {
-      throw new JobSpecException(origin, r.problems());
-    }
-    return new JobSpec(
-        name,
-        seed,
-        model,
-        data,
-        optimizer,
-        schedule,
-        clipNorm,
-        batchSize,
-        logicalShards,
-        length,
-        kernel,
-        checkpoint);
-  }
-
-  /** An enum constant's name from a choice, or {@code fallback}'s when the choice was invalid. */
-  private static String upper(String choice, String fallback) {
-    return (choice == null ? fallback : choice).toUpperCase(java.util.Locale.ROOT);
-  }
-
-  private static String nearestMultiples(int batch, int shards) {
-    int below = batch / shards * shards;
-    int above = below + shards;
-    return below > 0 ? below + " or " + above : String.valueOf(above);
-  }
-
-  private static ModelSpec readModel(SpecReader r, SpecRules rules, boolean untrusted) {
-    if (!r.section("job.model")) {
-      return new ModelSpec.Custom("");
-    }
-    String type = r.choice("job.model.type", null, List.of("mlp", "softmax", "linear", "class"));
-    if (type == null) {
-      return new ModelSpec.Custom("");
-    }
-    switch (type) {
-      case "mlp":
-        {
-          r.rejectUnknownKeys("job.model", Set.of("type", "layers", "activation"));
-          List<Integer> layers = r.positiveIntList("job.model.layers", 2);
-          Activation activation =
-              Activation.valueOf(
-                  upper(r.choice("job.model.activation", "relu", List.of("relu", "tanh")), "relu"));
-          return new ModelSpec.Mlp(layers, activation);
-        }
-      case "softmax":
-        r.rejectUnknownKeys("job.model", Set.of("type", "inputs", "classes"));
-        return new ModelSpec.Softmax(
-            optionalInt(r.optionalPositiveInt("job.model.inputs")),
-            optionalInt(r.optionalPositiveInt("job.model.classes")));
-      case "linear":
-        r.rejectUnknownKeys("job.model", Set.of("type", "inputs", "outputs"));
-        return new ModelSpec.Linear(
-            optionalInt(r.optionalPositiveInt("job.model.inputs")),
-            optionalInt(r.optionalPositiveInt("job.model.outputs")));
-      default:
-        {
-          r.rejectUnknownKeys("job.model", Set.of("type", "class"));
-          String className = r.string("job.model.class", null);
-          if (r.has("job.model.class")
-              && !className.matches("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*")) {
-            r.problem(
-                "job.model.class",
-                r.render("job.model.class"),
-                "a fully qualified Java class name implementing dev.anvil.core.model.Model");
-          } else if (untrusted
-              && r.has("job.model.class")
-              && !rules.allowedClasses().contains(className)) {
-            r.problem(
-                "job.model.class",
-                r.render("job.model.class"),
-                "not a class this node"
-                    + " allows in jobs sent to it; its operator lists them in"
-                    + " anvil.models.allowed-classes");
-          }
-          return new ModelSpec.Custom(className);
-        }
-    }
-  }
-
-  private static OptionalInt optionalInt(Optional<Integer> v) {
-    return v.map(OptionalInt::of).orElse(OptionalInt.empty());
-  }
-
-  private static DataSpec readData(SpecReader r, Path baseDir, SpecRules rules, boolean untrusted) {
-    if (!r.section("job.data")) {
-      return new DataSpec.Synthetic(0, 0, 0, 0, 0);
-    }
-    String type = r.choice("job.data.type", null, List.of("idx", "csv", "synthetic"));
-    if (type == null) {
-      return new DataSpec.Synthetic(0, 0, 0, 0, 0);
-    }
-    switch (type) {
-      case "idx":
-        {
-          r.rejectUnknownKeys("job.data", Set.of("type", "path"));
-          Path path = resolve(baseDir, r.string("job.data.path", null));
-          if (untrusted) {
-            return new DataSpec.Idx(DataRoots.check(r, path, rules, true));
-          }
-          if (r.has("job.data.path") && !Files.isDirectory(path)) {
-            r.problem(
-                "job.data.path",
-                r.render("job.data.path"),
-                "a folder holding the IDX files"
-                    + " (train-images-idx3-ubyte[.gz] ...), but "
-                    + path
-                    + " is not a folder;"
-                    + " Fashion-MNIST: apt-get install dataset-fashion-mnist");
-          }
-          return new DataSpec.Idx(path);
-        }
-      case "csv":
-        {
-          r.rejectUnknownKeys("job.data", Set.of("type", "path", "label-column", "test-fraction"));
-          Path path = resolve(baseDir, r.string("job.data.path", null));
-          if (untrusted) {
-            path = DataRoots.check(r, path, rules, false);
-          } else if (r.has("job.data.path") && !Files.isRegularFile(path)) {
-            r.problem(
-                "job.data.path",
-                r.render("job.data.path"),
-                "a readable CSV file, but " + path + " is not a file");
-          }
-          String label = r.string("job.data.label-column", null);
-          double testFraction = testFraction(r);
-          return new DataSpec.Csv(path, label.trim(), testFraction);
-        }
-      default:
-        {
-          r.rejectUnknownKeys(
-              "job.data",
-              Set.of("type", "samples", "features", "classes", "seed", "test-fraction"));
-          int samples =
-              r.wholeNumberInt(
-                  "job.data.samples",
-                  null,
-                  v -> v >= 2 && v <= 50_000_000,
-                  "a whole number from 2 to 50000000");
-          int features =
-              r.wholeNumberInt(
-                  "job.data.features",
-                  null,
-                  v -> v >= 1 && v <= 100_000,
-                  "a whole number from 1 to 100000");
-          int classes =
-              r.wholeNumberInt(
-                  "job.data.classes",
-                  null,
-                  v -> v >= 2 && v <= 100_000,
-                  "a whole number from 2 to 100000");
-          long seed = r.wholeNumber("job.data.seed", 0L, v -> true, "a whole number");
-          return new DataSpec.Synthetic(samples, features, classes, seed, testFraction(r));
-        }
-    }
-  }
-
-  private static double testFraction(SpecReader r) {
-    return r.number(
-        "job.data.test-fraction", 0.1, v -> v > 0 && v < 1, "a number strictly between 0 and 1");
-  }
-
-  private static Path resolve(Path baseDir, String path) {
-    Path p = Path.of(path.isEmpty() ? "." : path);
-    return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
-  }
-
-  private static OptimizerSpec readOptimizer(SpecReader r) {
-    if (!r.section("job.optimizer")) {
-      return new OptimizerSpec.Sgd(1, 0, false, 0);
-    }
-    String type = r.choice("job.optimizer.type", null, List.of("sgd", "adam"));
-    if (type == null) {
-      return new OptimizerSpec.Sgd(1, 0, false, 0);
-    }
-    double lr =
-        r.number(
-            "job.optimizer.learning-rate",
-            null,
-            v -> v > 0 && Double.isFinite(v),
-            "a finite number > 0");
-    double weightDecay =
-        r.number(
-            "job.optimizer.weight-decay",
-            0.0,
-            v -> v >= 0 && Double.isFinite(v),
-            "a finite number >= 0");
-    if (type.equals("sgd")) {
-      r.rejectUnknownKeys(
-          "job.optimizer", Set.of("type", "learning-rate", "momentum", "nesterov", "weight-decay"));
-      double momentum =
-          r.number("job.optimizer.momentum", 0.0, v -> v >= 0 && v < 1, "a number >= 0 and < 1");
-      boolean nesterov = r.bool("job.optimizer.nesterov", false);
-      if (nesterov && momentum == 0.0) {
-        r.problem("job.optimizer.nesterov", "true", "needs job.optimizer.momentum > 0");
-      }
-      return new OptimizerSpec.Sgd(lr, momentum, nesterov, weightDecay);
-    }
-    r.rejectUnknownKeys(
-        "job.optimizer",
-        Set.of("type", "learning-rate", "beta1", "beta2", "epsilon", "weight-decay"));
-    double beta1 =
-        r.number("job.optimizer.beta1", 0.9, v -> v >= 0 && v < 1, "a number >= 0 and < 1");
-    double beta2 =
-        r.number("job.optimizer.beta2", 0.999, v -> v >= 0 && v < 1, "a number >= 0 and < 1");
-    double epsilon =
-        r.number(
-            "job.optimizer.epsilon", 1e-8, v -> v > 0 && Double.isFinite(v), "a finite number > 0");
-    return new OptimizerSpec.Adam(lr, beta1, beta2, epsilon, weightDecay);
-  }
-
-  private static ScheduleSpec readSchedule(SpecReader r) {
-    if (!r.has("job.schedule")) {
-      return new ScheduleSpec.Constant();
-    }
-    if (!r.section("job.schedule")) {
-      return new ScheduleSpec.Constant();
-    }
-    String type = r.choice("job.schedule.type", "constant", List.of("constant", "step", "cosine"));
-    switch (type == null ? "constant" : type) {
-      case "step":
-        {
-          r.rejectUnknownKeys("job.schedule", Set.of("type", "every-epochs", "gamma"));
-          int every =
-              r.wholeNumberInt("job.schedule.every-epochs", null, v -> v > 0, "a whole number > 0");
-          double gamma =
-              r.number("job.schedule.gamma", 0.1, v -> v > 0 && v <= 1, "a number > 0 and <= 1");
-          return new ScheduleSpec.Step(every, gamma);
-        }
-      case "cosine":
-        {
-          r.rejectUnknownKeys("job.schedule", Set.of("type", "final-learning-rate"));
-          double end =
-              r.number(
-                  "job.schedule.final-learning-rate",
-                  0.0,
-                  v -> v >= 0 && Double.isFinite(v),
-                  "a finite number >= 0");
-          return new ScheduleSpec.Cosine(end);
-        }
-      default:
-        r.rejectUnknownKeys("job.schedule", Set.of("type"));
-        return new ScheduleSpec.Constant();
-    }
-  }
-
-  private static TrainingLength readLength(SpecReader r) {
-    boolean epochs = r.has("job.epochs");
-    boolean rounds = r.has("job.rounds");
-    if (epochs == rounds) {
-      r.problem(
-          epochs ? "job.epochs, job.rounds" : "job.epochs | job.rounds",
-          epochs ? r.render("job.epochs") + ", " + r.render("job.rounds") : "missing",
-          "give exactly one of epochs and rounds");
-      return new TrainingLength.Rounds(1);
-    }
-    if (epochs) {
-      return new TrainingLength.Epochs(
-          r.wholeNumberInt(
-              "job.epochs",
-              null,
-              v -> v > 0 && v <= 1_000_000,
-              "a whole number from 1 to 1000000"));
-    }
-    return new TrainingLength.Rounds(
-        r.wholeNumber(
-            "job.rounds",
-            null,
-            v -> v > 0 && v <= 1_000_000_000L,
-            "a whole number from 1 to 1000000000"));
-  }
-
-  private static CheckpointSpec readCheckpoint(SpecReader r) {
-    if (!r.has("job.checkpoint")) {
-      return new CheckpointSpec(50, CheckpointSpec.Mode.SNAPSHOT);
-    }
-    if (!r.section("job.checkpoint")) {
-      return new CheckpointSpec(50, CheckpointSpec.Mode.SNAPSHOT);
-    }
-    r.rejectUnknownKeys("job.checkpoint", Set.of("every-rounds", "mode"));
-    int every =
-        r.wholeNumberInt(
-            "job.checkpoint.every-rounds",
-            50,
-            v -> v >= 0,
-            "a whole number >= 0 (0 = only at the end)");
-    CheckpointSpec.Mode mode =
-        CheckpointSpec.Mode.valueOf(
-            upper(
-                r.choice("job.checkpoint.mode", "snapshot", List.of("snapshot", "incremental")),
-                "snapshot"));
-    return new CheckpointSpec(every, mode);
   }
 }

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -133,12 +134,22 @@ final class SpecReader {
    * recorded) when the value is missing and required, or not allowed.
    */
   String choice(String path, String defaultValue, List<String> allowed) {
-    String s = string(path, defaultValue).trim().toLowerCase(java.util.Locale.ROOT);
+    String s = string(path, defaultValue).trim().toLowerCase(Locale.ROOT);
     if (has(path) && !allowed.contains(s)) {
       problem(path, render(path), "must be one of " + String.join(" | ", allowed));
       return null;
     }
     return has(path) || defaultValue != null ? s : null;
+  }
+
+  /**
+   * {@link #choice} as the constant of {@code type} named like the choice in upper case, or like
+   * {@code defaultValue} (required here) when the value is not allowed.
+   */
+  <E extends Enum<E>> E choice(
+      String path, String defaultValue, List<String> allowed, Class<E> type) {
+    String s = choice(path, defaultValue, allowed);
+    return Enum.valueOf(type, (s == null ? defaultValue : s).toUpperCase(Locale.ROOT));
   }
 
   long wholeNumber(String path, Long defaultValue, LongPredicate valid, String expected) {
