@@ -3,7 +3,7 @@ package dev.anvil.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.persistence.CheckpointStore;
 import dev.anvil.persistence.DatabaseSettings;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.anvil.cli;
 
-import dev.anvil.runtime.ClusterLoss;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.client.ClusterLoss;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.anvil.core.kernel.Kernels;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

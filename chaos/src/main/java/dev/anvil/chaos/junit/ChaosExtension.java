@@ -1,7 +1,7 @@
 package dev.anvil.chaos.junit;
 
 import dev.anvil.chaos.ChaosCluster;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;

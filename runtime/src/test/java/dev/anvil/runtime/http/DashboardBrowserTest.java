@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.JobClient;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
