@@ -12,6 +12,7 @@ import dev.anvil.core.train.TrainingListener;
 import dev.anvil.core.train.TrainingResult;
 import dev.anvil.runtime.client.JobClient;
 import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,7 +167,7 @@ public final class ClusterThroughputBench {
     long t0 = System.nanoTime();
     // Plain TCP by default, as DDP's gloo: what TLS costs is TlsCostBench's figure.
     LocalCluster cluster =
-        LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir).withTls(o.tls()));
+        LocalCluster.start(LocalClusterSettings.of(2, 1, clusterDir).withTls(o.tls()));
     Console.say(
         "cluster transport: %s",
         o.tls()

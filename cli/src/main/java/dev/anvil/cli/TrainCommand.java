@@ -6,6 +6,7 @@ import dev.anvil.core.spec.KernelChoice;
 import dev.anvil.core.spec.TrainingLength;
 import dev.anvil.core.train.TrainingResult;
 import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -154,7 +155,7 @@ final class TrainCommand implements Callable<Integer> {
               + ")");
       try (var local =
           LocalCluster.start(
-              LocalCluster.Settings.of(n, slots, data)
+              LocalClusterSettings.of(n, slots, data)
                   .allowingDataOf(spec)
                   .withTls(!insecureTransport))) {
         bar.message("live dashboard and HTTP API: " + local.httpUrls().get(0) + "/");

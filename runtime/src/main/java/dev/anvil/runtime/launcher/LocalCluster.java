@@ -1,9 +1,5 @@
 package dev.anvil.runtime.launcher;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.anvil.core.spec.DataSpec;
-import dev.anvil.core.spec.JobSpec;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.runtime.client.ClusterClient;
 import dev.anvil.runtime.client.ClusterLoss;
@@ -39,211 +35,21 @@ import org.slf4j.LoggerFactory;
  * process has exited without the launcher asking, the client's {@link ClusterLoss} is told, so that
  * waits on the cluster end.
  *
- * <p>Its parts: each node's settings come from {@link NodeSettings} (as for {@code anvil node}),
- * its command line from {@link NodeProcesses}; {@link NodeJvms} holds the node processes and does
- * all process control under one lock (safe from any thread; see there what it orders); {@link
- * NodeReadiness} waits, with deadlines, for nodes to be up; {@link LocalDatabase} is the journal's
- * database, behind a monitor of its own.
+ * <p>Its parts: {@link LocalClusterSettings} say how to start it; each node's settings come from
+ * {@link NodeSettings} (as for {@code anvil node}), its command line from {@link NodeProcesses};
+ * {@link NodeJvms} holds the node processes and does all process control under one lock (safe from
+ * any thread; see there what it orders); {@link NodeReadiness} waits, with deadlines, for nodes to
+ * be up; {@link LocalDatabase} is the journal's database, behind a monitor of its own.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
 
-  /**
-   * How to start the cluster. {@code nodeJvmOptions} holds extra JVM options per node (entry i for
-   * node i + 1; missing entries mean none), on top of {@code commonJvmOptions} and
-   * ANVIL_NODE_JAVA_OPTS for every node; {@code clientConfig} is added to the launcher's client
-   * actor system's configuration.
-   */
-  public record Settings(
-      int nodes,
-      int slotsPerNode,
-      String heap,
-      Path dataDirectory,
-      DatabaseSettings externalDatabase,
-      Duration startTimeout,
-      List<List<String>> nodeJvmOptions,
-      List<String> commonJvmOptions,
-      Config clientConfig,
-      boolean downExitedNodes,
-      boolean tls) {
-    public Settings {
-      if (nodes < 1) {
-        throw new IllegalArgumentException("--nodes = " + nodes + ": must be at least 1");
-      }
-      if (slotsPerNode < 1) {
-        throw new IllegalArgumentException(
-            "worker slots per node = " + slotsPerNode + ": must be at least 1");
-      }
-    }
-
-    public static Settings of(int nodes, int slotsPerNode, Path dataDirectory) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          "2g",
-          dataDirectory,
-          null,
-          Duration.ofSeconds(90),
-          List.of(),
-          List.of(),
-          ConfigFactory.empty(),
-          true,
-          true);
-    }
-
-    public Settings withNodeJvmOptions(List<List<String>> options) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          List.copyOf(options),
-          commonJvmOptions,
-          clientConfig,
-          downExitedNodes,
-          tls);
-    }
-
-    /** Adds JVM options for every node, also nodes added or restarted later. */
-    public Settings withCommonJvmOptions(List<String> options) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          nodeJvmOptions,
-          List.copyOf(options),
-          clientConfig,
-          downExitedNodes,
-          tls);
-    }
-
-    /** Adds configuration to the launcher's client actor system. */
-    public Settings withClientConfig(Config config) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          nodeJvmOptions,
-          commonJvmOptions,
-          config,
-          downExitedNodes,
-          tls);
-    }
-
-    public Settings withHeap(String heap) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          nodeJvmOptions,
-          commonJvmOptions,
-          clientConfig,
-          downExitedNodes,
-          tls);
-    }
-
-    /**
-     * Whether the launcher downs a node's incarnation as soon as its process exits (default), as an
-     * operator would; off, only the split-brain resolver downs it (after detection and
-     * stable-after), as on hosts without a launcher.
-     */
-    public Settings withDownExitedNodes(boolean down) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          nodeJvmOptions,
-          commonJvmOptions,
-          clientConfig,
-          down,
-          tls);
-    }
-
-    /**
-     * Lets the nodes read data files in {@code folders} as well as in the configured {@code
-     * anvil.data.allowed-roots}: the folders of a job file of the user's own, which the nodes
-     * otherwise treat as a job from elsewhere.
-     */
-    public Settings allowingDataIn(List<Path> folders) {
-      return folders.isEmpty()
-          ? this
-          : withNodeSettings(NodeSettings.builder().allowDataAlsoIn(folders));
-    }
-
-    /** Lets the nodes read the data of {@code spec} (see {@link #allowingDataIn}). */
-    public Settings allowingDataOf(JobSpec spec) {
-      if (spec.data() instanceof DataSpec.Idx idx) {
-        return allowingDataIn(List.of(idx.path()));
-      } else if (spec.data() instanceof DataSpec.Csv csv
-          && csv.path().toAbsolutePath().getParent() != null) {
-        return allowingDataIn(List.of(csv.path().toAbsolutePath().getParent()));
-      }
-      return this;
-    }
-
-    /**
-     * Whether members talk mutual TLS (default): the launcher makes a throw-away CA for the run
-     * (its key never written), one member certificate in {@code dataDirectory/tls} (0600 files,
-     * 0700 folder) for the nodes and its client. Off: plain TCP on loopback, to measure what TLS
-     * costs.
-     */
-    public Settings withTls(boolean on) {
-      return new Settings(
-          nodes,
-          slotsPerNode,
-          heap,
-          dataDirectory,
-          externalDatabase,
-          startTimeout,
-          nodeJvmOptions,
-          commonJvmOptions,
-          clientConfig,
-          downExitedNodes,
-          on);
-    }
-
-    /**
-     * Mutual TLS with the member credentials in {@code folder} (anvil certs issue) instead of a
-     * throw-away CA: for a cluster whose CA is the user's own.
-     */
-    public Settings withTlsFolder(Path folder) {
-      return withNodeSettings(NodeSettings.builder().tls(folder))
-          .withClientConfig(ClusterClient.tls(folder).withFallback(clientConfig));
-    }
-
-    /** Every node gets {@code node}'s settings, in place of common options for the same keys. */
-    private Settings withNodeSettings(NodeSettings.Builder node) {
-      List<String> options = new ArrayList<>(commonJvmOptions);
-      options.removeIf(node::setsKeyOf);
-      options.addAll(node.jvmOptions());
-      return withCommonJvmOptions(options);
-    }
-
-    List<String> jvmOptionsOf(int index) {
-      return index < nodeJvmOptions.size() ? nodeJvmOptions.get(index) : List.of();
-    }
-  }
-
-  private final Settings settings;
+  private final LocalClusterSettings settings;
   private final LocalDatabase database;
   private final NodeJvms nodes;
   private final NodeReadiness readiness;
 
-  private LocalCluster(Settings settings, LocalDatabase database, NodeJvms nodes) {
+  private LocalCluster(LocalClusterSettings settings, LocalDatabase database, NodeJvms nodes) {
     this.settings = settings;
     this.database = database;
     this.nodes = nodes;
@@ -251,13 +57,13 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Starts the database, the node JVMs and the client, and waits until every node is up. */
-  public static LocalCluster start(Settings settings) {
+  public static LocalCluster start(LocalClusterSettings settings) {
     try {
       Files.createDirectories(settings.dataDirectory());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + settings.dataDirectory(), e);
     }
-    Settings s =
+    LocalClusterSettings s =
         settings.tls() && !settings.clientConfig().hasPath("anvil.tls.directory")
             ? settings.withTlsFolder(throwAwayCredentials(settings.dataDirectory().resolve("tls")))
             : settings;
@@ -307,7 +113,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** A client member joined through every node; on failure, the error has node 1's log. */
-  private static ActorSystem<Void> joinClient(Settings s, List<NodePorts> ports) {
+  private static ActorSystem<Void> joinClient(LocalClusterSettings s, List<NodePorts> ports) {
     try {
       return ClusterClient.join(
           ports.stream().map(NodePorts::address).toList(), s.startTimeout(), s.clientConfig());

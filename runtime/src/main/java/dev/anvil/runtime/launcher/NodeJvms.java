@@ -34,7 +34,7 @@ final class NodeJvms {
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(15);
 
-  private final LocalCluster.Settings settings;
+  private final LocalClusterSettings settings;
   private final DatabaseSettings db;
   private final Object lock = new Object();
   private final List<Process> processes = new ArrayList<>();
@@ -50,7 +50,7 @@ final class NodeJvms {
   private boolean closing;
   private ActorSystem<Void> client;
 
-  NodeJvms(LocalCluster.Settings settings, DatabaseSettings db, ActorSystem<Void> client) {
+  NodeJvms(LocalClusterSettings settings, DatabaseSettings db, ActorSystem<Void> client) {
     this.settings = settings;
     this.db = db;
     this.client = client;

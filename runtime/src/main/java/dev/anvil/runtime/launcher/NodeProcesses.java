@@ -41,7 +41,7 @@ final class NodeProcesses {
    * it). The password comes from the environment ({@link #launch}).
    */
   static NodeSettings.Builder settings(
-      LocalCluster.Settings s, DatabaseSettings db, NodePorts ports, List<String> seeds) {
+      LocalClusterSettings s, DatabaseSettings db, NodePorts ports, List<String> seeds) {
     return NodeSettings.builder()
         .host(NodePorts.HOST)
         .port(ports.cluster())
@@ -58,7 +58,7 @@ final class NodeProcesses {
    * node}'s settings, which come last so that no other option overrides them.
    */
   static List<String> command(
-      LocalCluster.Settings s, int index, NodeSettings.Builder node, Path logConfig) {
+      LocalClusterSettings s, int index, NodeSettings.Builder node, Path logConfig) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     String extra = System.getenv("ANVIL_NODE_JAVA_OPTS");
@@ -86,11 +86,7 @@ final class NodeProcesses {
    * its log file (appended), and it reads the database password from its environment.
    */
   static Process launch(
-      LocalCluster.Settings s,
-      DatabaseSettings db,
-      int index,
-      NodePorts ports,
-      List<String> seeds) {
+      LocalClusterSettings s, DatabaseSettings db, int index, NodePorts ports, List<String> seeds) {
     List<String> command =
         command(s, index, settings(s, db, ports, seeds), logConfig(s.dataDirectory()));
     ProcessBuilder pb =

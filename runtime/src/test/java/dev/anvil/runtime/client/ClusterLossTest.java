@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class ClusterLossTest {
   @Test
   void aClientWhoseNodesAreAllGoneEndsItsWaitsWithin30s() throws Exception {
     JobSpec spec = TestJobs.faultJob("orphaned", 5_000_000);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(1, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(1, 1, dir))) {
       ActorSystem<Void> outsider =
           ClusterClient.join(
               cluster.addresses(), Duration.ofSeconds(30), ClusterClient.tls(cluster.tlsFolder()));

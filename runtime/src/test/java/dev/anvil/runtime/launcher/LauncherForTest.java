@@ -8,7 +8,7 @@ public final class LauncherForTest {
   private LauncherForTest() {}
 
   public static void main(String[] args) throws Exception {
-    LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, Path.of(args[0])));
+    LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(2, 1, Path.of(args[0])));
     String postmaster =
         java.nio.file.Files.readAllLines(Path.of(args[0], "postgres", "postmaster.pid"))
             .get(0)

@@ -31,8 +31,8 @@ class NodeProcessesTest {
       throws Exception {
     Path tls = LocalCluster.throwAwayCredentials(dir.resolve("tls"));
     Path data = Files.createDirectories(dir.resolve("data"));
-    LocalCluster.Settings cluster =
-        LocalCluster.Settings.of(3, 3, dir)
+    LocalClusterSettings cluster =
+        LocalClusterSettings.of(3, 3, dir)
             .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=/cp"))
             .withTlsFolder(tls)
             .allowingDataIn(List.of(data))

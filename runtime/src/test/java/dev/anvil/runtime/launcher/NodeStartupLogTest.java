@@ -24,7 +24,7 @@ class NodeStartupLogTest {
 
   @Test
   void aNodeStartsWithoutWarningsAndLogsThroughTheRunFoldersConfiguration() throws Exception {
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(1, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(1, 1, dir))) {
       List<String> log = awaitLine(cluster.logFile(0), "anvil node up at", 60);
       List<String> warnings =
           log.stream()
