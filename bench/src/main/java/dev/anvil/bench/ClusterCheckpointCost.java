@@ -3,7 +3,8 @@ package dev.anvil.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.persistence.CheckpointStore;
 import dev.anvil.persistence.DatabaseSettings;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ final class ClusterCheckpointCost {
   static Map<BenchModel, List<Run>> measure(CheckpointBenchOptions options) throws IOException {
     Path dir = Files.createTempDirectory("anvil-bench-checkpoint-cluster");
     long t0 = System.nanoTime();
-    LocalCluster.Settings settings = LocalCluster.Settings.of(2, 1, dir);
+    LocalClusterSettings settings = LocalClusterSettings.of(2, 1, dir);
     if (options.checkpointFiles()) {
       settings =
           settings.withCommonJvmOptions(

@@ -2,8 +2,8 @@ package dev.anvil.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.runtime.FollowedJob;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;

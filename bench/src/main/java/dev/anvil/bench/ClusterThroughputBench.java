@@ -5,8 +5,9 @@ import dev.anvil.core.data.TrainTestData;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.train.LocalTrainer;
-import dev.anvil.runtime.JobClient;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -134,7 +135,7 @@ public final class ClusterThroughputBench {
     long t0 = System.nanoTime();
     // Plain TCP by default, as DDP's gloo: what TLS costs is TlsCostBench's figure.
     LocalCluster cluster =
-        LocalCluster.start(LocalCluster.Settings.of(2, 1, clusterDir).withTls(o.tls()));
+        LocalCluster.start(LocalClusterSettings.of(2, 1, clusterDir).withTls(o.tls()));
     Console.say(
         "cluster transport: %s",
         o.tls()

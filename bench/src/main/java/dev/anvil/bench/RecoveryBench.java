@@ -6,9 +6,10 @@ import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.kernel.Kernels;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.FollowedJob;
-import dev.anvil.runtime.JournalCheck;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,7 +92,7 @@ public final class RecoveryBench {
 
     List<AnvilRun> results = new ArrayList<>();
     Path dir = Files.createTempDirectory("anvil-bench-recovery");
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       warmUp(cluster, "warm-up-0");
       int n = 0;
       for (int r = 0; r < runs; r++) {

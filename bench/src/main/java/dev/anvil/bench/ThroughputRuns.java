@@ -7,7 +7,7 @@ import dev.anvil.core.train.LocalTrainer;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.TrainingListener;
 import dev.anvil.core.train.TrainingResult;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -3,7 +3,8 @@ package dev.anvil.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,9 +89,9 @@ public final class TlsCostBench {
             new Model("large", "784, 1024, 1024, 10", "rounds = " + largeRounds));
     Path tlsDir = Files.createTempDirectory("anvil-tls-cost-tls");
     Path tcpDir = Files.createTempDirectory("anvil-tls-cost-tcp");
-    try (LocalCluster tls = LocalCluster.start(LocalCluster.Settings.of(2, 1, tlsDir));
+    try (LocalCluster tls = LocalCluster.start(LocalClusterSettings.of(2, 1, tlsDir));
         LocalCluster tcp =
-            LocalCluster.start(LocalCluster.Settings.of(2, 1, tcpDir).withTls(false))) {
+            LocalCluster.start(LocalClusterSettings.of(2, 1, tcpDir).withTls(false))) {
       Console.say("clusters up; warm-up (not counted): small 1500 rounds, large 30 rounds, both");
       for (Model m : models) {
         String warm = m.name().equals("small") ? "rounds = 1500" : "rounds = 30";

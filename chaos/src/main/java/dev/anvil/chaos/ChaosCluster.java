@@ -14,8 +14,9 @@ import dev.anvil.chaos.history.JournalReader;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.runtime.FollowedJob;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,11 +52,11 @@ public final class ChaosCluster implements AutoCloseable {
 
   /** Starts {@code nodes} node JVMs with {@code slots} workers each, data under {@code dir}. */
   public static ChaosCluster start(int nodes, int slots, Path dir) {
-    return start(LocalCluster.Settings.of(nodes, slots, dir).withHeap("1g"));
+    return start(LocalClusterSettings.of(nodes, slots, dir).withHeap("1g"));
   }
 
   /** Starts a cluster from {@code settings}, adding what chaos needs to them. */
-  public static ChaosCluster start(LocalCluster.Settings settings) {
+  public static ChaosCluster start(LocalClusterSettings settings) {
     List<String> options = new ArrayList<>(settings.commonJvmOptions());
     options.addAll(
         List.of(

@@ -12,8 +12,8 @@ import dev.anvil.chaos.scenario.Schedule;
 import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.FollowedJob;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,7 +118,7 @@ public final class ChaosRun {
     hooks.starting(clusterDir);
     try (ChaosCluster cluster =
         ChaosCluster.start(
-            LocalCluster.Settings.of(scenario.nodes(), scenario.slotsPerNode(), clusterDir)
+            LocalClusterSettings.of(scenario.nodes(), scenario.slotsPerNode(), clusterDir)
                 .withHeap("1g")
                 .allowingDataOf(spec))) {
       history = cluster.history();

@@ -8,7 +8,7 @@ import dev.anvil.chaos.check.Verdict;
 import dev.anvil.chaos.fault.InProcessFault;
 import dev.anvil.chaos.junit.ChaosTest;
 import dev.anvil.core.spec.JobSpec;
-import dev.anvil.runtime.FollowedJob;
+import dev.anvil.runtime.launcher.FollowedJob;
 import dev.anvil.testsupport.TestJobs;
 import java.time.Duration;
 import java.util.List;

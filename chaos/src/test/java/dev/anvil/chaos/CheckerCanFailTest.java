@@ -12,7 +12,7 @@ import dev.anvil.chaos.junit.ChaosTest;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.persistence.JournalTable;
-import dev.anvil.runtime.FollowedJob;
+import dev.anvil.runtime.launcher.FollowedJob;
 import dev.anvil.testsupport.TestJobs;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

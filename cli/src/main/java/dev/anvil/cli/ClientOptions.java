@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import com.typesafe.config.ConfigFactory;
-import dev.anvil.runtime.ClientAddress;
-import dev.anvil.runtime.ClusterClient;
+import dev.anvil.runtime.client.ClientAddress;
+import dev.anvil.runtime.client.ClusterClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -7,7 +7,8 @@ import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Progress;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.train.RoundProgress;
-import dev.anvil.runtime.JobClient;
+import dev.anvil.runtime.client.ClusterLostException;
+import dev.anvil.runtime.client.JobClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +51,7 @@ final class ClusterRun {
               + jobId
               + ": "
               + e.getCause().getMessage()
-              + (e.getCause() instanceof dev.anvil.runtime.ClusterLostException
+              + (e.getCause() instanceof ClusterLostException
                   ? " (its outcome is in the journal if any node comes back: `anvil status "
                       + jobId
                       + "`)"

@@ -5,7 +5,7 @@ import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.core.checkpoint.Checkpoint;
 import dev.anvil.core.checkpoint.CheckpointFormat;
 import dev.anvil.core.checkpoint.CorruptCheckpointException;
-import dev.anvil.runtime.JobClient;
+import dev.anvil.runtime.client.JobClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,7 +1,8 @@
 package dev.anvil.cli;
 
-import dev.anvil.runtime.ClusterLoss;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.client.ClusterLoss;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -66,7 +67,7 @@ final class LocalCommand implements Callable<Integer> {
     System.out.println("starting " + nodes + " node JVMs; database and logs in " + folder);
     LocalCluster cluster =
         LocalCluster.start(
-            LocalCluster.Settings.of(nodes, slots, folder)
+            LocalClusterSettings.of(nodes, slots, folder)
                 .allowingDataIn(DataRoots.existing(dataRoots))
                 .withTls(!insecureTransport));
     CountDownLatch stopped = new CountDownLatch(1);

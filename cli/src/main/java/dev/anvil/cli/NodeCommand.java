@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.persistence.EmbeddedDatabase;
-import dev.anvil.runtime.AnvilNode;
-import dev.anvil.runtime.NodeSettings;
+import dev.anvil.runtime.node.AnvilNode;
+import dev.anvil.runtime.node.NodeSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,6 +5,8 @@ import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.spec.KernelChoice;
 import dev.anvil.core.spec.TrainingLength;
 import dev.anvil.core.train.TrainingResult;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -152,8 +154,8 @@ final class TrainCommand implements Callable<Integer> {
               + data
               + ")");
       try (var local =
-          dev.anvil.runtime.LocalCluster.start(
-              dev.anvil.runtime.LocalCluster.Settings.of(n, slots, data)
+          LocalCluster.start(
+              LocalClusterSettings.of(n, slots, data)
                   .allowingDataOf(spec)
                   .withTls(!insecureTransport))) {
         bar.message("live dashboard and HTTP API: " + local.httpUrls().get(0) + "/");

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
 import dev.anvil.coordinator.JobJournal;
-import dev.anvil.runtime.AnvilNode;
-import dev.anvil.runtime.JournalRows;
-import dev.anvil.runtime.SingleNode;
+import dev.anvil.runtime.journal.JournalRows;
+import dev.anvil.runtime.node.AnvilNode;
+import dev.anvil.runtime.node.SingleNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

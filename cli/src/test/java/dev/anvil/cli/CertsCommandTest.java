@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
+import dev.anvil.runtime.node.SingleNode;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,8 +119,8 @@ class CertsCommandTest {
                 "--out",
                 member.toString())
             .code());
-    try (dev.anvil.runtime.SingleNode node =
-        dev.anvil.runtime.SingleNode.start(
+    try (SingleNode node =
+        SingleNode.start(
             dir.resolve("node"),
             java.util.Map.of(
                 "anvil.worker.slots",

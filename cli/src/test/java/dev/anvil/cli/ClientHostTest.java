@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.cli.MainTest.Outcome;
-import dev.anvil.runtime.SingleNode;
+import dev.anvil.runtime.node.SingleNode;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Map;

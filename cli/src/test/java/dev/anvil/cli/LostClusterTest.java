@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.anvil.runtime.ClusterClient;
+import dev.anvil.runtime.client.ClusterClient;
 import dev.anvil.testsupport.TestJobs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

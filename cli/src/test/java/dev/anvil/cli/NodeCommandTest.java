@@ -3,7 +3,7 @@ package dev.anvil.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.anvil.runtime.NodeSettings;
+import dev.anvil.runtime.node.NodeSettings;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.anvil.core.kernel.Kernels;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +41,8 @@ class CanaryMismatchTest {
         """,
             "mixed",
             null);
-    LocalCluster.Settings settings =
-        LocalCluster.Settings.of(2, 1, dir)
+    LocalClusterSettings settings =
+        LocalClusterSettings.of(2, 1, dir)
             .withNodeJvmOptions(
                 List.of(
                     List.of(), List.of("-Ddev.ludovic.netlib.blas.nativeLib=libnot-a-blas.so")));

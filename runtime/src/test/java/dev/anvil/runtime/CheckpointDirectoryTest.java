@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,8 +36,8 @@ class CheckpointDirectoryTest {
     JobSpec spec = TestJobs.faultJob("file-checkpoints", 3000);
     String reference = TestJobs.referenceHash(spec);
     Path checkpoints = dir.resolve("checkpoints");
-    LocalCluster.Settings settings =
-        LocalCluster.Settings.of(3, 1, dir.resolve("cluster"))
+    LocalClusterSettings settings =
+        LocalClusterSettings.of(3, 1, dir.resolve("cluster"))
             .withCommonJvmOptions(List.of("-Danvil.checkpoint.directory=" + checkpoints));
     try (LocalCluster cluster = LocalCluster.start(settings)) {
       FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "file-checkpoints", spec, 3);

@@ -13,6 +13,11 @@ import dev.anvil.core.checkpoint.CheckpointFormat;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.persistence.CheckpointStore;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +67,7 @@ class CheckpointMigrationTest {
     String reference = TestJobs.referenceHash(spec);
     Path exported = dir.resolve("migrate.anvilckpt");
     long pausedAt;
-    try (LocalCluster a = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir.resolve("a")))) {
+    try (LocalCluster a = LocalCluster.start(LocalClusterSettings.of(3, 1, dir.resolve("a")))) {
       FollowedJob job = FollowedJob.submit(a, "migrate", spec, 3);
       job.awaitRound(3 * EVERY, Duration.ofSeconds(90));
       JobUpdate paused =
@@ -117,7 +122,7 @@ class CheckpointMigrationTest {
 
     byte[] file = Files.readAllBytes(exported);
     Checkpoint checkpoint = CheckpointFormat.decode(file);
-    try (LocalCluster b = LocalCluster.start(LocalCluster.Settings.of(2, 1, dir.resolve("b")))) {
+    try (LocalCluster b = LocalCluster.start(LocalClusterSettings.of(2, 1, dir.resolve("b")))) {
       byte[] flipped = file.clone();
       flipped[flipped.length / 2] ^= 0x10;
       assertRefused(b, "bad-file", flipped, "SHA-256 does not match");

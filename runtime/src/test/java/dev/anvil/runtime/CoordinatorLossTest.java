@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.journal.JournalRows;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +38,7 @@ class CoordinatorLossTest {
     // (deleting them across a take-over is tested by SuccessiveKillsTest and the demo).
     try (LocalCluster cluster =
         LocalCluster.start(
-            LocalCluster.Settings.of(3, 1, dir)
+            LocalClusterSettings.of(3, 1, dir)
                 .withDownExitedNodes(false)
                 .withCommonJvmOptions(List.of("-Danvil.checkpoint.delete-old-events=off")))) {
       long submittedAt = System.currentTimeMillis();

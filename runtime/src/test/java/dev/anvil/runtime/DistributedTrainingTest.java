@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +43,7 @@ class DistributedTrainingTest {
 
   @BeforeAll
   static void start() {
-    cluster = LocalCluster.start(LocalCluster.Settings.of(2, 2, dir));
+    cluster = LocalCluster.start(LocalClusterSettings.of(2, 2, dir));
   }
 
   @AfterAll

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +28,7 @@ class ElasticityTest {
   void losingTwoOfFiveNodesAndGainingOneKeepsTheFaultFreeHash() throws Exception {
     JobSpec spec = TestJobs.faultJob("elastic", 12000);
     String reference = TestJobs.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(5, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(5, 1, dir))) {
       FollowedJob job = FollowedJob.submit(cluster, "elastic", spec, 5);
       job.awaitRound(200, Duration.ofSeconds(120));
       int coordinator = cluster.addresses().indexOf(job.coordinator());

@@ -1,6 +1,9 @@
 package dev.anvil.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

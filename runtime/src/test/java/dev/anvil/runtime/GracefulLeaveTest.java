@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +28,7 @@ class GracefulLeaveTest {
   void aLeavingNodeHandsItsWorkOverWithoutRecomputation() throws Exception {
     JobSpec spec = TestJobs.faultJob("leave", 4000);
     String reference = TestJobs.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       FollowedJob job = FollowedJob.submit(cluster, "leave", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
       int leaving = cluster.addresses().indexOf(job.coordinator()) == 0 ? 1 : 0;

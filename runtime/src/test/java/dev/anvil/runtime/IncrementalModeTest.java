@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.persistence.CheckpointStore;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -44,7 +48,7 @@ class IncrementalModeTest {
             "incremental",
             null);
     String reference = TestJobs.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       FollowedJob job = FollowedJob.submitWithoutRenewal(cluster, "incremental", spec, 3);
       job.awaitRound(1500, Duration.ofSeconds(120));
       // Checkpoints at 200, 400, ...; retention runs at every 3rd past the 3 kept, deleting the

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +36,7 @@ class JournalOutageTest {
     JobSpec spec =
         TestJobs.faultJob("outage", 5000, "job.seed = 4", "job.checkpoint.every-rounds = 100");
     String reference = TestJobs.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(2, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(2, 1, dir))) {
       CountDownLatch degraded = new CountDownLatch(1);
       AtomicLong down = new AtomicLong();
       List<Long> reportedWhileDown = new ArrayList<>();

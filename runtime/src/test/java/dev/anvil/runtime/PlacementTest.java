@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -38,7 +41,7 @@ class PlacementTest {
   @Test
   void theCoordinatorsNodeAndTheWorkersPerNodeAreShownBeforeAndAfterARestart() throws Exception {
     JobSpec spec = TestJobs.faultJob("placement", 100_000);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       FollowedJob job = FollowedJob.submit(cluster, "placement", spec, 3);
       job.awaitRound(100, Duration.ofSeconds(90));
       int coordinator = cluster.addresses().indexOf(job.coordinator());

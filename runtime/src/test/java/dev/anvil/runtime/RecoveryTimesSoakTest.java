@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +37,7 @@ class RecoveryTimesSoakTest {
     String reference = TestJobs.referenceHash(spec);
     List<Long> worker = new ArrayList<>();
     List<Long> coordinator = new ArrayList<>();
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       int n = 0;
       for (int run = 0; run < RUNS; run++) {
         for (boolean killCoordinator : new boolean[] {false, true}) {

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +32,7 @@ class SuccessiveKillsTest {
   void restartedNodeRejoinsAndTheCoordinatorsNodeCanBeKilledRightAfter() throws Exception {
     JobSpec spec = TestJobs.faultJob("successive-kills", 6000);
     String reference = TestJobs.referenceHash(spec);
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Settings.of(3, 1, dir))) {
+    try (LocalCluster cluster = LocalCluster.start(LocalClusterSettings.of(3, 1, dir))) {
       FollowedJob job = FollowedJob.submit(cluster, "successive-kills", spec, 3);
       job.awaitRound(300, Duration.ofSeconds(90));
       int coordinator = cluster.addresses().indexOf(job.coordinator());

@@ -9,6 +9,7 @@ import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.train.TreeNode;
 import dev.anvil.core.wire.AnvilSerializable;
 import dev.anvil.core.wire.KryoSerializer;
+import dev.anvil.runtime.node.AnvilConfig;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.core.spec.JobSpec;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.launcher.FollowedJob;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import dev.anvil.testsupport.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +33,7 @@ class WorkerLossTest {
     // No launcher downing: the path of nodes on hosts without one (detection, then the
     // split-brain resolver).
     try (LocalCluster cluster =
-        LocalCluster.start(LocalCluster.Settings.of(3, 1, dir).withDownExitedNodes(false))) {
+        LocalCluster.start(LocalClusterSettings.of(3, 1, dir).withDownExitedNodes(false))) {
       FollowedJob job = FollowedJob.submit(cluster, "loss", spec, 3);
       job.awaitRound(100, Duration.ofSeconds(90));
       int coordinator = cluster.addresses().indexOf(job.coordinator());

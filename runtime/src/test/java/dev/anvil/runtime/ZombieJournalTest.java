@@ -10,6 +10,8 @@ import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.persistence.DatabaseSettings;
 import dev.anvil.persistence.EmbeddedDatabase;
 import dev.anvil.persistence.JournalSchema;
+import dev.anvil.runtime.journal.JournalCheck;
+import dev.anvil.runtime.node.AnvilConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.anvil.chaos.fault;
 import dev.anvil.chaos.ChaosCluster;
 import dev.anvil.chaos.agent.NodeFaults;
 import dev.anvil.chaos.scenario.FaultPlan;
-import dev.anvil.runtime.FollowedJob;
+import dev.anvil.runtime.launcher.FollowedJob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.anvil.chaos.fault;
 
 import dev.anvil.chaos.ChaosCluster;
 import dev.anvil.chaos.agent.NodeFaults;
-import dev.anvil.runtime.FollowedJob;
+import dev.anvil.runtime.launcher.FollowedJob;
 import java.time.Duration;
 import java.util.List;
 

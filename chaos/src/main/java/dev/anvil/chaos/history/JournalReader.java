@@ -4,7 +4,7 @@ import dev.anvil.coordinator.JobJournal.CoordinatorStarted;
 import dev.anvil.coordinator.JobJournal.Event;
 import dev.anvil.coordinator.JobJournal.RoundCommitted;
 import dev.anvil.persistence.DatabaseSettings;
-import dev.anvil.runtime.JournalRows;
+import dev.anvil.runtime.journal.JournalRows;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;

@@ -1,7 +1,7 @@
 package dev.anvil.chaos.junit;
 
 import dev.anvil.chaos.ChaosCluster;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -39,7 +39,7 @@ public final class ChaosExtension implements ParameterResolver {
               ChaosCluster.clearDirectory(dir);
               return new ClusterResource(
                   ChaosCluster.start(
-                      LocalCluster.Settings.of(settings.nodes(), settings.slotsPerNode(), dir)
+                      LocalClusterSettings.of(settings.nodes(), settings.slotsPerNode(), dir)
                           .withHeap(settings.heap())));
             },
             ClusterResource.class)

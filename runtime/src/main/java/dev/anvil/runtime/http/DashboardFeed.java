@@ -2,7 +2,7 @@ package dev.anvil.runtime.http;
 
 import dev.anvil.coordinator.JobProtocol;
 import dev.anvil.core.train.Recovery;
-import dev.anvil.runtime.WorkerListing;
+import dev.anvil.runtime.node.WorkerListing;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;

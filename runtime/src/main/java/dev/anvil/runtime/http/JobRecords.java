@@ -4,7 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.anvil.coordinator.JobJournal;
 import dev.anvil.core.train.Recovery;
 import dev.anvil.persistence.DatabaseSettings;
-import dev.anvil.runtime.JournalRows;
+import dev.anvil.runtime.journal.JournalRows;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;

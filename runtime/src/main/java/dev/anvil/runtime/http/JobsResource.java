@@ -7,7 +7,7 @@ import dev.anvil.core.data.DataException;
 import dev.anvil.core.data.DataLoader;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.SpecRules;
-import dev.anvil.runtime.JobClient;
+import dev.anvil.runtime.client.JobClient;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
-import dev.anvil.runtime.JobClient;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.client.JobClient;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ class DashboardBrowserTest {
             "dashboard",
             null);
     try (LocalCluster cluster =
-        LocalCluster.start(LocalCluster.Settings.of(3, 1, dir).withHeap("1g"))) {
+        LocalCluster.start(LocalClusterSettings.of(3, 1, dir).withHeap("1g"))) {
       AtomicReference<String> coordinator = new AtomicReference<>();
       AtomicLong round = new AtomicLong();
       JobClient.submit(

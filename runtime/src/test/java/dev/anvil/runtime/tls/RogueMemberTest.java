@@ -8,9 +8,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.train.TreeNode;
-import dev.anvil.runtime.AnvilConfig;
 import dev.anvil.runtime.HostileSerializer;
-import dev.anvil.runtime.LocalCluster;
+import dev.anvil.runtime.launcher.LocalCluster;
+import dev.anvil.runtime.launcher.LocalClusterSettings;
+import dev.anvil.runtime.node.AnvilConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,7 +71,7 @@ class RogueMemberTest {
 
     try (LocalCluster cluster =
         LocalCluster.start(
-            LocalCluster.Settings.of(2, 1, dir.resolve("cluster"))
+            LocalClusterSettings.of(2, 1, dir.resolve("cluster"))
                 .withTls(false)
                 .withTlsFolder(valid))) {
       List<String> seeds = cluster.addresses().stream().map(a -> "pekko://anvil@" + a).toList();
