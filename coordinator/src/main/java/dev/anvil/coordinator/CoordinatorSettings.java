@@ -22,37 +22,15 @@ public record CoordinatorSettings(
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
-    Duration recruit = c.getDuration("recruit-timeout");
-    int perWrite = c.getInt("max-rounds-per-write");
     Duration minInterval = c.getDuration("min-write-interval");
     if (minInterval.isNegative()) {
       throw new IllegalArgumentException(
           "anvil.coordinator.min-write-interval = " + minInterval + ": must be a duration >= 0");
     }
-    if (recruit.isNegative() || recruit.isZero()) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.recruit-timeout = " + recruit + ": must be a positive duration");
-    }
-    if (perWrite < 1) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.max-rounds-per-write = " + perWrite + ": must be a whole number >= 1");
-    }
     double multiplier = c.getDouble("deadline.multiplier");
-    Duration minimum = c.getDuration("deadline.minimum");
     if (!(multiplier >= 1)) {
       throw new IllegalArgumentException(
           "anvil.coordinator.deadline.multiplier = " + multiplier + ": must be a number >= 1");
-    }
-    if (minimum.isNegative() || minimum.isZero()) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.deadline.minimum = " + minimum + ": must be a positive duration");
-    }
-    Duration ackTimeout = positive(c, "journal-ack-timeout");
-    Duration passivate = positive(c, "passivate-finished-after");
-    int ahead = c.getInt("max-rounds-ahead");
-    if (ahead < 1) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.max-rounds-ahead = " + ahead + ": must be a whole number >= 1");
     }
     int keep = config.getInt("anvil.checkpoint.keep");
     if (keep < 1) {
@@ -61,31 +39,29 @@ public record CoordinatorSettings(
               + keep
               + ": must be a whole number >= 1 (the newest checkpoint is always kept)");
     }
-    int bad = c.getInt("bad-results-per-round");
-    if (bad < 0) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.bad-results-per-round = " + bad + ": must be a whole number >= 0");
-    }
-    int probation = c.getInt("deadline.probation-rounds");
-    if (probation < 1) {
-      throw new IllegalArgumentException(
-          "anvil.coordinator.deadline.probation-rounds = "
-              + probation
-              + ": must be a whole number >= 1");
-    }
     return new CoordinatorSettings(
-        recruit,
-        perWrite,
+        positive(c, "recruit-timeout"),
+        atLeast(c, "max-rounds-per-write", 1),
         minInterval,
         multiplier,
-        minimum,
-        ackTimeout,
-        passivate,
-        ahead,
+        positive(c, "deadline.minimum"),
+        positive(c, "journal-ack-timeout"),
+        positive(c, "passivate-finished-after"),
+        atLeast(c, "max-rounds-ahead", 1),
         keep,
-        bad,
-        probation,
+        atLeast(c, "bad-results-per-round", 0),
+        atLeast(c, "deadline.probation-rounds", 1),
         checkpointDirectory(config));
+  }
+
+  /** The whole number at {@code key} of anvil.coordinator, checked to be at least {@code min}. */
+  private static int atLeast(Config c, String key, int min) {
+    int n = c.getInt(key);
+    if (n < min) {
+      throw new IllegalArgumentException(
+          "anvil.coordinator." + key + " = " + n + ": must be a whole number >= " + min);
+    }
+    return n;
   }
 
   /** {@code anvil.checkpoint.directory}: null (empty) keeps checkpoint bytes in the table. */

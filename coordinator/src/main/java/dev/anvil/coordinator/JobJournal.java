@@ -269,71 +269,78 @@ public final class JobJournal
         .onCommand(RecordSubmitted.class, this::onSubmitted)
         .onCommand(StartEpoch.class, this::onStartEpoch)
         .onCommand(RecordRounds.class, this::onRounds)
-        .onCommand(
-            RecordRecovery.class,
-            (state, c) ->
-                superseded(state)
-                    ? supersededReply(state, c.replyTo())
-                    : Effect()
-                        .persist(new RecoveryRecorded(c.recovery(), ownEpoch))
-                        .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s)))
+        .onCommand(RecordRecovery.class, this::onRecovery)
         .onCommand(RecordCheckpoint.class, this::onCheckpoint)
         .onCommand(Compact.class, this::onCompact)
-        .onCommand(
-            RecordPaused.class,
-            (state, c) ->
-                superseded(state)
-                    ? supersededReply(state, c.replyTo())
-                    : state.paused()
-                        ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
-                        : Effect()
-                            .persist(new JobPaused(c.round(), ownEpoch))
-                            .thenReply(c.replyTo(), s -> ack(Recorded.PAUSED, s)))
-        .onCommand(
-            RecordResumed.class,
-            (state, c) ->
-                !state.paused()
-                    ? Effect().reply(c.replyTo(), ack(Recorded.RESUMED, state))
-                    : Effect()
-                        .persist(new JobResumed(c.by(), System.currentTimeMillis(), state.epoch()))
-                        .thenReply(c.replyTo(), s -> ack(Recorded.RESUMED, s)))
-        .onCommand(
-            RecordCancelled.class,
-            (state, c) ->
-                superseded(state)
-                    ? supersededReply(state, c.replyTo())
-                    : state.finished()
-                        ? Effect().reply(c.replyTo(), ack(Recorded.CANCELLED, state))
-                        : Effect()
-                            .persist(new JobCancelled(c.reason(), ownEpoch))
-                            .thenReply(c.replyTo(), s -> ack(Recorded.CANCELLED, s)))
-        .onCommand(
-            RecordImported.class,
-            (state, c) ->
-                state.submitted()
-                    ? Effect().reply(c.replyTo(), ack(Recorded.REFUSED, state))
-                    : Effect()
-                        .persist(List.of(c.imported(), c.checkpoint()))
-                        .thenReply(c.replyTo(), s -> ack(Recorded.IMPORTED, s)))
-        .onCommand(
-            RecordCompleted.class,
-            (state, c) ->
-                superseded(state)
-                    ? supersededReply(state, c.replyTo())
-                    : Effect()
-                        .persist(new JobCompleted(c.resultJson(), ownEpoch))
-                        .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s)))
-        .onCommand(
-            RecordFailed.class,
-            (state, c) ->
-                superseded(state)
-                    ? supersededReply(state, c.replyTo())
-                    : state.finished()
-                        ? Effect().reply(c.replyTo(), ack(Recorded.FAILED, state))
-                        : Effect()
-                            .persist(new JobFailed(c.reason(), ownEpoch))
-                            .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s)))
+        .onCommand(RecordPaused.class, this::onPaused)
+        .onCommand(RecordResumed.class, this::onResumed)
+        .onCommand(RecordCancelled.class, this::onCancelled)
+        .onCommand(RecordImported.class, this::onImported)
+        .onCommand(RecordCompleted.class, this::onCompleted)
+        .onCommand(RecordFailed.class, this::onFailed)
         .build();
+  }
+
+  private ReplyEffect<Event, JournalState> onRecovery(JournalState state, RecordRecovery c) {
+    return superseded(state)
+        ? supersededReply(state, c.replyTo())
+        : Effect()
+            .persist(new RecoveryRecorded(c.recovery(), ownEpoch))
+            .thenReply(c.replyTo(), s -> ack(Recorded.RECOVERY, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onPaused(JournalState state, RecordPaused c) {
+    return superseded(state)
+        ? supersededReply(state, c.replyTo())
+        : state.paused()
+            ? Effect().reply(c.replyTo(), ack(Recorded.PAUSED, state))
+            : Effect()
+                .persist(new JobPaused(c.round(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.PAUSED, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onResumed(JournalState state, RecordResumed c) {
+    return !state.paused()
+        ? Effect().reply(c.replyTo(), ack(Recorded.RESUMED, state))
+        : Effect()
+            .persist(new JobResumed(c.by(), System.currentTimeMillis(), state.epoch()))
+            .thenReply(c.replyTo(), s -> ack(Recorded.RESUMED, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onCancelled(JournalState state, RecordCancelled c) {
+    return superseded(state)
+        ? supersededReply(state, c.replyTo())
+        : state.finished()
+            ? Effect().reply(c.replyTo(), ack(Recorded.CANCELLED, state))
+            : Effect()
+                .persist(new JobCancelled(c.reason(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.CANCELLED, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onImported(JournalState state, RecordImported c) {
+    return state.submitted()
+        ? Effect().reply(c.replyTo(), ack(Recorded.REFUSED, state))
+        : Effect()
+            .persist(List.of(c.imported(), c.checkpoint()))
+            .thenReply(c.replyTo(), s -> ack(Recorded.IMPORTED, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onCompleted(JournalState state, RecordCompleted c) {
+    return superseded(state)
+        ? supersededReply(state, c.replyTo())
+        : Effect()
+            .persist(new JobCompleted(c.resultJson(), ownEpoch))
+            .thenReply(c.replyTo(), s -> ack(Recorded.COMPLETED, s));
+  }
+
+  private ReplyEffect<Event, JournalState> onFailed(JournalState state, RecordFailed c) {
+    return superseded(state)
+        ? supersededReply(state, c.replyTo())
+        : state.finished()
+            ? Effect().reply(c.replyTo(), ack(Recorded.FAILED, state))
+            : Effect()
+                .persist(new JobFailed(c.reason(), ownEpoch))
+                .thenReply(c.replyTo(), s -> ack(Recorded.FAILED, s));
   }
 
   /** A newer incarnation has written to the journal since this one started. */

@@ -26,6 +26,7 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.UniqueAddress;
 
@@ -112,73 +113,79 @@ final class Starting extends CoordinatorBehavior {
   @Override
   public Receive<Command> createReceive() {
     return common(
-            newReceiveBuilder()
-                .onMessage(Loaded.class, this::onLoaded)
-                .onMessage(Restored.class, this::onRestored)
-                .onMessage(WorkersListed.class, this::onWorkers)
-                .onMessage(
-                    JobCoordinator.RecruitTimeout.class,
-                    t ->
-                        run.fail(
-                            "needs "
-                                + run.wanted
-                                + " workers but found "
-                                + available
-                                + " within "
-                                + c.settings.recruitTimeout().toSeconds()
-                                + " s"))
-                .onMessage(FromWorker.class, this::onWorkerReply)
-                .onMessage(Evaluated.class, this::onEvaluated)
-                .onMessage(
-                    JobCoordinator.ReachabilityChanged.class,
-                    r -> Membership.reachability(r, run.pool, this::lost, this))
-                .onMessage(
-                    JobCoordinator.MemberLeaving.class,
-                    m -> {
-                      run.pool.lost(m.event().member().uniqueAddress());
-                      return this;
-                    })
-                .onMessage(
-                    JobCoordinator.MemberGone.class,
-                    g -> Membership.removed(g, run.pool, this::lost, this))
-                .onMessage(
-                    JobCoordinator.MemberDown.class,
-                    d -> lost(d.event().member().uniqueAddress(), "downed"))
-                .onMessage(
-                    JobProtocol.Watch.class,
-                    w -> {
-                      c.watchers.add(w.replyTo());
-                      return this;
-                    })
-                .onMessage(
-                    JobProtocol.Pause.class,
-                    p -> {
-                      c.watchers.add(p.replyTo());
-                      run.pauseRequested = true;
-                      c.log().info("job {}: pause requested", c.jobId);
-                      return this;
-                    })
-                .onMessage(
-                    JobProtocol.Resume.class,
-                    r -> {
-                      c.watchers.add(r.replyTo());
-                      return this;
-                    })
-                .onMessage(
-                    JobProtocol.Cancel.class,
-                    x -> {
-                      c.watchers.add(x.replyTo());
-                      run.cancel(x.reason());
-                      return this;
-                    })
-                .onMessage(
-                    JobProtocol.Export.class,
-                    e ->
-                        export(
-                            e,
-                            run.checkpoints.newestFirst(),
-                            String.valueOf(run.spec.checkpoint().everyRounds()))))
+            requests(
+                newReceiveBuilder()
+                    .onMessage(Loaded.class, this::onLoaded)
+                    .onMessage(Restored.class, this::onRestored)
+                    .onMessage(WorkersListed.class, this::onWorkers)
+                    .onMessage(JobCoordinator.RecruitTimeout.class, t -> recruitTimedOut())
+                    .onMessage(FromWorker.class, this::onWorkerReply)
+                    .onMessage(Evaluated.class, this::onEvaluated)
+                    .onMessage(
+                        JobCoordinator.ReachabilityChanged.class,
+                        r -> Membership.reachability(r, run.pool, this::lost, this))
+                    .onMessage(
+                        JobCoordinator.MemberLeaving.class,
+                        m -> {
+                          run.pool.lost(m.event().member().uniqueAddress());
+                          return this;
+                        })
+                    .onMessage(
+                        JobCoordinator.MemberGone.class,
+                        g -> Membership.removed(g, run.pool, this::lost, this))
+                    .onMessage(
+                        JobCoordinator.MemberDown.class,
+                        d -> lost(d.event().member().uniqueAddress(), "downed"))))
         .build();
+  }
+
+  private Behavior<Command> recruitTimedOut() {
+    return run.fail(
+        "needs "
+            + run.wanted
+            + " workers but found "
+            + available
+            + " within "
+            + c.settings.recruitTimeout().toSeconds()
+            + " s");
+  }
+
+  /** What clients ask of a starting job: a pause waits for its first round boundary. */
+  private ReceiveBuilder<Command> requests(ReceiveBuilder<Command> b) {
+    return b.onMessage(
+            JobProtocol.Watch.class,
+            w -> {
+              c.watchers.add(w.replyTo());
+              return this;
+            })
+        .onMessage(
+            JobProtocol.Pause.class,
+            p -> {
+              c.watchers.add(p.replyTo());
+              run.pauseRequested = true;
+              c.log().info("job {}: pause requested", c.jobId);
+              return this;
+            })
+        .onMessage(
+            JobProtocol.Resume.class,
+            r -> {
+              c.watchers.add(r.replyTo());
+              return this;
+            })
+        .onMessage(
+            JobProtocol.Cancel.class,
+            x -> {
+              c.watchers.add(x.replyTo());
+              run.cancel(x.reason());
+              return this;
+            })
+        .onMessage(
+            JobProtocol.Export.class,
+            e ->
+                export(
+                    e,
+                    run.checkpoints.newestFirst(),
+                    String.valueOf(run.spec.checkpoint().everyRounds())));
   }
 
   /** Loads the job (data, model, canary) off the actor's thread; {@code checked}: done. */
