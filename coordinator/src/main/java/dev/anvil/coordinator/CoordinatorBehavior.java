@@ -8,6 +8,8 @@ import dev.anvil.coordinator.JournalCommands.Ack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -67,6 +69,34 @@ abstract class CoordinatorBehavior extends AbstractBehavior<Command> {
               return this;
             })
         .onAnyMessage(m -> this); // late answers to an earlier phase
+  }
+
+  /**
+   * The requests of a phase with no job yet: a watch is kept, a pause, resume or cancel is refused
+   * with {@code refusal} of the request's name, an export finds no job.
+   */
+  ReceiveBuilder<Command> noJobYet(ReceiveBuilder<Command> b, UnaryOperator<String> refusal) {
+    return b.onMessage(
+            JobProtocol.Watch.class,
+            w -> {
+              c.watchers.add(w.replyTo());
+              return this;
+            })
+        .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), refusal.apply("pause")))
+        .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), refusal.apply("resume")))
+        .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), refusal.apply("cancel")))
+        .onMessage(
+            JobProtocol.Export.class,
+            e -> {
+              e.replyTo()
+                  .tell(new Exported(c.jobId, 0, null, "there is no job " + c.jobId + " here"));
+              return this;
+            });
+  }
+
+  private Behavior<Command> refuse(ActorRef<JobProtocol.JobUpdate> to, String reason) {
+    c.watchers.refuse(to, c.jobId, reason);
+    return this;
   }
 
   /** Where the job runs: no workers unless the phase has them. */

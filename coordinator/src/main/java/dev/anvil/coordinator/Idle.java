@@ -1,8 +1,6 @@
 package dev.anvil.coordinator;
 
 import dev.anvil.coordinator.JobCoordinator.Command;
-import dev.anvil.coordinator.JobProtocol.Exported;
-import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JobProtocol.Rejected;
 import dev.anvil.core.checkpoint.Checkpoint;
 import dev.anvil.core.checkpoint.CheckpointFormat;
@@ -10,7 +8,6 @@ import dev.anvil.core.checkpoint.CorruptCheckpointException;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.JobSpecParser;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
@@ -31,27 +28,9 @@ final class Idle extends CoordinatorBehavior {
   @Override
   public Receive<Command> createReceive() {
     return common(
-            newReceiveBuilder()
+            noJobYet(newReceiveBuilder(), what -> "there is no job " + c.jobId + " to " + what)
                 .onMessage(JobProtocol.Submit.class, this::onSubmit)
                 .onMessage(JobProtocol.Import.class, this::onImport)
-                .onMessage(
-                    JobProtocol.Watch.class,
-                    w -> {
-                      c.watchers.add(w.replyTo());
-                      return this;
-                    })
-                .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
-                .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
-                .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
-                .onMessage(
-                    JobProtocol.Export.class,
-                    e -> {
-                      e.replyTo()
-                          .tell(
-                              new Exported(
-                                  c.jobId, 0, null, "there is no job " + c.jobId + " here"));
-                      return this;
-                    })
                 .onMessage(
                     CoordinatorContext.PassivateIdle.class,
                     p -> {
@@ -59,11 +38,6 @@ final class Idle extends CoordinatorBehavior {
                       return this;
                     }))
         .build();
-  }
-
-  private Behavior<Command> refuse(ActorRef<JobUpdate> to, String what) {
-    c.watchers.refuse(to, c.jobId, "there is no job " + c.jobId + " to " + what);
-    return this;
   }
 
   private Behavior<Command> onSubmit(JobProtocol.Submit s) {

@@ -3,12 +3,9 @@ package dev.anvil.coordinator;
 import dev.anvil.coordinator.JobCoordinator.Command;
 import dev.anvil.coordinator.JobCoordinator.ImportChecked;
 import dev.anvil.coordinator.JobCoordinator.JournalLoaded;
-import dev.anvil.coordinator.JobProtocol.Exported;
-import dev.anvil.coordinator.JobProtocol.JobUpdate;
 import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.checkpoint.Checkpoint;
 import dev.anvil.core.train.PreparedJob;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
@@ -38,36 +35,14 @@ final class Importing extends CoordinatorBehavior {
   @Override
   public Receive<Command> createReceive() {
     return common(
-            newReceiveBuilder()
+            noJobYet(
+                    newReceiveBuilder(),
+                    what -> "job " + c.jobId + " is being imported; " + what + " it once it runs")
                 .onMessage(ImportChecked.class, this::onChecked)
                 .onMessage(
                     JournalLoaded.class,
-                    l -> JobCoordinator.incarnation(c, l.state(), true, prepared))
-                .onMessage(
-                    JobProtocol.Watch.class,
-                    w -> {
-                      c.watchers.add(w.replyTo());
-                      return this;
-                    })
-                .onMessage(JobProtocol.Pause.class, p -> refuse(p.replyTo(), "pause"))
-                .onMessage(JobProtocol.Resume.class, r -> refuse(r.replyTo(), "resume"))
-                .onMessage(JobProtocol.Cancel.class, x -> refuse(x.replyTo(), "cancel"))
-                .onMessage(
-                    JobProtocol.Export.class,
-                    e -> {
-                      e.replyTo()
-                          .tell(
-                              new Exported(
-                                  c.jobId, 0, null, "there is no job " + c.jobId + " here"));
-                      return this;
-                    }))
+                    l -> JobCoordinator.incarnation(c, l.state(), true, prepared)))
         .build();
-  }
-
-  private Behavior<Command> refuse(ActorRef<JobUpdate> to, String what) {
-    c.watchers.refuse(
-        to, c.jobId, "job " + c.jobId + " is being imported; " + what + " it once it runs");
-    return this;
   }
 
   private Behavior<Command> onChecked(ImportChecked checked) {
