@@ -4,6 +4,7 @@ import dev.anvil.coordinator.JobCoordinator.Command;
 import dev.anvil.coordinator.JobCoordinator.Evaluated;
 import dev.anvil.coordinator.JobProtocol.Failed;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareJob;
+import dev.anvil.core.protocol.TrainingProtocol.Prepared;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.spec.CheckpointSpec;
 import dev.anvil.core.spec.JobSpec;
@@ -126,6 +127,17 @@ final class JobRun {
     for (ActorRef<WorkerCommand> w : workers) {
       w.tell(new PrepareJob(c.jobId, inc.coordinatorEpoch(), text, c.replies));
     }
+  }
+
+  /** Why prepared worker {@code p} cannot take part (data, canary, kernel), if it cannot. */
+  java.util.Optional<String> preparationProblem(Prepared p) {
+    return PreparationCheck.problem(
+        p,
+        p.self().path().address().toString(),
+        job().dataFingerprint(),
+        canary,
+        job().kernel().name(),
+        c.actor.getSystem().address().toString());
   }
 
   /** Evaluates the parameters after round {@code done} off the actor's thread. */

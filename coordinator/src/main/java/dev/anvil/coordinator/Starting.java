@@ -373,14 +373,7 @@ final class Starting extends CoordinatorBehavior {
     if (step != Step.PREPARING || !run.pool.isRecruit(p.self())) {
       return this;
     }
-    var problem =
-        PreparationCheck.problem(
-            p,
-            p.self().path().address().toString(),
-            run.job().dataFingerprint(),
-            run.canary,
-            run.job().kernel().name(),
-            c.actor.getSystem().address().toString());
+    var problem = run.preparationProblem(p);
     if (problem.isPresent()) {
       return run.fail(problem.get());
     }

@@ -169,14 +169,7 @@ final class WorkerChanges {
     if (node == null) {
       return training;
     }
-    var problem =
-        PreparationCheck.problem(
-            p,
-            p.self().path().address().toString(),
-            run.job().dataFingerprint(),
-            run.canary,
-            run.job().kernel().name(),
-            c.actor.getSystem().address().toString());
+    var problem = run.preparationProblem(p);
     if (problem.isPresent()) {
       c.log().warn("job {}: worker {} refused: {}", c.jobId, p.worker(), problem.get());
       p.self().tell(new ReleaseJob(c.jobId));
