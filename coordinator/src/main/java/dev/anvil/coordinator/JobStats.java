@@ -109,6 +109,7 @@ final class JobStats {
             job.model().describe(),
             spec.seed(),
             job.kernel().name(),
+            job.stackReport().summary(),
             job.totalRounds(),
             (double) job.totalRounds() / job.roundsPerEpoch(),
             spec.logicalShards(),

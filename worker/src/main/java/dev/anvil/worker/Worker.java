@@ -20,6 +20,7 @@ import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.train.ShardComputer;
 import dev.anvil.core.train.TreeNode;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -266,10 +267,13 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       return this;
     }
     FaultHooks faults = FaultHooks.installed();
-    for (TreeNode node : c.nodes()) {
-      long start = System.nanoTime();
-      FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), name)); // a straggler
-      GradientSum sum = ctx.computer.compute(ctx.params, c.round(), node);
+    long start = System.nanoTime();
+    FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), name)); // a straggler
+    // All nodes in one stacked pass: each result's compute time is the pass's.
+    List<GradientSum> sums = ctx.computer.computeAll(ctx.params, c.round(), List.of(c.nodes()));
+    long computeNanos = System.nanoTime() - start;
+    for (int i = 0; i < sums.size(); i++) {
+      GradientSum sum = sums.get(i);
       float[] grad = faults.gradient(c.jobId(), c.round(), name, sum.grad());
       c.replyTo()
           .tell(
@@ -277,12 +281,12 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
                   c.jobId(),
                   c.epoch(),
                   c.round(),
-                  node,
+                  c.nodes()[i],
                   grad,
                   sum.lossSum(),
                   sum.samples(),
                   name,
-                  System.nanoTime() - start));
+                  computeNanos));
     }
     return this;
   }

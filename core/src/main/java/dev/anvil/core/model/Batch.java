@@ -24,13 +24,22 @@ public final class Batch {
 
   /** Copies the rows {@code indices[from .. from+count)} of {@code data} into this batch. */
   public Batch fill(Dataset data, int[] indices, int from, int count) {
-    if (count > labels.length) {
+    return fillAt(0, data, indices, from, count);
+  }
+
+  /**
+   * Copies the rows {@code indices[from .. from+count)} of {@code data} into this batch's rows
+   * {@code [at, at+count)}, keeping rows before {@code at}: the batch then has {@code at+count}
+   * rows. Stacks shards one after another.
+   */
+  public Batch fillAt(int at, Dataset data, int[] indices, int from, int count) {
+    if (at < 0 || count > labels.length - at) {
       throw new IllegalArgumentException(
-          "batch of " + count + " rows exceeds capacity " + labels.length);
+          "batch of " + at + " + " + count + " rows exceeds capacity " + labels.length);
     }
     float[] dx = data.x();
-    for (int i = 0; i < count; i++) {
-      int row = indices[from + i];
+    for (int i = at; i < at + count; i++) {
+      int row = indices[from + i - at];
       System.arraycopy(dx, row * features, x, i * features, features);
       if (data.labels() != null) {
         labels[i] = data.labels()[row];
@@ -39,7 +48,7 @@ public final class Batch {
         System.arraycopy(data.targets(), row * outputs, targets, i * outputs, outputs);
       }
     }
-    this.rows = count;
+    this.rows = at + count;
     return this;
   }
 

@@ -38,6 +38,7 @@ public final class DenseNetwork implements Model {
   private final int[] biasOffset;
   private final int parameterCount;
   private final String name;
+  private final DenseStacking stacking;
 
   public DenseNetwork(
       String name, List<Integer> sizes, Activation activation, Loss loss, Kernel kernel) {
@@ -63,6 +64,7 @@ public final class DenseNetwork implements Model {
       }
     }
     this.parameterCount = (int) offset;
+    this.stacking = new DenseStacking(this);
   }
 
   public static DenseNetwork mlp(List<Integer> layers, Activation activation, Kernel kernel) {
@@ -122,8 +124,29 @@ public final class DenseNetwork implements Model {
     return new Scratch(sizes, maxRows);
   }
 
+  @Override
+  public Stacking stacking() {
+    return stacking;
+  }
+
+  int[] sizes() {
+    return sizes;
+  }
+
+  int weightOffset(int layer) {
+    return weightOffset[layer];
+  }
+
+  int biasOffset(int layer) {
+    return biasOffset[layer];
+  }
+
+  Kernel kernel() {
+    return kernel;
+  }
+
   /** Activations and their gradients for one thread. */
-  private static final class Scratch implements Workspace {
+  static final class Scratch implements Workspace {
     final float[][] activations;
     final float[][] deltas;
 
@@ -165,29 +188,36 @@ public final class DenseNetwork implements Model {
           grad,
           weightOffset[l],
           out);
-      columnSums(delta, rows, out, grad, biasOffset[l]);
+      columnSums(delta, 0, rows, out, grad, biasOffset[l]);
       if (l > 0) {
-        float[] below = s.deltas[l];
-        kernel.gemm(
-            false,
-            true,
-            rows,
-            in,
-            out,
-            delta,
-            0,
-            out,
-            params,
-            weightOffset[l],
-            out,
-            false,
-            below,
-            0,
-            in);
-        activationBackward(s.activations[l], below, rows * in);
+        backwardData(params, s, l, 0, rows);
       }
     }
     return lossSum;
+  }
+
+  /** The gradient at layer {@code l}'s output from the one at layer {@code l + 1}'s. */
+  void backwardData(float[] params, Scratch s, int l, int from, int rows) {
+    int in = sizes[l];
+    int out = sizes[l + 1];
+    float[] below = s.deltas[l];
+    kernel.gemm(
+        false,
+        true,
+        rows,
+        in,
+        out,
+        s.deltas[l + 1],
+        from * out,
+        out,
+        params,
+        weightOffset[l],
+        out,
+        false,
+        below,
+        from * in,
+        in);
+    activationBackward(s.activations[l], below, from * in, rows * in);
   }
 
   @Override
@@ -219,71 +249,80 @@ public final class DenseNetwork implements Model {
   }
 
   /** Fills {@code s.activations[1..L]}; the last holds the raw outputs (logits). */
-  private void forward(float[] params, Batch batch, Scratch s) {
-    int rows = batch.rows();
+  void forward(float[] params, Batch batch, Scratch s) {
     for (int l = 0; l < sizes.length - 1; l++) {
-      float[] input = l == 0 ? batch.x() : s.activations[l];
-      float[] output = s.activations[l + 1];
-      int in = sizes[l];
-      int out = sizes[l + 1];
-      kernel.gemm(
-          false,
-          false,
-          rows,
-          out,
-          in,
-          input,
-          0,
-          in,
-          params,
-          weightOffset[l],
-          out,
-          false,
-          output,
-          0,
-          out);
-      int b = biasOffset[l];
-      for (int i = 0; i < rows; i++) {
-        int row = i * out;
-        for (int j = 0; j < out; j++) {
-          output[row + j] += params[b + j];
-        }
-      }
-      if (l < sizes.length - 2) {
-        activate(output, rows * out);
-      }
+      forwardLayer(params, batch, s, l, 0, batch.rows());
     }
   }
 
-  private void activate(float[] z, int n) {
+  /** Layer {@code l}'s outputs (after its activation) for rows {@code [from, from + rows)}. */
+  void forwardLayer(float[] params, Batch batch, Scratch s, int l, int from, int rows) {
+    float[] input = l == 0 ? batch.x() : s.activations[l];
+    float[] output = s.activations[l + 1];
+    int in = sizes[l];
+    int out = sizes[l + 1];
+    kernel.gemm(
+        false,
+        false,
+        rows,
+        out,
+        in,
+        input,
+        from * in,
+        in,
+        params,
+        weightOffset[l],
+        out,
+        false,
+        output,
+        from * out,
+        out);
+    int b = biasOffset[l];
+    for (int i = from; i < from + rows; i++) {
+      int row = i * out;
+      for (int j = 0; j < out; j++) {
+        output[row + j] += params[b + j];
+      }
+    }
+    if (l < sizes.length - 2) {
+      activate(output, from * out, rows * out);
+    }
+  }
+
+  private void activate(float[] z, int from, int n) {
     if (activation == Activation.RELU) {
-      for (int i = 0; i < n; i++) {
+      for (int i = from; i < from + n; i++) {
         z[i] = Math.max(z[i], 0f);
       }
     } else {
-      for (int i = 0; i < n; i++) {
+      for (int i = from; i < from + n; i++) {
         z[i] = (float) StrictMath.tanh(z[i]);
       }
     }
   }
 
   /** Multiplies the gradient {@code d} by the activation's derivative at its output {@code a}. */
-  private void activationBackward(float[] a, float[] d, int n) {
+  private void activationBackward(float[] a, float[] d, int from, int n) {
     if (activation == Activation.RELU) {
-      for (int i = 0; i < n; i++) {
+      for (int i = from; i < from + n; i++) {
         d[i] = a[i] > 0f ? d[i] : 0f;
       }
     } else {
-      for (int i = 0; i < n; i++) {
+      for (int i = from; i < from + n; i++) {
         d[i] = d[i] * (1f - a[i] * a[i]);
       }
     }
   }
 
   private double lossAndOutputDelta(Batch batch, float[] out, float[] delta) {
+    return lossAndOutputDelta(batch, 0, batch.rows(), out, delta);
+  }
+
+  /** The loss sum of rows {@code [from, from + rows)} in order; writes their output deltas. */
+  double lossAndOutputDelta(Batch batch, int from, int rows, float[] out, float[] delta) {
     int classes = outputs();
     double sum = 0;
-    for (int i = 0; i < batch.rows(); i++) {
+    for (int i = from; i < from + rows; i++) {
       if (loss == Loss.CROSS_ENTROPY) {
         sum += crossEntropy(out, i * classes, classes, batch.labels()[i], delta);
       } else {
@@ -330,10 +369,11 @@ public final class DenseNetwork implements Model {
     return sum / outputs;
   }
 
-  private static void columnSums(float[] m, int rows, int cols, float[] into, int off) {
+  /** Column sums of the {@code rows x cols} matrix at {@code m[from ..]}, rows in order. */
+  static void columnSums(float[] m, int from, int rows, int cols, float[] into, int off) {
     Arrays.fill(into, off, off + cols, 0f);
     for (int i = 0; i < rows; i++) {
-      int row = i * cols;
+      int row = from + i * cols;
       for (int j = 0; j < cols; j++) {
         into[off + j] += m[row + j];
       }

@@ -32,6 +32,14 @@ public interface Model {
   /** Loss sum and correct predictions over the batch, without gradients. */
   Evaluation evaluate(float[] params, Batch batch, Workspace workspace);
 
+  /**
+   * The stacked path (several shards' rows in one pass), or null when this model computes one shard
+   * at a time. User models compute shard by shard unless they implement it.
+   */
+  default Stacking stacking() {
+    return null;
+  }
+
   /** Short human description, e.g. "mlp 784-128-10 relu (101770 parameters)". */
   String describe();
 

@@ -91,6 +91,7 @@ public final class LocalTrainer {
         job.model().describe(),
         job.spec().seed(),
         job.kernel().name(),
+        job.stackReport().summary(),
         total,
         (double) total / perEpoch,
         job.spec().logicalShards(),
@@ -122,12 +123,8 @@ public final class LocalTrainer {
     crew.forEach(
         plan.size(),
         w -> {
-          List<TreeNode> nodes = plan.get(w);
-          GradientSum[] out = new GradientSum[nodes.size()];
-          for (int i = 0; i < out.length; i++) {
-            out[i] = computers.get(w).compute(params, round, nodes.get(i));
-          }
-          results[w] = out;
+          results[w] =
+              computers.get(w).computeAll(params, round, plan.get(w)).toArray(GradientSum[]::new);
         });
     TreeMap<TreeNode, GradientSum> sums = new TreeMap<>();
     for (int w = 0; w < plan.size(); w++) {

@@ -28,6 +28,7 @@ public final class PreparedJob {
   private final ReductionTree tree;
   private final long totalRounds;
   private final String dataFingerprint;
+  private volatile StackReport stackReport;
 
   private PreparedJob(
       JobSpec spec, TrainTestData data, Kernel kernel, Model model, ShardSampler sampler) {
@@ -116,6 +117,20 @@ public final class PreparedJob {
 
   public String dataFingerprint() {
     return dataFingerprint;
+  }
+
+  /** Which stacked heights this job may run on this machine ({@link StackGuard}, run once). */
+  public StackReport stackReport() {
+    StackReport r = stackReport;
+    if (r == null) {
+      synchronized (this) {
+        if (stackReport == null) {
+          stackReport = StackGuard.check(this);
+        }
+        r = stackReport;
+      }
+    }
+    return r;
   }
 
   /** Parameters and optimizer state before round 0. */

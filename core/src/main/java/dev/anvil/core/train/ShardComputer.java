@@ -3,10 +3,22 @@ package dev.anvil.core.train;
 import dev.anvil.core.data.Dataset;
 import dev.anvil.core.model.Batch;
 import dev.anvil.core.model.Model;
+import dev.anvil.core.model.Stacking;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Computes the gradient sum of a tree node of logical shards for one round, one shard at a time
- * with the same shapes, single-threaded: the unit of work of a worker. Owned by one thread.
+ * Computes the gradient sums of tree nodes of logical shards for one round, single-threaded: the
+ * unit of work of a worker. Owned by one thread.
+ *
+ * <p>When the model has a stacked path that {@link StackGuard} found sound here, the shards of
+ * several nodes go through forward and backward-data as one tall batch (each product in calls as
+ * tall as the guard allowed it), and each node's gradient is built tile by tile: per parameter
+ * tile, each shard's tile is computed and the tiles are added in the reduction tree's order while
+ * they are in cache, then written once. Otherwise each shard runs alone and the node sums are added
+ * whole. Both give the same bits.
  */
 public final class ShardComputer {
   private final Model model;
@@ -16,6 +28,16 @@ public final class ShardComputer {
   private final Batch batch;
   private final Model.Workspace workspace;
   private final GradientBuffers buffers;
+  private final int rows;
+
+  private final Stacking stacking;
+  private final StackReport report;
+  private final int[] bounds;
+  private final Batch stack;
+  private final Model.Workspace stackSpace;
+  private final int[] chunks;
+  private final double[] shardLosses;
+  private final float[][] tileScratch;
 
   public ShardComputer(PreparedJob job, GradientBuffers buffers) {
     this.buffers = buffers;
@@ -23,23 +45,161 @@ public final class ShardComputer {
     this.train = job.data().train();
     this.sampler = job.sampler();
     this.tree = job.tree();
-    this.batch = new Batch(sampler.perShardBatch(), train.features(), train.outputs());
-    this.workspace = model.newWorkspace(sampler.perShardBatch());
+    this.rows = sampler.perShardBatch();
+    this.batch = new Batch(rows, train.features(), train.outputs());
+    this.workspace = model.newWorkspace(rows);
+    this.report = job.stackReport();
+    this.stacking = report.problem() == null ? model.stacking() : null;
+    if (stacking != null) {
+      int height = report.maxHeight();
+      this.bounds = stacking.tileBounds();
+      this.stack = new Batch(height * rows, train.features(), train.outputs());
+      this.stackSpace = stacking.newWorkspace(height * rows);
+      this.chunks = report.chunks();
+      this.shardLosses = new double[height];
+      int widest = 0;
+      for (int t = 0; t + 1 < bounds.length; t++) {
+        widest = Math.max(widest, bounds[t + 1] - bounds[t]);
+      }
+      this.tileScratch = new float[tree.root().level() + 1][widest];
+    } else {
+      this.bounds = null;
+      this.stack = null;
+      this.stackSpace = null;
+      this.chunks = null;
+      this.shardLosses = null;
+      this.tileScratch = null;
+    }
   }
 
   /** The sum over the shards of {@code node} in 0-based round {@code round}, in tree order. */
   public GradientSum compute(float[] params, long round, TreeNode node) {
+    return computeAll(params, round, List.of(node)).get(0);
+  }
+
+  /**
+   * The sums of {@code nodes} in round {@code round}, in the order given: the same bits whether
+   * they are computed together, one by one, or shard by shard.
+   */
+  public List<GradientSum> computeAll(float[] params, long round, List<TreeNode> nodes) {
+    List<GradientSum> out = new ArrayList<>(nodes.size());
+    if (stacking == null) {
+      for (TreeNode node : nodes) {
+        out.add(shardByShard(params, round, node));
+      }
+      return out;
+    }
+    List<TreeNode> units = new ArrayList<>();
+    for (TreeNode node : nodes) {
+      split(node, units);
+    }
+    Map<TreeNode, GradientSum> known = new HashMap<>();
+    int i = 0;
+    while (i < units.size()) {
+      int end = i;
+      int height = 0;
+      while (end < units.size() && height + leaves(units.get(end)) <= report.maxHeight()) {
+        height += leaves(units.get(end++));
+      }
+      stacked(params, round, units.subList(i, end), known);
+      i = end;
+    }
+    for (TreeNode node : nodes) {
+      out.add(tree.reduce(node, known::get, buffers::release));
+    }
+    return out;
+  }
+
+  /** One logical shard's gradient sum, loss sum and sample count, the shard alone. */
+  public GradientSum shard(float[] params, long round, int shard) {
+    long epoch = sampler.epochOf(round);
+    batch.fill(train, sampler.epochOrder(shard, epoch), sampler.offsetOf(round), rows);
+    float[] grad = buffers.acquire();
+    double loss = model.gradientSum(params, batch, grad, workspace);
+    return new GradientSum(grad, loss, batch.rows());
+  }
+
+  /** How this computer's job stacks shards on this machine. */
+  public StackReport stackReport() {
+    return report;
+  }
+
+  private GradientSum shardByShard(float[] params, long round, TreeNode node) {
     return tree.reduce(
         node, n -> n.level() == 0 ? shard(params, round, n.index()) : null, buffers::release);
   }
 
-  /** One logical shard's gradient sum, loss sum and sample count. */
-  public GradientSum shard(float[] params, long round, int shard) {
+  /** Adds {@code node} to {@code units}, or its children when it is taller than one pass. */
+  private void split(TreeNode node, List<TreeNode> units) {
+    if (leaves(node) <= report.maxHeight()) {
+      units.add(node);
+      return;
+    }
+    split(node.left(), units);
+    if (node.right().from() < tree.leaves()) {
+      split(node.right(), units);
+    }
+  }
+
+  private int leaves(TreeNode node) {
+    return node.to(tree.leaves()) - node.from();
+  }
+
+  private void stacked(
+      float[] params, long round, List<TreeNode> group, Map<TreeNode, GradientSum> known) {
     long epoch = sampler.epochOf(round);
-    batch.fill(
-        train, sampler.epochOrder(shard, epoch), sampler.offsetOf(round), sampler.perShardBatch());
-    float[] grad = buffers.acquire();
-    double loss = model.gradientSum(params, batch, grad, workspace);
-    return new GradientSum(grad, loss, batch.rows());
+    int offset = sampler.offsetOf(round);
+    int at = 0;
+    for (TreeNode unit : group) {
+      for (int s = unit.from(); s < unit.to(tree.leaves()); s++) {
+        stack.fillAt(at, train, sampler.epochOrder(s, epoch), offset, rows);
+        at += rows;
+      }
+    }
+    stacking.forwardBackward(params, stack, rows, chunks, shardLosses, stackSpace);
+    int base = 0;
+    for (TreeNode unit : group) {
+      float[] grad = buffers.acquire();
+      int first = base - unit.from();
+      for (int t = 0; t + 1 < bounds.length; t++) {
+        sumTile(unit, first, bounds[t], bounds[t + 1], grad, bounds[t], 0);
+      }
+      known.put(unit, new GradientSum(grad, lossSum(unit, first), (long) leaves(unit) * rows));
+      base += leaves(unit);
+    }
+  }
+
+  /**
+   * Writes {@code node}'s sum of the tile {@code [from, to)} into {@code dst[dstOff ..]}: left
+   * child, then the right child's tile added into it, as {@link ReductionTree#reduce} adds whole
+   * vectors. Shard s sits at position {@code first + s} of the stack.
+   */
+  private void sumTile(
+      TreeNode node, int first, int from, int to, float[] dst, int dstOff, int depth) {
+    if (node.level() == 0) {
+      stacking.tileGradient(stack, stackSpace, first + node.index(), rows, from, to, dst, dstOff);
+      return;
+    }
+    sumTile(node.left(), first, from, to, dst, dstOff, depth + 1);
+    TreeNode right = node.right();
+    if (right.from() >= tree.leaves()) {
+      return;
+    }
+    float[] tmp = tileScratch[depth];
+    sumTile(right, first, from, to, tmp, 0, depth + 1);
+    int n = to - from;
+    for (int i = 0; i < n; i++) {
+      dst[dstOff + i] += tmp[i];
+    }
+  }
+
+  /** {@code node}'s loss sum, added in the tree's order like {@link GradientSum#plus}. */
+  private double lossSum(TreeNode node, int first) {
+    if (node.level() == 0) {
+      return shardLosses[first + node.index()];
+    }
+    double left = lossSum(node.left(), first);
+    TreeNode right = node.right();
+    return right.from() >= tree.leaves() ? left : left + lossSum(right, first);
   }
 }

@@ -9,13 +9,15 @@ import java.util.Locale;
  * {@code samplesPerSecond} counts training rounds only (evaluation excluded); {@code wallSeconds}
  * is the whole run, data loading included. {@code roundTimeSplitMs} (a cluster run only, else null)
  * is where a round's time went, in mean milliseconds a round; a cluster run also reports its
- * recoveries ({@link ClusterFacts}).
+ * recoveries ({@link ClusterFacts}). {@code stacking} is how shards were stacked into passes on the
+ * machine that built the result ({@link StackReport#summary()}), or null when not known.
  */
 public record TrainingResult(
     String job,
     String model,
     long seed,
     String kernel,
+    String stacking,
     long rounds,
     double epochs,
     int logicalShards,
@@ -44,6 +46,9 @@ public record TrainingResult(
     field(sb, "model", model);
     field(sb, "seed", seed);
     field(sb, "kernel", kernel);
+    if (stacking != null) {
+      field(sb, "stacking", stacking);
+    }
     field(sb, "rounds", rounds);
     field(sb, "epochs", epochs);
     field(sb, "logicalShards", logicalShards);

@@ -69,6 +69,7 @@ public final class ResultJson {
         r.path("model").asText(),
         r.path("seed").asLong(),
         r.path("kernel").asText(),
+        r.hasNonNull("stacking") ? r.get("stacking").asText() : null,
         r.path("rounds").asLong(),
         number(r, "epochs"),
         r.path("logicalShards").asInt(),
