@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Anvil's local trainer (native and java kernels) vs PyTorch single process, side by side:
-#   bench/run-local-throughput.sh [--epochs E] [--repeats R]
+# Anvil's local trainer vs PyTorch single process, side by side:
+#   bench/run-local-throughput.sh [--model small|large] [--epochs E] [--repeats R]
+#       [--warmup-epochs W] [--kernels native|java|native,java]
+#       [--torch 1core|blasfree|1core,blasfree]
+# Small (784-128-10, the default) runs kernels native and java against PyTorch on one core; large
+# (784-1024-1024-10) runs kernel native against PyTorch on one core and with OpenBLAS on every core.
 # Builds the bench module when it is missing or the sources changed since the last build, then runs
 # LocalThroughputBench with OPENBLAS_NUM_THREADS=1 (shards are computed single-threaded;
 # OpenBLAS must not start threads of its own).

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,9 +14,9 @@ import java.util.stream.Stream;
 
 /**
  * PyTorch's single-process trainer ({@code train_single.py} of the peer scripts) run as a
- * subprocess, in its fastest measured configuration on this VM: {@code --threads 1} with {@code
- * OMP_NUM_THREADS=1} and {@code OPENBLAS_NUM_THREADS=1}. The scripts write next to themselves (a
- * data cache, the results file), so they run from a private copy in a temp folder.
+ * subprocess with one intra-op thread ({@code --threads 1}), in one of two {@link Config}s that
+ * differ in how many cores OpenBLAS may use. The scripts write next to themselves (a data cache,
+ * the results file), so they run from a private copy in a temp folder.
  */
 final class PyTorchPeer implements AutoCloseable {
   /** {@code /usr/bin/python3} (Debian's, where python3-torch installs), or -Danvil.bench.python. */
@@ -24,6 +25,47 @@ final class PyTorchPeer implements AutoCloseable {
   static final Path SCRIPTS = Path.of("/work/shared/peers/pytorch");
   private static final Pattern SPS = Pattern.compile("\"sps\":\\s*\\[([^\\]]*)\\]");
   private static final Pattern ACC = Pattern.compile("\"acc\":\\s*\\{[^}]*:\\s*([0-9.eE+-]+)\\s*}");
+
+  /**
+   * How the peer's process may use the cores. The peer README measures {@link #BLAS_FREE} as the
+   * fastest single process on this 2-core VM (large MLP ~13,900 samples/s against ~8,900 on one
+   * core; small ~171,000 against ~160,000, from separate runs) and 2 intra-op threads as 3x slower.
+   * This JVM runs with OPENBLAS_NUM_THREADS=1, which the subprocess would otherwise inherit.
+   */
+  enum Config {
+    /** OMP_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1: strictly one core. */
+    ONE_CORE("1core", "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (strictly one core)"),
+    /** Neither set: OpenBLAS starts a thread per core, torch computes the rest on one. */
+    BLAS_FREE("blasfree", "OMP_NUM_THREADS, OPENBLAS_NUM_THREADS unset (OpenBLAS uses every core)");
+
+    private final String label;
+    private final String environment;
+
+    Config(String label, String environment) {
+      this.label = label;
+      this.environment = environment;
+    }
+
+    /** As on the command line: 1core or blasfree. */
+    String label() {
+      return label;
+    }
+
+    /** What the subprocess's environment says about threads. */
+    String environment() {
+      return environment;
+    }
+
+    private void applyTo(Map<String, String> env) {
+      if (this == ONE_CORE) {
+        env.put("OMP_NUM_THREADS", "1");
+        env.put("OPENBLAS_NUM_THREADS", "1");
+      } else {
+        env.remove("OMP_NUM_THREADS");
+        env.remove("OPENBLAS_NUM_THREADS");
+      }
+    }
+  }
 
   /** Torch's version, or why the peer cannot run. */
   record Probe(String version, String problem) {}
@@ -68,7 +110,8 @@ final class PyTorchPeer implements AutoCloseable {
                 List.of(PYTHON.toString(), "-c", "import torch; print(torch.__version__)"),
                 Path.of("."),
                 log,
-                120);
+                120,
+                Config.ONE_CORE);
         String out = Files.readString(log, StandardCharsets.UTF_8).strip();
         return rc == 0 && !out.isEmpty()
             ? new Probe(lastLine(out), null)
@@ -102,8 +145,10 @@ final class PyTorchPeer implements AutoCloseable {
     return dir;
   }
 
-  /** Runs {@code train_single.py --model small} for {@code epochs} epochs. */
-  Run train(int epochs) throws IOException {
+  /**
+   * Runs {@code train_single.py --model model --threads 1} in {@code config} for {@code epochs}.
+   */
+  Run train(String model, Config config, int epochs) throws IOException {
     runs++;
     Path out = dir.resolve("x-" + runs + ".jsonl");
     Path log = dir.resolve("x-" + runs + ".log");
@@ -112,14 +157,14 @@ final class PyTorchPeer implements AutoCloseable {
             PYTHON.toString(),
             "train_single.py",
             "--model",
-            "small",
+            model,
             "--epochs",
             String.valueOf(epochs),
             "--threads",
             "1",
             "--out",
             out.toString());
-    int rc = exec(command, dir, log, 300 + 300L * epochs);
+    int rc = exec(command, dir, log, 300 + 300L * epochs, config);
     String output = Files.readString(log, StandardCharsets.UTF_8);
     if (rc != 0 || !Files.exists(out)) {
       throw new IOException("train_single.py failed (exit " + rc + "): " + lastLine(output));
@@ -138,15 +183,15 @@ final class PyTorchPeer implements AutoCloseable {
     return new Run(List.copyOf(rates), acc.find() ? Double.parseDouble(acc.group(1)) : Double.NaN);
   }
 
-  private static int exec(List<String> command, Path dir, Path log, long timeoutSeconds)
+  private static int exec(
+      List<String> command, Path dir, Path log, long timeoutSeconds, Config config)
       throws IOException {
     ProcessBuilder pb =
         new ProcessBuilder(command)
             .directory(dir.toFile())
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
-    pb.environment().put("OMP_NUM_THREADS", "1");
-    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    config.applyTo(pb.environment());
     return await(pb, timeoutSeconds);
   }
 
