@@ -141,6 +141,16 @@ class ShardComputerTest {
   }
 
   @Test
+  void aModelOverOneMebibyteIsTiledInBandsOfRows() {
+    // 266,485 parameters: the first layer's gradient comes in bands of 4 rows (16,384 floats)
+    PreparedJob wide = job("type = mlp, layers = [24, 4096, 40, 5]", "java", 8, 96);
+    int[] bounds = wide.model().stacking().tileBounds();
+    assertEquals(16384, bounds[1] - bounds[0]);
+    assertEquals(6 + 11 + 3 + 1, bounds.length - 1); // bands and biases of the three layers
+    everyPlanMatches(wide, new long[] {0, 7}, 1, 8);
+  }
+
+  @Test
   void aHeightWhoseBitsDifferRunsShardByShard() {
     PreparedJob job =
         job(
