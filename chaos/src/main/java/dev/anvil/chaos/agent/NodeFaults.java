@@ -7,7 +7,7 @@ import dev.anvil.core.wire.AnvilSerializable;
  * heals). Fractions are of compute requests (drop, delay) or of results (bad), decided per (seed,
  * round, worker) so that a replay with the same seed decides the same way.
  *
- * @param stallMillis a straggler: each tree node computed this much later
+ * @param stallMillis a straggler: each round's work (all its tree nodes) computed this much later
  * @param dropFraction requests dropped, as lost messages would be
  * @param delayFraction requests delivered {@code delayMillis} late
  * @param badKind "nan", "inf" or "wrong-length": results corrupted this way; "flip": one value's

@@ -32,7 +32,10 @@ public interface FaultHooks {
     return 0;
   }
 
-  /** Milliseconds the worker stalls before computing each tree node (a straggler); 0: none. */
+  /**
+   * Milliseconds the worker stalls before computing a round's work, all its tree nodes in one
+   * stacked pass (a straggler); 0: none.
+   */
   default long stallMillis(String jobId, long round, String worker) {
     return 0;
   }
