@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Whole jobs as a user runs them, side by side with PyTorch on this machine, one after the other:
 #   bench/run-whole-jobs.sh [--model small|large] [--epochs E] [--repeats R] [--only WHAT,...]
-#       [--anvil DIR]
+#       [--anvil DIR] [--insecure-transport]
 # WHAT: anvil-local (`./anvil train --local`, 2 workers), torch-single (train_single.py
 # --threads 1: PyTorch's fastest single process here), anvil-cluster (`./anvil train --nodes 2`),
 # ddp (2 processes x 1 core, gloo). Anvil's figure is `samplesPerSecond` of result.json (training
 # rounds only, JVM warm-up included); PyTorch's is its median epoch. Paired ratios: anvil-local /
 # torch-single and anvil-cluster / ddp in the same repeat. --anvil DIR runs another checkout's
-# ./anvil (e.g. an older commit, for a before/after). Needs python3-torch and
+# ./anvil (e.g. an older commit, for a before/after). The cluster runs with mutual TLS, as
+# `anvil train --nodes` does by default; --insecure-transport runs it on plain TCP, as gloo's DDP
+# does. A run that fails is reported and left out of the figures. Needs python3-torch and
 # dataset-fashion-mnist (apt-get install -y python3-torch dataset-fashion-mnist).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODEL=small EPOCHS=3 REPEATS=5 ONLY="anvil-local,torch-single,anvil-cluster,ddp" ANVIL="$ROOT"
+MODEL=small EPOCHS=3 REPEATS=5 ONLY="anvil-local,torch-single,anvil-cluster,ddp" ANVIL="$ROOT" CLUSTER_ARGS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) MODEL="$2"; shift 2 ;;
@@ -20,7 +22,14 @@ while [ $# -gt 0 ]; do
     --repeats) REPEATS="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --anvil) ANVIL="$(cd "$2" && pwd)"; shift 2 ;;
+    --insecure-transport) CLUSTER_ARGS="--insecure-transport"; shift ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+for what in ${ONLY//,/ }; do
+  case "$what" in
+    anvil-local | torch-single | anvil-cluster | ddp) ;;
+    *) echo "--only: unknown entry $what (anvil-local, torch-single, anvil-cluster, ddp)" >&2; exit 2 ;;
   esac
 done
 case "$MODEL" in
@@ -49,30 +58,38 @@ torch_sps() { # the median epoch of the last line of a peer's jsonl
   python3 -c "import json,statistics,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(statistics.median(r['sps']))" "$1"
 }
 
+run_one() { # WHAT REPEAT: runs one job, prints its samples/s
+  local r="$2"
+    case "$1" in
+    anvil-local)
+      "$ANVIL/anvil" train --local --workers 2 --job "$WORK/job.conf" --out "$WORK/r.json" -q >/dev/null
+      anvil_sps "$WORK/r.json" ;;
+    anvil-cluster)
+      "$ANVIL/anvil" train --nodes 2 $CLUSTER_ARGS --job "$WORK/job.conf" --out "$WORK/r.json" \
+        --run-dir "$WORK/run-$2" -q >/dev/null
+      anvil_sps "$WORK/r.json" ;;
+    torch-single)
+      (cd "$WORK/peer" && /usr/bin/python3 train_single.py --model "$MODEL" --epochs "$EPOCHS" \
+        --threads 1 --out "$WORK/t.jsonl" >/dev/null)
+      torch_sps "$WORK/t.jsonl" ;;
+    ddp)
+      (cd "$WORK/peer" && OMP_NUM_THREADS=1 /usr/bin/python3 torchrun_fixed.py --standalone \
+        --nproc_per_node=2 train_ddp.py --model "$MODEL" --epochs "$EPOCHS" --mode ddp \
+        --out "$WORK/d.jsonl" >/dev/null 2>&1)
+      torch_sps "$WORK/d.jsonl" ;;
+  esac
+}
+
 "$ANVIL/anvil" --version >/dev/null 2>&1 || true # builds the distribution once, before timing
 echo "whole jobs: $MODEL MLP [$LAYERS], $EPOCHS epochs, $REPEATS repeats, anvil from $ANVIL" \
   "($(git -C "$ANVIL" rev-parse --short HEAD)), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$REPEATS"); do
   for what in ${ONLY//,/ }; do
-    case "$what" in
-      anvil-local)
-        "$ANVIL/anvil" train --local --workers 2 --job "$WORK/job.conf" --out "$WORK/r.json" -q >/dev/null
-        sps=$(anvil_sps "$WORK/r.json") ;;
-      anvil-cluster)
-        "$ANVIL/anvil" train --nodes 2 --job "$WORK/job.conf" --out "$WORK/r.json" \
-          --run-dir "$WORK/run-$r" -q >/dev/null
-        sps=$(anvil_sps "$WORK/r.json") ;;
-      torch-single)
-        (cd "$WORK/peer" && /usr/bin/python3 train_single.py --model "$MODEL" --epochs "$EPOCHS" \
-          --threads 1 --out "$WORK/t.jsonl" >/dev/null)
-        sps=$(torch_sps "$WORK/t.jsonl") ;;
-      ddp)
-        (cd "$WORK/peer" && OMP_NUM_THREADS=1 /usr/bin/python3 torchrun_fixed.py --standalone \
-          --nproc_per_node=2 train_ddp.py --model "$MODEL" --epochs "$EPOCHS" --mode ddp \
-          --out "$WORK/d.jsonl" >/dev/null 2>&1)
-        sps=$(torch_sps "$WORK/d.jsonl") ;;
-      *) echo "unknown --only entry $what" >&2; exit 2 ;;
-    esac
+    # a run that fails (e.g. torchrun's rendezvous port taken) is reported and left out
+    if ! sps=$(run_one "$what" "$r"); then
+      printf 'rep %d %-14s failed; left out\n' "$r" "$what" >&2
+      continue
+    fi
     printf 'rep %d %-14s %10.0f samples/s\n' "$r" "$what" "$sps" | tee -a "$WORK/lines"
   done
 done

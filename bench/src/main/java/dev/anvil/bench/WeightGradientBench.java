@@ -138,7 +138,7 @@ public class WeightGradientBench {
     tiles = stacking.tileBounds();
     layerBounds = layerBounds(sizes);
     stackedPass(job, report);
-    tileScratch = new float[tree.root().level() + 1][widest(tiles)];
+    tileScratch = new float[tree.root().level() + 2][widest(tiles)];
     sameGradients("nodeStacked", this::stackedNodes, "nodePerShard", this::perShardNodes);
     sameGradients("wgradTiled", this::tiledGradients, "nodeStacked", this::stackedNodes);
     sameGradients("wgradTiled", this::tiledGradients, "wgradPerShard", this::wholeLayerGradients);
@@ -191,7 +191,8 @@ public class WeightGradientBench {
     for (TreeNode node : nodes) {
       float[] grad = buffers.acquire();
       for (int t = 0; t + 1 < tiles.length; t++) {
-        sumTile(node, tiles[t], tiles[t + 1], grad, tiles[t], 0);
+        sumTile(node, tiles[t], tiles[t + 1], 0);
+        System.arraycopy(tileScratch[0], 0, grad, tiles[t], tiles[t + 1] - tiles[t]);
       }
       sums.add(new GradientSum(grad, 0, (long) leaves(node) * rows));
     }
@@ -254,22 +255,24 @@ public class WeightGradientBench {
   }
 
   /**
-   * {@code node}'s sum of the tile {@code [from, to)} into {@code dst[dstOff ..]}: left child, then
-   * the right child's tile added into it while both are in cache (as ShardComputer's sumTile).
+   * {@code node}'s sum of the tile {@code [from, to)} into {@code tileScratch[depth]}: left child
+   * there, the right child's one level deeper, added into it while both are in cache (as
+   * ShardComputer's sumTile).
    */
-  private void sumTile(TreeNode node, int from, int to, float[] dst, int dstOff, int depth) {
+  private void sumTile(TreeNode node, int from, int to, int depth) {
+    float[] dst = tileScratch[depth];
     if (node.level() == 0) {
-      stacking.tileGradient(stack, space, node.index(), rows, from, to, dst, dstOff);
+      stacking.tileGradient(stack, space, node.index(), rows, from, to, dst, 0);
       return;
     }
-    sumTile(node.left(), from, to, dst, dstOff, depth + 1);
+    sumTile(node.left(), from, to, depth);
     if (node.right().from() >= tree.leaves()) {
       return;
     }
-    float[] tmp = tileScratch[depth];
-    sumTile(node.right(), from, to, tmp, 0, depth + 1);
+    sumTile(node.right(), from, to, depth + 1);
+    float[] tmp = tileScratch[depth + 1];
     for (int i = 0; i < to - from; i++) {
-      dst[dstOff + i] += tmp[i];
+      dst[i] += tmp[i];
     }
   }
 

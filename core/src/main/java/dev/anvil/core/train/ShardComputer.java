@@ -61,7 +61,7 @@ public final class ShardComputer {
       for (int t = 0; t + 1 < bounds.length; t++) {
         widest = Math.max(widest, bounds[t + 1] - bounds[t]);
       }
-      this.tileScratch = new float[tree.root().level() + 1][widest];
+      this.tileScratch = new float[tree.root().level() + 2][widest];
     } else {
       this.bounds = null;
       this.stack = null;
@@ -162,7 +162,15 @@ public final class ShardComputer {
       float[] grad = buffers.acquire();
       int first = base - unit.from();
       for (int t = 0; t + 1 < bounds.length; t++) {
-        sumTile(unit, first, bounds[t], bounds[t + 1], grad, bounds[t], 0);
+        int from = bounds[t];
+        int to = bounds[t + 1];
+        if (unit.level() == 0) {
+          stacking.tileGradient(
+              stack, stackSpace, first + unit.index(), rows, from, to, grad, from);
+        } else {
+          sumTile(unit, first, from, to, 0);
+          System.arraycopy(tileScratch[0], 0, grad, from, to - from);
+        }
       }
       known.put(unit, new GradientSum(grad, lossSum(unit, first), (long) leaves(unit) * rows));
       base += leaves(unit);
@@ -170,26 +178,28 @@ public final class ShardComputer {
   }
 
   /**
-   * Writes {@code node}'s sum of the tile {@code [from, to)} into {@code dst[dstOff ..]}: left
-   * child, then the right child's tile added into it, as {@link ReductionTree#reduce} adds whole
-   * vectors. Shard s sits at position {@code first + s} of the stack.
+   * Writes {@code node}'s sum of the tile {@code [from, to)} into {@code tileScratch[depth]}: left
+   * child there, right child one level deeper, then added into it, as {@link ReductionTree#reduce}
+   * adds whole vectors. Shard s sits at position {@code first + s} of the stack. Both operands of
+   * every add start at index 0: the JIT vectorizes that loop, not one with an offset into one
+   * operand (3.6x slower on 100k floats).
    */
-  private void sumTile(
-      TreeNode node, int first, int from, int to, float[] dst, int dstOff, int depth) {
+  private void sumTile(TreeNode node, int first, int from, int to, int depth) {
+    float[] dst = tileScratch[depth];
     if (node.level() == 0) {
-      stacking.tileGradient(stack, stackSpace, first + node.index(), rows, from, to, dst, dstOff);
+      stacking.tileGradient(stack, stackSpace, first + node.index(), rows, from, to, dst, 0);
       return;
     }
-    sumTile(node.left(), first, from, to, dst, dstOff, depth + 1);
+    sumTile(node.left(), first, from, to, depth);
     TreeNode right = node.right();
     if (right.from() >= tree.leaves()) {
       return;
     }
-    float[] tmp = tileScratch[depth];
-    sumTile(right, first, from, to, tmp, 0, depth + 1);
+    sumTile(right, first, from, to, depth + 1);
+    float[] tmp = tileScratch[depth + 1];
     int n = to - from;
     for (int i = 0; i < n; i++) {
-      dst[dstOff + i] += tmp[i];
+      dst[i] += tmp[i];
     }
   }
 
