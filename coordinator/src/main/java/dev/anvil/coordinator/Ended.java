@@ -82,6 +82,15 @@ final class Ended extends CoordinatorBehavior {
     return new Ended(c, failed, recorded, 0, List.of(), "?", null);
   }
 
+  /**
+   * The job's checkpoints, newest first. A checkpoint still being written when the job ended is
+   * journaled after it (through {@code run.durability}): the run's pipeline has it, the list taken
+   * at the end does not.
+   */
+  private List<CheckpointCommitted> checkpoints() {
+    return run != null && run.checkpoints != null ? run.checkpoints.newestFirst() : newestFirst;
+  }
+
   private boolean paused() {
     return outcome instanceof Paused;
   }
@@ -107,7 +116,7 @@ final class Ended extends CoordinatorBehavior {
                 .onMessage(JobProtocol.Pause.class, p -> tellOutcome(p.replyTo(), false))
                 .onMessage(JobProtocol.Resume.class, this::onResume)
                 .onMessage(JobProtocol.Cancel.class, this::onCancel)
-                .onMessage(JobProtocol.Export.class, e -> export(e, newestFirst, everyRounds))
+                .onMessage(JobProtocol.Export.class, e -> export(e, checkpoints(), everyRounds))
                 .onMessage(
                     JournalLoaded.class,
                     l -> resuming ? JobCoordinator.incarnation(c, l.state(), true, null) : this)

@@ -12,6 +12,8 @@ import java.util.NavigableMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link CheckpointRepository} in memory, for tests of the coordinator: the checkpoints of all
@@ -19,10 +21,10 @@ import java.util.TreeSet;
  * replacing the earlier one), and the logged gradients. It is shared by every coordinator
  * incarnation a test starts (it plays the database), so {@link #close()} keeps the contents.
  *
- * <p>Thread-safe: every method holds the instance's lock. Faults for tests: the next writes fail
- * ({@link #failNextWrites}), a stored checkpoint gets a flipped bit ({@link #corrupt}) or
- * disappears ({@link #remove}). A failed call throws {@link DatabaseException}, as the real store
- * does.
+ * <p>Thread-safe: every method holds the instance's lock (a held write waits without it). Faults
+ * for tests: the next writes fail ({@link #failNextWrites}), a write waits ({@link #holdWrite}), a
+ * stored checkpoint gets a flipped bit ({@link #corrupt}) or disappears ({@link #remove}). A failed
+ * call throws {@link DatabaseException}, as the real store does.
  */
 final class InMemoryCheckpointRepository implements CheckpointRepository {
   /** A stored checkpoint: its bytes (owned here) and the SHA-256 the writer gave. */
@@ -30,6 +32,7 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
 
   private final Map<String, NavigableMap<Long, Entry>> checkpoints = new HashMap<>();
   private final Map<String, NavigableMap<Long, RoundGradient>> gradients = new HashMap<>();
+  private final Map<String, CountDownLatch> held = new HashMap<>();
   private int failingWrites;
   private int writes;
 
@@ -42,7 +45,25 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   }
 
   @Override
-  public synchronized Stored write(String jobId, long round, byte[] bytes, String sha256) {
+  public Stored write(String jobId, long round, byte[] bytes, String sha256) {
+    CountDownLatch hold;
+    synchronized (this) {
+      hold = held.get(jobId + "/" + round);
+    }
+    if (hold != null) {
+      try {
+        if (!hold.await(30, TimeUnit.SECONDS)) {
+          throw new DatabaseException("a held write was not released within 30 s", null);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new DatabaseException("interrupted while held", e);
+      }
+    }
+    return store(jobId, round, bytes, sha256);
+  }
+
+  private synchronized Stored store(String jobId, long round, byte[] bytes, String sha256) {
     if (failingWrites > 0) {
       failingWrites--;
       throw new DatabaseException(
@@ -107,6 +128,18 @@ final class InMemoryCheckpointRepository implements CheckpointRepository {
   /** Nothing to release: the contents stay for the next incarnation, as in a database. */
   @Override
   public void close() {}
+
+  /**
+   * The write of {@code round}'s checkpoint of job {@code jobId} waits (off the lock, at most 30 s)
+   * until {@link #releaseWrite}: a slow database.
+   */
+  synchronized void holdWrite(String jobId, long round) {
+    held.put(jobId + "/" + round, new CountDownLatch(1));
+  }
+
+  synchronized void releaseWrite(String jobId, long round) {
+    held.get(jobId + "/" + round).countDown();
+  }
 
   /** The next {@code n} checkpoint writes fail (with {@link DatabaseException}). */
   synchronized void failNextWrites(int n) {

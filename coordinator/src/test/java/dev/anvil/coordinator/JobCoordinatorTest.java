@@ -430,6 +430,28 @@ class JobCoordinatorTest {
   // ---- export and import
 
   @Test
+  void aCheckpointWrittenAfterTheJobEndedCanBeExported() {
+    JobSpec spec = TinyJob.spec(10);
+    workers(Script.HONEST, Script.HONEST);
+    repository.holdWrite("slow-store", 20); // the job finishes at round 24 while it waits
+    ActorRef<JobCoordinator.Command> source = coordinator("slow-store");
+    assertReferenceHash(spec, submit(source, spec, 2).result(WAIT));
+    JobWatcher exporter = new JobWatcher(node.kit(), source);
+    exporter.send(Export::new);
+    assertEquals(10, exporter.expect(Exported.class, WAIT).round(), "20 is not written yet");
+    repository.releaseWrite("slow-store", 20);
+    node.kit()
+        .createTestProbe()
+        .awaitAssert(
+            WAIT,
+            () -> {
+              exporter.send(Export::new);
+              assertEquals(20, exporter.expect(Exported.class, WAIT).round());
+              return null;
+            });
+  }
+
+  @Test
   void anExportedCheckpointImportedUnderAnotherIdFinishesWithTheReferenceHash() {
     JobSpec spec = TinyJob.spec(10);
     List<TestWorker> workers = workers(Script.HONEST, Script.HONEST);
