@@ -440,14 +440,20 @@ class JobCoordinatorTest {
     exporter.send(Export::new);
     assertEquals(10, exporter.expect(Exported.class, WAIT).round(), "20 is not written yet");
     repository.releaseWrite("slow-store", 20);
-    node.kit()
+    awaitExport(exporter, 20);
+  }
+
+  /** Asks for an export until it is of {@code round} (a checkpoint may still be journaled). */
+  private Exported awaitExport(JobWatcher exporter, long round) {
+    return node.kit()
         .createTestProbe()
         .awaitAssert(
             WAIT,
             () -> {
               exporter.send(Export::new);
-              assertEquals(20, exporter.expect(Exported.class, WAIT).round());
-              return null;
+              Exported e = exporter.expect(Exported.class, WAIT);
+              assertEquals(round, e.round(), () -> "exported " + e.round() + ": " + e.error());
+              return e;
             });
   }
 
@@ -458,17 +464,7 @@ class JobCoordinatorTest {
     ActorRef<JobCoordinator.Command> source = coordinator("exported");
     assertReferenceHash(spec, submit(source, spec, 2).result(WAIT));
     JobWatcher exporter = new JobWatcher(node.kit(), source);
-    Exported exported =
-        node.kit()
-            .createTestProbe()
-            .awaitAssert(
-                WAIT,
-                () -> {
-                  exporter.send(Export::new);
-                  Exported e = exporter.expect(Exported.class, WAIT);
-                  assertEquals(20, e.round(), () -> "exported " + e.round() + ": " + e.error());
-                  return e;
-                });
+    Exported exported = awaitExport(exporter, 20);
     Checkpoint checkpoint = CheckpointFormat.decode(exported.checkpoint());
     assertEquals(List.of("exported", 20L), List.of(checkpoint.jobId(), checkpoint.round()));
     repository.corrupt("exported", 20);
