@@ -119,11 +119,6 @@ public final class ShardComputer {
     return new GradientSum(grad, loss, batch.rows());
   }
 
-  /** How this computer's job stacks shards on this machine. */
-  public StackReport stackReport() {
-    return report;
-  }
-
   private GradientSum shardByShard(float[] params, long round, TreeNode node) {
     return tree.reduce(
         node, n -> n.level() == 0 ? shard(params, round, n.index()) : null, buffers::release);
