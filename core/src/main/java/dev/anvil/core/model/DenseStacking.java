@@ -1,6 +1,6 @@
 package dev.anvil.core.model;
 
-import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * The stacked path of a {@link DenseNetwork}: forward and backward-data over all stacked rows at
@@ -26,29 +26,20 @@ final class DenseStacking implements Stacking {
   DenseStacking(DenseNetwork net) {
     this.net = net;
     this.sizes = net.sizes();
-    int[] b = new int[16];
-    int count = 0;
+    IntStream.Builder b = IntStream.builder();
     int width = 0;
     for (int l = 0; l < sizes.length - 1; l++) {
       int out = sizes[l + 1];
       int band =
           net.parameterCount() <= WHOLE_LAYER_FLOATS ? sizes[l] : Math.max(1, TILE_FLOATS / out);
       for (int row = 0; row < sizes[l]; row += band) {
-        b = grow(b, count);
-        b[count++] = net.weightOffset(l) + row * out;
+        b.add(net.weightOffset(l) + row * out);
       }
-      b = grow(b, count);
-      b[count++] = net.biasOffset(l);
+      b.add(net.biasOffset(l));
       width += 2 * out;
     }
-    b = grow(b, count);
-    b[count++] = net.parameterCount();
-    this.bounds = Arrays.copyOf(b, count);
+    this.bounds = b.add(net.parameterCount()).build().toArray();
     this.rowWidth = width;
-  }
-
-  private static int[] grow(int[] b, int count) {
-    return count < b.length ? b : Arrays.copyOf(b, b.length * 2);
   }
 
   @Override

@@ -131,7 +131,7 @@ public final class ShardComputer {
       return;
     }
     split(node.left(), units);
-    if (node.right().from() < tree.leaves()) {
+    if (tree.exists(node.right())) {
       split(node.right(), units);
     }
   }
@@ -187,7 +187,7 @@ public final class ShardComputer {
     }
     sumTile(node.left(), first, from, to, depth);
     TreeNode right = node.right();
-    if (right.from() >= tree.leaves()) {
+    if (!tree.exists(right)) {
       return;
     }
     sumTile(right, first, from, to, depth + 1);
@@ -205,6 +205,6 @@ public final class ShardComputer {
     }
     double left = lossSum(node.left(), first);
     TreeNode right = node.right();
-    return right.from() >= tree.leaves() ? left : left + lossSum(right, first);
+    return tree.exists(right) ? left + lossSum(right, first) : left;
   }
 }
