@@ -16,6 +16,7 @@ import dev.anvil.core.train.Recovery;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.cluster.Member;
@@ -130,7 +131,7 @@ final class JobRun {
   }
 
   /** Why prepared worker {@code p} cannot take part (data, canary, kernel), if it cannot. */
-  java.util.Optional<String> preparationProblem(Prepared p) {
+  Optional<String> preparationProblem(Prepared p) {
     return PreparationCheck.problem(
         p,
         p.self().path().address().toString(),
