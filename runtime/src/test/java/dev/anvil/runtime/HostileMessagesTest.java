@@ -1,6 +1,7 @@
 package dev.anvil.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -115,7 +116,10 @@ class HostileMessagesTest {
 
   @Test
   void malformedWorkIsDroppedAndTheJobEndsWithTheReferenceBits() throws Exception {
-    JobSpec spec = JobSpecParser.parse(VALID, "job", null);
+    // Long enough that the job is still running when the workers have read the malformed work:
+    // a worker that has left a job answers work for it with PrepareFailed, which is no drop.
+    String longJob = HostileSpecs.job(HostileSpecs.MLP, HostileSpecs.SYNTHETIC, "  rounds = 4000");
+    JobSpec spec = JobSpecParser.parse(longJob, "job", null);
     String reference = TestJobs.referenceHash(spec);
     var rounds = new java.util.concurrent.atomic.AtomicLong();
     var outcome =
@@ -188,9 +192,15 @@ class HostileMessagesTest {
           new ComputeNodes(
               null, epoch, round, new float[parameters], new TreeNode[] {leaf}, replies.ref()));
     }
+    TestProbe<WorkerReply> marker = TestProbe.create(other);
+    int n = 0;
     for (ActorRef<WorkerCommand> w : workers()) {
       malformed.forEach(w::tell);
+      // Sent after the malformed work on the same connection, so answered after it was read.
+      w.tell(new PrepareJob("marker-" + n++, 1, "not a job", marker.ref()));
+      marker.expectMessageClass(PrepareFailed.class, Duration.ofSeconds(10));
     }
+    assertFalse(outcome.isDone(), "the job ended before its workers read the malformed work");
     JobClient.Outcome o = outcome.get(120, TimeUnit.SECONDS);
     assertTrue(o.succeeded(), o::toString);
     JsonNode result = new ObjectMapper().readTree(o.resultJson());
