@@ -1,14 +1,14 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.anvil.core.plane.PlaneServer.Hello;
 import dev.anvil.core.train.BlockPlan;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ReductionTree;
 import dev.anvil.core.train.TreeNode;
-import dev.anvil.worker.plane.PlaneServer.Hello;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetAddress;

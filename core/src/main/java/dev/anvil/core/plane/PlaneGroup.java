@@ -1,10 +1,10 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
+import dev.anvil.core.plane.PlaneServer.GroupKey;
+import dev.anvil.core.plane.PlaneServer.Hello;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ReductionTree;
 import dev.anvil.core.train.TreeNode;
-import dev.anvil.worker.plane.PlaneServer.GroupKey;
-import dev.anvil.worker.plane.PlaneServer.Hello;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -48,7 +48,13 @@ public final class PlaneGroup implements AutoCloseable {
   private final PlaneServer server;
   private final GroupKey key;
   private final int self;
+
+  /** Workers of the group (W); an observer, when there is one, has index W. */
+  private final int workers;
+
+  /** Connections a member has: W workers plus the observer, if any. */
   private final int size;
+
   private final Slices slices;
   private final ReductionTree tree;
   private final List<TreeNode> mine;
@@ -65,14 +71,20 @@ public final class PlaneGroup implements AutoCloseable {
   private volatile int sendingTo = -1;
 
   private PlaneGroup(
-      PlaneServer server, GroupKey key, ReductionTree tree, List<List<TreeNode>> plan, int length) {
+      PlaneServer server,
+      GroupKey key,
+      ReductionTree tree,
+      List<List<TreeNode>> plan,
+      int length,
+      boolean observed) {
     this.server = server;
     this.key = key;
     this.self = key.index();
-    this.size = plan.size();
-    this.slices = new Slices(length, size);
+    this.workers = plan.size();
+    this.size = workers + (observed ? 1 : 0);
+    this.slices = new Slices(length, workers);
     this.tree = tree;
-    this.mine = plan.get(self);
+    this.mine = self < workers ? plan.get(self) : List.of();
     plan.forEach(nodes::addAll);
     this.inbox = new Inbox(key.epoch(), self, slices, plan);
     this.incoming = new Socket[size];
@@ -83,8 +95,9 @@ public final class PlaneGroup implements AutoCloseable {
   /**
    * Opens worker {@code self}'s group for {@code epoch} and connects to every other member.
    *
-   * @param members each member's data-plane address, by worker index
-   * @param plan each member's tree nodes, by worker index ({@code BlockPlan.balanced})
+   * @param members each worker's data-plane address, by worker index, then the observer's if the
+   *     group has one (it gets every completed slice: {@link #observe})
+   * @param plan each worker's tree nodes, by worker index ({@code BlockPlan.balanced})
    * @param length the parameter count
    * @throws PlaneException if a member is not reachable, or has not opened its group, by the
    *     deadline
@@ -99,13 +112,12 @@ public final class PlaneGroup implements AutoCloseable {
       List<List<TreeNode>> plan,
       int length,
       long deadlineNanos) {
-    if (members.size() != plan.size() || self < 0 || self >= plan.size()) {
+    boolean observed = members.size() == plan.size() + 1;
+    if ((members.size() != plan.size() && !observed) || self < 0 || self >= plan.size()) {
       throw new IllegalArgumentException(
           "worker " + self + " of " + members.size() + " members and " + plan.size() + " blocks");
     }
-    GroupKey key = new GroupKey(PlaneServer.jobKey(jobId), epoch, self);
-    PlaneGroup g = new PlaneGroup(server, key, tree, plan, length);
-    server.register(key, g);
+    PlaneGroup g = register(server, jobId, epoch, self, tree, plan, length, observed);
     try {
       for (int k = 1; k < g.size; k++) {
         int v = (self + k) % g.size;
@@ -118,12 +130,42 @@ public final class PlaneGroup implements AutoCloseable {
     return g;
   }
 
+  /**
+   * Opens the observer of a group of {@code plan.size()} workers on {@code server}: it connects to
+   * no one; the workers connect to it and send it their completed slices ({@link #observeRound}).
+   */
+  public static PlaneGroup observe(
+      PlaneServer server,
+      String jobId,
+      long epoch,
+      ReductionTree tree,
+      List<List<TreeNode>> plan,
+      int length) {
+    return register(server, jobId, epoch, plan.size(), tree, plan, length, true);
+  }
+
+  private static PlaneGroup register(
+      PlaneServer server,
+      String jobId,
+      long epoch,
+      int self,
+      ReductionTree tree,
+      List<List<TreeNode>> plan,
+      int length,
+      boolean observed) {
+    GroupKey key = new GroupKey(PlaneServer.jobKey(jobId), epoch, self);
+    PlaneGroup g = new PlaneGroup(server, key, tree, plan, length, observed);
+    server.register(key, g);
+    return g;
+  }
+
   public int self() {
     return self;
   }
 
-  public int size() {
-    return size;
+  /** The group's workers (an observer not counted). */
+  public int workers() {
+    return workers;
   }
 
   /** Bytes this member has written to its peers so far, headers included. */
@@ -139,6 +181,9 @@ public final class PlaneGroup implements AutoCloseable {
    * @throws PlaneException if the group failed or fails before the sum is complete
    */
   public GradientSum allreduce(long round, List<GradientSum> own, float[] out, long deadlineNanos) {
+    if (self == workers) {
+      throw new IllegalStateException("the observer takes slices (observeRound), it sums none");
+    }
     inbox.open(round, out);
     int from = slices.from(self);
     int len = slices.size(self);
@@ -155,8 +200,8 @@ public final class PlaneGroup implements AutoCloseable {
             Math.max(0, deadlineNanos - System.nanoTime()) + WATCHDOG_GRACE_NANOS,
             TimeUnit.NANOSECONDS);
     try {
-      for (int k = 1; k < size; k++) {
-        int v = (self + k) % size;
+      for (int k = 1; k < workers; k++) {
+        int v = (self + k) % workers;
         for (int i = 0; i < mine.size(); i++) {
           GradientSum s = own.get(i);
           Frame f =
@@ -198,6 +243,26 @@ public final class PlaneGroup implements AutoCloseable {
       throw new PlaneException(inbox.failure(), e);
     } finally {
       watch.cancel(false);
+    }
+  }
+
+  /**
+   * The observer's view of {@code round}: every worker's completed slice, into {@code out}, with
+   * the loss sum and sample count they all carry (they must agree).
+   *
+   * @throws PlaneException if the group failed or fails before every slice is in
+   */
+  public GradientSum observeRound(long round, float[] out, long deadlineNanos) {
+    if (self != workers) {
+      throw new IllegalStateException("worker " + self + " is a member, not the observer");
+    }
+    inbox.open(round, out);
+    try {
+      inbox.awaitSlices(deadlineNanos);
+      return new GradientSum(out, inbox.sliceLoss(), inbox.sliceSamples());
+    } catch (PlaneException e) {
+      fail(e.getMessage());
+      throw new PlaneException(inbox.failure(), e);
     }
   }
 
@@ -290,7 +355,7 @@ public final class PlaneGroup implements AutoCloseable {
     if (closed
         || h.size() != size
         || h.from() < 0
-        || h.from() >= size
+        || h.from() >= workers
         || h.from() == self
         || incoming[h.from()] != null) {
       return false;

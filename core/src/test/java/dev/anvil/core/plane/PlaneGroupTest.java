@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.anvil.core.train.GradientSum;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -46,6 +49,41 @@ class PlaneGroupTest {
         try (PlaneCrew crew = new PlaneCrew(shape[0], shape[1], length, null)) {
           crew.open("job-" + shape[0], 7);
           assertRoundsEqualTheTree(crew, 3);
+        }
+      }
+    }
+  }
+
+  @Test
+  void anObserverGetsEveryRoundsSumWithTheTreesBits() throws Exception {
+    int[][] shapes = {{4, 2}, {8, 3}, {16, 2}, {5, 4}};
+    for (int[] shape : shapes) {
+      try (PlaneCrew crew = new PlaneCrew(shape[0], shape[1], 4099, null);
+          PlaneServer coordinator =
+              PlaneServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null)) {
+        crew.openObserved("observed-" + shape[0], 11, coordinator);
+        Future<List<GradientSum>> seen =
+            Executors.newSingleThreadExecutor()
+                .submit(
+                    () -> {
+                      List<GradientSum> sums = new ArrayList<>();
+                      for (long round = 1; round <= 3; round++) {
+                        sums.add(
+                            crew.observer.observeRound(
+                                round,
+                                new float[crew.length],
+                                System.nanoTime() + Duration.ofSeconds(20).toNanos()));
+                      }
+                      return sums;
+                    });
+        assertRoundsEqualTheTree(crew, 3);
+        for (long round = 1; round <= 3; round++) {
+          GradientSum expected = crew.expected(crew.leaves(round));
+          GradientSum got = seen.get(30, TimeUnit.SECONDS).get((int) round - 1);
+          String where = shape[0] + " shards, " + shape[1] + " workers, round " + round;
+          assertArrayEquals(bits(expected.grad()), bits(got.grad()), where);
+          assertEquals(expected.lossSum(), got.lossSum(), 0.0, where);
+          assertEquals(expected.samples(), got.samples(), where);
         }
       }
     }

@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import dev.anvil.core.train.BlockPlan;
 import dev.anvil.core.train.GradientSum;
@@ -26,6 +26,10 @@ public final class PlaneCrew implements AutoCloseable {
   public final int length;
   public final List<PlaneServer> servers = new ArrayList<>();
   public final List<PlaneGroup> groups = new ArrayList<>();
+
+  /** The observer's group, after {@link #openObserved}. */
+  public PlaneGroup observer;
+
   private final ExecutorService threads;
 
   /** Servers for {@code workers} workers; {@link #open} connects them. */
@@ -48,6 +52,22 @@ public final class PlaneCrew implements AutoCloseable {
 
   /** Opens every member's group for {@code epoch}, each on its own thread. */
   public PlaneCrew open(String jobId, long epoch) throws Exception {
+    return open(jobId, epoch, addresses());
+  }
+
+  /**
+   * Opens the observer's group on {@code on} (its own server), then every member's, which send it
+   * their slices; the observer is the crew's {@link #observer}.
+   */
+  public PlaneCrew openObserved(String jobId, long epoch, PlaneServer on) throws Exception {
+    observer = PlaneGroup.observe(on, jobId, epoch, tree, plan, length);
+    List<InetSocketAddress> members = new ArrayList<>(addresses());
+    members.add(on.address());
+    return open(jobId, epoch, members);
+  }
+
+  private PlaneCrew open(String jobId, long epoch, List<InetSocketAddress> members)
+      throws Exception {
     List<Future<PlaneGroup>> opened = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     for (int w = 0; w < plan.size(); w++) {
@@ -60,7 +80,7 @@ public final class PlaneCrew implements AutoCloseable {
                       jobId,
                       epoch,
                       self,
-                      addresses(),
+                      members,
                       tree,
                       plan,
                       length,
@@ -122,6 +142,9 @@ public final class PlaneCrew implements AutoCloseable {
   @Override
   public void close() {
     groups.forEach(PlaneGroup::close);
+    if (observer != null) {
+      observer.close();
+    }
     servers.forEach(PlaneServer::close);
     threads.shutdownNow();
   }

@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 /**
  * A data-plane exchange failed: a peer closed its connection or sent what the round does not

@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import dev.anvil.core.train.TreeNode;
 import java.nio.ByteBuffer;

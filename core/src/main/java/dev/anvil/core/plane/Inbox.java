@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import dev.anvil.core.train.TreeNode;
 import java.util.List;
@@ -14,6 +14,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * a node that peer owns, once, with exactly the expected length; anything else fails the group
  * before its payload is read. A peer may be one round ahead: its reader waits for that round to
  * open (the peer's TCP stream waits with it).
+ *
+ * <p>An observer ({@code self} = W, one past the last worker) owns no slice and no node: it takes
+ * only every worker's completed slice, and checks that all of them carry the same loss sum and
+ * sample count.
  */
 final class Inbox {
   private final long epoch;
@@ -26,12 +30,16 @@ final class Inbox {
   private final long[] partSamples;
   private final boolean[] partIn;
   private final boolean[] sliceIn;
+  private final boolean observer;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private long round = -1;
   private float[] out;
   private int partsMissing;
   private int slicesMissing;
+  private double sliceLoss;
+  private long sliceSamples;
+  private int sliceFrom = -1;
   private String failure;
 
   /** {@code nodes} lists every group member's tree nodes, {@code nodes.get(w)} worker w's. */
@@ -39,6 +47,7 @@ final class Inbox {
     this.epoch = epoch;
     this.self = self;
     this.slices = slices;
+    this.observer = self == slices.workers();
     this.nodeIds = new java.util.HashMap<>();
     int count = nodes.stream().mapToInt(List::size).sum();
     this.ownerOf = new int[count];
@@ -80,12 +89,13 @@ final class Inbox {
       java.util.Arrays.fill(partIn, false);
       java.util.Arrays.fill(sliceIn, false);
       partsMissing = 0;
-      for (int id = 0; id < ownerOf.length; id++) {
+      for (int id = 0; id < ownerOf.length && !observer; id++) {
         if (ownerOf[id] != self) {
           partsMissing++;
         }
       }
-      slicesMissing = slices.workers() - 1;
+      slicesMissing = observer ? slices.workers() : slices.workers() - 1;
+      sliceFrom = -1;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -143,6 +153,9 @@ final class Inbox {
       return "naming worker " + f.from() + " as its sender";
     }
     if (f.kind() == Frame.Kind.PART) {
+      if (observer) {
+        return "with a part, which an observer does not take";
+      }
       Integer id = f.node() == null ? null : nodeIds.get(f.node());
       if (id == null || ownerOf[id] != peer) {
         return "with a part of a tree node it does not own";
@@ -168,12 +181,41 @@ final class Inbox {
         partSamples[id] = f.samples();
         partsMissing--;
       } else {
+        agree(f);
         slicesMissing--;
       }
       changed.signalAll();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Every slice of a round must carry the same totals: the members summed the same tree. */
+  private void agree(Frame f) {
+    if (sliceFrom < 0) {
+      sliceFrom = f.from();
+      sliceLoss = f.lossSum();
+      sliceSamples = f.samples();
+    } else if (Double.doubleToRawLongBits(f.lossSum()) != Double.doubleToRawLongBits(sliceLoss)
+        || f.samples() != sliceSamples) {
+      failure =
+          "round "
+              + round
+              + ": worker "
+              + f.from()
+              + " and worker "
+              + sliceFrom
+              + " report different loss sums or sample counts for the same tree";
+    }
+  }
+
+  /** The round's loss sum as the slices received carry it (an observer's only source). */
+  double sliceLoss() {
+    return sliceLoss;
+  }
+
+  long sliceSamples() {
+    return sliceSamples;
   }
 
   /** Waits until every peer's part of this member's slice is in. */

@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 /**
  * How a parameter vector of {@code length} floats is cut into one slice per worker of a data-plane

@@ -1,4 +1,4 @@
-package dev.anvil.worker.plane;
+package dev.anvil.core.plane;
 
 import java.io.DataInputStream;
 import java.io.IOException;
