@@ -18,7 +18,8 @@ public record CoordinatorSettings(
     int keepCheckpoints,
     int badResultsPerRound,
     int suspectProbation,
-    Path checkpointDirectory) {
+    Path checkpointDirectory,
+    boolean dataPlane) {
 
   public static CoordinatorSettings from(Config config) {
     Config c = config.getConfig("anvil.coordinator");
@@ -51,7 +52,8 @@ public record CoordinatorSettings(
         keep,
         atLeast(c, "bad-results-per-round", 0),
         atLeast(c, "deadline.probation-rounds", 1),
-        checkpointDirectory(config));
+        checkpointDirectory(config),
+        c.getBoolean("data-plane"));
   }
 
   /** The whole number at {@code key} of anvil.coordinator, checked to be at least {@code min}. */

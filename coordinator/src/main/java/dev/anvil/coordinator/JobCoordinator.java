@@ -6,6 +6,7 @@ import dev.anvil.coordinator.JobJournal.RoundCommitted;
 import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.train.EpochReport;
+import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.PreparedJob;
 import dev.anvil.core.wire.AnvilSerializable;
 import dev.anvil.persistence.CheckpointRepository;
@@ -90,6 +91,9 @@ public final class JobCoordinator {
   record MemberGone(ClusterEvent.MemberRemoved event) implements Command {}
 
   record MemberDown(ClusterEvent.MemberDowned event) implements Command {}
+
+  /** The observer of data-plane view {@code view} has round {@code round}'s sum, or failed. */
+  record PlaneSummed(long view, long round, GradientSum sum, String error) implements Command {}
 
   record RoundDeadline(long round, int attempt) implements Command {
     static final Object KEY = "round-deadline";

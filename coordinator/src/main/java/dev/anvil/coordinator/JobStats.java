@@ -15,6 +15,10 @@ import java.util.List;
  */
 final class JobStats {
   private final RoundTimeSplit split = new RoundTimeSplit();
+
+  /** Rounds summed on the data plane. */
+  private long planeRounds;
+
   private long lateResults;
   private long rejectedResults;
   private int rejectedThisRound;
@@ -57,6 +61,11 @@ final class JobStats {
     slowestComputeNanos = 0;
     trainNanos += wall;
     return wall;
+  }
+
+  /** A round was summed on the data plane. */
+  void planeRound() {
+    planeRounds++;
   }
 
   void late() {
@@ -131,7 +140,8 @@ final class JobStats {
                 lateResults,
                 rejectedResults,
                 redispatchedNodes,
-                recoveries))
+                recoveries,
+                planeRounds))
         .toJson();
   }
 }

@@ -153,6 +153,13 @@ final class RoundLoop {
     return a.outcome();
   }
 
+  /** Takes the whole round's sum, as the data plane's observer received it, into the round. */
+  RoundState.Outcome acceptSum(long resultRound, GradientSum total) {
+    RoundState.Acceptance a = round.accept(resultRound, job.tree().root(), total);
+    round = a.state();
+    return a.outcome();
+  }
+
   /**
    * Reduces the round and applies it; only when {@link #complete()}. {@code log}: keep a copy of
    * the reduced sum for the gradient log (the step consumes the sum: it becomes the mean).

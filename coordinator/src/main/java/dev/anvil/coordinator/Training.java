@@ -9,9 +9,12 @@ import dev.anvil.coordinator.JournalCommands.Ack;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
 import dev.anvil.core.protocol.TrainingProtocol.ParamsMissing;
+import dev.anvil.core.protocol.TrainingProtocol.PlaneDone;
+import dev.anvil.core.protocol.TrainingProtocol.PlaneFailed;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareFailed;
 import dev.anvil.core.protocol.TrainingProtocol.Prepared;
 import dev.anvil.core.train.DivergedException;
+import dev.anvil.core.train.GradientSum;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
@@ -38,6 +41,11 @@ final class Training extends CoordinatorBehavior {
   private final JobRun run;
   private final Durability durability;
   private final WorkerChanges changes;
+  private final PlaneViews plane;
+
+  /** The deadline attempt a new view's first round starts at (each attempt doubles it). */
+  private static final int NEW_VIEW_ATTEMPT = 4;
+
   private Stage stage = Stage.TRAINING;
 
   private Training(CoordinatorContext c, JobRun run) {
@@ -45,6 +53,7 @@ final class Training extends CoordinatorBehavior {
     this.run = run;
     this.durability = new Durability(c, run, this);
     this.changes = new WorkerChanges(c, run, this);
+    this.plane = new PlaneViews(c, run);
     run.durability = durability;
   }
 
@@ -72,6 +81,7 @@ final class Training extends CoordinatorBehavior {
 
   void ended() {
     stage = Stage.ENDED;
+    plane.shutdown();
   }
 
   @Override
@@ -92,6 +102,7 @@ final class Training extends CoordinatorBehavior {
             durability.handlers(
                 newReceiveBuilder()
                     .onMessage(FromWorker.class, this::onWorkerReply)
+                    .onMessage(JobCoordinator.PlaneSummed.class, this::onPlaneSummed)
                     .onMessage(RoundDeadline.class, changes::onDeadline)
                     .onMessage(
                         JobCoordinator.WorkersListed.class,
@@ -160,11 +171,46 @@ final class Training extends CoordinatorBehavior {
     long round = run.loop.done();
     List<WorkerPool.Dispatch> work =
         run.pool.dispatchRound(round, run.job().tree(), c.settings.suspectProbation());
-    send(work);
+    // A new view's first round connects the workers and carries the state: 8 deadlines long.
+    int attempt = 1;
+    if (plane.usable(round, work)) {
+      attempt = plane.dispatch(round, work, run.loop.state()) ? NEW_VIEW_ATTEMPT : 1;
+    } else {
+      send(work);
+    }
     if (run.deadlines.armed()) {
       c.timers.startSingleTimer(
-          RoundDeadline.KEY, new RoundDeadline(round, 1), run.deadlines.deadline(1));
+          RoundDeadline.KEY, new RoundDeadline(round, attempt), run.deadlines.deadline(attempt));
     }
+  }
+
+  /** Whether the current round is a data-plane round not given up yet. */
+  boolean planeRound() {
+    return plane.active(run.loop.done());
+  }
+
+  /**
+   * The current plane round is given up ({@code why}; {@code failure}: the plane failed, rather
+   * than a worker being lost): its view ends and the round goes to the live workers over Artery.
+   */
+  void roundOverArtery(String why, boolean failure) {
+    long round = run.loop.done();
+    if (failure && plane.failed(round)) {
+      c.log()
+          .warn(
+              "job {}: round {}: the data plane failed {} times in a row ({}); the job's rounds"
+                  + " go through the coordinator from now on",
+              c.jobId,
+              round + 1,
+              PlaneViews.FAILURES_TO_GIVE_UP,
+              why);
+    } else {
+      if (!failure) {
+        plane.close();
+      }
+      c.log().info("job {}: round {} goes over Artery: {}", c.jobId, round + 1, why);
+    }
+    send(run.pool.dispatchRound(round, run.job().tree(), c.settings.suspectProbation()));
   }
 
   /** Sends each worker its tree nodes of the current round, with the parameters. */
@@ -192,9 +238,56 @@ final class Training extends CoordinatorBehavior {
     } else if (f.reply() instanceof ParamsMissing pm
         && stage == Stage.TRAINING
         && pm.round() == run.loop.done()) {
-      send(run.pool.named(pm.worker()));
+      if (planeRound()) {
+        plane.resendState(pm.worker(), pm.round(), run.loop.state());
+      } else {
+        send(run.pool.named(pm.worker()));
+      }
+    } else if (f.reply() instanceof PlaneDone d && stage == Stage.TRAINING) {
+      onPlaneDone(d);
+    } else if (f.reply() instanceof PlaneFailed pf
+        && stage == Stage.TRAINING
+        && pf.round() == run.loop.done()
+        && plane.current(pf.view(), pf.round())
+        && !run.loop.round().complete()) {
+      roundOverArtery("worker " + pf.worker() + ": " + pf.reason(), true);
     }
     return this;
+  }
+
+  private void onPlaneDone(PlaneDone d) {
+    run.heardFrom(d.worker());
+    run.pool.delivered(d.worker());
+    if (d.round() == run.loop.done() && plane.currentView(d.view())) {
+      run.stats.accepted(System.nanoTime(), d.computeNanos());
+    }
+  }
+
+  /** The observer has the round's sum: checked like a worker's result, then applied. */
+  private Behavior<Command> onPlaneSummed(JobCoordinator.PlaneSummed s) {
+    long round = run.loop.done();
+    if (stage != Stage.TRAINING
+        || s.round() != round
+        || !plane.current(s.view(), s.round())
+        || run.loop.round().complete()) {
+      return this;
+    }
+    if (s.error() != null) {
+      roundOverArtery(s.error(), true);
+      return this;
+    }
+    GradientSum sum = s.sum();
+    String bad =
+        ResultCheck.problem(
+            sum.grad(), sum.lossSum(), sum.samples(), run.job().model().parameterCount());
+    if (bad != null) {
+      roundOverArtery("the workers' sum has " + bad, true);
+      return this;
+    }
+    run.loop.acceptSum(round, sum);
+    run.stats.planeRound();
+    plane.succeeded();
+    return roundComplete();
   }
 
   private Behavior<Command> onResult(NodeResult n) {
@@ -393,6 +486,7 @@ final class Training extends CoordinatorBehavior {
 
   @Override
   Behavior<Command> onStop() {
+    plane.shutdown();
     if (stage != Stage.PAUSING) {
       c.log()
           .info(

@@ -38,6 +38,14 @@ final class WorkerChanges {
         || run.loop.round().complete()) {
       return training;
     }
+    if (training.planeRound()) {
+      training.roundOverArtery("not complete by its deadline on the data plane", true);
+      c.timers.startSingleTimer(
+          RoundDeadline.KEY,
+          new RoundDeadline(d.round(), d.attempt() + 1),
+          run.deadlines.deadline(d.attempt() + 1));
+      return training;
+    }
     WorkerPool.Redispatch r = run.pool.missedDeadline(round, run.loop.round());
     if (r != null) {
       int n = r.missing().size();
@@ -119,7 +127,9 @@ final class WorkerChanges {
             round,
             run.pool.live().size(),
             n);
-    if (n > 0) {
+    if (training.planeRound()) {
+      training.roundOverArtery("node " + hostPort + " " + how, false);
+    } else if (n > 0) {
       training.send(run.pool.handOut(loss.missing(), run.pool.active()));
     }
     return training;

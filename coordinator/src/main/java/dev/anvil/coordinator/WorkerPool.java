@@ -121,6 +121,12 @@ final class WorkerPool {
     return nodeOf.get(w);
   }
 
+  /** Where {@code w}'s node has its data plane ({@code host:port}); null when it has none. */
+  String planeAddress(ActorRef<WorkerCommand> w) {
+    Prepared p = prepared.get(w);
+    return p == null ? null : p.dataPlane();
+  }
+
   /** Whether every recruit has answered Prepared. */
   boolean allPrepared() {
     return prepared.keySet().containsAll(recruits);

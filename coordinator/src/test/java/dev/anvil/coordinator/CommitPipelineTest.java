@@ -46,7 +46,8 @@ class CommitPipelineTest {
         3,
         8,
         50,
-        null);
+        null,
+        false);
   }
 
   private static CommitPipeline snapshot(int perWrite, long intervalMillis) {

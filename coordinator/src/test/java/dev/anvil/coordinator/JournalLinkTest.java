@@ -41,7 +41,8 @@ class JournalLinkTest {
           3,
           8,
           50,
-          null);
+          null,
+          false);
 
   /** Makes the test actor do {@code action} with its link, then say "done". */
   private record Act(Consumer<JournalLink> action) implements JobCoordinator.Command {}

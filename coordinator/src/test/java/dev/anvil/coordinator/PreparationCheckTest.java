@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class PreparationCheckTest {
   private static Prepared worker(String fingerprint, String canary, String kernel) {
-    return new Prepared("job", 1, "n2/worker-0", fingerprint, canary, kernel, null, 0);
+    return new Prepared("job", 1, "n2/worker-0", fingerprint, canary, kernel, null, 0, null);
   }
 
   @Test

@@ -305,7 +305,8 @@ final class TestWorker {
                     Canary.of(job),
                     job.kernel().name(),
                     getContext().getSelf(),
-                    PROCESS_STARTED));
+                    PROCESS_STARTED,
+                    null));
       } catch (JobSpecException | DataException | IllegalStateException e) {
         p.replyTo().tell(new PrepareFailed(p.jobId(), p.epoch(), owner.name, e.getMessage()));
       }

@@ -82,7 +82,7 @@ class WorkerPoolTest {
   }
 
   private static Prepared prepared(ActorRef<WorkerCommand> w) {
-    return new Prepared("j", 1, name(w), "fp", "canary", "java", w, 0);
+    return new Prepared("j", 1, name(w), "fp", "canary", "java", w, 0, null);
   }
 
   /** Recruits and prepares {@code workers} (all that are listed) and starts training. */

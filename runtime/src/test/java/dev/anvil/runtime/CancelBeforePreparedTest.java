@@ -96,7 +96,8 @@ class CancelBeforePreparedTest {
                     "canary",
                     "java",
                     slowWorker.ref(),
-                    System.currentTimeMillis()));
+                    System.currentTimeMillis(),
+                    null));
         assertEquals(
             "early",
             slowWorker.expectMessageClass(ReleaseJob.class, Duration.ofSeconds(10)).jobId(),

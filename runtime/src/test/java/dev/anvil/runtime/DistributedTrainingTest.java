@@ -89,6 +89,7 @@ class DistributedTrainingTest {
     assertTrue(r.get("model").asText().contains("(1071108 parameters)"), r.get("model").asText());
     assertEquals(2, r.get("nodes").asInt());
     assertEquals(TestJobs.referenceHash(spec), r.get("paramsSha256").asText());
+    assertEquals(3, r.get("dataPlaneRounds").asLong(), r::toString);
   }
 
   @Test
@@ -127,6 +128,8 @@ class DistributedTrainingTest {
       assertEquals(workers, r.get("workers").asInt());
       assertEquals(workers <= 2 ? 1 : 2, r.get("nodes").asInt(), "nodes used by " + workers);
       assertEquals(60, r.get("rounds").asLong());
+      // Every round summed by the workers on the data plane, none through the coordinator.
+      assertEquals(60, r.get("dataPlaneRounds").asLong(), r::toString);
     }
   }
 }

@@ -2,14 +2,19 @@ package dev.anvil.worker;
 
 import dev.anvil.core.data.DataException;
 import dev.anvil.core.fault.FaultHooks;
+import dev.anvil.core.plane.DataPlane;
+import dev.anvil.core.plane.PlaneServer;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
 import dev.anvil.core.protocol.TrainingProtocol.NodeResult;
 import dev.anvil.core.protocol.TrainingProtocol.ParamsMissing;
+import dev.anvil.core.protocol.TrainingProtocol.PlaneCompute;
+import dev.anvil.core.protocol.TrainingProtocol.PlaneFailed;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareFailed;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareJob;
 import dev.anvil.core.protocol.TrainingProtocol.Prepared;
 import dev.anvil.core.protocol.TrainingProtocol.ReleaseJob;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
+import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecException;
 import dev.anvil.core.spec.JobSpecParser;
@@ -48,7 +53,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   private final java.util.Set<String> malformedKinds = new java.util.HashSet<>();
 
   /** Requests the fault hook held back, by identity: when they come round again, they run. */
-  private final java.util.Set<ComputeNodes> delayed =
+  private final java.util.Set<WorkerCommand> delayed =
       java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
   /** What a worker keeps for one job. */
@@ -58,6 +63,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     final ShardComputer computer;
     long paramsRound = -1;
     float[] params;
+
+    /** Its data-plane rounds; null until the first. */
+    PlaneRounds plane;
 
     JobContext(long epoch, PreparedJob job) {
       this.epoch = epoch;
@@ -86,6 +94,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     return newReceiveBuilder()
         .onMessage(PrepareJob.class, this::onPrepare)
         .onMessage(ComputeNodes.class, this::onArrival)
+        .onMessage(PlaneCompute.class, this::onPlaneArrival)
         .onMessage(ReleaseJob.class, this::onRelease)
         .onSignal(PostStop.class, s -> releaseAll())
         .onSignal(PreRestart.class, s -> releaseAll())
@@ -105,6 +114,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     }
     if (known != null) {
       jobs.remove(p.jobId());
+      closePlane(known);
       prepared.release(p.jobId());
     }
     try {
@@ -131,7 +141,8 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
                   Canary.of(job),
                   job.kernel().name(),
                   getContext().getSelf(),
-                  PROCESS_STARTED));
+                  PROCESS_STARTED,
+                  DataPlane.get(getContext().getSystem()).advertised()));
     } catch (JobSpecException | DataException | IllegalStateException e) {
       getContext()
           .getLog()
@@ -229,26 +240,82 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     }
   }
 
-  private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
-    JobContext ctx = jobs.get(c.jobId());
-    if (ctx == null || ctx.epoch > c.epoch()) {
+  /** A data-plane round arrives: the fault hook may drop or delay it, as a round over Artery. */
+  private Behavior<WorkerCommand> onPlaneArrival(PlaneCompute c) {
+    if (c.replyTo() == null || !validJobId(c.jobId())) {
+      return dropMalformed("PlaneCompute without a reply address or a job id");
+    }
+    if (delayed.remove(c)) {
+      return onPlaneCompute(c);
+    }
+    FaultHooks faults = FaultHooks.installed();
+    switch (faults.delivery(c.jobId(), c.round(), name)) {
+      case DROP:
+        return this;
+      case DELAY:
+        delayed.add(c);
+        getContext()
+            .scheduleOnce(
+                java.time.Duration.ofMillis(faults.delayMillis(c.jobId(), c.round(), name)),
+                getContext().getSelf(),
+                c);
+        return this;
+      default:
+        return onPlaneCompute(c);
+    }
+  }
+
+  private Behavior<WorkerCommand> onPlaneCompute(PlaneCompute c) {
+    JobContext ctx = current(c.jobId(), c.epoch(), c.round(), c.replyTo());
+    if (ctx == null) {
+      return this;
+    }
+    if (ctx.epoch < c.epoch()) {
+      return dropMalformed("PlaneCompute for an epoch the worker was not prepared in");
+    }
+    String wrong = PlaneRounds.malformed(c, ctx.job);
+    if (wrong != null) {
+      return dropMalformed("PlaneCompute with " + wrong);
+    }
+    PlaneServer server = DataPlane.get(getContext().getSystem()).server();
+    if (server == null) {
+      c.replyTo()
+          .tell(
+              new PlaneFailed(
+                  c.jobId(), c.epoch(), c.round(), c.view(), name, "this node has no data plane"));
+      return this;
+    }
+    if (ctx.plane == null) {
+      ctx.plane = new PlaneRounds(name, ctx.job, ctx.computer, server);
+    }
+    ctx.plane.submit(c);
+    return this;
+  }
+
+  /**
+   * The worker's context of a job for a request of {@code epoch}, or null when it has none (then
+   * answered: not prepared) or the request is an older epoch's (ignored).
+   */
+  private JobContext current(
+      String jobId, long epoch, long round, org.apache.pekko.actor.typed.ActorRef<WorkerReply> to) {
+    JobContext ctx = jobs.get(jobId);
+    if (ctx == null || ctx.epoch > epoch) {
       getContext()
           .getLog()
-          .debug(
-              "worker {} ignores round {} of job {} epoch {}",
-              name,
-              c.round(),
-              c.jobId(),
-              c.epoch());
+          .debug("worker {} ignores round {} of job {} epoch {}", name, round, jobId, epoch);
       if (ctx == null) {
-        c.replyTo()
-            .tell(
-                new PrepareFailed(
-                    c.jobId(),
-                    c.epoch(),
-                    name,
-                    "worker " + name + " has not prepared job " + c.jobId()));
+        to.tell(
+            new PrepareFailed(
+                jobId, epoch, name, "worker " + name + " has not prepared job " + jobId));
       }
+      return null;
+    }
+    return ctx;
+  }
+
+  private Behavior<WorkerCommand> onCompute(ComputeNodes c) {
+    JobContext ctx = current(c.jobId(), c.epoch(), c.round(), c.replyTo());
+    if (ctx == null) {
       return this;
     }
     if (ctx.epoch < c.epoch()) {
@@ -265,6 +332,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     } else if (ctx.paramsRound != c.round()) {
       c.replyTo().tell(new ParamsMissing(c.jobId(), c.epoch(), c.round(), name));
       return this;
+    }
+    if (ctx.plane != null) {
+      ctx.plane.stop(); // this round goes over Artery: a plane round still running ends first
     }
     FaultHooks faults = FaultHooks.installed();
     long start = System.nanoTime();
@@ -292,7 +362,9 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
   }
 
   private Behavior<WorkerCommand> onRelease(ReleaseJob r) {
-    if (jobs.remove(r.jobId()) != null) {
+    JobContext gone = jobs.remove(r.jobId());
+    if (gone != null) {
+      closePlane(gone);
       prepared.release(r.jobId());
       getContext()
           .getLog()
@@ -301,8 +373,15 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     return this;
   }
 
+  private static void closePlane(JobContext ctx) {
+    if (ctx.plane != null) {
+      ctx.plane.close();
+    }
+  }
+
   private Behavior<WorkerCommand> releaseAll() {
     for (String jobId : jobs.keySet()) {
+      closePlane(jobs.get(jobId));
       prepared.release(jobId);
     }
     jobs.clear();

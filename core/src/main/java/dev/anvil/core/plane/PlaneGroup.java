@@ -168,6 +168,11 @@ public final class PlaneGroup implements AutoCloseable {
     return workers;
   }
 
+  /** Whether the group can still run rounds: not closed, not failed. */
+  public boolean isOpen() {
+    return !closed && inbox.failure() == null;
+  }
+
   /** Bytes this member has written to its peers so far, headers included. */
   public long bytesSent() {
     return bytesSent.get();
@@ -316,7 +321,7 @@ public final class PlaneGroup implements AutoCloseable {
                 + ": no data-plane connection to worker "
                 + v
                 + " at "
-                + to.getAddress().getHostAddress()
+                + to.getHostString()
                 + ":"
                 + to.getPort()
                 + " before the deadline ("
@@ -325,6 +330,9 @@ public final class PlaneGroup implements AutoCloseable {
       }
       Socket s = null;
       try {
+        if (to.isUnresolved()) {
+          to = new InetSocketAddress(to.getHostString(), to.getPort()); // resolved off the actors
+        }
         s = server.newSocket();
         int millis = (int) Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 5_000));
         s.connect(to, millis);

@@ -1,7 +1,9 @@
 package dev.anvil.core.wire;
 
+import dev.anvil.core.optim.OptimizerState;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.train.Recovery;
+import dev.anvil.core.train.TrainingState;
 import dev.anvil.core.train.TreeNode;
 
 /** The core module's wire types (ids 100-199). */
@@ -82,5 +84,11 @@ public final class CoreWire implements WireRegistrar {
     r.register(TrainingProtocol.NodeResult.class, 134);
     r.register(TrainingProtocol.ParamsMissing.class, 135);
     r.register(TrainingProtocol.ReleaseJob.class, 136);
+    r.register(float[][].class, 106, CheckedSerializers.arrayOf(float[].class));
+    r.register(OptimizerState.class, 122);
+    r.register(TrainingState.class, 123);
+    r.register(TrainingProtocol.PlaneCompute.class, 137);
+    r.register(TrainingProtocol.PlaneDone.class, 138);
+    r.register(TrainingProtocol.PlaneFailed.class, 139);
   }
 }

@@ -3,6 +3,8 @@ package dev.anvil.runtime.node;
 import com.typesafe.config.Config;
 import dev.anvil.coordinator.JobCoordinator;
 import dev.anvil.coordinator.JobMetrics;
+import dev.anvil.core.plane.DataPlane;
+import dev.anvil.core.plane.PlaneServer;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.WorkerCommand;
 import dev.anvil.core.spec.JobSpec;
@@ -12,11 +14,15 @@ import dev.anvil.persistence.JournalSchema;
 import dev.anvil.runtime.client.JobClient;
 import dev.anvil.runtime.http.HttpApi;
 import dev.anvil.runtime.http.HttpSettings;
+import dev.anvil.runtime.tls.TlsFiles;
 import dev.anvil.worker.PreparedJobs;
 import dev.anvil.worker.Worker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +30,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -107,6 +114,12 @@ public final class AnvilNode implements AutoCloseable {
             "anvil",
             ActorSystemSetup.create(BootstrapSetup.create(config))
                 .and(new JobMetrics.Publish(publishTo)));
+    try {
+      startDataPlane(system, config);
+    } catch (RuntimeException e) {
+      system.terminate();
+      throw e;
+    }
     JobCoordinator.init(system, role);
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       // No seed nodes: this node forms a cluster of its own (an embedding service, a test);
@@ -161,6 +174,41 @@ public final class AnvilNode implements AutoCloseable {
             + " plain TCP on {} (anvil.tls.insecure-transport = on): whoever reaches the cluster"
             + " port can join the cluster, submit, cancel and read jobs",
         host);
+  }
+
+  /**
+   * Opens the node's data-plane port ({@code anvil.data-plane}) on the cluster transport's host,
+   * with the cluster's TLS when the transport has it.
+   */
+  static void startDataPlane(ActorSystem<Void> system, Config config) {
+    if (!config.getBoolean("anvil.data-plane.enabled")) {
+      return;
+    }
+    int port = config.getInt("anvil.data-plane.port");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(
+          "anvil.data-plane.port = " + port + ": must be 0 (any free port) or a port 1-65535");
+    }
+    String bind = config.getString("pekko.remote.artery.bind.hostname");
+    String canonical = config.getString("pekko.remote.artery.canonical.hostname");
+    String host = bind.isEmpty() ? canonical : bind;
+    SSLContext tls =
+        TlsFiles.enabled(config)
+            ? TlsFiles.sslContext(Path.of(config.getString("anvil.tls.directory")))
+            : null;
+    try {
+      PlaneServer server = PlaneServer.start(new InetSocketAddress(host, port), tls);
+      DataPlane.get(system).start(system, server, canonical);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot open the data-plane port "
+              + host
+              + ":"
+              + port
+              + " (anvil.data-plane.port): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private static Behavior<Void> guardian(int slots) {

@@ -62,7 +62,8 @@ public final class ResultJson {
               r.path("lateResults").asLong(),
               r.path("rejectedResults").asLong(),
               r.path("redispatchedTreeNodes").asLong(),
-              recoveries);
+              recoveries,
+              r.path("dataPlaneRounds").asLong());
     }
     return new TrainingResult(
         r.path("job").asText(),

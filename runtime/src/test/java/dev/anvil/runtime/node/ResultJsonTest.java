@@ -45,8 +45,8 @@ class ResultJsonTest {
                 3,
                 4,
                 5,
-                List.of(
-                    new Recovery("coordinator-restart", "epoch 2", 4, 10, 20, 30, 5, 7, 8, 9))));
+                List.of(new Recovery("coordinator-restart", "epoch 2", 4, 10, 20, 30, 5, 7, 8, 9)),
+                6));
     TrainingResult back = ResultJson.parse(r.toJson());
     assertEquals(r.toJson(), back.toJson());
     assertEquals(r, back);

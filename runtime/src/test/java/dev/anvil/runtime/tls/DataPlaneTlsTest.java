@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.anvil.core.plane.PlaneException;
+import dev.anvil.core.plane.PlaneGroup;
+import dev.anvil.core.plane.PlaneServer;
 import dev.anvil.core.train.BlockPlan;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ReductionTree;
 import dev.anvil.core.train.TreeNode;
-import dev.anvil.core.plane.PlaneException;
-import dev.anvil.core.plane.PlaneGroup;
-import dev.anvil.core.plane.PlaneServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
