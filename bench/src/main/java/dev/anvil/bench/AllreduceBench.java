@@ -1,14 +1,14 @@
 package dev.anvil.bench;
 
 import com.sun.management.ThreadMXBean;
+import dev.anvil.core.plane.PlaneGroup;
+import dev.anvil.core.plane.PlaneServer;
 import dev.anvil.core.train.BlockPlan;
 import dev.anvil.core.train.GradientSum;
 import dev.anvil.core.train.ReductionTree;
 import dev.anvil.core.train.TreeNode;
 import dev.anvil.runtime.tls.ClusterCa;
 import dev.anvil.runtime.tls.TlsFiles;
-import dev.anvil.core.plane.PlaneGroup;
-import dev.anvil.core.plane.PlaneServer;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -58,7 +58,11 @@ final class PlaneRounds {
   private final ExecutorService thread;
   private final float[] sum;
   private volatile PlaneGroup group;
-  private long view = -1;
+  private volatile long view = -1;
+
+  /** The newest view whose group ended here: its later rounds fail at once. */
+  private volatile long endedView = -1;
+
   private TrainingState state;
   private Future<?> running = CompletableFuture.completedFuture(null);
 
@@ -164,22 +168,27 @@ final class PlaneRounds {
         c.replyTo().tell(new ParamsMissing(c.jobId(), c.epoch(), c.round(), worker));
         return;
       }
+      if (c.view() == endedView) {
+        fail(c, "view " + c.view() + " already ended on this worker");
+        return;
+      }
       List<List<TreeNode>> plan = plan(c);
       if (group == null || view != c.view() || !group.isOpen()) {
         closeGroup();
         List<InetSocketAddress> members = Arrays.stream(c.members()).map(DataPlane::parse).toList();
+        // Visible to stop() before it connects: a new view's peer may be gone already.
         group =
-            PlaneGroup.open(
+            PlaneGroup.join(
                 server,
                 c.jobId(),
                 c.view(),
                 c.index(),
-                members,
+                members.size(),
                 job.tree(),
                 plan,
-                sum.length,
-                System.nanoTime() + OPEN_TIMEOUT.toNanos());
+                sum.length);
         view = c.view();
+        group.connect(members, System.nanoTime() + OPEN_TIMEOUT.toNanos());
       }
       long start = System.nanoTime();
       FaultHooks faults = FaultHooks.installed();
@@ -231,6 +240,7 @@ final class PlaneRounds {
     PlaneGroup g = group;
     if (g != null) {
       g.close();
+      endedView = Math.max(endedView, view);
     }
     group = null;
     view = -1;
@@ -243,6 +253,7 @@ final class PlaneRounds {
   void stop() {
     PlaneGroup g = group;
     if (g != null) {
+      endedView = Math.max(endedView, view);
       g.close();
     }
     try {

@@ -112,22 +112,52 @@ public final class PlaneGroup implements AutoCloseable {
       List<List<TreeNode>> plan,
       int length,
       long deadlineNanos) {
-    boolean observed = members.size() == plan.size() + 1;
-    if ((members.size() != plan.size() && !observed) || self < 0 || self >= plan.size()) {
+    PlaneGroup g = join(server, jobId, epoch, self, members.size(), tree, plan, length);
+    g.connect(members, deadlineNanos);
+    return g;
+  }
+
+  /**
+   * Worker {@code self}'s group for {@code epoch}, registered with the server (peers' connections
+   * are taken from now on) but not connected yet: {@link #connect}. A {@link #close} from another
+   * thread ends a {@code connect} waiting for a peer.
+   *
+   * @param memberCount the workers, plus one when the group has an observer
+   */
+  public static PlaneGroup join(
+      PlaneServer server,
+      String jobId,
+      long epoch,
+      int self,
+      int memberCount,
+      ReductionTree tree,
+      List<List<TreeNode>> plan,
+      int length) {
+    boolean observed = memberCount == plan.size() + 1;
+    if ((memberCount != plan.size() && !observed) || self < 0 || self >= plan.size()) {
       throw new IllegalArgumentException(
-          "worker " + self + " of " + members.size() + " members and " + plan.size() + " blocks");
+          "worker " + self + " of " + memberCount + " members and " + plan.size() + " blocks");
     }
-    PlaneGroup g = register(server, jobId, epoch, self, tree, plan, length, observed);
+    return register(server, jobId, epoch, self, tree, plan, length, observed);
+  }
+
+  /**
+   * Connects to every other member ({@code members}: by index, as for {@link #open}); on failure
+   * the group is closed.
+   *
+   * @throws PlaneException if a member is not reachable, or has not opened its group, by the
+   *     deadline, or the group was closed meanwhile
+   */
+  public void connect(List<InetSocketAddress> members, long deadlineNanos) {
     try {
-      for (int k = 1; k < g.size; k++) {
-        int v = (self + k) % g.size;
-        g.connect(v, members.get(v), deadlineNanos);
+      for (int k = 1; k < size; k++) {
+        int v = (self + k) % size;
+        connect(v, members.get(v), deadlineNanos);
       }
     } catch (PlaneException e) {
-      g.close();
+      close();
       throw e;
     }
-    return g;
   }
 
   /**
@@ -314,7 +344,11 @@ public final class PlaneGroup implements AutoCloseable {
     String last = "it has not opened the group";
     for (long backoff = 1_000_000; ; backoff = Math.min(backoff * 2, 100_000_000)) {
       long left = deadlineNanos - System.nanoTime();
-      if (left <= 0 || closed) {
+      if (closed) {
+        throw new PlaneException(
+            "epoch " + key.epoch() + ": the group was closed while connecting to worker " + v);
+      }
+      if (left <= 0) {
         throw new PlaneException(
             "epoch "
                 + key.epoch()
