@@ -58,6 +58,16 @@ torch_sps() { # the median epoch of the last line of a peer's jsonl
   python3 -c "import json,statistics,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(statistics.median(r['sps']))" "$1"
 }
 
+cluster_facts() { # RESULT REPEAT: where a cluster round's time went, and how it travelled
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+split = ", ".join(f"{k} {v:.3f}" for k, v in r.get("roundTimeSplitMs", {}).items())
+print(f"rep {sys.argv[2]} anvil-cluster: params {r['paramsSha256'][:12]}, data-plane rounds"
+      f" {r.get('dataPlaneRounds', 0)} of {r['rounds']}, mean ms a round: {split}")
+PY
+}
+
 run_one() { # WHAT REPEAT: runs one job, prints its samples/s
   local r="$2"
     case "$1" in
@@ -67,6 +77,7 @@ run_one() { # WHAT REPEAT: runs one job, prints its samples/s
     anvil-cluster)
       "$ANVIL/anvil" train --nodes 2 $CLUSTER_ARGS --job "$WORK/job.conf" --out "$WORK/r.json" \
         --run-dir "$WORK/run-$2" -q >/dev/null
+      cluster_facts "$WORK/r.json" "$2" >&2
       anvil_sps "$WORK/r.json" ;;
     torch-single)
       (cd "$WORK/peer" && /usr/bin/python3 train_single.py --model "$MODEL" --epochs "$EPOCHS" \

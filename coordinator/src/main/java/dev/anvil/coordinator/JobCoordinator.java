@@ -92,8 +92,12 @@ public final class JobCoordinator {
 
   record MemberDown(ClusterEvent.MemberDowned event) implements Command {}
 
-  /** The observer of data-plane view {@code view} has round {@code round}'s sum, or failed. */
-  record PlaneSummed(long view, long round, GradientSum sum, String error) implements Command {}
+  /**
+   * The observer of data-plane view {@code view} has round {@code round}'s sum, or failed with
+   * {@code error} pointing at the view's worker {@code blamed} (-1: none).
+   */
+  record PlaneSummed(long view, long round, GradientSum sum, String error, int blamed)
+      implements Command {}
 
   record RoundDeadline(long round, int attempt) implements Command {
     static final Object KEY = "round-deadline";

@@ -71,12 +71,17 @@ final class PlaneViews {
             });
   }
 
-  /** Whether round {@code round}'s {@code work} can go over the plane now. */
+  /**
+   * Whether round {@code round}'s {@code work} can go over the plane now: every worker has a plane
+   * and at least one is on another node (workers all in this JVM get the parameters and return
+   * their sums by reference, which costs less than any copy).
+   */
   boolean usable(long round, List<WorkerPool.Dispatch> work) {
     return server != null
         && failures < FAILURES_TO_GIVE_UP
         && round >= planeFrom
         && !work.isEmpty()
+        && work.stream().anyMatch(d -> !d.worker().path().address().hasLocalScope())
         && work.stream().allMatch(d -> run.pool.planeAddress(d.worker()) != null);
   }
 
@@ -177,9 +182,9 @@ final class PlaneViews {
             GradientSum sum =
                 v.observer()
                     .observeRound(round, v.sum(), System.nanoTime() + OBSERVE_TIMEOUT.toNanos());
-            self.tell(new PlaneSummed(v.id(), round, sum, null));
+            self.tell(new PlaneSummed(v.id(), round, sum, null, -1));
           } catch (PlaneException e) {
-            self.tell(new PlaneSummed(v.id(), round, null, e.getMessage()));
+            self.tell(new PlaneSummed(v.id(), round, null, e.getMessage(), e.peer()));
           }
         });
   }
@@ -191,6 +196,18 @@ final class PlaneViews {
 
   boolean currentView(long viewId) {
     return view != null && view.id() == viewId;
+  }
+
+  /** The current view's worker at {@code index}; null when there is none (the observer's). */
+  ActorRef<dev.anvil.core.protocol.TrainingProtocol.WorkerCommand> workerAt(int index) {
+    return view == null || index < 0 || index >= view.work().size()
+        ? null
+        : view.work().get(index).worker();
+  }
+
+  /** The tree nodes the current view's worker at {@code index} computes. */
+  int nodesAt(int index) {
+    return view.work().get(index).nodes().length;
   }
 
   /** A plane round completed: the plane is good again. */

@@ -38,6 +38,23 @@ final class Recoveries {
         round);
   }
 
+  /**
+   * A worker failed a data-plane round ({@code why}: its connection closed or was refused, it sent
+   * what the round does not expect): its tree nodes went to the others over Artery at once.
+   */
+  void planePeer(
+      long round, String worker, String why, long lastHeard, long now, long lastCommit, int nodes) {
+    add(
+        Recovery.seen(
+            "plane-peer",
+            "round " + round + ": " + worker + ": " + why,
+            lastHeard,
+            now,
+            lastCommit,
+            nodes),
+        round);
+  }
+
   /** A node incarnation was lost ({@code how}: unreachable, downed, removed) in a round. */
   void nodeLost(
       String hostPort,

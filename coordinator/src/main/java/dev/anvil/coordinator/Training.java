@@ -191,11 +191,37 @@ final class Training extends CoordinatorBehavior {
 
   /**
    * The current plane round is given up ({@code why}; {@code failure}: the plane failed, rather
-   * than a worker being lost): its view ends and the round goes to the live workers over Artery.
+   * than a worker being lost): its view ends and the round goes to the live workers over Artery. A
+   * failure that points at one of the view's workers ({@code blamed}: its index, else -1) is that
+   * worker's: it sits out (a suspect, as after a missed deadline) and the plane is not held
+   * against; any other counts toward giving the plane up for the job.
    */
-  void roundOverArtery(String why, boolean failure) {
+  void roundOverArtery(String why, boolean failure, int blamed) {
     long round = run.loop.done();
-    if (failure && plane.failed(round)) {
+    var culprit = failure ? plane.workerAt(blamed) : null;
+    if (culprit != null) {
+      String name = run.pool.nameOf(culprit);
+      int nodes = plane.nodesAt(blamed);
+      plane.close();
+      run.pool.suspect(name, round);
+      run.recoveries.planePeer(
+          round + 1,
+          name,
+          why,
+          run.lastHeardFrom(List.of(name)),
+          System.currentTimeMillis(),
+          run.lastCommittedMillis,
+          nodes);
+      c.log()
+          .info(
+              "job {}: round {}: worker {} failed on the data plane ({}); its {} tree nodes go"
+                  + " to the others over Artery",
+              c.jobId,
+              round + 1,
+              name,
+              why,
+              nodes);
+    } else if (failure && plane.failed(round)) {
       c.log()
           .warn(
               "job {}: round {}: the data plane failed {} times in a row ({}); the job's rounds"
@@ -250,7 +276,7 @@ final class Training extends CoordinatorBehavior {
         && pf.round() == run.loop.done()
         && plane.current(pf.view(), pf.round())
         && !run.loop.round().complete()) {
-      roundOverArtery("worker " + pf.worker() + ": " + pf.reason(), true);
+      roundOverArtery(pf.reason(), true, pf.blamed());
     }
     return this;
   }
@@ -273,7 +299,7 @@ final class Training extends CoordinatorBehavior {
       return this;
     }
     if (s.error() != null) {
-      roundOverArtery(s.error(), true);
+      roundOverArtery(s.error(), true, s.blamed());
       return this;
     }
     GradientSum sum = s.sum();
@@ -281,7 +307,7 @@ final class Training extends CoordinatorBehavior {
         ResultCheck.problem(
             sum.grad(), sum.lossSum(), sum.samples(), run.job().model().parameterCount());
     if (bad != null) {
-      roundOverArtery("the workers' sum has " + bad, true);
+      roundOverArtery("the workers' sum has " + bad, true, -1);
       return this;
     }
     run.loop.acceptSum(round, sum);

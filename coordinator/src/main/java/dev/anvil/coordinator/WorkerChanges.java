@@ -39,7 +39,7 @@ final class WorkerChanges {
       return training;
     }
     if (training.planeRound()) {
-      training.roundOverArtery("not complete by its deadline on the data plane", true);
+      training.roundOverArtery("not complete by its deadline on the data plane", true, -1);
       c.timers.startSingleTimer(
           RoundDeadline.KEY,
           new RoundDeadline(d.round(), d.attempt() + 1),
@@ -128,7 +128,7 @@ final class WorkerChanges {
             run.pool.live().size(),
             n);
     if (training.planeRound()) {
-      training.roundOverArtery("node " + hostPort + " " + how, false);
+      training.roundOverArtery("node " + hostPort + " " + how, false, -1);
     } else if (n > 0) {
       training.send(run.pool.handOut(loss.missing(), run.pool.active()));
     }

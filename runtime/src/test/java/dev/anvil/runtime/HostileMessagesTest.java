@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dev.anvil.core.optim.OptimizerState;
 import dev.anvil.core.protocol.TrainingProtocol;
 import dev.anvil.core.protocol.TrainingProtocol.ComputeNodes;
+import dev.anvil.core.protocol.TrainingProtocol.PlaneCompute;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareFailed;
 import dev.anvil.core.protocol.TrainingProtocol.PrepareJob;
 import dev.anvil.core.protocol.TrainingProtocol.Prepared;
@@ -17,6 +19,8 @@ import dev.anvil.core.protocol.TrainingProtocol.WorkerReply;
 import dev.anvil.core.spec.JobSpec;
 import dev.anvil.core.spec.JobSpecParser;
 import dev.anvil.core.train.PreparedJob;
+import dev.anvil.core.train.ReductionTree;
+import dev.anvil.core.train.TrainingState;
 import dev.anvil.core.train.TreeNode;
 import dev.anvil.runtime.client.ClusterClient;
 import dev.anvil.runtime.client.JobClient;
@@ -141,7 +145,7 @@ class HostileMessagesTest {
     }
     TestProbe<WorkerReply> replies = TestProbe.create(other);
     int parameters = PreparedJob.prepare(spec, "ref").model().parameterCount();
-    List<ComputeNodes> malformed = new ArrayList<>();
+    List<WorkerCommand> malformed = new ArrayList<>();
     for (long epoch = 1; epoch <= 3; epoch++) {
       long round = rounds.get() + 1;
       TreeNode leaf = new TreeNode(0, 0);
@@ -191,6 +195,7 @@ class HostileMessagesTest {
       malformed.add(
           new ComputeNodes(
               null, epoch, round, new float[parameters], new TreeNode[] {leaf}, replies.ref()));
+      malformed.addAll(malformedPlaneRounds(epoch, round, parameters, replies.ref()));
     }
     TestProbe<WorkerReply> marker = TestProbe.create(other);
     int n = 0;
@@ -207,5 +212,39 @@ class HostileMessagesTest {
     assertEquals(reference, result.get("paramsSha256").asText(), result::toString);
     assertEquals(0, result.path("recoveries").size(), result::toString);
     replies.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  /** Data-plane rounds no coordinator sends: each is dropped before it computes or connects. */
+  private static List<PlaneCompute> malformedPlaneRounds(
+      long epoch, long round, int parameters, ActorRef<WorkerReply> to) {
+    TreeNode[] whole = new ReductionTree(6).cover(0, 6).toArray(TreeNode[]::new);
+    TreeNode[] twice = java.util.Arrays.copyOf(whole, whole.length + 1);
+    twice[whole.length] = TreeNode.leaf(0);
+    String[] two = {"127.0.0.1:9", "127.0.0.1:9"};
+    int[] one = {whole.length};
+    TrainingState small = new TrainingState(round, new float[5], OptimizerState.initial(0, 5));
+    return List.of(
+        new PlaneCompute(
+            "victim",
+            epoch,
+            round,
+            1,
+            0,
+            two,
+            new TreeNode[] {TreeNode.leaf(0)},
+            new int[] {1},
+            null,
+            to),
+        new PlaneCompute(
+            "victim", epoch, round, 1, 0, two, twice, new int[] {twice.length}, null, to),
+        new PlaneCompute(
+            "victim", epoch, round, 1, 0, new String[] {"127.0.0.1:9"}, whole, one, null, to),
+        new PlaneCompute(
+            "victim", epoch, round, 1, 0, new String[] {"no port", "x:0"}, whole, one, null, to),
+        new PlaneCompute("victim", epoch, round, 1, 5, two, whole, one, null, to),
+        new PlaneCompute("victim", epoch, round, -1, 0, two, whole, one, null, to),
+        new PlaneCompute("victim", epoch, round, 1, 0, two, whole, new int[] {1, 2}, null, to),
+        new PlaneCompute("victim", epoch, round, 1, 0, two, whole, one, small, to),
+        new PlaneCompute(null, epoch, round, 1, 0, two, whole, one, null, to));
   }
 }

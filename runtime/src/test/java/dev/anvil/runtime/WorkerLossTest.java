@@ -54,7 +54,12 @@ class WorkerLossTest {
       assertEquals(reference, result.get("paramsSha256").asText());
       // The recoveries in result.json: the deadline's (at once), later the failure detector's;
       // none redoes a committed round.
-      assertTrue(FaultChecks.recoveries(result, "deadline").size() >= 1, result::toPrettyString);
+      // The plane's (the lost worker's connection closed) or the deadline's, at once.
+      assertTrue(
+          FaultChecks.recoveries(result, "plane-peer").size()
+                  + FaultChecks.recoveries(result, "deadline").size()
+              >= 1,
+          result::toPrettyString);
       result.path("recoveries").forEach(r -> assertEquals(0, r.get("redoneRounds").asLong()));
       JournalCheck.Report journal = FaultChecks.journal(cluster, "loss");
       assertTrue(journal.exactlyOnce(4000), journal::toString);
@@ -62,9 +67,16 @@ class WorkerLossTest {
       String coordinatorLog = FaultChecks.anvilLines(cluster, coordinator);
       System.out.printf(
           "worker node killed: next committed round after %.0f ms%n", recoveredAfter / 1e6);
-      // The deadline, not the failure detector (seconds), moved the lost worker's shards.
+      // The rounds before the kill were summed on the data plane; the round the kill broke went
+      // over Artery; the rounds after it on the plane again, without the lost worker.
+      long planeRounds = result.get("dataPlaneRounds").asLong();
+      assertTrue(planeRounds >= 100 && planeRounds < 4000, result::toPrettyString);
+      assertTrue(coordinatorLog.contains("over Artery"), coordinatorLog);
+      // The plane or the deadline, not the failure detector (seconds), moved the lost worker's
+      // shards.
       assertTrue(
-          coordinatorLog.contains("late past its deadline"),
+          coordinatorLog.contains("failed on the data plane")
+              || coordinatorLog.contains("late past its deadline"),
           () ->
               "no deadline re-dispatch in the coordinator's log ("
                   + job.coordinator()

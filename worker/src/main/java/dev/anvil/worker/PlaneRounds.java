@@ -169,7 +169,7 @@ final class PlaneRounds {
         return;
       }
       if (c.view() == endedView) {
-        fail(c, "view " + c.view() + " already ended on this worker");
+        fail(c, "view " + c.view() + " already ended on this worker", -1);
         return;
       }
       List<List<TreeNode>> plan = plan(c);
@@ -213,17 +213,23 @@ final class PlaneRounds {
                   worker,
                   computed - start,
                   exchanged - computed));
-    } catch (PlaneException | DivergedException e) {
-      fail(c, e.getMessage());
+    } catch (PlaneException e) {
+      fail(c, e.getMessage(), e.peer());
+    } catch (DivergedException e) {
+      fail(c, e.getMessage(), -1);
     } catch (RuntimeException e) {
       LOG.warn("worker {}: plane round {} of job {} failed", worker, c.round() + 1, c.jobId(), e);
-      fail(c, "the worker failed (" + e.getClass().getSimpleName() + "; its node's log has more)");
+      fail(
+          c,
+          "the worker failed (" + e.getClass().getSimpleName() + "; its node's log has more)",
+          c.index());
     }
   }
 
-  private void fail(PlaneCompute c, String reason) {
+  private void fail(PlaneCompute c, String reason, int blamed) {
     closeGroup();
-    c.replyTo().tell(new PlaneFailed(c.jobId(), c.epoch(), c.round(), c.view(), worker, reason));
+    c.replyTo()
+        .tell(new PlaneFailed(c.jobId(), c.epoch(), c.round(), c.view(), worker, reason, blamed));
   }
 
   private static List<List<TreeNode>> plan(PlaneCompute c) {

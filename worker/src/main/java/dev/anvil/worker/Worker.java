@@ -282,7 +282,13 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       c.replyTo()
           .tell(
               new PlaneFailed(
-                  c.jobId(), c.epoch(), c.round(), c.view(), name, "this node has no data plane"));
+                  c.jobId(),
+                  c.epoch(),
+                  c.round(),
+                  c.view(),
+                  name,
+                  "this node has no data plane",
+                  c.index()));
       return this;
     }
     if (ctx.plane == null) {

@@ -41,6 +41,8 @@ final class Inbox {
   private long sliceSamples;
   private int sliceFrom = -1;
   private String failure;
+  private int blamed = -1;
+  private boolean disagreed;
 
   /** {@code nodes} lists every group member's tree nodes, {@code nodes.get(w)} worker w's. */
   Inbox(long epoch, int self, Slices slices, List<List<TreeNode>> nodes) {
@@ -124,7 +126,7 @@ final class Inbox {
       throwIfFailed();
       String wrong = wrong(peer, f);
       if (wrong != null) {
-        throw new PlaneException("worker " + peer + " sent a frame " + wrong);
+        throw new PlaneException("worker " + peer + " sent a frame " + wrong, peer);
       }
       if (f.kind() == Frame.Kind.PART) {
         int id = nodeIds.get(f.node());
@@ -198,6 +200,8 @@ final class Inbox {
       sliceSamples = f.samples();
     } else if (Double.doubleToRawLongBits(f.lossSum()) != Double.doubleToRawLongBits(sliceLoss)
         || f.samples() != sliceSamples) {
+      disagreed = true;
+      blamed = -1;
       failure =
           "round "
               + round
@@ -235,27 +239,33 @@ final class Inbox {
         throwIfFailed();
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) {
+          java.util.SortedSet<Integer> late = missing(parts);
           throw new PlaneException(
               "round "
                   + round
                   + ": no "
                   + (parts ? "reduce-scatter part" : "allgather slice")
                   + " from worker(s) "
-                  + missing(parts)
-                  + " before the deadline");
+                  + late
+                  + " before the deadline",
+              late.size() == 1 ? late.first() : -1);
         }
         changed.await(left, TimeUnit.NANOSECONDS);
       }
-      throwIfFailed();
+      // Everything is in: a peer that closed since (its round is done too) changes nothing,
+      // but slices that disagree do.
+      if (disagreed) {
+        throwIfFailed();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new PlaneException("round " + round + ": interrupted while waiting for peers", e);
+      throw new PlaneException("round " + round + ": interrupted while waiting for peers", -1, e);
     } finally {
       lock.unlock();
     }
   }
 
-  private String missing(boolean parts) {
+  private java.util.SortedSet<Integer> missing(boolean parts) {
     java.util.SortedSet<Integer> peers = new java.util.TreeSet<>();
     for (int id = 0; id < ownerOf.length; id++) {
       if (parts && ownerOf[id] != self && !partIn[id]) {
@@ -267,17 +277,31 @@ final class Inbox {
         peers.add(w);
       }
     }
-    return peers.toString();
+    return peers;
   }
 
-  /** Fails the group: every wait, now and later, throws {@code why}. The first reason stays. */
-  void fail(String why) {
+  /**
+   * Fails the group: every wait, now and later, throws {@code why}, pointing at worker {@code peer}
+   * (-1: none). The first reason stays.
+   */
+  void fail(String why, int peer) {
     lock.lock();
     try {
       if (failure == null) {
         failure = why;
+        blamed = peer;
       }
       changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The worker the first failure pointed at; -1 when none. */
+  int blamed() {
+    lock.lock();
+    try {
+      return blamed;
     } finally {
       lock.unlock();
     }
@@ -294,7 +318,7 @@ final class Inbox {
 
   private void throwIfFailed() {
     if (failure != null) {
-      throw new PlaneException(failure);
+      throw new PlaneException(failure, blamed);
     }
   }
 

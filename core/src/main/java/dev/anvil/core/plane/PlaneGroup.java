@@ -231,7 +231,7 @@ public final class PlaneGroup implements AutoCloseable {
     // so the watchdog closes the sockets a little later, after a wait would have said who is late.
     ScheduledFuture<?> watch =
         WATCHDOG.schedule(
-            () -> fail(lateSend(round)),
+            () -> fail(lateSend(round), sendingTo),
             Math.max(0, deadlineNanos - System.nanoTime()) + WATCHDOG_GRACE_NANOS,
             TimeUnit.NANOSECONDS);
     try {
@@ -274,8 +274,8 @@ public final class PlaneGroup implements AutoCloseable {
       inbox.awaitSlices(deadlineNanos);
       return new GradientSum(out, slice.lossSum(), slice.samples());
     } catch (PlaneException e) {
-      fail(e.getMessage()); // a group that missed a round is done: the next view opens another
-      throw new PlaneException(inbox.failure(), e);
+      fail(e.getMessage(), e.peer()); // a group that missed a round is done: a new view follows
+      throw new PlaneException(inbox.failure(), inbox.blamed(), e);
     } finally {
       watch.cancel(false);
     }
@@ -296,8 +296,8 @@ public final class PlaneGroup implements AutoCloseable {
       inbox.awaitSlices(deadlineNanos);
       return new GradientSum(out, inbox.sliceLoss(), inbox.sliceSamples());
     } catch (PlaneException e) {
-      fail(e.getMessage());
-      throw new PlaneException(inbox.failure(), e);
+      fail(e.getMessage(), e.peer());
+      throw new PlaneException(inbox.failure(), inbox.blamed(), e);
     }
   }
 
@@ -335,8 +335,10 @@ public final class PlaneGroup implements AutoCloseable {
       bytesSent.addAndGet(Frame.BYTES + (long) f.count() * Float.BYTES);
       sendingTo = -1;
     } catch (IOException e) {
-      fail("round " + f.round() + ": sending to worker " + peer + " failed: " + e.getMessage());
-      throw new PlaneException(inbox.failure(), e);
+      fail(
+          "round " + f.round() + ": sending to worker " + peer + " failed: " + e.getMessage(),
+          peer);
+      throw new PlaneException(inbox.failure(), inbox.blamed(), e);
     }
   }
 
@@ -360,7 +362,8 @@ public final class PlaneGroup implements AutoCloseable {
                 + to.getPort()
                 + " before the deadline ("
                 + last
-                + ")");
+                + ")",
+            v);
       }
       Socket s = null;
       try {
@@ -384,6 +387,18 @@ public final class PlaneGroup implements AutoCloseable {
           return;
         }
         last = "it has not opened the group";
+      } catch (java.net.ConnectException e) {
+        // Nothing listens there: the node is gone (its port opens when it starts, before any job).
+        PlaneServer.closeQuietly(s);
+        throw new PlaneException(
+            "epoch "
+                + key.epoch()
+                + ": worker "
+                + v
+                + "'s node refused the connection ("
+                + e.getMessage()
+                + ")",
+            v);
       } catch (IOException e) {
         last = e.getMessage();
       }
@@ -433,17 +448,17 @@ public final class PlaneGroup implements AutoCloseable {
         inbox.delivered(f);
       }
     } catch (EOFException e) {
-      fail("worker " + peer + " closed its data-plane connection");
+      fail("worker " + peer + " closed its data-plane connection", peer);
     } catch (IOException e) {
-      fail("the data-plane connection from worker " + peer + " failed: " + e.getMessage());
+      fail("the data-plane connection from worker " + peer + " failed: " + e.getMessage(), peer);
     } catch (PlaneException e) {
-      fail(e.getMessage());
+      fail(e.getMessage(), e.peer());
     }
   }
 
   /** Fails the group for good and closes its connections, which ends blocked sends and reads. */
-  private void fail(String why) {
-    inbox.fail("data plane of worker " + self + ", epoch " + key.epoch() + ": " + why);
+  private void fail(String why, int peer) {
+    inbox.fail("data plane of worker " + self + ", epoch " + key.epoch() + ": " + why, peer);
     closeSockets();
   }
 
@@ -465,7 +480,7 @@ public final class PlaneGroup implements AutoCloseable {
     }
     closed = true;
     server.deregister(key, this);
-    inbox.fail("data plane of worker " + self + ", epoch " + key.epoch() + ": closed");
+    inbox.fail("data plane of worker " + self + ", epoch " + key.epoch() + ": closed", -1);
     closeSockets();
   }
 }

@@ -122,9 +122,12 @@ public final class TrainingProtocol {
       long exchangeNanos)
       implements WorkerReply {}
 
-  /** A worker could not do its part of a plane round ({@code reason} names what failed). */
+  /**
+   * A worker could not do its part of a plane round ({@code reason} names what failed; {@code
+   * blamed}: the index in the view of the worker the failure points at, or -1).
+   */
   public record PlaneFailed(
-      String jobId, long epoch, long round, long view, String worker, String reason)
+      String jobId, long epoch, long round, long view, String worker, String reason, int blamed)
       implements WorkerReply {}
 
   /** The job is over (or this worker no longer takes part): drop its data and caches. */

@@ -14,6 +14,7 @@ import dev.anvil.persistence.JournalSchema;
 import dev.anvil.runtime.client.JobClient;
 import dev.anvil.runtime.http.HttpApi;
 import dev.anvil.runtime.http.HttpSettings;
+import dev.anvil.runtime.tls.PemContext;
 import dev.anvil.runtime.tls.TlsFiles;
 import dev.anvil.worker.PreparedJobs;
 import dev.anvil.worker.Worker;
@@ -192,10 +193,17 @@ public final class AnvilNode implements AutoCloseable {
     String bind = config.getString("pekko.remote.artery.bind.hostname");
     String canonical = config.getString("pekko.remote.artery.canonical.hostname");
     String host = bind.isEmpty() ? canonical : bind;
-    SSLContext tls =
-        TlsFiles.enabled(config)
-            ? TlsFiles.sslContext(Path.of(config.getString("anvil.tls.directory")))
-            : null;
+    SSLContext tls = null;
+    if (TlsFiles.enabled(config)) {
+      String folder = config.getString("anvil.tls.directory");
+      tls =
+          folder.isEmpty()
+              ? PemContext.of(
+                  Path.of(
+                      config.getString(
+                          "pekko.remote.artery.ssl.rotating-keys-engine.secret-mount-point")))
+              : TlsFiles.sslContext(Path.of(folder));
+    }
     try {
       PlaneServer server = PlaneServer.start(new InetSocketAddress(host, port), tls);
       DataPlane.get(system).start(system, server, canonical);

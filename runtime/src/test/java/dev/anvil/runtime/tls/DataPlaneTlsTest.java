@@ -108,6 +108,21 @@ class DataPlaneTlsTest {
   }
 
   @Test
+  void aMemberReadingThePemFilesOfTheRotatingKeysProviderSumsWithTheOthers() throws Exception {
+    member("pem-folder"); // writes the key stores and the PEM files a Kubernetes secret holds
+    SSLContext fromPem = PemContext.of(dir.resolve("pem-folder"));
+    try (PlaneServer a = server(fromPem);
+        PlaneServer b = server(member("p12"))) {
+      List<InetSocketAddress> members = List.of(a.address(), b.address());
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      CompletableFuture<GradientSum> first = sum(a, 0, members, deadline);
+      CompletableFuture<GradientSum> second = sum(b, 1, members, deadline);
+      assertArrayEquals(
+          first.get(30, TimeUnit.SECONDS).grad(), second.get(30, TimeUnit.SECONDS).grad());
+    }
+  }
+
+  @Test
   void aMemberOfAnotherCaOrWithAnExpiredCertificateIsRefused() throws Exception {
     ClusterCa other = ClusterCa.create("elsewhere", Duration.ofDays(1));
     SSLContext stranger =
