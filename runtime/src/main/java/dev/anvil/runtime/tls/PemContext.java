@@ -33,27 +33,10 @@ public final class PemContext {
       PrivateKey privateKey =
           KeyFactory.getInstance(ClusterCa.KEY_ALGORITHM)
               .generatePrivate(new PKCS8EncodedKeySpec(key));
-      List<Certificate> chain = new ArrayList<>(certificates(folder.resolve("tls.crt")));
-      List<Certificate> roots = certificates(folder.resolve("ca.crt"));
-      char[] password = new char[0];
-      KeyStore keys = KeyStore.getInstance("PKCS12");
-      keys.load(null, null);
-      chain.addAll(roots);
-      keys.setKeyEntry("member", privateKey, password, chain.toArray(Certificate[]::new));
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      for (int i = 0; i < roots.size(); i++) {
-        trust.setCertificateEntry("ca-" + i, roots.get(i));
-      }
-      KeyManagerFactory kmf =
-          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(keys, password);
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLSv1.3");
-      context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-      return context;
+      return context(
+          privateKey,
+          certificates(folder.resolve("tls.crt")),
+          certificates(folder.resolve("ca.crt")));
     } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "cannot read the PEM files tls.key, tls.crt and ca.crt in "
@@ -62,6 +45,33 @@ public final class PemContext {
               + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * A TLSv1.3 context presenting {@code key} with {@code chain} (then {@code roots}), trusting only
+   * {@code roots}.
+   */
+  public static SSLContext context(PrivateKey key, List<Certificate> chain, List<Certificate> roots)
+      throws IOException, GeneralSecurityException {
+    List<Certificate> presented = new ArrayList<>(chain);
+    presented.addAll(roots);
+    char[] password = new char[0];
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry("member", key, password, presented.toArray(Certificate[]::new));
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    for (int i = 0; i < roots.size(); i++) {
+      trust.setCertificateEntry("ca-" + i, roots.get(i));
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, password);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext context = SSLContext.getInstance("TLSv1.3");
+    context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return context;
   }
 
   private static List<Certificate> certificates(Path file)
