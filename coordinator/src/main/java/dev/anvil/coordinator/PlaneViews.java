@@ -41,7 +41,7 @@ final class PlaneViews {
       TreeNode[] plan,
       int[] sizes,
       PlaneGroup observer,
-      float[] sum) {}
+      float[][] sums) {}
 
   private final CoordinatorContext c;
   private final JobRun run;
@@ -55,6 +55,9 @@ final class PlaneViews {
 
   /** The round whose PlaneCompute carried the state (a view's first). */
   private long stateRound = -1;
+
+  /** The round sent ahead in the current view ({@link #sendAhead}); -1: none. */
+  private long sentAhead = -1;
 
   PlaneViews(CoordinatorContext c, JobRun run) {
     this.c = c;
@@ -97,6 +100,9 @@ final class PlaneViews {
    */
   boolean dispatch(long round, List<WorkerPool.Dispatch> work, TrainingState state) {
     boolean fresh = view == null || !sameWork(view.work(), work);
+    if (!fresh && sentAhead == round) {
+      return false; // sent when the previous round's sum came in
+    }
     if (fresh) {
       open(work);
       stateRound = round;
@@ -107,6 +113,24 @@ final class PlaneViews {
     }
     observe(view, round);
     return fresh;
+  }
+
+  /**
+   * Sends round {@code next} in the current view as soon as the previous round's sum is in, before
+   * this coordinator has applied it: the workers hold that state already, so they compute while the
+   * coordinator checks, applies and journals. If the coordinator then dispatches {@code next} in
+   * this view, nothing more is sent; if it does not (a pause, a stall, other workers), the workers'
+   * round is wasted and their state is sent again when a view next needs it.
+   */
+  void sendAhead(long next) {
+    if (view == null) {
+      return;
+    }
+    for (int i = 0; i < view.work().size(); i++) {
+      tell(view.work().get(i).worker(), next, i, null);
+    }
+    observe(view, next);
+    sentAhead = next;
   }
 
   /** Sends round {@code round} again to {@code worker}, with the state (it had not got it). */
@@ -171,7 +195,9 @@ final class PlaneViews {
     int length = run.job().model().parameterCount();
     PlaneGroup observer = PlaneGroup.observe(server, c.jobId, id, run.job().tree(), plan, length);
     TreeNode[] flat = plan.stream().flatMap(List::stream).toArray(TreeNode[]::new);
-    view = new View(id, List.copyOf(work), members, flat, sizes, observer, new float[length]);
+    // Two sums: round r+1's arrives (sent ahead) while the actor still applies round r's.
+    view = new View(id, List.copyOf(work), members, flat, sizes, observer, new float[2][length]);
+    sentAhead = -1;
   }
 
   private void observe(View v, long round) {
@@ -181,7 +207,10 @@ final class PlaneViews {
           try {
             GradientSum sum =
                 v.observer()
-                    .observeRound(round, v.sum(), System.nanoTime() + OBSERVE_TIMEOUT.toNanos());
+                    .observeRound(
+                        round,
+                        v.sums()[(int) (round & 1)],
+                        System.nanoTime() + OBSERVE_TIMEOUT.toNanos());
             self.tell(new PlaneSummed(v.id(), round, sum, null, -1));
           } catch (PlaneException e) {
             self.tell(new PlaneSummed(v.id(), round, null, e.getMessage(), e.peer()));
@@ -232,6 +261,7 @@ final class PlaneViews {
       view.observer().close();
       view = null;
       stateRound = -1;
+      sentAhead = -1;
     }
   }
 

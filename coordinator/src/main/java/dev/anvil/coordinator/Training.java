@@ -43,6 +43,9 @@ final class Training extends CoordinatorBehavior {
   private final WorkerChanges changes;
   private final PlaneViews plane;
 
+  /** A plane sum of the round after the current one, in before that round started here. */
+  private JobCoordinator.PlaneSummed aheadSum;
+
   /** The deadline attempt a new view's first round starts at (each attempt doubles it). */
   private static final int NEW_VIEW_ATTEMPT = 4;
 
@@ -173,8 +176,13 @@ final class Training extends CoordinatorBehavior {
         run.pool.dispatchRound(round, run.job().tree(), c.settings.suspectProbation());
     // A new view's first round connects the workers and carries the state: 8 deadlines long.
     int attempt = 1;
+    JobCoordinator.PlaneSummed ahead = aheadSum;
+    aheadSum = null;
     if (plane.usable(round, work)) {
       attempt = plane.dispatch(round, work, run.loop.state()) ? NEW_VIEW_ATTEMPT : 1;
+      if (ahead != null && ahead.round() == round) {
+        c.actor.getSelf().tell(ahead); // its sum came in before the round started here
+      }
     } else {
       send(work);
     }
@@ -281,6 +289,17 @@ final class Training extends CoordinatorBehavior {
     return this;
   }
 
+  /**
+   * Whether round {@code next} may go out before this one is applied: it exists, and nothing asked
+   * for so far (a pause, a cancel, a journal too far behind) would stop the rounds before it.
+   */
+  private boolean aheadAllowed(long next) {
+    return next < run.job().totalRounds()
+        && !run.pauseRequested
+        && run.cancelReason == null
+        && !run.commits.tooFarAhead(next);
+  }
+
   private void onPlaneDone(PlaneDone d) {
     run.heardFrom(d.worker());
     run.pool.delivered(d.worker());
@@ -292,6 +311,13 @@ final class Training extends CoordinatorBehavior {
   /** The observer has the round's sum: checked like a worker's result, then applied. */
   private Behavior<Command> onPlaneSummed(JobCoordinator.PlaneSummed s) {
     long round = run.loop.done();
+    if (stage == Stage.TRAINING
+        && s.round() == round
+        && plane.currentView(s.view())
+        && run.loop.round().round() != round) {
+      aheadSum = s; // sent ahead, in before its round started here: taken when it starts
+      return this;
+    }
     if (stage != Stage.TRAINING
         || s.round() != round
         || !plane.current(s.view(), s.round())
@@ -309,6 +335,9 @@ final class Training extends CoordinatorBehavior {
     if (bad != null) {
       roundOverArtery("the workers' sum has " + bad, true, -1);
       return this;
+    }
+    if (aheadAllowed(round + 1)) {
+      plane.sendAhead(round + 1);
     }
     run.loop.acceptSum(round, sum);
     run.stats.planeRound();

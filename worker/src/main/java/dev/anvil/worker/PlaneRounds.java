@@ -194,13 +194,19 @@ final class PlaneRounds {
       FaultHooks faults = FaultHooks.installed();
       FaultHooks.stall(faults.stallMillis(c.jobId(), c.round(), worker)); // a straggler
       List<TreeNode> mine = plan.get(c.index());
+      List<GradientSum> own = computer.computeAll(state.params(), c.round(), mine);
       List<GradientSum> sums = new ArrayList<>();
-      for (GradientSum s : computer.computeAll(state.params(), c.round(), mine)) {
+      for (GradientSum s : own) {
         float[] g = faults.gradient(c.jobId(), c.round(), worker, s.grad());
         sums.add(new GradientSum(g, s.lossSum(), s.samples()));
       }
       long computed = System.nanoTime();
-      GradientSum total = group.allreduce(c.round(), sums, sum, computed + ROUND_TIMEOUT.toNanos());
+      GradientSum total;
+      try {
+        total = group.allreduce(c.round(), sums, sum, computed + ROUND_TIMEOUT.toNanos());
+      } finally {
+        own.forEach(s -> computer.release(s.grad())); // copied or sent: reused next round
+      }
       long exchanged = System.nanoTime();
       state = update.apply(state, total);
       c.replyTo()

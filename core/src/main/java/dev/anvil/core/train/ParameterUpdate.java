@@ -18,6 +18,9 @@ public final class ParameterUpdate {
   /** The exponent bits of a float: all ones for NaN and infinity. */
   private static final int EXPONENT = 0x7F800000;
 
+  /** One in the exponent field's lowest bit. */
+  private static final int EXPONENT_ONE = 0x00800000;
+
   private final Optimizer optimizer;
   private final LearningRateSchedule schedule;
   private final double clipNorm;
@@ -98,13 +101,16 @@ public final class ParameterUpdate {
         }
         partial[b] = sum;
       } else {
-        int nearest = Integer.MAX_VALUE;
+        // Adding one to the exponent field carries into the sign bit only from all ones (NaN,
+        // infinity): an OR of those sums has the sign bit set iff the block has one. An OR
+        // reduction vectorizes; a min reduction did not.
+        int carries = 0;
         for (int i = b * NORM_BLOCK; i < end; i++) {
           float v = g[i] / batchSize;
           g[i] = v;
-          nearest = Math.min(nearest, (Float.floatToRawIntBits(v) & EXPONENT) ^ EXPONENT);
+          carries |= (Float.floatToRawIntBits(v) & EXPONENT) + EXPONENT_ONE;
         }
-        partial[b] = nearest == 0 ? Double.POSITIVE_INFINITY : 0;
+        partial[b] = carries < 0 ? Double.POSITIVE_INFINITY : 0;
       }
     }
   }

@@ -39,6 +39,11 @@ public final class ShardComputer {
   private final double[] shardLosses;
   private final float[][] tileScratch;
 
+  /** Hands the array of a sum this computer returned back, once its holder is done with it. */
+  public void release(float[] grad) {
+    buffers.release(grad);
+  }
+
   public ShardComputer(PreparedJob job, GradientBuffers buffers) {
     this.buffers = buffers;
     this.model = job.model();
