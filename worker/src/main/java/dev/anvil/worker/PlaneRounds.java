@@ -107,11 +107,7 @@ final class PlaneRounds {
     }
     boolean[] covered = new boolean[shards];
     for (TreeNode node : c.plan()) {
-      if (node == null
-          || node.level() < 0
-          || node.level() > 30
-          || node.index() < 0
-          || ((long) node.index() << node.level()) >= shards) {
+      if (Worker.outsideTree(node, shards)) {
         return "a tree node outside the job's reduction tree of " + shards + " shards";
       }
       for (int s = node.from(); s < node.to(shards); s++) {

@@ -27,6 +27,7 @@ import dev.anvil.core.train.TreeNode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -190,15 +191,20 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
       return "no tree nodes, or more than the job's " + shards + " logical shards";
     }
     for (TreeNode node : c.nodes()) {
-      if (node == null
-          || node.level() < 0
-          || node.level() > 30
-          || node.index() < 0
-          || ((long) node.index() << node.level()) >= shards) {
+      if (outsideTree(node, shards)) {
         return "a tree node outside the job's reduction tree of " + shards + " shards";
       }
     }
     return null;
+  }
+
+  /** Whether {@code node} (from another member) is null or no node of the tree of the shards. */
+  static boolean outsideTree(TreeNode node, int shards) {
+    return node == null
+        || node.level() < 0
+        || node.level() > 30
+        || node.index() < 0
+        || ((long) node.index() << node.level()) >= shards;
   }
 
   /** Drops a message that no coordinator sends; logs the first of each kind. */
@@ -220,24 +226,7 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     if (c.replyTo() == null || !validJobId(c.jobId())) {
       return dropMalformed("ComputeNodes without a reply address or a job id");
     }
-    if (delayed.remove(c)) {
-      return onCompute(c);
-    }
-    FaultHooks faults = FaultHooks.installed();
-    switch (faults.delivery(c.jobId(), c.round(), name)) {
-      case DROP:
-        return this;
-      case DELAY:
-        delayed.add(c);
-        getContext()
-            .scheduleOnce(
-                java.time.Duration.ofMillis(faults.delayMillis(c.jobId(), c.round(), name)),
-                getContext().getSelf(),
-                c);
-        return this;
-      default:
-        return onCompute(c);
-    }
+    return deliver(c, c.jobId(), c.round(), () -> onCompute(c));
   }
 
   /** A data-plane round arrives: the fault hook may drop or delay it, as a round over Artery. */
@@ -245,23 +234,32 @@ public final class Worker extends AbstractBehavior<WorkerCommand> {
     if (c.replyTo() == null || !validJobId(c.jobId())) {
       return dropMalformed("PlaneCompute without a reply address or a job id");
     }
+    return deliver(c, c.jobId(), c.round(), () -> onPlaneCompute(c));
+  }
+
+  /**
+   * Runs {@code handle} for request {@code c} unless the fault hook drops it or holds it back; a
+   * request held back runs when it comes round again.
+   */
+  private Behavior<WorkerCommand> deliver(
+      WorkerCommand c, String jobId, long round, Supplier<Behavior<WorkerCommand>> handle) {
     if (delayed.remove(c)) {
-      return onPlaneCompute(c);
+      return handle.get();
     }
     FaultHooks faults = FaultHooks.installed();
-    switch (faults.delivery(c.jobId(), c.round(), name)) {
+    switch (faults.delivery(jobId, round, name)) {
       case DROP:
         return this;
       case DELAY:
         delayed.add(c);
         getContext()
             .scheduleOnce(
-                java.time.Duration.ofMillis(faults.delayMillis(c.jobId(), c.round(), name)),
+                java.time.Duration.ofMillis(faults.delayMillis(jobId, round, name)),
                 getContext().getSelf(),
                 c);
         return this;
       default:
-        return onPlaneCompute(c);
+        return handle.get();
     }
   }
 
